@@ -1,0 +1,43 @@
+// The `m3ts` command line: parses the subcommand and runs it.
+import { readFileSync } from "node:fs";
+
+const USAGE = `Usage: m3ts <command>
+
+Commands:
+  version     print the m3ts version
+  help        print this help
+
+m3ts is the M3 metrics platform in TypeScript. The server (coordinator and
+database in one process) arrives with the coordinator; until then this command
+prints its version and usage.`;
+
+/** The version of the installed m3ts package. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
+  return String(pkg.version);
+}
+
+/** Runs the command line and returns the process exit code. */
+export async function main(
+  args: readonly string[],
+  out: (line: string) => void = console.log,
+): Promise<number> {
+  const [command = "help", ...rest] = args;
+  switch (command) {
+    case "version":
+    case "--version":
+    case "-v":
+      out(`m3ts ${version()}`);
+      return 0;
+    case "help":
+    case "--help":
+    case "-h":
+      out(`m3ts ${version()}\n\n${USAGE}`);
+      return 0;
+    default:
+      out(
+        `m3ts: unknown command "${command}"${rest.length > 0 ? ` (args: ${rest.join(" ")})` : ""}\n\n${USAGE}`,
+      );
+      return 2;
+  }
+}

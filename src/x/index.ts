@@ -1,0 +1,15 @@
+// Small helpers shared by two or more parts of m3ts.
+export { M3tsError } from "./errors.js";
+export {
+  compareTime,
+  formatNs,
+  int64NsToMs,
+  isValidUnit,
+  MAX_INT64_NS_MS,
+  msToInt64Ns,
+  NS_PER_MS,
+  parseNs,
+  TimeUnit,
+  UNIT_NS,
+  unitName,
+} from "./time.js";
