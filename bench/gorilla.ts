@@ -22,9 +22,10 @@
 //   '10'  meaningful bits, when the XOR's zeros cover the previous window
 //   '11'  5 bits leading zeros (capped at 31), 6 bits meaningful length
 //         (64 written as 0), then the meaningful bits; this sets a new window.
-import { M3tsError } from "../src/x/index.js";
+
 import { BitReader, END_OF_BITS } from "../src/codec/bit-reader.js";
 import { BitWriter } from "../src/codec/bit-writer.js";
+import { M3tsError } from "../src/x/index.js";
 
 const TWO_POW_32 = 4294967296;
 const HEADER_BYTES = 12;
@@ -197,7 +198,7 @@ export class GorillaEncoder {
       writeMeaningful(w, xorHi, xorLo, this.trailing, 64 - this.leading - this.trailing);
       return;
     }
-    const storedLeading = leading > MAX_LEADING ? MAX_LEADING : leading;
+    const storedLeading = Math.min(leading, MAX_LEADING);
     const length = 64 - storedLeading - trailing;
     w.writeBits(0b11, 2);
     w.writeBits(storedLeading, 5);
@@ -373,15 +374,17 @@ export class GorillaIterator {
   private readDod(): number {
     const r = this.reader;
     if (r.readBit() === 0) return 0;
-    if (r.readBit() === 0) return signed(r.readBits(7), 7);
-    if (r.readBit() === 0) return signed(r.readBits(9), 9);
-    if (r.readBit() === 0) return signed(r.readBits(12), 12);
-    return signed(r.readBits(32), 32);
+    if (r.readBit() === 0) return signed(r.readBits(7), 64);
+    if (r.readBit() === 0) return signed(r.readBits(9), 256);
+    if (r.readBit() === 0) return signed(r.readBits(12), 2048);
+    return signed(r.readBits(32), 2147483648);
   }
 }
 
-/** Undoes the buckets' two's complement: n-bit `bits` above 2^(n-1) are negative. */
-function signed(bits: number, n: number): number {
-  const half = 2 ** (n - 1);
+/**
+ * Undoes a bucket's two's complement. An n-bit bucket holds [-(half - 1), half]
+ * with half = 2^(n-1), so only patterns above `half` are negative.
+ */
+function signed(bits: number, half: number): number {
   return bits > half ? bits - 2 * half : bits;
 }

@@ -1,7 +1,9 @@
-// Reads a bit stream MSB-first from a byte array (M3-NOTES §1.1). Bits are
-// taken from a 32-bit register refilled four bytes at a time. Reading past the
-// end throws the shared END_OF_BITS signal, which decoders turn into a typed
-// error naming the position; it is never seen outside the codec.
+// Reads a bit stream MSB-first from a byte array (M3-NOTES §1.1). The next
+// unread bits sit left-aligned in a 32-bit register that is topped up a byte
+// at a time to at least 25 bits, so a decoder can peek at a whole opcode and
+// its payload with one shift. Reading past the end throws the shared
+// END_OF_BITS signal, which decoders turn into a typed error naming the
+// position; it is never seen outside the codec.
 
 /** Thrown by BitReader when a read needs more bits than the stream has. */
 export class EndOfBitsSignal extends Error {}
@@ -9,13 +11,16 @@ export class EndOfBitsSignal extends Error {}
 /** The single instance thrown, so running off the end allocates nothing. */
 export const END_OF_BITS = new EndOfBitsSignal("read past the end of the bit stream");
 
+/** The most bits fill() guarantees in the register while the stream lasts. */
+export const FILL_BITS = 25;
+
 /** Reads bits MSB-first; values wider than 32 bits are read as two halves. */
 export class BitReader {
   private bytes: Uint8Array;
   private end: number;
   /** Index of the next byte not yet loaded into `cache`. */
   private next: number;
-  /** Unread bits, right-aligned: the low `cacheBits` bits of this number. */
+  /** Unread bits, left-aligned: the top `cacheBits` bits; the rest are zero. */
   private cache: number;
   private cacheBits: number;
 
@@ -46,30 +51,73 @@ export class BitReader {
     return (this.end - this.next) * 8 + this.cacheBits;
   }
 
+  /** Tops the register up to at least FILL_BITS bits (fewer at the end); returns how many it holds. */
+  fill(): number {
+    let bits = this.cacheBits;
+    if (bits < FILL_BITS) {
+      let cache = this.cache;
+      let at = this.next;
+      const end = this.end;
+      const b = this.bytes;
+      while (bits < FILL_BITS && at < end) {
+        cache |= b[at++] << (24 - bits);
+        bits += 8;
+      }
+      this.cache = cache;
+      this.cacheBits = bits;
+      this.next = at;
+    }
+    return bits;
+  }
+
+  /** The next `n` bits (1 <= n <= cached bits) without consuming; call fill() first. */
+  peekCached(n: number): number {
+    return this.cache >>> (32 - n);
+  }
+
+  /** Consumes `n` bits (0 <= n < 32, n <= cached bits) already seen by peekCached. */
+  consumeCached(n: number): void {
+    this.cache <<= n;
+    this.cacheBits -= n;
+  }
+
   /** Reads one bit. */
   readBit(): number {
-    if (this.cacheBits === 0) this.refill();
+    if (this.cacheBits === 0 && this.fill() === 0) throw END_OF_BITS;
+    const bit = this.cache >>> 31;
+    this.cache <<= 1;
     this.cacheBits--;
-    return (this.cache >>> this.cacheBits) & 1;
+    return bit;
   }
 
   /** Reads `n` bits, 0 <= n <= 32, as an unsigned number. */
   readBits(n: number): number {
-    if (n <= this.cacheBits) {
+    if (n > this.cacheBits) this.fill();
+    if (n <= this.cacheBits && n > 0) {
+      const v = this.cache >>> (32 - n);
+      // Two shifts so that n = 32 empties the register (a single << 32 would not).
+      this.cache = (this.cache << (n - 1)) << 1;
       this.cacheBits -= n;
-      // n may be 32 only when cacheBits was 32; the shift by 32 - n keeps the top n bits.
-      return n === 0 ? 0 : ((this.cache >>> this.cacheBits) << (32 - n)) >>> (32 - n);
+      return v;
     }
-    // Take what the register holds, then the rest from the next word.
+    return this.readBitsSlow(n);
+  }
+
+  /** A read that the register cannot serve after a fill: n = 0, n > FILL_BITS, or the end. */
+  private readBitsSlow(n: number): number {
+    if (n === 0) return 0;
     const have = this.cacheBits;
-    const head = have === 0 ? 0 : this.cache & ((1 << have) - 1);
-    const need = n - have;
-    this.refill();
-    if (this.cacheBits < need) throw END_OF_BITS;
-    this.cacheBits -= need;
-    const tail = ((this.cache >>> this.cacheBits) << (32 - need)) >>> (32 - need);
-    // need >= 1 here; head << need keeps n <= 32 bits in total.
-    return ((head << need) | tail) >>> 0;
+    if (n <= FILL_BITS || this.bitsLeft < n) throw END_OF_BITS;
+    // have >= FILL_BITS here, so the rest is at most 7 bits.
+    const head = this.cache >>> (32 - have);
+    this.cache = 0;
+    this.cacheBits = 0;
+    this.fill();
+    const rest = n - have;
+    const tail = this.cache >>> (32 - rest);
+    this.cache <<= rest;
+    this.cacheBits -= rest;
+    return head * (1 << rest) + tail;
   }
 
   /**
@@ -77,50 +125,31 @@ export class BitReader {
    * fewer than `n` bits are left.
    */
   peekBits(n: number): number {
-    if (n <= this.cacheBits) {
-      return ((this.cache >>> (this.cacheBits - n)) << (32 - n)) >>> (32 - n);
-    }
+    if (n === 0) return 0;
+    if (n > this.cacheBits) this.fill();
+    if (n <= this.cacheBits) return this.cache >>> (32 - n);
     if (this.bitsLeft < n) return -1;
-    // Assemble from the register and the bytes after it, without moving.
-    let value = this.cacheBits === 0 ? 0 : this.cache & ((1 << this.cacheBits) - 1);
+    // Wider than the register holds: assemble from the bytes after it.
+    let value = this.cache >>> (32 - this.cacheBits);
     let bits = this.cacheBits;
     let at = this.next;
     while (bits + 8 <= n) {
-      value = (value << 8) | this.bytes[at++];
+      value = value * 256 + this.bytes[at++];
       bits += 8;
     }
     if (bits < n) {
       const take = n - bits;
-      value = (value << take) | (this.bytes[at] >>> (8 - take));
+      value = value * 2 ** take + (this.bytes[at] >>> (8 - take));
     }
-    return value >>> 0;
+    return value;
   }
 
-  /** Skips `n` bits that a peek has shown to be there. */
+  /** Skips `n` bits. */
   skipBits(n: number): void {
-    while (n > 32) {
-      this.readBits(32);
-      n -= 32;
+    while (n > 16) {
+      this.readBits(16);
+      n -= 16;
     }
     this.readBits(n);
-  }
-
-  /** Replaces the register with the next (up to four) bytes; its old bits must be taken. */
-  private refill(): void {
-    const b = this.bytes;
-    const at = this.next;
-    const left = this.end - at;
-    if (left >= 4) {
-      this.cache = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-      this.cacheBits = 32;
-      this.next = at + 4;
-      return;
-    }
-    if (left <= 0) throw END_OF_BITS;
-    let word = 0;
-    for (let i = 0; i < left; i++) word = (word << 8) | b[at + i];
-    this.cache = word >>> 0;
-    this.cacheBits = left * 8;
-    this.next = this.end;
   }
 }

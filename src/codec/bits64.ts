@@ -42,27 +42,3 @@ export function numSig(x: number): number {
   if (x < 4294967296) return 32 - Math.clz32(x);
   return 64 - Math.clz32(Math.floor(x / 4294967296));
 }
-
-/** The double nearest below `x` (x finite and positive). */
-export function nextDown(x: number): number {
-  f64[0] = x;
-  if (u32[0] === 0) {
-    u32[0] = 0xffffffff;
-    u32[1] -= 1;
-  } else {
-    u32[0] -= 1;
-  }
-  return f64[0];
-}
-
-/** The double nearest above `x` (x finite and positive). */
-export function nextUp(x: number): number {
-  f64[0] = x;
-  if (u32[0] === 0xffffffff) {
-    u32[0] = 0;
-    u32[1] += 1;
-  } else {
-    u32[0] += 1;
-  }
-  return f64[0];
-}

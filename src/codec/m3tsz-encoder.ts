@@ -5,15 +5,7 @@
 // -0), this encoder writes the float path instead; M3's decoder reads both.
 import { MAX_INT64_NS_MS, msToInt64Ns, NS_PER_MS, TimeUnit, unitName } from "../x/index.js";
 import { BitWriter } from "./bit-writer.js";
-import {
-  floatBits,
-  floatHalves,
-  leadingZeros64,
-  nextDown,
-  nextUp,
-  numSig,
-  trailingZeros64,
-} from "./bits64.js";
+import { floatBits, floatHalves, leadingZeros64, numSig, trailingZeros64 } from "./bits64.js";
 import { InvalidDatapointError, OutOfOrderError } from "./errors.js";
 import {
   DOD_BUCKET_BITS,
@@ -46,6 +38,9 @@ const TWO_32 = 4294967296;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const scratch64 = new Uint32Array(2);
+/** 2^-52 and 2^-50: one and four units in the last place, relative. */
+const ULP_1 = 2 ** -52;
+const ULPS_4 = 2 ** -50;
 
 /** Encodes one series' datapoints into an M3TSZ stream. */
 export class M3tszEncoder {
@@ -494,6 +489,18 @@ export class M3tszEncoder {
       return true;
     }
     if (v === 0 && 1 / v < 0) return false;
+    // Pre-filter: if M3's test passed at some mult m, then |v| * 10^top (top
+    // the largest mult that stays below 1e13) would lie within 3.5 ulps of an
+    // integer. Most floats are nowhere near, and skip the loop.
+    const a = v < 0 ? -v : v;
+    let top = MAX_MULT;
+    while (top > curMaxMult && a * MULTIPLIERS[top] >= MAX_OPT_INT) top--;
+    const x = a * MULTIPLIERS[top];
+    if (x < MAX_OPT_INT) {
+      const off = x - Math.round(x);
+      const tolerance = x * ULPS_4;
+      if (off > tolerance || off < -tolerance) return false;
+    }
     const sign = v < 0 ? -1 : 1;
     for (let mult = curMaxMult; mult <= MAX_MULT; mult++) {
       const scale = MULTIPLIERS[mult];
@@ -501,10 +508,13 @@ export class M3tszEncoder {
       if (!(val < MAX_OPT_INT)) break;
       const i = Math.trunc(val);
       const r = val - i;
+      // M3 also takes a value one ulp away from an integer. Distances here
+      // are exact multiples of ulp(val), and ulp(val) lies in
+      // (val * 2^-53, val * 2^-52], so "<= val * 2^-52" means "one ulp".
       let candidate: number;
       if (r === 0) candidate = i;
-      else if (r < 0.1 && nextDown(val) <= i) candidate = i;
-      else if (r > 0.9 && nextUp(val) >= i + 1) candidate = i + 1;
+      else if (r < 0.1 && r <= val * ULP_1) candidate = i;
+      else if (r > 0.9 && i + 1 - val <= val * ULP_1) candidate = i + 1;
       else continue;
       const signed = sign * candidate;
       if ((mult === 0 ? signed : signed / scale) === v) {

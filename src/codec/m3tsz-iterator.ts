@@ -3,7 +3,7 @@
 // (M3-NOTES §1.2-1.7) but stops with a StreamCorruptError where M3 would read
 // on with made-up state (unknown time units, EOF inside an opcode).
 import { int64NsToMs, MAX_INT64_NS_MS, NS_PER_MS, TimeUnit, unitName } from "../x/index.js";
-import { BitReader, END_OF_BITS } from "./bit-reader.js";
+import { BitReader, END_OF_BITS, FILL_BITS } from "./bit-reader.js";
 import { floatFromBits, leadingZeros64, trailingZeros64 } from "./bits64.js";
 import { StreamCorruptError, type StreamErrorKind } from "./errors.js";
 import { initialUnit, type M3tszOptions } from "./m3tsz-encoder.js";
@@ -175,6 +175,32 @@ export class M3tszIterator {
    */
   private readMarkersAndDod(): boolean {
     const r = this.r;
+    // Fast path for the common bucketed dods: one peek at 16 bits decides.
+    // A 10-bucket value of 0 is never a dod (that is the zero bucket) but the
+    // start of a marker, so it goes the slow way.
+    if (!this.unitChanged && this.unit !== TimeUnit.None && r.fill() >= 16) {
+      const w = r.peekCached(16);
+      if (w < 0x8000) {
+        r.consumeCached(1); // 0: dod of zero, the delta stays
+        return true;
+      }
+      if (w < 0xc000) {
+        const v = (w >>> 7) & 0x7f;
+        if (v !== 0) {
+          r.consumeCached(9);
+          this.addDodUnits((v << 25) >> 25);
+          return true;
+        }
+      } else if (w < 0xe000) {
+        r.consumeCached(12);
+        this.addDodUnits((w << 19) >> 23);
+        return true;
+      } else if (w < 0xf000) {
+        r.consumeCached(16);
+        this.addDodUnits((w << 20) >> 20);
+        return true;
+      }
+    }
     for (;;) {
       const peek = r.peekBits(MARKER_BITS);
       if (peek < 0 || peek >>> 2 !== MARKER_OPCODE) break;
@@ -250,15 +276,18 @@ export class M3tszIterator {
         );
       }
     }
-    switch (unit) {
-      case TimeUnit.Millisecond: {
+    this.addDodUnits(dod);
+  }
+
+  /** delta += a delta-of-delta counted in the current unit. */
+  private addDodUnits(dod: number): void {
+    switch (this.unit) {
+      case TimeUnit.Millisecond:
         this.addDod(dod, 0);
         return;
-      }
-      case TimeUnit.Second: {
+      case TimeUnit.Second:
         this.addDod(dod * 1000, 0);
         return;
-      }
       case TimeUnit.Microsecond: {
         const ms = Math.floor(dod / 1000);
         this.addDod(ms, (dod - ms * 1000) * 1000);
@@ -337,6 +366,18 @@ export class M3tszIterator {
 
   private readNextValue(): void {
     const r = this.r;
+    // Fast path: an int diff with unchanged parameters is `1`, sign, sig bits.
+    const n = this.sig + 2;
+    if (!this.isFloat && n <= FILL_BITS && this.intOptimized && r.fill() >= n) {
+      const w = r.peekCached(n);
+      if (w >>> (n - 1) === 1) {
+        r.consumeCached(n);
+        const mag = w & (0x7fffffff >>> (31 - this.sig));
+        this.intVal += (w >>> this.sig) & 1 ? mag : -mag;
+        this.value = this.mult === 0 ? this.intVal : this.intVal / MULTIPLIERS[this.mult];
+        return;
+      }
+    }
     if (!this.intOptimized) {
       this.readXor();
       return;

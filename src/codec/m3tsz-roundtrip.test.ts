@@ -1,0 +1,599 @@
+// Property tests of the M3TSZ codec: every series the encoder accepts decodes
+// back exactly (instants to the nanosecond, units, values bit for bit), with
+// and without the integer optimisation, appended in order or encoded in any
+// order. Values travel as 16-hex-digit bit patterns so NaN payloads survive.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { formatNs, TimeUnit } from "../x/index.js";
+import { M3tszEncoder, M3tszIterator, type M3tszOptions } from "./index.js";
+
+const SEED = 42;
+const RUNS = 500;
+const MAX_POINTS = 200;
+
+const WRITABLE_UNITS = [
+  TimeUnit.Second,
+  TimeUnit.Millisecond,
+  TimeUnit.Microsecond,
+  TimeUnit.Nanosecond,
+] as const;
+type WritableUnit = (typeof WRITABLE_UNITS)[number];
+const UNIT_NS: Record<WritableUnit, bigint> = {
+  [TimeUnit.Second]: 1_000_000_000n,
+  [TimeUnit.Millisecond]: 1_000_000n,
+  [TimeUnit.Microsecond]: 1000n,
+  [TimeUnit.Nanosecond]: 1n,
+};
+const SECOND = 1_000_000_000n;
+const DAY = 86_400n * SECOND;
+
+// --- value bits -------------------------------------------------------------
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+function hexOf(v: number): string {
+  f64[0] = v;
+  return u32[1].toString(16).padStart(8, "0") + u32[0].toString(16).padStart(8, "0");
+}
+
+function hexOfHalves(hi: number, lo: number): string {
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+}
+
+function valueOf(hex: string): number {
+  u32[1] = Number.parseInt(hex.slice(0, 8), 16);
+  u32[0] = Number.parseInt(hex.slice(8), 16);
+  return f64[0];
+}
+
+// --- series -----------------------------------------------------------------
+
+interface Point {
+  ns: bigint;
+  unit: WritableUnit;
+  /** The value's IEEE-754 bits as 16 hex digits. */
+  value: string;
+  annotation: Uint8Array | null;
+}
+
+interface Series {
+  options: Required<M3tszOptions>;
+  startNs: bigint;
+  points: Point[];
+}
+
+/** The (floored epoch ms, ns within ms) form of an instant. */
+function split(ns: bigint): [number, number] {
+  let ms = ns / 1_000_000n;
+  let rem = ns - ms * 1_000_000n;
+  if (rem < 0n) {
+    rem += 1_000_000n;
+    ms -= 1n;
+  }
+  return [Number(ms), Number(rem)];
+}
+
+function roundUp(ns: bigint, step: bigint): bigint {
+  const r = ((ns % step) + step) % step;
+  return r === 0n ? ns : ns + (step - r);
+}
+
+/** How a datapoint reads back: the instant as decimal ns, its unit and its value bits. */
+interface Seen {
+  t: string;
+  unit: number;
+  value: string;
+}
+
+function expected(points: readonly Point[]): Seen[] {
+  return points.map((p) => ({ t: p.ns.toString(), unit: p.unit, value: p.value }));
+}
+
+function encoderFor(s: Series): M3tszEncoder {
+  const [ms, ns] = split(s.startNs);
+  return new M3tszEncoder(ms, ns, s.options);
+}
+
+function appendAll(enc: M3tszEncoder, points: readonly Point[]): void {
+  for (const p of points) {
+    const [ms, ns] = split(p.ns);
+    enc.append(ms, valueOf(p.value), p.unit, ns, p.annotation);
+  }
+}
+
+function encodeAll(enc: M3tszEncoder, points: readonly Point[]): void {
+  for (const p of points) {
+    const [ms, ns] = split(p.ns);
+    enc.encode(ms, valueOf(p.value), p.unit, ns, p.annotation);
+  }
+}
+
+/** Decodes a whole stream, failing if the iterator reports a fault. */
+function decode(it: M3tszIterator, bytes: Uint8Array): Seen[] {
+  it.reset(bytes);
+  const out: Seen[] = [];
+  while (it.next()) {
+    assert.ok(
+      Number.isInteger(it.nsInMs) && it.nsInMs >= 0 && it.nsInMs < 1_000_000,
+      `nsInMs ${it.nsInMs}`,
+    );
+    out.push({ t: formatNs(it.timeMs, it.nsInMs), unit: it.unit, value: hexOf(it.value) });
+  }
+  assert.equal(it.error, null, `decoding failed after ${out.length} points: ${it.error?.message}`);
+  assert.equal(it.count, out.length);
+  return out;
+}
+
+/** The annotation in force at each point, as the iterator should report it. */
+function expectedAnnotations(points: readonly Point[]): (string | null)[] {
+  let current: string | null = null;
+  return points.map((p) => {
+    if (p.annotation !== null && p.annotation.length > 0)
+      current = Buffer.from(p.annotation).toString("hex");
+    return current;
+  });
+}
+
+function checkRoundTrip(s: Series, order: "append" | "encode" = "append"): Uint8Array {
+  const enc = encoderFor(s);
+  if (order === "append") appendAll(enc, s.points);
+  else encodeAll(enc, s.points);
+  assert.equal(enc.length, s.points.length);
+  const bytes = enc.bytes();
+  assert.equal(bytes.length, enc.byteLength);
+  const it = new M3tszIterator(null, s.options);
+  assert.deepEqual(decode(it, bytes), expected(s.points));
+  // Annotations: the one in force at each point.
+  it.reset(bytes);
+  const seen: (string | null)[] = [];
+  while (it.next())
+    seen.push(it.annotation === null ? null : Buffer.from(it.annotation).toString("hex"));
+  assert.deepEqual(seen, expectedAnnotations(s.points));
+  return bytes;
+}
+
+// --- arbitraries: values ------------------------------------------------------
+
+const u32Arb = fc.integer({ min: 0, max: 0xffffffff });
+
+/** Any double fast-check makes: NaN, ±Inf, -0, subnormals, extremes. */
+const doubleHex = fc.double().map(hexOf);
+
+/** Raw 64-bit patterns, with NaNs of every payload and sign weighted up. */
+const rawBitsHex = fc.oneof(
+  fc.tuple(u32Arb, u32Arb).map(([hi, lo]) => hexOfHalves(hi, lo)),
+  fc
+    .tuple(fc.boolean(), fc.integer({ min: 0, max: 0xfffff }), u32Arb)
+    .map(([neg, payloadHi, lo]) => hexOfHalves((neg ? 0xfff00000 : 0x7ff00000) + payloadHi, lo)),
+  fc.constantFrom(
+    "7ff0000000000002", // Prometheus's stale marker
+    "7ff8000000000000",
+    "fff8000000000000",
+    "7ff0000000000001",
+    "7fffffffffffffff",
+    "0000000000000001",
+    "800fffffffffffff",
+  ),
+);
+
+const smallIntHex = fc.integer({ min: -1000, max: 1000 }).map(hexOf);
+
+const decimalHex = fc
+  .tuple(fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }), fc.integer({ min: 1, max: 6 }))
+  .map(([i, places]) => hexOf(i / 10 ** places));
+
+const bigIntHex = fc.oneof(
+  fc.integer({ min: -4096, max: 4096 }).map((k) => hexOf(2 ** 53 + k)),
+  fc.integer({ min: -4096, max: 4096 }).map((k) => hexOf(-(2 ** 53) + k)),
+  fc.bigInt({ min: -(2n ** 65n), max: 2n ** 65n }).map((b) => hexOf(Number(b))),
+  fc
+    .constantFrom(
+      2 ** 53,
+      2 ** 53 + 2,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+      2 ** 62,
+      2 ** 63,
+      -(2 ** 63),
+      2 ** 64,
+      1e13,
+      1e13 - 1,
+      1e15,
+      1e20,
+      -1e20,
+      1e300,
+    )
+    .map(hexOf),
+);
+
+const anyValueHex = fc.oneof(doubleHex, rawBitsHex, smallIntHex, decimalHex, bigIntHex);
+
+type ValuesOf = (n: number) => fc.Arbitrary<string[]>;
+
+const arrayOf =
+  (arb: fc.Arbitrary<string>): ValuesOf =>
+  (n) =>
+    fc.array(arb, { minLength: n, maxLength: n });
+
+/** Monotonic counters with occasional resets to zero, as Prometheus counters go. */
+const countersOf: ValuesOf = (n) =>
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 1_000_000_000_000 }),
+      fc.array(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constant(0) },
+          { weight: 6, arbitrary: fc.integer({ min: 1, max: 100 }) },
+          { weight: 2, arbitrary: fc.integer({ min: 0, max: 1_000_000_000 }) },
+          { weight: 1, arbitrary: fc.constant(-1) }, // reset
+        ),
+        { minLength: n, maxLength: n },
+      ),
+    )
+    .map(([start, incs]) => {
+      let c = start;
+      return incs.map((inc) => {
+        c = inc < 0 ? 0 : c + inc;
+        return hexOf(c);
+      });
+    });
+
+/** Gauges with a fixed number of decimal places, as a random walk or scattered. */
+const decimalsOf: ValuesOf = (n) =>
+  fc.oneof(
+    fc
+      .tuple(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: -10_000_000, max: 10_000_000 }),
+        fc.array(fc.integer({ min: -5000, max: 5000 }), { minLength: n, maxLength: n }),
+      )
+      .map(([places, start, steps]) => {
+        let i = start;
+        return steps.map((d) => {
+          i += d;
+          return hexOf(i / 10 ** places);
+        });
+      }),
+    arrayOf(decimalHex)(n),
+  );
+
+/** Values that keep flipping between the integer and the float path. */
+const mixedOf = arrayOf(
+  fc.oneof(smallIntHex, decimalHex, doubleHex, bigIntHex, fc.constant(hexOf(Number.NaN))),
+);
+
+/** Long runs of one value (of any kind), then another. */
+const constantRunsOf: ValuesOf = (n) =>
+  fc
+    .array(fc.tuple(anyValueHex, fc.integer({ min: 1, max: 80 })), {
+      minLength: 1,
+      maxLength: 20,
+    })
+    .map((runs) => {
+      const out: string[] = [];
+      for (const [v, len] of runs) for (let i = 0; i < len && out.length < n; i++) out.push(v);
+      while (out.length < n) out.push(out[out.length - 1]);
+      return out;
+    });
+
+const everyKindOf: ValuesOf = (n) =>
+  fc.oneof(arrayOf(anyValueHex)(n), countersOf(n), decimalsOf(n), mixedOf(n), constantRunsOf(n));
+
+// --- arbitraries: times -------------------------------------------------------
+
+type Gaps = "mixed" | "days" | "subMs" | "noDays";
+
+interface TimeOptions {
+  units?: readonly WritableUnit[];
+  /** Each point may take another unit than the series'. */
+  mixUnits?: boolean;
+  gaps?: Gaps;
+  /** Let the first points fall before the block start (encode() only). */
+  beforeStart?: boolean;
+}
+
+// 2000-01-01 .. 2100-01-01, and 1700 .. 2200 for instants before the epoch.
+const startArb = fc
+  .tuple(
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.bigInt({ min: 946_684_800n * SECOND, max: 4_102_444_800n * SECOND }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.bigInt({ min: -8_520_336_000n * SECOND, max: 7_258_118_400n * SECOND }),
+      },
+    ),
+    // Block starts are usually aligned to the block size; any ns is allowed.
+    fc.constantFrom(7200n * SECOND, SECOND, 1_000_000n, 1000n, 1n),
+  )
+  .map(([ns, align]) => ns - (((ns % align) + align) % align));
+
+/** A gap of -1 means "the series' regular interval". */
+function gapArb(gaps: Gaps): fc.Arbitrary<bigint> {
+  const regular = fc.constant(-1n);
+  const jitter = fc.bigInt({ min: 1n, max: 10n * SECOND });
+  const subMs = fc.bigInt({ min: 1n, max: 999_999n });
+  const days = fc.bigInt({ min: DAY, max: 20n * DAY });
+  switch (gaps) {
+    case "mixed":
+      return fc.oneof(
+        { weight: 12, arbitrary: regular },
+        { weight: 5, arbitrary: jitter },
+        { weight: 2, arbitrary: subMs },
+        { weight: 1, arbitrary: days },
+      );
+    case "noDays":
+      return fc.oneof(
+        { weight: 12, arbitrary: regular },
+        { weight: 5, arbitrary: jitter },
+        { weight: 2, arbitrary: subMs },
+      );
+    case "days":
+      return fc.oneof({ weight: 1, arbitrary: regular }, { weight: 1, arbitrary: days });
+    case "subMs":
+      return fc.oneof({ weight: 1, arbitrary: regular }, { weight: 3, arbitrary: subMs });
+  }
+}
+
+/** n strictly increasing instants, each a whole number of its unit. */
+function timesOf(
+  n: number,
+  o: TimeOptions,
+): fc.Arbitrary<{ startNs: bigint; times: { ns: bigint; unit: WritableUnit }[] }> {
+  const units = o.units ?? WRITABLE_UNITS;
+  return fc
+    .record({
+      startNs: startArb,
+      unit: fc.constantFrom(...units),
+      interval: fc.constantFrom(
+        1n,
+        1000n,
+        250_000n,
+        1_000_000n,
+        SECOND,
+        10n * SECOND,
+        60n * SECOND,
+      ),
+      lead: o.beforeStart ? fc.bigInt({ min: 0n, max: 3600n * SECOND }) : fc.constant(0n),
+      steps: fc.array(
+        fc.record({
+          gap: gapArb(o.gaps ?? "mixed"),
+          unit: o.mixUnits ? fc.option(fc.constantFrom(...units), { freq: 3 }) : fc.constant(null),
+        }),
+        { minLength: n, maxLength: n },
+      ),
+    })
+    .map(({ startNs, unit, interval, lead, steps }) => {
+      let cursor = startNs - 1n - lead;
+      const times = steps.map((step) => {
+        const u = step.unit ?? unit;
+        cursor = roundUp(cursor + (step.gap < 0n ? interval : step.gap), UNIT_NS[u]);
+        return { ns: cursor, unit: u };
+      });
+      return { startNs, times };
+    });
+}
+
+const annotationArb = fc.option(fc.uint8Array({ minLength: 0, maxLength: 5 }), { freq: 2 });
+
+interface SeriesOptions extends TimeOptions {
+  maxPoints?: number;
+  intOptimized?: boolean;
+  annotations?: boolean;
+}
+
+function seriesOf(valuesOf: ValuesOf, o: SeriesOptions = {}): fc.Arbitrary<Series> {
+  return fc
+    .record({
+      n: fc.integer({ min: 1, max: o.maxPoints ?? MAX_POINTS }),
+      intOptimized: o.intOptimized === undefined ? fc.boolean() : fc.constant(o.intOptimized),
+      defaultUnit: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(TimeUnit.Second) },
+        { weight: 1, arbitrary: fc.constantFrom(...WRITABLE_UNITS) },
+      ),
+    })
+    .chain(({ n, intOptimized, defaultUnit }) =>
+      fc
+        .record({
+          values: valuesOf(n),
+          times: timesOf(n, o),
+          annotations: o.annotations
+            ? fc.array(annotationArb, { minLength: n, maxLength: n })
+            : fc.constant(null),
+        })
+        .map(({ values, times, annotations }) => ({
+          options: { intOptimized, defaultUnit },
+          startNs: times.startNs,
+          points: times.times.map((t, i) => ({
+            ns: t.ns,
+            unit: t.unit,
+            value: values[i],
+            annotation: annotations === null ? null : annotations[i],
+          })),
+        })),
+    );
+}
+
+function roundTripProperty(arb: fc.Arbitrary<Series>, numRuns = RUNS): void {
+  fc.assert(
+    fc.property(arb, (s) => {
+      checkRoundTrip(s);
+    }),
+    { seed: SEED, includeErrorInReport: true, numRuns },
+  );
+}
+
+// --- properties ---------------------------------------------------------------
+
+test("arbitrary doubles, with NaN, -0, ±Inf and subnormals, round-trip bit for bit", () => {
+  roundTripProperty(seriesOf(arrayOf(doubleHex)));
+});
+
+test("raw 64-bit patterns, NaN payloads included, round-trip bit for bit", () => {
+  roundTripProperty(seriesOf(arrayOf(rawBitsHex)));
+});
+
+test("integer counters with resets round-trip exactly", () => {
+  roundTripProperty(seriesOf(countersOf));
+});
+
+test("decimals with 1 to 6 places round-trip to the same double", () => {
+  roundTripProperty(seriesOf(decimalsOf));
+});
+
+test("integers near and beyond 2^53 round-trip exactly", () => {
+  roundTripProperty(seriesOf(arrayOf(bigIntHex)));
+});
+
+test("values flipping between integer and float mode round-trip exactly", () => {
+  roundTripProperty(seriesOf(mixedOf));
+});
+
+test("long runs of a constant value of any kind round-trip exactly", () => {
+  roundTripProperty(seriesOf(constantRunsOf, { maxPoints: 400 }), 150);
+});
+
+test("irregular intervals and gaps of days between points round-trip exactly", () => {
+  roundTripProperty(seriesOf(everyKindOf, { gaps: "days" }));
+});
+
+test("sub-millisecond nanosecond timestamps with unit ns round-trip exactly", () => {
+  roundTripProperty(seriesOf(everyKindOf, { units: [TimeUnit.Nanosecond], gaps: "subMs" }));
+});
+
+test("time units changing from point to point round-trip exactly", () => {
+  roundTripProperty(seriesOf(everyKindOf, { mixUnits: true }));
+});
+
+test("annotations round-trip: the one in force is the last non-empty one written", () => {
+  roundTripProperty(seriesOf(everyKindOf, { mixUnits: true, annotations: true }));
+});
+
+test("the empty series encodes to no bytes and decodes to no points", () => {
+  for (const intOptimized of [true, false]) {
+    const enc = new M3tszEncoder(1_700_000_000_000, 0, { intOptimized });
+    assert.equal(enc.byteLength, 0);
+    assert.equal(enc.bytes().length, 0);
+    assert.deepEqual(decode(new M3tszIterator(null, { intOptimized }), enc.bytes()), []);
+  }
+});
+
+test("encode() in any time order, with repeated instants, round-trips in write order", () => {
+  const arb = seriesOf(everyKindOf, {
+    mixUnits: true,
+    gaps: "noDays",
+    beforeStart: true,
+  }).chain((s) =>
+    fc
+      .tuple(
+        fc.shuffledSubarray(s.points, { minLength: s.points.length, maxLength: s.points.length }),
+        // Some instants written twice, with another value.
+        fc.array(fc.tuple(fc.nat(s.points.length - 1), anyValueHex), { maxLength: 5 }),
+      )
+      .map(([shuffled, dups]) => {
+        const points = [...shuffled];
+        for (const [i, value] of dups) points.splice(i, 0, { ...shuffled[i], value });
+        return { ...s, points };
+      }),
+  );
+  fc.assert(
+    fc.property(arb, (s) => {
+      checkRoundTrip(s, "encode");
+    }),
+    { seed: SEED, includeErrorInReport: true, numRuns: RUNS },
+  );
+});
+
+test("bytes() taken mid-stream decodes to exactly the points so far and appending goes on", () => {
+  fc.assert(
+    fc.property(seriesOf(everyKindOf, { mixUnits: true, maxPoints: 40 }), (s) => {
+      const enc = encoderFor(s);
+      const it = new M3tszIterator(null, s.options);
+      for (let k = 0; k < s.points.length; k++) {
+        const snapshot = enc.bytes();
+        assert.equal(snapshot.length, enc.byteLength);
+        assert.deepEqual(decode(it, snapshot), expected(s.points.slice(0, k)), `after ${k} points`);
+        appendAll(enc, [s.points[k]]);
+      }
+      // Taking snapshots changed nothing: the stream equals one written in one go.
+      const once = encoderFor(s);
+      appendAll(once, s.points);
+      assert.deepEqual(enc.bytes(), once.bytes());
+    }),
+    { seed: SEED, includeErrorInReport: true, numRuns: 150 },
+  );
+});
+
+test("copyTo writes the same bytes as bytes() at the given offset", () => {
+  fc.assert(
+    fc.property(seriesOf(everyKindOf, { maxPoints: 40 }), fc.nat(8), (s, offset) => {
+      const enc = encoderFor(s);
+      appendAll(enc, s.points);
+      const bytes = enc.bytes();
+      const dst = new Uint8Array(offset + bytes.length + 3).fill(0xee);
+      assert.equal(enc.copyTo(dst, offset), bytes.length);
+      assert.deepEqual(dst.subarray(offset, offset + bytes.length), bytes);
+      assert.ok(dst.subarray(0, offset).every((b) => b === 0xee));
+      assert.ok(dst.subarray(offset + bytes.length).every((b) => b === 0xee));
+    }),
+    { seed: SEED, includeErrorInReport: true, numRuns: 100 },
+  );
+});
+
+test("an encoder reset to a new start writes the same bytes as a new encoder", () => {
+  fc.assert(
+    fc.property(
+      fc.boolean(),
+      fc.constantFrom(...WRITABLE_UNITS),
+      seriesOf(everyKindOf, { mixUnits: true, annotations: true, maxPoints: 60 }),
+      seriesOf(everyKindOf, { mixUnits: true, annotations: true, maxPoints: 60 }),
+      (intOptimized, defaultUnit, a, b) => {
+        const options = { intOptimized, defaultUnit };
+        const first = { ...a, options };
+        const second = { ...b, options };
+        const enc = encoderFor(first);
+        appendAll(enc, first.points);
+        const [ms, ns] = split(second.startNs);
+        enc.reset(ms, ns);
+        assert.equal(enc.length, 0);
+        assert.equal(enc.byteLength, 0);
+        assert.equal(enc.blockStartMs, ms);
+        appendAll(enc, second.points);
+        const fresh = encoderFor(second);
+        appendAll(fresh, second.points);
+        assert.deepEqual(enc.bytes(), fresh.bytes());
+      },
+    ),
+    { seed: SEED, includeErrorInReport: true, numRuns: 150 },
+  );
+});
+
+test("an iterator reset onto another stream decodes it as a new iterator would", () => {
+  fc.assert(
+    fc.property(
+      seriesOf(everyKindOf, { mixUnits: true, maxPoints: 60, intOptimized: true }),
+      seriesOf(everyKindOf, { mixUnits: true, maxPoints: 60, intOptimized: true }),
+      fc.nat(60),
+      (a, b, stopAfter) => {
+        const options = { intOptimized: true, defaultUnit: TimeUnit.Second };
+        const bytesA = checkRoundTrip({ ...a, options });
+        const bytesB = checkRoundTrip({ ...b, options });
+        const it = new M3tszIterator(bytesA, options);
+        // Stop part way through A, then switch to B, then back to A.
+        for (let i = 0; i < stopAfter && it.next(); i++);
+        assert.deepEqual(decode(it, bytesB), expected(b.points));
+        assert.deepEqual(decode(it, bytesA), expected(a.points));
+        // A reset also clears a previous fault.
+        it.reset(bytesA.subarray(0, bytesA.length - 1));
+        while (it.next());
+        assert.notEqual(it.error, null);
+        assert.deepEqual(decode(it, bytesB), expected(b.points));
+      },
+    ),
+    { seed: SEED, includeErrorInReport: true, numRuns: 100 },
+  );
+});
