@@ -2,20 +2,17 @@
 // access, for the codec's XOR and integer paths. No BigInt: every operation is
 // a few 32-bit integer instructions.
 
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
+/**
+ * Scratch views of one float64: write FLOAT[0], then read its low half at
+ * FLOAT_HALVES[0] and its high half at FLOAT_HALVES[1] (little-endian), with
+ * NaN payloads preserved. Hot paths use these inline, without a call.
+ */
+export const FLOAT = new Float64Array(1);
+export const FLOAT_HALVES = new Uint32Array(FLOAT.buffer);
+const f64 = FLOAT;
+const u32 = FLOAT_HALVES;
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error("m3ts codec requires a little-endian platform");
-}
-
-/** Scratch output of floatBits: the high and low halves of the last float read. */
-export const floatHalves = { hi: 0, lo: 0 };
-
-/** Puts the IEEE-754 bits of `v` into floatHalves (NaN payloads preserved). */
-export function floatBits(v: number): void {
-  f64[0] = v;
-  floatHalves.lo = u32[0];
-  floatHalves.hi = u32[1];
 }
 
 /** The float64 whose bits are hi:lo. */

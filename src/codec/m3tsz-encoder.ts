@@ -5,7 +5,7 @@
 // -0), this encoder writes the float path instead; M3's decoder reads both.
 import { MAX_INT64_NS_MS, msToInt64Ns, NS_PER_MS, TimeUnit, unitName } from "../x/index.js";
 import { BitWriter } from "./bit-writer.js";
-import { floatBits, floatHalves, leadingZeros64, numSig, trailingZeros64 } from "./bits64.js";
+import { FLOAT, FLOAT_HALVES, leadingZeros64, numSig, trailingZeros64 } from "./bits64.js";
 import { InvalidDatapointError, OutOfOrderError } from "./errors.js";
 import {
   DOD_BUCKET_BITS,
@@ -37,6 +37,8 @@ export interface M3tszOptions {
 const TWO_32 = 4294967296;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+/** Instants are kept within +-MAX_TIME_MS so that they fit signed 64-bit nanoseconds. */
+const MAX_TIME_MS = MAX_INT64_NS_MS - 1;
 const scratch64 = new Uint32Array(2);
 /** 2^-52 and 2^-50: one and four units in the last place, relative. */
 const ULP_1 = 2 ** -52;
@@ -159,6 +161,41 @@ export class M3tszEncoder {
     unit: TimeUnit = TimeUnit.Millisecond,
     nsInMs = 0,
     annotation: Uint8Array | null = null,
+  ): void {
+    // The common shape, a later datapoint of a millisecond stream with no
+    // annotation, skips the general checks: whole ms in range is all it needs.
+    if (
+      unit === TimeUnit.Millisecond &&
+      unit === this.unit &&
+      nsInMs === 0 &&
+      annotation === null &&
+      this.count > 0 &&
+      this.prevNs === 0 &&
+      this.deltaNs === 0 &&
+      Number.isInteger(timeMs) &&
+      timeMs <= MAX_TIME_MS &&
+      timeMs >= -MAX_TIME_MS
+    ) {
+      const dMs = timeMs - this.prevMs;
+      const dod = dMs - this.deltaMs;
+      if (dod >= INT32_MIN && dod <= INT32_MAX) {
+        this.writeDod(dod, unit);
+        this.deltaMs = dMs;
+        this.prevMs = timeMs;
+        this.writeNextValue(value);
+        this.count++;
+        return;
+      }
+    }
+    this.encodeGeneral(timeMs, value, unit, nsInMs, annotation);
+  }
+
+  private encodeGeneral(
+    timeMs: number,
+    value: number,
+    unit: TimeUnit,
+    nsInMs: number,
+    annotation: Uint8Array | null,
   ): void {
     checkInstant("time", timeMs, nsInMs);
     if (!isWritableUnit(unit)) {
@@ -327,8 +364,8 @@ export class M3tszEncoder {
 
   private writeNextValue(v: number): void {
     if (!this.intOptimized) {
-      floatBits(v);
-      this.writeXor(floatHalves.hi, floatHalves.lo);
+      FLOAT[0] = v;
+      this.writeXor(FLOAT_HALVES[1], FLOAT_HALVES[0]);
       return;
     }
     if (this.toInt(v, this.maxMult)) {
@@ -351,13 +388,15 @@ export class M3tszEncoder {
       this.maxMult = 0;
       return;
     }
-    floatBits(v);
-    if (floatHalves.hi === this.floatHi && floatHalves.lo === this.floatLo) {
+    FLOAT[0] = v;
+    const hi = FLOAT_HALVES[1];
+    const lo = FLOAT_HALVES[0];
+    if (hi === this.floatHi && lo === this.floatLo) {
       w.writeBits(0b01, 2); // update, repeat
       return;
     }
     w.writeBit(1); // no update: an XOR follows
-    this.writeXor(floatHalves.hi, floatHalves.lo);
+    this.writeXor(hi, lo);
   }
 
   private writeIntVal(val: number, mult: number, diff: number): void {
@@ -436,9 +475,9 @@ export class M3tszEncoder {
   }
 
   private writeFullFloat(v: number): void {
-    floatBits(v);
-    const hi = floatHalves.hi;
-    const lo = floatHalves.lo;
+    FLOAT[0] = v;
+    const hi = FLOAT_HALVES[1];
+    const lo = FLOAT_HALVES[0];
     this.w.writeBits(hi, 32);
     this.w.writeBits(lo, 32);
     this.floatHi = hi;
@@ -488,43 +527,64 @@ export class M3tszEncoder {
       this.convMult = 0;
       return true;
     }
-    if (v === 0 && 1 / v < 0) return false;
-    // Pre-filter: if M3's test passed at some mult m, then |v| * 10^top (top
-    // the largest mult that stays below 1e13) would lie within 3.5 ulps of an
-    // integer. Most floats are nowhere near, and skip the loop.
+    // Below 1e-6, |v| * 10^6 < 1 has no non-zero integer to give v back, and
+    // from 1e13 up M3 stops: no multiplier helps (NaN and infinities too).
     const a = v < 0 ? -v : v;
-    let top = MAX_MULT;
-    while (top > curMaxMult && a * MULTIPLIERS[top] >= MAX_OPT_INT) top--;
-    const x = a * MULTIPLIERS[top];
-    if (x < MAX_OPT_INT) {
-      const off = x - Math.round(x);
-      const tolerance = x * ULPS_4;
-      if (off > tolerance || off < -tolerance) return false;
-    }
+    if (!(a >= 1e-6 && a < MAX_OPT_INT))
+      return v === 0 && 1 / v > 0 && this.tryMult(0, 1, curMaxMult) > 0;
     const sign = v < 0 ? -1 : 1;
-    for (let mult = curMaxMult; mult <= MAX_MULT; mult++) {
-      const scale = MULTIPLIERS[mult];
-      const val = v * scale * sign;
-      if (!(val < MAX_OPT_INT)) break;
-      const i = Math.trunc(val);
-      const r = val - i;
-      // M3 also takes a value one ulp away from an integer. Distances here
-      // are exact multiples of ulp(val), and ulp(val) lies in
-      // (val * 2^-53, val * 2^-52], so "<= val * 2^-52" means "one ulp".
-      let candidate: number;
-      if (r === 0) candidate = i;
-      else if (r < 0.1 && r <= val * ULP_1) candidate = i;
-      else if (r > 0.9 && i + 1 - val <= val * ULP_1) candidate = i + 1;
-      else continue;
-      const signed = sign * candidate;
-      if ((mult === 0 ? signed : signed / scale) === v) {
-        this.convVal = signed;
-        this.convMult = mult;
-        return true;
-      }
+    // The current multiplier first: a series of decimals stays on it.
+    const first = this.tryMult(v, sign, curMaxMult);
+    if (first !== 0) return first > 0;
+    if (!nearDecimal(a, curMaxMult)) return false;
+    for (let mult = curMaxMult + 1; mult <= MAX_MULT; mult++) {
+      const found = this.tryMult(v, sign, mult);
+      if (found !== 0) return found > 0;
     }
     return false;
   }
+
+  /**
+   * One step of M3's loop: 1 if v * 10^mult is (within one ulp of) an integer
+   * that gives v back exactly (setting convVal, convMult), -1 once the scaled
+   * value reaches 1e13 (M3 stops there), 0 to try the next multiplier.
+   */
+  private tryMult(v: number, sign: number, mult: number): number {
+    const scale = MULTIPLIERS[mult];
+    const val = v * scale * sign;
+    if (!(val < MAX_OPT_INT)) return -1;
+    const i = Math.trunc(val);
+    const r = val - i;
+    // M3 also takes a value one ulp away from an integer. Distances here are
+    // exact multiples of ulp(val), and ulp(val) lies in (val * 2^-53,
+    // val * 2^-52], so "<= val * 2^-52" means "one ulp".
+    let candidate: number;
+    if (r === 0) candidate = i;
+    else if (r < 0.1 && r <= val * ULP_1) candidate = i;
+    else if (r > 0.9 && i + 1 - val <= val * ULP_1) candidate = i + 1;
+    else return 0;
+    const signed = sign * candidate;
+    if ((mult === 0 ? signed : signed / scale) !== v) return 0;
+    this.convVal = signed;
+    this.convMult = mult;
+    return 1;
+  }
+}
+
+/**
+ * False when no multiplier from `fromMult` up can turn |v| = a into an
+ * integer: had M3's test passed at some m, a * 10^top (top the largest
+ * multiplier that stays below 1e13) would lie within 3.5 ulps of an integer.
+ * Most floats are nowhere near one, and skip the loop.
+ */
+function nearDecimal(a: number, fromMult: number): boolean {
+  let top = MAX_MULT;
+  while (top > fromMult && a * MULTIPLIERS[top] >= MAX_OPT_INT) top--;
+  const x = a * MULTIPLIERS[top];
+  if (!(x < MAX_OPT_INT)) return true; // let the loop meet M3's stop
+  const off = x - Math.round(x);
+  const tolerance = x * ULPS_4;
+  return off <= tolerance && off >= -tolerance;
 }
 
 /** Writes the `n` bits of hi:lo that sit above its `shift` lowest bits. */
@@ -579,7 +639,7 @@ function checkInstant(field: string, ms: number, ns: number): void {
       `${field} must be integer epoch milliseconds plus 0..999999 ns, got ${ms} ms + ${ns} ns`,
     );
   }
-  if (ms > 9_223_372_036_853 || ms < -9_223_372_036_854) {
+  if (ms > MAX_TIME_MS || ms < -MAX_TIME_MS) {
     throw new InvalidDatapointError(
       field,
       `${field} ${ms} ms is outside the range of 64-bit epoch nanoseconds (years 1678 to 2262)`,

@@ -112,36 +112,54 @@ export class M3tszIterator {
   /** Moves to the next datapoint; false at the end of the stream or on error. */
   next(): boolean {
     if (this.done) return false;
-    const at = this.r.bitOffset;
+    const r = this.r;
+    const at = r.bitOffset;
     try {
-      const first = this.index === 0;
-      if (first) this.readStart();
-      this.annotationChanged = false;
-      if (!this.readMarkersAndDod()) {
-        this.done = true;
-        return false;
+      // Fast path: a later datapoint of a millisecond stream whose dod has a
+      // bucket code (decided by one 16-bit peek); everything else, markers
+      // included, goes the general way.
+      if (
+        this.index > 0 &&
+        this.unit === TimeUnit.Millisecond &&
+        !this.unitChanged &&
+        r.fill() >= 16
+      ) {
+        const w = r.peekCached(16);
+        let dod = 0;
+        let used = 0;
+        if (w < 0x8000) used = 1;
+        else if (w < 0xc000) {
+          if ((w & 0x3f80) !== 0) {
+            used = 9;
+            dod = (w << 18) >> 25;
+          }
+        } else if (w < 0xe000) {
+          used = 12;
+          dod = (w << 19) >> 23;
+        } else if (w < 0xf000) {
+          used = 16;
+          dod = (w << 20) >> 20;
+        }
+        if (used !== 0) {
+          r.consumeCached(used);
+          const deltaMs = this.deltaMs + dod;
+          const ms = this.timeMs + deltaMs;
+          const ns = this.nsInMs + this.deltaNs;
+          if (ns >= NS_PER_MS || ms > MAX_INT64_NS_MS || ms < -MAX_INT64_NS_MS) {
+            this.deltaMs = deltaMs;
+            this.advanceTime();
+          } else {
+            this.deltaMs = deltaMs;
+            this.timeMs = ms;
+            this.nsInMs = ns;
+          }
+          this.annotationChanged = false;
+          this.readNextValue();
+          this.index++;
+          return true;
+        }
       }
-      // Time: delta += dod; time += delta (dod was left in deltaMs/deltaNs's scratch).
-      let ms = this.timeMs + this.deltaMs;
-      let ns = this.nsInMs + this.deltaNs;
-      if (ns >= NS_PER_MS) {
-        ns -= NS_PER_MS;
-        ms += 1;
-      }
-      if (ms > MAX_INT64_NS_MS || ms < -MAX_INT64_NS_MS) {
-        throw new Fault("time-out-of-range", `timestamp ${ms} ms is outside 64-bit nanoseconds`);
-      }
-      this.timeMs = ms;
-      this.nsInMs = ns;
-      if (this.unitChanged) {
-        this.deltaMs = 0;
-        this.deltaNs = 0;
-        this.unitChanged = false;
-      }
-      if (first) this.readFirstValue();
-      else this.readNextValue();
-      this.index++;
-      return true;
+      return this.nextGeneral();
     } catch (e) {
       this.done = true;
       if (e === END_OF_BITS) {
@@ -153,6 +171,41 @@ export class M3tszIterator {
       }
       return false;
     }
+  }
+
+  private nextGeneral(): boolean {
+    const first = this.index === 0;
+    if (first) this.readStart();
+    this.annotationChanged = false;
+    if (!this.readMarkersAndDod()) {
+      this.done = true;
+      return false;
+    }
+    this.advanceTime();
+    if (this.unitChanged) {
+      this.deltaMs = 0;
+      this.deltaNs = 0;
+      this.unitChanged = false;
+    }
+    if (first) this.readFirstValue();
+    else this.readNextValue();
+    this.index++;
+    return true;
+  }
+
+  /** time += delta, checking the range of 64-bit nanoseconds. */
+  private advanceTime(): void {
+    let ms = this.timeMs + this.deltaMs;
+    let ns = this.nsInMs + this.deltaNs;
+    if (ns >= NS_PER_MS) {
+      ns -= NS_PER_MS;
+      ms += 1;
+    }
+    if (ms > MAX_INT64_NS_MS || ms < -MAX_INT64_NS_MS) {
+      throw new Fault("time-out-of-range", `timestamp ${ms} ms is outside 64-bit nanoseconds`);
+    }
+    this.timeMs = ms;
+    this.nsInMs = ns;
   }
 
   private corrupt(kind: StreamErrorKind, at: number, detail: string): StreamCorruptError {
