@@ -23,8 +23,8 @@ function run(cmd, args) {
 const digest = lockDigest();
 const installed = existsSync(stampPath) ? readFileSync(stampPath, "utf8") : "";
 if (installed !== digest) {
-  console.error("setup: installing dependencies (npm ci)");
-  run(npm, ["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
+  console.error("setup: installing dependencies (npm install, pinned by package-lock.json)");
+  run(npm, ["install", "--no-audit", "--no-fund", "--loglevel=error"]);
   writeFileSync(stampPath, digest);
 }
 
