@@ -3,7 +3,14 @@
 // docs/format/m3tsz.md). Where M3's integer path would not give back the exact
 // float it was given (values within an ulp of a decimal, integers beyond 2^53,
 // -0), this encoder writes the float path instead; M3's decoder reads both.
-import { MAX_INT64_NS_MS, msToInt64Ns, NS_PER_MS, TimeUnit, unitName } from "../x/index.js";
+import {
+  fitsInt64Ns,
+  MAX_INT64_NS_MS,
+  msToInt64Ns,
+  NS_PER_MS,
+  TimeUnit,
+  unitName,
+} from "../x/index.js";
 import { BitWriter } from "./bit-writer.js";
 import { FLOAT, FLOAT_HALVES, leadingZeros64, numSig, trailingZeros64 } from "./bits64.js";
 import { InvalidDatapointError, OutOfOrderError } from "./errors.js";
@@ -37,7 +44,7 @@ export interface M3tszOptions {
 const TWO_32 = 4294967296;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
-/** Instants are kept within +-MAX_TIME_MS so that they fit signed 64-bit nanoseconds. */
+/** Instants strictly within +-MAX_TIME_MS fit signed 64-bit nanoseconds whatever their ns part. */
 const MAX_TIME_MS = MAX_INT64_NS_MS - 1;
 const scratch64 = new Uint32Array(2);
 /** 2^-52 and 2^-50: one and four units in the last place, relative. */
@@ -226,7 +233,7 @@ export class M3tszEncoder {
     }
 
     const unitChanged = unit !== this.unit;
-    if (unitChanged && (oMs > MAX_INT64_NS_MS || oMs < -MAX_INT64_NS_MS)) {
+    if (unitChanged && !fitsInt64Ns(oMs, oNs)) {
       throw new InvalidDatapointError(
         "time",
         `timestamp ${timeMs} ms is too far from the previous datapoint for a 64-bit nanosecond delta`,
@@ -370,7 +377,8 @@ export class M3tszEncoder {
     }
     if (this.toInt(v, this.maxMult)) {
       const diff = this.intVal - this.convVal;
-      if (diff <= MAX_EXACT_INT && diff >= -MAX_EXACT_INT) {
+      // Strictly inside 2^53 the float64 difference is exact; at 2^53 it may be rounded.
+      if (diff < MAX_EXACT_INT && diff > -MAX_EXACT_INT) {
         this.writeIntVal(this.convVal, this.convMult, diff);
         return;
       }
@@ -639,7 +647,7 @@ function checkInstant(field: string, ms: number, ns: number): void {
       `${field} must be integer epoch milliseconds plus 0..999999 ns, got ${ms} ms + ${ns} ns`,
     );
   }
-  if (ms > MAX_TIME_MS || ms < -MAX_TIME_MS) {
+  if (!fitsInt64Ns(ms, ns)) {
     throw new InvalidDatapointError(
       field,
       `${field} ${ms} ms is outside the range of 64-bit epoch nanoseconds (years 1678 to 2262)`,

@@ -21,7 +21,12 @@ export function defaultBucketBits(unit: number): number {
 
 /** True for the units that have a timestamp scheme and so can be written. */
 export function isWritableUnit(unit: number): boolean {
-  return unit >= TimeUnit.Second && unit <= TimeUnit.Nanosecond;
+  return (
+    unit === TimeUnit.Second ||
+    unit === TimeUnit.Millisecond ||
+    unit === TimeUnit.Microsecond ||
+    unit === TimeUnit.Nanosecond
+  );
 }
 
 /** The integer path's decimal multipliers 10^0..10^6. */

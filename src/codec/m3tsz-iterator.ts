@@ -2,7 +2,14 @@
 // datapoint: call next(), then read the fields. Mirrors M3's reader iterator
 // (M3-NOTES §1.2-1.7) but stops with a StreamCorruptError where M3 would read
 // on with made-up state (unknown time units, EOF inside an opcode).
-import { int64NsToMs, MAX_INT64_NS_MS, NS_PER_MS, TimeUnit, unitName } from "../x/index.js";
+import {
+  fitsInt64Ns,
+  int64NsToMs,
+  MAX_INT64_NS_MS,
+  NS_PER_MS,
+  TimeUnit,
+  unitName,
+} from "../x/index.js";
 import { BitReader, END_OF_BITS, FILL_BITS } from "./bit-reader.js";
 import { floatFromBits, leadingZeros64, trailingZeros64 } from "./bits64.js";
 import { StreamCorruptError, type StreamErrorKind } from "./errors.js";
@@ -145,7 +152,7 @@ export class M3tszIterator {
           const deltaMs = this.deltaMs + dod;
           const ms = this.timeMs + deltaMs;
           const ns = this.nsInMs + this.deltaNs;
-          if (ns >= NS_PER_MS || ms > MAX_INT64_NS_MS || ms < -MAX_INT64_NS_MS) {
+          if (ns >= NS_PER_MS || ms >= MAX_INT64_NS_MS || ms <= -MAX_INT64_NS_MS) {
             this.deltaMs = deltaMs;
             this.advanceTime();
           } else {
@@ -201,7 +208,7 @@ export class M3tszIterator {
       ns -= NS_PER_MS;
       ms += 1;
     }
-    if (ms > MAX_INT64_NS_MS || ms < -MAX_INT64_NS_MS) {
+    if (!fitsInt64Ns(ms, ns)) {
       throw new Fault("time-out-of-range", `timestamp ${ms} ms is outside 64-bit nanoseconds`);
     }
     this.timeMs = ms;
@@ -256,7 +263,10 @@ export class M3tszIterator {
     }
     for (;;) {
       const peek = r.peekBits(MARKER_BITS);
-      if (peek < 0 || peek >>> 2 !== MARKER_OPCODE) break;
+      // Every datapoint is followed at least by the 11-bit end marker, so
+      // fewer bits than that where a timestamp starts means a cut stream.
+      if (peek < 0) throw END_OF_BITS;
+      if (peek >>> 2 !== MARKER_OPCODE) break;
       const marker = peek & 3;
       if (marker === MARKER_END_OF_STREAM) {
         r.skipBits(MARKER_BITS);
@@ -387,14 +397,10 @@ export class M3tszIterator {
     // Zig-zag decode; the length stored is (length - 1).
     const lenMinus1 = ux % 2 === 0 ? ux / 2 : -(ux + 1) / 2;
     const length = lenMinus1 + 1;
-    if (length <= 0 || length * 8 > r.bitsLeft) {
-      throw new Fault(
-        "invalid-annotation",
-        length <= 0
-          ? `annotation length ${length} is not positive`
-          : `annotation of ${length} bytes runs past the end of the stream`,
-      );
+    if (length <= 0) {
+      throw new Fault("invalid-annotation", `annotation length ${length} is not positive`);
     }
+    if (length * 8 > r.bitsLeft) throw END_OF_BITS;
     const out = new Uint8Array(length);
     for (let i = 0; i < length; i++) out[i] = r.readBits(8);
     this.annotation = out;

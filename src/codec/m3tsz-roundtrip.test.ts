@@ -42,7 +42,7 @@ function hexOfHalves(hi: number, lo: number): string {
   return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
 }
 
-function valueOf(hex: string): number {
+function floatOfBits(hex: string): number {
   u32[1] = Number.parseInt(hex.slice(0, 8), 16);
   u32[0] = Number.parseInt(hex.slice(8), 16);
   return f64[0];
@@ -99,14 +99,14 @@ function encoderFor(s: Series): M3tszEncoder {
 function appendAll(enc: M3tszEncoder, points: readonly Point[]): void {
   for (const p of points) {
     const [ms, ns] = split(p.ns);
-    enc.append(ms, valueOf(p.value), p.unit, ns, p.annotation);
+    enc.append(ms, floatOfBits(p.value), p.unit, ns, p.annotation);
   }
 }
 
 function encodeAll(enc: M3tszEncoder, points: readonly Point[]): void {
   for (const p of points) {
     const [ms, ns] = split(p.ns);
-    enc.encode(ms, valueOf(p.value), p.unit, ns, p.annotation);
+    enc.encode(ms, floatOfBits(p.value), p.unit, ns, p.annotation);
   }
 }
 

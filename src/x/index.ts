@@ -2,10 +2,12 @@
 export { M3tsError } from "./errors.js";
 export {
   compareTime,
+  fitsInt64Ns,
   formatNs,
   int64NsToMs,
   isValidUnit,
   MAX_INT64_NS_MS,
+  MIN_INT64_NS_MS,
   msToInt64Ns,
   NS_PER_MS,
   parseNs,

@@ -49,8 +49,18 @@ export const NS_PER_MS = 1e6;
 const TWO_20 = 2 ** 20;
 const TWO_32 = 2 ** 32;
 const TWO_38 = 2 ** 38;
-/** Largest |ms| whose nanosecond count fits a signed 64-bit integer. */
+/** Epoch ms of the latest instant in signed 64-bit nanoseconds (its ns part is at most 775807). */
 export const MAX_INT64_NS_MS = 9_223_372_036_854;
+/** Epoch ms of the earliest instant in signed 64-bit nanoseconds (its ns part is at least 224192). */
+export const MIN_INT64_NS_MS = -9_223_372_036_855;
+
+/** True when ms + nsInMs (ns in 0..999999) fits signed 64-bit epoch nanoseconds. */
+export function fitsInt64Ns(ms: number, nsInMs: number): boolean {
+  if (ms < MAX_INT64_NS_MS && ms > MIN_INT64_NS_MS) return true;
+  if (ms === MAX_INT64_NS_MS) return nsInMs <= 775_807;
+  if (ms === MIN_INT64_NS_MS) return nsInMs >= 224_192;
+  return false;
+}
 
 /**
  * Writes the two's-complement 64-bit form of `ms * 1e6 + nsInMs` into
