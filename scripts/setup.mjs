@@ -28,6 +28,8 @@ if (installed !== digest) {
   writeFileSync(stampPath, digest);
 }
 
+// A clean build, so that no compiled file outlives its deleted source.
+rmSync(join(root, "dist"), { recursive: true, force: true });
 run(process.execPath, [
   join(root, "node_modules", "typescript", "bin", "tsc"),
   "-p",
