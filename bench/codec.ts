@@ -5,7 +5,8 @@
 //
 // Options: --reps N (timed passes per figure, default 7), --points N
 // (minimum datapoints per dataset, default 1_000_000), --only a,b (datasets),
-// --codec m3tsz|gorilla (one codec only).
+// --codec m3tsz|gorilla (one codec only), --jitter scrape|uniform (how
+// jittered datasets scatter their scrapes; see JitterModel in datasets.ts).
 import { parseArgs } from "node:util";
 import { M3tszEncoder, M3tszIterator } from "../src/codec/index.js";
 import { TimeUnit } from "../src/x/index.js";
@@ -13,6 +14,7 @@ import {
   DATASET_NAMES,
   type Dataset,
   type DatasetName,
+  type JitterModel,
   MIX_WEIGHTS,
   makeDataset,
 } from "./datasets.js";
@@ -176,6 +178,7 @@ function main(): void {
       points: { type: "string", default: "1000000" },
       only: { type: "string" },
       codec: { type: "string" },
+      jitter: { type: "string", default: "scrape" },
     },
   });
   const reps = Number(values.reps);
@@ -200,7 +203,7 @@ function main(): void {
     codecs.map((c) => [c.name, new Map()]),
   );
   for (const name of names) {
-    const ds = makeDataset(name, minPoints);
+    const ds = makeDataset(name, minPoints, values.jitter as JitterModel);
     for (const codec of codecs) {
       const f = measure(codec, ds, reps);
       results.get(codec.name)?.set(name, f);

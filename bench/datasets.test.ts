@@ -6,6 +6,7 @@ import {
   type Dataset,
   type DatasetName,
   HISTOGRAM_BOUNDS,
+  type JitterModel,
   MAX_JITTER_MS,
   MIX_WEIGHTS,
   makeDataset,
@@ -69,8 +70,8 @@ test("datasets are pinned: changing a generator changes these fingerprints", () 
   // Benchmark figures are only comparable across commits while these hold.
   const got = Object.fromEntries(DATASET_NAMES.map((n) => [n, fingerprint(makeDataset(n, 7_200))]));
   assert.deepEqual(got, {
-    counter: "c0ab10fe",
-    gauge2dp: "58fd254a",
+    counter: "a5d45656",
+    gauge2dp: "323044fd",
     constant: "a371dc45",
     histogram: "e8e4aba2",
     random: "ab8e95a5",
@@ -111,26 +112,57 @@ test("default datasets hold at least 1e6 points in series of 720 at a 2-hour blo
   }
 });
 
+/** Offsets from the 10 s grid of every timestamp, checking each is whole, in range and increasing. */
+function gridOffsets(ds: Dataset, maxJitterMs: number): number[] {
+  const offsets: number[] = [];
+  eachSeries(ds, (_, at) => {
+    for (let i = 0; i < POINTS_PER_SERIES; i++) {
+      const t = ds.timesMs[at + i];
+      const jitterMs = t - (BLOCK_START_MS + i * SCRAPE_INTERVAL_MS);
+      if (!Number.isInteger(t)) return `timestamp ${i} is ${t}, not whole ms`;
+      if (jitterMs < 0 || jitterMs > maxJitterMs)
+        return `point ${i} is off the grid by ${jitterMs} ms`;
+      if (i > 0 && t <= ds.timesMs[at + i - 1]) return `timestamp ${i} does not increase`;
+      offsets.push(jitterMs);
+    }
+  });
+  return offsets;
+}
+
 test("timestamps sit on the 10 s grid, jittered by 0..50 ms only where marked", () => {
   for (const name of DATASET_NAMES) {
-    const ds = full(name);
-    const maxJitterMs = JITTERED.has(name) ? MAX_JITTER_MS : 0;
-    let jitterSumMs = 0;
-    eachSeries(ds, (_, at) => {
-      for (let i = 0; i < POINTS_PER_SERIES; i++) {
-        const t = ds.timesMs[at + i];
-        const jitterMs = t - (BLOCK_START_MS + i * SCRAPE_INTERVAL_MS);
-        if (!Number.isInteger(t)) return `timestamp ${i} is ${t}, not whole ms`;
-        if (jitterMs < 0 || jitterMs > maxJitterMs)
-          return `point ${i} is off the grid by ${jitterMs} ms`;
-        if (i > 0 && t <= ds.timesMs[at + i - 1]) return `timestamp ${i} does not increase`;
-        jitterSumMs += jitterMs;
-      }
-    });
-    // The jitter is really there: its mean is near the middle of [0, 50].
-    const meanJitterMs = jitterSumMs / ds.timesMs.length;
-    if (maxJitterMs > 0) assert.ok(Math.abs(meanJitterMs - 25) < 0.5, `${name}: ${meanJitterMs}`);
+    const offsets = gridOffsets(full(name), JITTERED.has(name) ? MAX_JITTER_MS : 0);
+    if (!JITTERED.has(name)) continue;
+    // Scrape-like jitter: most scrapes on time, late ones mostly by 1 ms, a
+    // tail reaching toward 50 ms (the model in JitterModel).
+    const late = offsets.filter((o) => o > 0);
+    const lateShare = late.length / offsets.length;
+    assert.ok(lateShare > 0.04 && lateShare < 0.06, `${name}: ${lateShare} of scrapes late`);
+    const oneMs = late.filter((o) => o === 1).length / late.length;
+    assert.ok(oneMs > 0.65 && oneMs < 0.75, `${name}: ${oneMs} of late scrapes are 1 ms late`);
+    assert.ok(
+      late.some((o) => o > 20),
+      `${name}: no scrape is more than 20 ms late`,
+    );
   }
+});
+
+test("uniform jitter puts every scrape of a jittered dataset 0..50 ms off the grid", () => {
+  for (const name of DATASET_NAMES) {
+    const ds = makeDataset(name, 72_000, "uniform");
+    const offsets = gridOffsets(ds, JITTERED.has(name) ? MAX_JITTER_MS : 0);
+    if (!JITTERED.has(name)) continue;
+    const mean = offsets.reduce((a, b) => a + b, 0) / offsets.length;
+    assert.ok(Math.abs(mean - 25) < 0.5, `${name}: mean jitter ${mean} ms`);
+    assert.ok(offsets.includes(0) && offsets.includes(MAX_JITTER_MS), `${name}: range not covered`);
+  }
+});
+
+test("an unknown jitter model is refused", () => {
+  assert.throws(
+    () => makeDataset("counter", 720, "gaussian" as JitterModel),
+    /unknown jitter model "gaussian"/,
+  );
 });
 
 test("counters are non-negative integers that never decrease", () => {

@@ -30,8 +30,23 @@ export const POINTS_PER_SERIES = 720;
 export const SCRAPE_INTERVAL_MS = 10_000;
 /** 2023-11-14T22:00:00Z, a multiple of the 2-hour block size (7_200_000 ms). */
 export const BLOCK_START_MS = 1_699_999_200_000;
-/** Scrape jitter, where a dataset has it, is a uniform integer in [0, MAX_JITTER_MS]. */
+/** Scrape jitter, where a dataset has it, is an integer in [0, MAX_JITTER_MS]. */
 export const MAX_JITTER_MS = 50;
+
+/**
+ * How jittered datasets place their scrapes on the 10 s grid:
+ * - "scrape" (the default) follows what real scrapes look like. In M3's ten
+ *   real sample series (../shared/m3tsz-vectors, Prometheus data at 10 s),
+ *   98.6% of scrapes sit exactly on their grid and the late ones are mostly
+ *   1 ms late (70%), some 2..6 ms, a few 20..50 ms. So each series gets a
+ *   late fraction drawn from 0..10% (mean 5%, above the observed 1.4%), and a
+ *   late scrape is 1 ms late with probability 0.7, 2..6 ms with 0.25 and
+ *   7..50 ms with 0.05.
+ * - "uniform" puts every scrape a uniform 0..50 ms off the grid: a stress
+ *   case far noisier than real scrapers.
+ */
+export type JitterModel = "scrape" | "uniform";
+export const JITTER_MODELS: readonly JitterModel[] = ["scrape", "uniform"];
 /** Cumulative `le` bounds of the histogram dataset: the Prometheus client libraries' defaults. */
 export const HISTOGRAM_BOUNDS = [
   0.005,
@@ -51,8 +66,15 @@ export const HISTOGRAM_BOUNDS = [
 const SEED = 0x6d337473; // "m3ts"
 
 /** Builds dataset `name` with at least `minPoints` datapoints, in whole series of 720. */
-export function makeDataset(name: DatasetName, minPoints = DEFAULT_MIN_POINTS): Dataset {
+export function makeDataset(
+  name: DatasetName,
+  minPoints = DEFAULT_MIN_POINTS,
+  jitter: JitterModel = "scrape",
+): Dataset {
   const kind = DATASET_NAMES.indexOf(name);
+  if (!JITTER_MODELS.includes(jitter)) {
+    throw new RangeError(`unknown jitter model "${jitter}"; known: ${JITTER_MODELS.join(", ")}`);
+  }
   if (kind < 0) {
     throw new RangeError(`unknown dataset "${name}"; known: ${DATASET_NAMES.join(", ")}`);
   }
@@ -78,10 +100,10 @@ export function makeDataset(name: DatasetName, minPoints = DEFAULT_MIN_POINTS): 
   const rng = new Rng(SEED + kind);
   switch (name) {
     case "counter":
-      fillCounters(ds, rng);
+      fillCounters(ds, rng, jitter);
       break;
     case "gauge2dp":
-      fillGauges(ds, rng);
+      fillGauges(ds, rng, jitter);
       break;
     case "constant":
       fillConstants(ds, rng);
@@ -97,12 +119,24 @@ export function makeDataset(name: DatasetName, minPoints = DEFAULT_MIN_POINTS): 
 }
 
 /** Scrape times of series `s`: on the 10 s grid, plus jitter when `rng` is given. */
-function fillTimes(ds: Dataset, s: number, rng: Rng | null): void {
+function fillTimes(ds: Dataset, s: number, rng: Rng | null, jitter: JitterModel = "scrape"): void {
   const at = s * POINTS_PER_SERIES;
+  const lateFraction = rng !== null && jitter === "scrape" ? rng.uniform() * 0.1 : 0;
   for (let i = 0; i < POINTS_PER_SERIES; i++) {
-    const jitterMs = rng === null ? 0 : rng.int(MAX_JITTER_MS + 1);
+    let jitterMs = 0;
+    if (rng !== null)
+      jitterMs = jitter === "uniform" ? rng.int(MAX_JITTER_MS + 1) : lateness(rng, lateFraction);
     ds.timesMs[at + i] = BLOCK_START_MS + i * SCRAPE_INTERVAL_MS + jitterMs;
   }
+}
+
+/** How late one scrape is under the "scrape" model (see JitterModel). */
+function lateness(rng: Rng, lateFraction: number): number {
+  if (rng.uniform() >= lateFraction) return 0;
+  const kind = rng.uniform();
+  if (kind < 0.7) return 1;
+  if (kind < 0.95) return 2 + rng.int(5);
+  return 7 + rng.int(MAX_JITTER_MS - 6);
 }
 
 // Counters (`http_requests_total` and the like): integer event counts. The
@@ -110,10 +144,10 @@ function fillTimes(ds: Dataset, s: number, rng: Rng | null): void {
 // hit error path and a busy endpoint; events in a 10 s scrape interval are
 // Poisson. The counter has been running before the block, so it starts
 // anywhere in 0..1e6. No resets: a restart would start a new series here.
-// Scrape times jitter by 0..50 ms as a real scraper's do.
-function fillCounters(ds: Dataset, rng: Rng): void {
+// Scrape times jitter by 0..50 ms (see JitterModel).
+function fillCounters(ds: Dataset, rng: Rng, jitter: JitterModel): void {
   for (let s = 0; s < ds.seriesCount; s++) {
-    fillTimes(ds, s, rng);
+    fillTimes(ds, s, rng, jitter);
     const perScrape = rng.logUniform(0.01, 1000) * (SCRAPE_INTERVAL_MS / 1000);
     let count = rng.int(1_000_001);
     const at = s * POINTS_PER_SERIES;
@@ -128,10 +162,10 @@ function fillCounters(ds: Dataset, rng: Rng): void {
 // with a fixed precision): a random walk from a start in [0, 1000) with a
 // normal step whose scale is log-uniform over 0.01..10, each value rounded to
 // hundredths. The walk may cross zero; -0 is stored as +0, as a scrape of
-// "0.00" would be. Scrape times jitter by 0..50 ms.
-function fillGauges(ds: Dataset, rng: Rng): void {
+// "0.00" would be. Scrape times jitter by 0..50 ms (see JitterModel).
+function fillGauges(ds: Dataset, rng: Rng, jitter: JitterModel): void {
   for (let s = 0; s < ds.seriesCount; s++) {
-    fillTimes(ds, s, rng);
+    fillTimes(ds, s, rng, jitter);
     const scale = rng.logUniform(0.01, 10);
     let v = toHundredths(rng.uniform() * 1000);
     const at = s * POINTS_PER_SERIES;
