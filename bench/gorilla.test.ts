@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { BitReader } from "../src/codec/bit-reader.js";
+import { BitReader } from "../src/codec/index.js";
 import {
   GorillaCorruptError,
   GorillaEncoder,

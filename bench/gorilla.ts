@@ -23,8 +23,7 @@
 //   '11'  5 bits leading zeros (capped at 31), 6 bits meaningful length
 //         (64 written as 0), then the meaningful bits; this sets a new window.
 
-import { BitReader, END_OF_BITS } from "../src/codec/bit-reader.js";
-import { BitWriter } from "../src/codec/bit-writer.js";
+import { BitReader, BitWriter, END_OF_BITS } from "../src/codec/index.js";
 import { M3tsError } from "../src/x/index.js";
 
 const TWO_POW_32 = 4294967296;

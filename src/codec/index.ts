@@ -1,6 +1,6 @@
 // The codec: M3TSZ streams (M3's compressed per-series, per-block format),
 // their iterators and the merge of several streams of one series. Pure, no I/O.
-export { BitReader } from "./bit-reader.js";
+export { BitReader, END_OF_BITS } from "./bit-reader.js";
 export { BitWriter } from "./bit-writer.js";
 export {
   InvalidDatapointError,
@@ -8,6 +8,7 @@ export {
   StreamCorruptError,
   type StreamErrorKind,
 } from "./errors.js";
-export { M3tszEncoder, type M3tszOptions } from "./m3tsz-encoder.js";
+export { M3tszEncoder } from "./m3tsz-encoder.js";
+export type { M3tszOptions } from "./m3tsz-format.js";
 export { M3tszIterator } from "./m3tsz-iterator.js";
 export { MultiStreamIterator } from "./multi-stream-iterator.js";

@@ -17,7 +17,10 @@ import { InvalidDatapointError, OutOfOrderError } from "./errors.js";
 import {
   DOD_BUCKET_BITS,
   END_OF_STREAM_BITS,
+  initialUnit,
+  isMultipleOfUnit,
   isWritableUnit,
+  type M3tszOptions,
   MARKER_ANNOTATION,
   MARKER_BITS,
   MARKER_OPCODE,
@@ -32,14 +35,6 @@ import {
   SIG_DIFF_THRESHOLD,
   SIG_REPEAT_THRESHOLD,
 } from "./m3tsz-format.js";
-
-/** Options shared by encoders and iterators; both sides must agree on them. */
-export interface M3tszOptions {
-  /** Write integers and decimals as integer deltas (M3's default: true). */
-  intOptimized?: boolean;
-  /** The unit assumed at the stream start when the start is a multiple of it (M3: Second). */
-  defaultUnit?: TimeUnit;
-}
 
 const TWO_32 = 4294967296;
 const INT32_MIN = -2147483648;
@@ -603,26 +598,6 @@ function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: nu
     w.writeBits64(hi >>> shift, (lo >>> shift) | (hi << (32 - shift)), n);
   } else {
     w.writeBits(hi >>> (shift - 32), n);
-  }
-}
-
-/** The unit M3 assumes at the start: the default unit if the start is a whole number of it. */
-export function initialUnit(startMs: number, startNs: number, defaultUnit: number): number {
-  return isWritableUnit(defaultUnit) && isMultipleOfUnit(startMs, startNs, defaultUnit)
-    ? defaultUnit
-    : TimeUnit.None;
-}
-
-function isMultipleOfUnit(ms: number, ns: number, unit: number): boolean {
-  switch (unit) {
-    case TimeUnit.Second:
-      return ns === 0 && ms % 1000 === 0;
-    case TimeUnit.Millisecond:
-      return ns === 0;
-    case TimeUnit.Microsecond:
-      return ns % 1000 === 0;
-    default:
-      return true;
   }
 }
 

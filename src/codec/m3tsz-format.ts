@@ -1,4 +1,4 @@
-// Constants of the M3TSZ bit layout shared by the encoder and the iterator.
+// Constants and rules of the M3TSZ bit layout shared by the encoder and the iterator.
 // docs/format/m3tsz.md describes the layout; M3-NOTES §1 gives M3's sources.
 import { TimeUnit } from "../x/index.js";
 
@@ -43,3 +43,32 @@ export const MAX_EXACT_INT = 2 ** 53;
 /** Hysteresis of the significant-bits tracker. */
 export const SIG_DIFF_THRESHOLD = 3;
 export const SIG_REPEAT_THRESHOLD = 5;
+
+/** Options shared by encoders and iterators; both sides must agree on them. */
+export interface M3tszOptions {
+  /** Write integers and decimals as integer deltas (M3's default: true). */
+  intOptimized?: boolean;
+  /** The unit assumed at the stream start when the start is a multiple of it (M3: Second). */
+  defaultUnit?: TimeUnit;
+}
+
+/** The unit M3 assumes at the start: the default unit if the start is a whole number of it. */
+export function initialUnit(startMs: number, startNs: number, defaultUnit: number): number {
+  return isWritableUnit(defaultUnit) && isMultipleOfUnit(startMs, startNs, defaultUnit)
+    ? defaultUnit
+    : TimeUnit.None;
+}
+
+/** True when the instant is a whole number of `unit` (s, ms, us or ns). */
+export function isMultipleOfUnit(ms: number, ns: number, unit: number): boolean {
+  switch (unit) {
+    case TimeUnit.Second:
+      return ns === 0 && ms % 1000 === 0;
+    case TimeUnit.Millisecond:
+      return ns === 0;
+    case TimeUnit.Microsecond:
+      return ns % 1000 === 0;
+    default:
+      return true;
+  }
+}

@@ -13,11 +13,12 @@ import {
 import { BitReader, END_OF_BITS, FILL_BITS } from "./bit-reader.js";
 import { floatFromBits, leadingZeros64, trailingZeros64 } from "./bits64.js";
 import { StreamCorruptError, type StreamErrorKind } from "./errors.js";
-import { initialUnit, type M3tszOptions } from "./m3tsz-encoder.js";
 import {
   DOD_BUCKET_BITS,
   defaultBucketBits,
+  initialUnit,
   isWritableUnit,
+  type M3tszOptions,
   MARKER_ANNOTATION,
   MARKER_BITS,
   MARKER_END_OF_STREAM,
@@ -420,7 +421,7 @@ export class M3tszIterator {
     }
     this.readIntSigMult();
     this.readIntDiff();
-    this.value = this.mult === 0 ? this.intVal : this.intVal / MULTIPLIERS[this.mult];
+    this.value = this.intValue();
   }
 
   private readNextValue(): void {
@@ -433,7 +434,7 @@ export class M3tszIterator {
         r.consumeCached(n);
         const mag = w & (0x7fffffff >>> (31 - this.sig));
         this.intVal += (w >>> this.sig) & 1 ? mag : -mag;
-        this.value = this.mult === 0 ? this.intVal : this.intVal / MULTIPLIERS[this.mult];
+        this.value = this.intValue();
         return;
       }
     }
@@ -458,7 +459,12 @@ export class M3tszIterator {
     } else {
       this.readIntDiff();
     }
-    this.value = this.mult === 0 ? this.intVal : this.intVal / MULTIPLIERS[this.mult];
+    this.value = this.intValue();
+  }
+
+  /** The int-mode value: I, or I / 10^M (a division, as M3 reads it, so decimals come back exactly). */
+  private intValue(): number {
+    return this.mult === 0 ? this.intVal : this.intVal / MULTIPLIERS[this.mult];
   }
 
   private readIntSigMult(): void {

@@ -5,7 +5,7 @@
 // the newest write wins.
 import { TimeUnit } from "../x/index.js";
 import type { StreamCorruptError } from "./errors.js";
-import type { M3tszOptions } from "./m3tsz-encoder.js";
+import type { M3tszOptions } from "./m3tsz-format.js";
 import { M3tszIterator } from "./m3tsz-iterator.js";
 
 /** Iterates the merged datapoints of several streams of the same series. */
