@@ -367,7 +367,7 @@ export class M3tszEncoder {
   private writeNextValue(v: number): void {
     if (!this.intOptimized) {
       FLOAT[0] = v;
-      this.writeXor(FLOAT_HALVES[1], FLOAT_HALVES[0]);
+      this.writeXor(FLOAT_HALVES[1], FLOAT_HALVES[0], 0, 0);
       return;
     }
     if (this.toInt(v, this.maxMult)) {
@@ -398,8 +398,7 @@ export class M3tszEncoder {
       w.writeBits(0b01, 2); // update, repeat
       return;
     }
-    w.writeBit(1); // no update: an XOR follows
-    this.writeXor(hi, lo);
+    this.writeXor(hi, lo, 1, 1); // prefix 1: no update, an XOR follows
   }
 
   private writeIntVal(val: number, mult: number, diff: number): void {
@@ -489,14 +488,18 @@ export class M3tszEncoder {
     this.xorTrail = trailingZeros64(hi, lo);
   }
 
-  private writeXor(hi: number, lo: number): void {
+  /**
+   * Writes the XOR of hi:lo with the previous float, after a prefix of
+   * `prefixBits` (0 or 1) bits sent in the same write.
+   */
+  private writeXor(hi: number, lo: number, prefix: number, prefixBits: number): void {
     const w = this.w;
     const xHi = (hi ^ this.floatHi) >>> 0;
     const xLo = (lo ^ this.floatLo) >>> 0;
     this.floatHi = hi;
     this.floatLo = lo;
     if (xHi === 0 && xLo === 0) {
-      w.writeBit(0);
+      w.writeBits(prefix << 1, prefixBits + 1);
       this.xorLead = 64;
       this.xorTrail = 0;
       return;
@@ -505,11 +508,11 @@ export class M3tszEncoder {
     const trail = trailingZeros64(xHi, xLo);
     if (lead >= this.xorLead && trail >= this.xorTrail) {
       // Contained in the previous XOR's window.
-      w.writeBits(0b10, 2);
+      w.writeBits((prefix << 2) | 0b10, prefixBits + 2);
       writeShifted(w, xHi, xLo, this.xorTrail, 64 - this.xorLead - this.xorTrail);
     } else {
       const meaningful = 64 - lead - trail;
-      w.writeBits((0b11 << 12) | (lead << 6) | (meaningful - 1), 14);
+      w.writeBits((prefix << 14) | (0b11 << 12) | (lead << 6) | (meaningful - 1), prefixBits + 14);
       writeShifted(w, xHi, xLo, trail, meaningful);
     }
     this.xorLead = lead;
