@@ -6,6 +6,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { END_OF_BITS } from "./bit-reader.js";
 import { BitReader, BitWriter } from "./index.js";
+import { seededRandom } from "./testing.js";
 
 const RUNS = 300;
 
@@ -89,17 +90,6 @@ function randomBits(rand: () => number, n: number): string {
   let s = "";
   for (let i = 0; i < n; i++) s += rand() < 0.5 ? "0" : "1";
   return s;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test("BitWriter writes the low n bits of each value MSB-first, as the reference packing", () => {
@@ -221,7 +211,7 @@ test("skipBits moves past bits of any length, including more than 32", () => {
 });
 
 test("peekBits returns -1 when fewer than n bits are left, and the n bits when exactly n are", () => {
-  const rand = mulberry32(7);
+  const rand = seededRandom(7);
   for (let len = 1; len <= 12; len++) {
     const bits = randomBits(rand, len * 8);
     const bytes = pack(bits);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { TimeUnit } from "../x/index.js";
 import { M3tszEncoder, M3tszIterator, type M3tszOptions, StreamCorruptError } from "./index.js";
+import { seededRandom } from "./testing.js";
 
 const KINDS = new Set([
   "truncated",
@@ -18,17 +19,7 @@ const KINDS = new Set([
   "time-out-of-range",
 ]);
 
-/** A small, fast, seedable PRNG (mulberry32), uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function int(rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1));

@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { formatNs, parseNs, TimeUnit } from "../x/index.js";
+import { formatNs, parseNs, type TimeUnit } from "../x/index.js";
 import { M3tszEncoder, M3tszIterator } from "./index.js";
+import { unitNamed } from "./testing.js";
 
 // Read from the source tree: dist/src/codec -> src/codec/testdata.
 const GOLDEN_URL = new URL("../../../src/codec/testdata/m3tsz-golden.json", import.meta.url);
@@ -34,18 +35,7 @@ interface GoldenCase {
 
 const golden = JSON.parse(readFileSync(GOLDEN_URL, "utf8")) as { cases: GoldenCase[] };
 
-const UNITS: Record<string, TimeUnit> = {
-  second: TimeUnit.Second,
-  millisecond: TimeUnit.Millisecond,
-  microsecond: TimeUnit.Microsecond,
-  nanosecond: TimeUnit.Nanosecond,
-};
-
-function unitOf(name: string): TimeUnit {
-  const unit = UNITS[name];
-  assert.ok(unit !== undefined, `unknown unit "${name}" in m3tsz-golden.json`);
-  return unit;
-}
+const unitOf = (name: string): TimeUnit => unitNamed(name, "m3tsz-golden.json");
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);

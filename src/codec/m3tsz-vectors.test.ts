@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { formatNs, parseNs, TimeUnit } from "../x/index.js";
+import { formatNs, parseNs, type TimeUnit } from "../x/index.js";
 import { M3tszEncoder, M3tszIterator } from "./index.js";
+import { unitNamed } from "./testing.js";
 
 // dist/src/codec -> repository root -> its parent.
 const VECTORS_URL = new URL("../../../../shared/m3tsz-vectors/vectors.json", import.meta.url);
@@ -67,18 +68,7 @@ test("M3's vectors file is present and holds the four fixed vectors and ten real
   assert.equal(loaded.realStreams.base64.length, 10);
 });
 
-const UNITS: Record<string, TimeUnit> = {
-  second: TimeUnit.Second,
-  millisecond: TimeUnit.Millisecond,
-  microsecond: TimeUnit.Microsecond,
-  nanosecond: TimeUnit.Nanosecond,
-};
-
-function unitOf(name: string): TimeUnit {
-  const unit = UNITS[name];
-  assert.ok(unit !== undefined, `unknown unit name "${name}" in vectors.json`);
-  return unit;
-}
+const unitOf = (name: string): TimeUnit => unitNamed(name, "vectors.json");
 
 const scratch = new Float64Array(2);
 function instant(ns: string): [number, number] {
