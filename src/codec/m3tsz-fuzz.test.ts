@@ -19,8 +19,6 @@ const KINDS = new Set([
   "time-out-of-range",
 ]);
 
-const rng = seededRandom;
-
 function int(rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1));
 }
@@ -104,7 +102,7 @@ const u32 = new Uint32Array(f64.buffer);
 
 /** A random but realistic series: counters, gauges, floats, NaNs, repeats, unit changes, annotations. */
 function randomStream(seed: number, intOptimized: boolean): Stream {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const startMs = 1_600_000_000_000 + int(rand, 0, 100_000) * 7_200_000;
   const enc = new M3tszEncoder(startMs, 0, { intOptimized });
   const n = int(rand, 1, 300);
@@ -327,7 +325,7 @@ test("flipped bits, changed and deleted bytes and garbage tails end cleanly or w
     mutations.forEach((mutate, mi) => {
       for (let r = 0; r < runsPerMutation; r++) {
         const seed = si * 100_000 + mi * 1000 + r;
-        const [bytes, change] = mutate(s.bytes, rng(seed));
+        const [bytes, change] = mutate(s.bytes, seededRandom(seed));
         runGuarded(it, bytes, `${s.name}, seed ${seed}: ${change}`);
       }
     });
@@ -337,7 +335,7 @@ test("flipped bits, changed and deleted bytes and garbage tails end cleanly or w
 test("random garbage, with or without a valid header, ends cleanly or with a typed fault", () => {
   const header = streams[0].bytes.subarray(0, 8);
   for (let seed = 0; seed < 3000; seed++) {
-    const rand = rng(seed);
+    const rand = seededRandom(seed);
     const len = int(rand, 0, 200);
     const bytes = Uint8Array.from({ length: len }, () => int(rand, 0, 255));
     if (seed % 2 === 0 && len >= 8) bytes.set(header);
