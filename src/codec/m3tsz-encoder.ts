@@ -14,6 +14,7 @@ import {
 import { BitWriter } from "./bit-writer.js";
 import { FLOAT, FLOAT_HALVES, leadingZeros64, numSig, trailingZeros64 } from "./bits64.js";
 import { InvalidDatapointError, OutOfOrderError } from "./errors.js";
+import { type IntForm, toIntForm } from "./int-form.js";
 import {
   DOD_BUCKET_BITS,
   END_OF_STREAM_BITS,
@@ -26,11 +27,7 @@ import {
   MARKER_OPCODE,
   MARKER_TIME_UNIT,
   MAX_EXACT_INT,
-  MAX_INT64_FLOAT,
-  MAX_MULT,
-  MAX_OPT_INT,
   MULT_BITS,
-  MULTIPLIERS,
   SIG_BITS,
   SIG_DIFF_THRESHOLD,
   SIG_REPEAT_THRESHOLD,
@@ -42,9 +39,6 @@ const INT32_MAX = 2147483647;
 /** Instants strictly within +-MAX_TIME_MS fit signed 64-bit nanoseconds whatever their ns part. */
 const MAX_TIME_MS = MAX_INT64_NS_MS - 1;
 const scratch64 = new Uint32Array(2);
-/** 2^-52 and 2^-50: one and four units in the last place, relative. */
-const ULP_1 = 2 ** -52;
-const ULPS_4 = 2 ** -50;
 
 /** Encodes one series' datapoints into an M3TSZ stream. */
 export class M3tszEncoder {
@@ -75,9 +69,8 @@ export class M3tszEncoder {
   private floatLo = 0;
   private xorLead = 64;
   private xorTrail = 0;
-  // Result of toInt().
-  private convVal = 0;
-  private convMult = 0;
+  // Result of toIntForm(), reused.
+  private readonly conv: IntForm = { value: 0, mult: 0 };
 
   /** Starts a stream whose header is the instant startMs + startNsInMs. */
   constructor(startMs: number, startNsInMs = 0, options: M3tszOptions = {}) {
@@ -348,13 +341,13 @@ export class M3tszEncoder {
       this.writeFullFloat(v);
       return;
     }
-    if (this.toInt(v, 0)) {
+    if (toIntForm(v, 0, this.conv)) {
       w.writeBit(0);
-      const val = this.convVal;
+      const val = this.conv.value;
       this.intVal = val;
       // The first value is a diff from 0: sign bit 1 means "add".
       const mag = val < 0 ? -val : val;
-      this.writeIntSigMult(numSig(mag), this.convMult, false);
+      this.writeIntSigMult(numSig(mag), this.conv.mult, false);
       this.writeIntDiff(mag, val >= 0);
       return;
     }
@@ -370,11 +363,11 @@ export class M3tszEncoder {
       this.writeXor(FLOAT_HALVES[1], FLOAT_HALVES[0], 0, 0);
       return;
     }
-    if (this.toInt(v, this.maxMult)) {
-      const diff = this.intVal - this.convVal;
+    if (toIntForm(v, this.maxMult, this.conv)) {
+      const diff = this.intVal - this.conv.value;
       // Strictly inside 2^53 the float64 difference is exact; at 2^53 it may be rounded.
       if (diff < MAX_EXACT_INT && diff > -MAX_EXACT_INT) {
-        this.writeIntVal(this.convVal, this.convMult, diff);
+        this.writeIntVal(this.conv.value, this.conv.mult, diff);
         return;
       }
     }
@@ -518,79 +511,6 @@ export class M3tszEncoder {
     this.xorLead = lead;
     this.xorTrail = trail;
   }
-
-  /**
-   * M3's convertToIntFloat, plus an exactness check: succeeds (setting
-   * convVal, convMult) when `v` is an integer or a decimal that the integer
-   * path gives back bit for bit.
-   */
-  private toInt(v: number, curMaxMult: number): boolean {
-    if (curMaxMult === 0 && v < MAX_INT64_FLOAT && Number.isInteger(v)) {
-      // M3 takes every integral value here; beyond 2^53 (and -0) its integer
-      // path cannot give the value back, so those go to the float path.
-      if (v > MAX_EXACT_INT || v < -MAX_EXACT_INT || (v === 0 && 1 / v < 0)) return false;
-      this.convVal = v;
-      this.convMult = 0;
-      return true;
-    }
-    // Below 1e-6, |v| * 10^6 < 1 has no non-zero integer to give v back, and
-    // from 1e13 up M3 stops: no multiplier helps (NaN and infinities too).
-    const a = v < 0 ? -v : v;
-    if (!(a >= 1e-6 && a < MAX_OPT_INT))
-      return v === 0 && 1 / v > 0 && this.tryMult(0, 1, curMaxMult) > 0;
-    const sign = v < 0 ? -1 : 1;
-    // The current multiplier first: a series of decimals stays on it.
-    const first = this.tryMult(v, sign, curMaxMult);
-    if (first !== 0) return first > 0;
-    if (!nearDecimal(a, curMaxMult)) return false;
-    for (let mult = curMaxMult + 1; mult <= MAX_MULT; mult++) {
-      const found = this.tryMult(v, sign, mult);
-      if (found !== 0) return found > 0;
-    }
-    return false;
-  }
-
-  /**
-   * One step of M3's loop: 1 if v * 10^mult is (within one ulp of) an integer
-   * that gives v back exactly (setting convVal, convMult), -1 once the scaled
-   * value reaches 1e13 (M3 stops there), 0 to try the next multiplier.
-   */
-  private tryMult(v: number, sign: number, mult: number): number {
-    const scale = MULTIPLIERS[mult];
-    const val = v * scale * sign;
-    if (!(val < MAX_OPT_INT)) return -1;
-    const i = Math.trunc(val);
-    const r = val - i;
-    // M3 also takes a value one ulp away from an integer. Distances here are
-    // exact multiples of ulp(val), and ulp(val) lies in (val * 2^-53,
-    // val * 2^-52], so "<= val * 2^-52" means "one ulp".
-    let candidate: number;
-    if (r === 0) candidate = i;
-    else if (r < 0.1 && r <= val * ULP_1) candidate = i;
-    else if (r > 0.9 && i + 1 - val <= val * ULP_1) candidate = i + 1;
-    else return 0;
-    const signed = sign * candidate;
-    if ((mult === 0 ? signed : signed / scale) !== v) return 0;
-    this.convVal = signed;
-    this.convMult = mult;
-    return 1;
-  }
-}
-
-/**
- * False when no multiplier from `fromMult` up can turn |v| = a into an
- * integer: had M3's test passed at some m, a * 10^top (top the largest
- * multiplier that stays below 1e13) would lie within 3.5 ulps of an integer.
- * Most floats are nowhere near one, and skip the loop.
- */
-function nearDecimal(a: number, fromMult: number): boolean {
-  let top = MAX_MULT;
-  while (top > fromMult && a * MULTIPLIERS[top] >= MAX_OPT_INT) top--;
-  const x = a * MULTIPLIERS[top];
-  if (!(x < MAX_OPT_INT)) return true; // let the loop meet M3's stop
-  const off = x - Math.round(x);
-  const tolerance = x * ULPS_4;
-  return off <= tolerance && off >= -tolerance;
 }
 
 /** Writes the `n` bits of hi:lo that sit above its `shift` lowest bits. */
