@@ -1,4 +1,5 @@
 // Small helpers shared by two or more parts of m3ts.
+export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { M3tsError } from "./errors.js";
 export {
   compareTime,
