@@ -58,6 +58,7 @@ export class M3tszEncoder {
   private annotation: Uint8Array | null = null;
 
   // Value state, integer path.
+  private last = 0;
   private intVal = 0;
   private maxMult = 0;
   private isFloat = false;
@@ -87,6 +88,7 @@ export class M3tszEncoder {
     this.startMs = startMs;
     this.startNs = startNsInMs;
     this.count = 0;
+    this.last = 0;
     this.prevMs = startMs;
     this.prevNs = startNsInMs;
     this.deltaMs = 0;
@@ -125,6 +127,11 @@ export class M3tszEncoder {
     return this.prevNs;
   }
 
+  /** Value of the last datapoint (0 if there is none). */
+  get lastValue(): number {
+    return this.last;
+  }
+
   /**
    * Appends a datapoint that must be later than the last one; otherwise throws
    * OutOfOrderError and leaves the stream as it was.
@@ -132,7 +139,7 @@ export class M3tszEncoder {
   append(
     timeMs: number,
     value: number,
-    unit: TimeUnit = TimeUnit.Millisecond,
+    unit: number = TimeUnit.Millisecond,
     nsInMs = 0,
     annotation: Uint8Array | null = null,
   ): void {
@@ -153,7 +160,7 @@ export class M3tszEncoder {
   encode(
     timeMs: number,
     value: number,
-    unit: TimeUnit = TimeUnit.Millisecond,
+    unit: number = TimeUnit.Millisecond,
     nsInMs = 0,
     annotation: Uint8Array | null = null,
   ): void {
@@ -177,6 +184,7 @@ export class M3tszEncoder {
         this.writeDod(dod, unit);
         this.deltaMs = dMs;
         this.prevMs = timeMs;
+        this.last = value;
         this.writeNextValue(value);
         this.count++;
         return;
@@ -188,7 +196,7 @@ export class M3tszEncoder {
   private encodeGeneral(
     timeMs: number,
     value: number,
-    unit: TimeUnit,
+    unit: number,
     nsInMs: number,
     annotation: Uint8Array | null,
   ): void {
@@ -272,6 +280,7 @@ export class M3tszEncoder {
     }
     this.prevMs = timeMs;
     this.prevNs = nsInMs;
+    this.last = value;
 
     if (this.count === 0) this.writeFirstValue(value);
     else this.writeNextValue(value);

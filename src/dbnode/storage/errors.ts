@@ -1,0 +1,79 @@
+// Typed errors of the storage engine: unknown namespaces, writes outside the
+// window, bad series, and reads before bootstrap has finished.
+import { M3tsError } from "../../x/index.js";
+
+/** The namespace does not exist. */
+export class UnknownNamespaceError extends M3tsError {
+  readonly namespace: string;
+
+  constructor(namespace: string) {
+    super("M3TS_ERR_UNKNOWN_NAMESPACE", `namespace "${namespace}" does not exist`);
+    this.namespace = namespace;
+  }
+}
+
+/** A namespace of that name exists already. */
+export class NamespaceExistsError extends M3tsError {
+  readonly namespace: string;
+
+  constructor(namespace: string) {
+    super("M3TS_ERR_NAMESPACE_EXISTS", `namespace "${namespace}" already exists`);
+    this.namespace = namespace;
+  }
+}
+
+/** A datapoint outside the times its namespace accepts now. */
+export class WriteWindowError extends M3tsError {
+  readonly namespace: string;
+  readonly timeMs: number;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+
+  constructor(
+    namespace: string,
+    timeMs: number,
+    windowStartMs: number,
+    windowEndMs: number,
+    why: string,
+  ) {
+    super(
+      "M3TS_ERR_WRITE_WINDOW",
+      `datapoint at ${timeMs} ms is outside namespace "${namespace}"'s write window ` +
+        `[${windowStartMs}, ${windowEndMs}) ms: ${why}`,
+    );
+    this.namespace = namespace;
+    this.timeMs = timeMs;
+    this.windowStartMs = windowStartMs;
+    this.windowEndMs = windowEndMs;
+  }
+}
+
+/** A series that cannot be created: empty or oversized ID, bad tags. */
+export class InvalidSeriesError extends M3tsError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super("M3TS_ERR_INVALID_SERIES", message);
+    this.field = field;
+  }
+}
+
+/** A datapoint whose time, unit or position in the batch is malformed. */
+export class InvalidWriteError extends M3tsError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super("M3TS_ERR_INVALID_WRITE", message);
+    this.field = field;
+  }
+}
+
+/** The database is still replaying its commit logs. */
+export class BootstrappingError extends M3tsError {
+  constructor(what: string) {
+    super(
+      "M3TS_ERR_BOOTSTRAPPING",
+      `cannot ${what}: the database is bootstrapping (replaying its commit logs); retry when it reports bootstrapped`,
+    );
+  }
+}

@@ -1,0 +1,185 @@
+// The in-memory buffer of one series (M3-NOTES §1.8, §8.2): buckets keyed by
+// block start and write type (warm or cold), each holding M3TSZ encoders.
+// A write goes to the first encoder whose last datapoint is before it; an
+// out-of-order datapoint opens another encoder instead of failing. Reads
+// merge a block's encoders in creation order, so for equal timestamps the
+// later write wins. The tick merges a bucket's encoders back into one.
+import { M3tszEncoder, MultiStreamIterator } from "../../codec/index.js";
+
+/** Warm writes land inside (now - bufferPast, now + bufferFuture); cold ones outside it. */
+export const WriteType = { Warm: 0, Cold: 1 } as const;
+export type WriteType = (typeof WriteType)[keyof typeof WriteType];
+
+/** A bucket: the encoders of one block and write type (version 0 until flushes exist). */
+export interface Bucket {
+  readonly blockStartMs: number;
+  readonly writeType: WriteType;
+  /** Encoders in creation order, and the node-wide sequence each was created at. */
+  encoders: M3tszEncoder[];
+  seqs: number[];
+}
+
+/** Encoders a bucket may hold before a write merges them back into one. */
+export const MAX_ENCODERS_PER_BUCKET = 16;
+
+const f64 = new Float64Array(2);
+const u32 = new Uint32Array(f64.buffer);
+
+function sameBits(a: number, b: number): boolean {
+  f64[0] = a;
+  f64[1] = b;
+  return u32[0] === u32[2] && u32[1] === u32[3];
+}
+
+/** Hands out increasing encoder creation numbers, shared by a database's buffers. */
+export interface SequenceSource {
+  nextSeq(): number;
+}
+
+/** The buffer of one series. */
+export class SeriesBuffer {
+  /** Buckets in no particular order; a series rarely has more than two. */
+  buckets: Bucket[] = [];
+
+  /**
+   * Writes a datapoint into the bucket for (blockStartMs, writeType). An
+   * equal timestamp with a bit-identical value at the newest encoder's end is
+   * a no-op (a retried write); otherwise the later write wins.
+   */
+  write(
+    blockStartMs: number,
+    writeType: WriteType,
+    timeMs: number,
+    nsInMs: number,
+    value: number,
+    unit: number,
+    annotation: Uint8Array | null,
+    seqs: SequenceSource,
+  ): void {
+    const bucket = this.bucketFor(blockStartMs, writeType);
+    const encoders = bucket.encoders;
+    const last = encoders.length - 1;
+    // An encoder older than one in the block's other bucket that may hold
+    // this instant would lose the merge to it, so it must not take the write.
+    const floor = this.buckets.length > 1 ? this.newestCovering(bucket, timeMs, nsInMs) : 0;
+    for (let i = 0; i <= last; i++) {
+      if (bucket.seqs[i] < floor) continue;
+      const enc = encoders[i];
+      const lastMs = enc.lastTimeMs;
+      if (timeMs > lastMs || (timeMs === lastMs && nsInMs > enc.lastNsInMs)) {
+        enc.encode(timeMs, value, unit, nsInMs, annotation);
+        return;
+      }
+      // Only the newest encoder can hold the newest value of its last instant.
+      if (
+        i === last &&
+        timeMs === lastMs &&
+        nsInMs === enc.lastNsInMs &&
+        annotation === null &&
+        sameBits(value, enc.lastValue)
+      ) {
+        return;
+      }
+    }
+    if (encoders.length >= MAX_ENCODERS_PER_BUCKET) mergeBucket(bucket);
+    const enc = new M3tszEncoder(blockStartMs);
+    enc.encode(timeMs, value, unit, nsInMs, annotation);
+    bucket.encoders.push(enc);
+    bucket.seqs.push(seqs.nextSeq());
+  }
+
+  /** Newest sequence among the encoders of `bucket`'s block in other buckets whose range may hold the instant. */
+  private newestCovering(bucket: Bucket, timeMs: number, nsInMs: number): number {
+    let newest = 0;
+    for (const b of this.buckets) {
+      if (b === bucket || b.blockStartMs !== bucket.blockStartMs) continue;
+      for (let i = 0; i < b.encoders.length; i++) {
+        const enc = b.encoders[i];
+        const covers =
+          enc.lastTimeMs > timeMs || (enc.lastTimeMs === timeMs && enc.lastNsInMs >= nsInMs);
+        if (covers && b.seqs[i] > newest) newest = b.seqs[i];
+      }
+    }
+    return newest;
+  }
+
+  private bucketFor(blockStartMs: number, writeType: WriteType): Bucket {
+    const buckets = this.buckets;
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i];
+      if (b.blockStartMs === blockStartMs && b.writeType === writeType) return b;
+    }
+    const b: Bucket = { blockStartMs, writeType, encoders: [], seqs: [] };
+    buckets.push(b);
+    return b;
+  }
+
+  /**
+   * Appends to `out` the streams of every block overlapping [startMs, endMs),
+   * blocks in time order and, within a block, encoders in creation order.
+   */
+  streams(startMs: number, endMs: number, blockSizeMs: number, out: Uint8Array[]): void {
+    const picked: { seq: number; blockStartMs: number; enc: M3tszEncoder }[] = [];
+    for (const b of this.buckets) {
+      if (b.blockStartMs >= endMs || b.blockStartMs + blockSizeMs <= startMs) continue;
+      for (let i = 0; i < b.encoders.length; i++) {
+        picked.push({ seq: b.seqs[i], blockStartMs: b.blockStartMs, enc: b.encoders[i] });
+      }
+    }
+    picked.sort((a, b) => a.blockStartMs - b.blockStartMs || a.seq - b.seq);
+    for (const p of picked) if (p.enc.length > 0) out.push(p.enc.bytes());
+  }
+
+  /** Number of encoders across all buckets. */
+  encoderCount(): number {
+    let n = 0;
+    for (const b of this.buckets) n += b.encoders.length;
+    return n;
+  }
+
+  /** Merges every bucket holding several encoders; returns how many were merged. */
+  mergeEncoders(): number {
+    let merged = 0;
+    for (const b of this.buckets) {
+      if (b.encoders.length > 1) {
+        mergeBucket(b);
+        merged++;
+      }
+    }
+    return merged;
+  }
+
+  /** Drops buckets whose block ends at or before `cutoffMs`; returns how many. */
+  dropBlocksBefore(cutoffMs: number, blockSizeMs: number): number {
+    const before = this.buckets.length;
+    this.buckets = this.buckets.filter((b) => b.blockStartMs + blockSizeMs > cutoffMs);
+    return before - this.buckets.length;
+  }
+
+  /** True when the buffer holds no data. */
+  isEmpty(): boolean {
+    return this.buckets.length === 0;
+  }
+}
+
+/**
+ * Rewrites a bucket's encoders as one, keeping the later write at equal
+ * instants. The merged encoder takes the newest sequence of those it
+ * replaces, so its order against other buckets' encoders stays as it was.
+ */
+function mergeBucket(bucket: Bucket): void {
+  const streams: Uint8Array[] = [];
+  for (const enc of bucket.encoders) if (enc.length > 0) streams.push(enc.bytes());
+  const it = new MultiStreamIterator();
+  it.reset(streams);
+  const merged = new M3tszEncoder(bucket.blockStartMs);
+  while (it.next()) merged.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
+  if (it.error !== null) {
+    // Streams written by this process never fail to decode; if one does, memory is corrupt.
+    throw new Error(
+      `series buffer: merging block ${bucket.blockStartMs} failed: ${it.error.message}`,
+    );
+  }
+  bucket.encoders = [merged];
+  bucket.seqs = [Math.max(...bucket.seqs)];
+}
