@@ -1,5 +1,6 @@
 // Small helpers shared by two or more parts of m3ts.
 export { type Clock, ManualClock, systemClock } from "./clock.js";
+export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./duration.js";
 export { M3tsError } from "./errors.js";
 export { murmur3_32 } from "./murmur3.js";
 export {
