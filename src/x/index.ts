@@ -4,6 +4,29 @@ export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./durat
 export { M3tsError } from "./errors.js";
 export { murmur3_32 } from "./murmur3.js";
 export {
+  checkEncodedTags,
+  compareUtf8,
+  DEFAULT_MAX_TAGS,
+  decodeTags,
+  encodedTagsLength,
+  encodeTags,
+  encodeTagsInto,
+  InvalidShardingError,
+  InvalidTagsError,
+  type InvalidTagsReason,
+  isValidPrometheusLabelName,
+  MAX_TAG_LITERAL_BYTES,
+  MAX_TAGS_ENCODABLE,
+  type NormalizeTagsOptions,
+  normalizeTags,
+  seriesIdOf,
+  seriesIdOfEncodedTags,
+  seriesIdString,
+  shardOf,
+  TAG_ENCODING_MAGIC,
+  type Tag,
+} from "./series-id.js";
+export {
   compareTime,
   fitsInt64Ns,
   formatNs,
