@@ -464,23 +464,23 @@ export class CommitLog {
    * flushMaxBytes is sealed and written (a lone larger record gets its own chunk).
    */
   private endRecord(start: number): void {
-    if (this.pos - CHUNK_HEADER_SIZE <= this.flushMaxBytes) {
-      if (this.pos - CHUNK_HEADER_SIZE === this.flushMaxBytes) this.flushFull();
-      return;
-    }
-    if (start > CHUNK_HEADER_SIZE) {
+    const payloadBytes = this.pos - CHUNK_HEADER_SIZE;
+    if (payloadBytes < this.flushMaxBytes) return;
+    if (payloadBytes > this.flushMaxBytes && start > CHUNK_HEADER_SIZE) {
       const old = this.buf;
       const end = this.pos;
       this.pos = start;
       this.sealPending();
+      this.kick();
       // `old` now belongs to a queued chunk, whose write covers only [0, start):
       // the record's bytes after it stay untouched until that write is done.
       const length = end - start;
       this.reserve(length);
       this.buf.set(old.subarray(start, end), CHUNK_HEADER_SIZE);
       this.pos = CHUNK_HEADER_SIZE + length;
+      if (length < this.flushMaxBytes) return;
     }
-    if (this.pos - CHUNK_HEADER_SIZE >= this.flushMaxBytes) this.flushFull();
+    this.flushFull();
   }
 
   private flushFull(): void {
