@@ -1,7 +1,7 @@
 // The whole test suite: lint and format check, then every compiled test file
 // under node:test. Fails when any test fails or when no test ran at all.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,16 +22,24 @@ const resultsDir = join(root, ".test-results");
 mkdirSync(resultsDir, { recursive: true });
 const tap = join(resultsDir, "results.tap");
 rmSync(tap, { force: true });
-const dirs = ["src", "test", "bench"]
-  .map((d) => join("dist", d))
-  .filter((d) => existsSync(join(root, d)));
+// Test files are named *.test.js; they are listed explicitly because Node's
+// directory search would also run every helper module under a test/ folder.
+const testFiles = ["src", "test", "bench"]
+  .map((d) => join(root, "dist", d))
+  .filter((d) => existsSync(d))
+  .flatMap((d) =>
+    readdirSync(d, { recursive: true })
+      .filter((f) => String(f).endsWith(".test.js"))
+      .map((f) => join(d, String(f))),
+  )
+  .sort();
 const status = run(process.execPath, [
   "--test",
   "--test-reporter=spec",
   "--test-reporter-destination=stdout",
   "--test-reporter=tap",
   `--test-reporter-destination=${tap}`,
-  ...dirs,
+  ...testFiles,
 ]);
 
 const summary = existsSync(tap) ? readFileSync(tap, "utf8") : "";

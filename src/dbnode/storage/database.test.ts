@@ -1,0 +1,471 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import {
+  encodeTags,
+  type M3tsError,
+  ManualClock,
+  seriesIdString,
+  type Tag,
+} from "../../x/index.js";
+import {
+  BootstrappingError,
+  Database,
+  type DatabaseOptions,
+  InvalidSeriesError,
+  InvalidWriteError,
+  NamespaceExistsError,
+  UnknownNamespaceError,
+  type WriteBatch,
+  WriteWindowError,
+} from "./index.js";
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const NOW = 1_700_000_000_000; // 2023-11-14T22:13:20Z
+const dirs: string[] = [];
+
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "m3ts-db-test-"));
+  dirs.push(d);
+  return d;
+}
+
+async function openDb(extra: Partial<DatabaseOptions> = {}, clock = new ManualClock(NOW)) {
+  const db = await Database.open({ dataDir: null, clock, ...extra });
+  await db.bootstrapped;
+  return { db, clock };
+}
+
+function tagsOf(name: string, extra: Tag[] = []): Tag[] {
+  return [["__name__", name], ...extra];
+}
+
+/** A batch writing `points` (series name, time, value) with one entry per distinct series. */
+function batchOf(points: [string, number, number][]): WriteBatch {
+  const names = [...new Set(points.map((p) => p[0]))];
+  return {
+    count: points.length,
+    series: points.map((p) => names.indexOf(p[0])),
+    timesMs: points.map((p) => p[1]),
+    // A Float64Array: plain JS arrays of doubles may canonicalise NaN payloads.
+    values: Float64Array.from(points, (p) => p[2]),
+    seriesIds: names.map((n) => seriesIdString(tagsOf(n))),
+    seriesTags: names.map((n) => encodeTags(tagsOf(n))),
+  };
+}
+
+function read(
+  db: Database,
+  ns: string,
+  name: string,
+  start = 0,
+  end = Number.MAX_SAFE_INTEGER,
+): [number, number][] {
+  const it = db.fetch(ns, seriesIdString(tagsOf(name)), start, end);
+  const out: [number, number][] = [];
+  while (it.next()) out.push([it.timeMs, it.value]);
+  assert.equal(it.error, null);
+  return out;
+}
+
+test("namespaces are created with M3's defaults, listed, updated and dropped", async () => {
+  const { db } = await openDb();
+  const opts = await db.createNamespace("metrics", { retentionPeriodMs: 24 * HOUR });
+  assert.equal(opts.retentionPeriodMs, 24 * HOUR);
+  assert.equal(opts.blockSizeMs, 2 * HOUR);
+  assert.equal(opts.bufferPastMs, 10 * MIN);
+  assert.equal(opts.bufferFutureMs, 2 * MIN);
+  assert.equal(opts.coldWritesEnabled, false);
+  assert.equal(opts.writesToCommitLog, true);
+  await db.createNamespace("agg");
+  assert.deepEqual(
+    db.listNamespaces().map((n) => n.name),
+    ["agg", "metrics"],
+  );
+  await assert.rejects(db.createNamespace("metrics"), NamespaceExistsError);
+  const updated = await db.updateNamespace("metrics", { retentionPeriodMs: 48 * HOUR });
+  assert.equal(updated.retentionPeriodMs, 48 * HOUR);
+  // As in M3, options that shape the data cannot change on a live namespace.
+  await assert.rejects(
+    db.updateNamespace("metrics", { coldWritesEnabled: true }),
+    (e: M3tsError) =>
+      e.code === "M3TS_ERR_NAMESPACE_OPTION_IMMUTABLE" && /coldWritesEnabled/.test(e.message),
+  );
+  await assert.rejects(db.updateNamespace("nope", {}), UnknownNamespaceError);
+  await db.dropNamespace("agg");
+  assert.deepEqual(
+    db.listNamespaces().map((n) => n.name),
+    ["metrics"],
+  );
+  await assert.rejects(db.dropNamespace("agg"), UnknownNamespaceError);
+});
+
+test("invalid namespace options are refused with the option named", async () => {
+  const { db } = await openDb();
+  await assert.rejects(
+    db.createNamespace("bad", { bufferPastMs: 3 * HOUR }),
+    (e: M3tsError) => /bufferPastMs/.test(e.message) && e.code === "M3TS_ERR_NAMESPACE_OPTION",
+  );
+  assert.deepEqual(db.listNamespaces(), []);
+});
+
+test("writes read back in time order, merged across blocks and out-of-order arrivals", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const t = NOW - 5 * MIN;
+  const res = await db.writeBatch(
+    "m",
+    batchOf([
+      ["up", t + 30_000, 3],
+      ["up", t, 1],
+      ["up", t + 10_000, 2],
+      ["cpu", t, 0.25],
+    ]),
+  );
+  assert.deepEqual(res.errors, []);
+  assert.equal(res.written, 4);
+  assert.deepEqual(read(db, "m", "up"), [
+    [t, 1],
+    [t + 10_000, 2],
+    [t + 30_000, 3],
+  ]);
+  assert.deepEqual(read(db, "m", "cpu"), [[t, 0.25]]);
+  assert.deepEqual(read(db, "m", "missing"), []);
+  assert.equal(db.seriesCount("m"), 2);
+});
+
+test("equal timestamps: the last write wins", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const t = NOW - MIN;
+  await db.writeBatch("m", batchOf([["x", t, 1]]));
+  await db.writeBatch("m", batchOf([["x", t, 2]]));
+  await db.writeBatch(
+    "m",
+    batchOf([
+      ["x", t, 3],
+      ["x", t, 4],
+    ]),
+  );
+  assert.deepEqual(read(db, "m", "x"), [[t, 4]]);
+});
+
+test("the stale-marker NaN is accepted and read back bit for bit", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const f = new Float64Array(1);
+  const u = new Uint32Array(f.buffer);
+  u[0] = 2;
+  u[1] = 0x7ff00000;
+  const res = await db.writeBatch("m", batchOf([["x", NOW - MIN, f[0]]]));
+  assert.equal(res.written, 1);
+  const it = db.fetch("m", seriesIdString(tagsOf("x")), 0, NOW);
+  assert.ok(it.next());
+  f[0] = it.value;
+  assert.deepEqual([u[0], u[1]], [2, 0x7ff00000]);
+});
+
+test("the write window follows bufferPast and bufferFuture, and names itself when it refuses", async () => {
+  const { db, clock } = await openDb();
+  await db.createNamespace("m"); // bufferPast 10m, bufferFuture 2m, cold writes off
+  const res = await db.writeBatch(
+    "m",
+    batchOf([
+      ["a", NOW - 9 * MIN, 1], // warm
+      ["a", NOW - 11 * MIN, 2], // too old
+      ["a", NOW + MIN, 3], // warm
+      ["a", NOW + 3 * MIN, 4], // too far ahead
+    ]),
+  );
+  assert.equal(res.written, 2);
+  assert.deepEqual(
+    res.errors.map((e) => e.index),
+    [1, 3],
+  );
+  for (const { error } of res.errors) {
+    assert.ok(error instanceof WriteWindowError);
+    assert.equal(error.windowStartMs, NOW - 10 * MIN);
+    assert.equal(error.windowEndMs, NOW + 2 * MIN);
+    assert.match(error.message, /\[1699999400000, 1700000120000\)/);
+  }
+  // Move the clock: what was too far ahead becomes warm.
+  clock.advance(2 * MIN);
+  const later = await db.writeBatch("m", batchOf([["a", NOW + 3 * MIN, 4]]));
+  assert.equal(later.written, 1);
+});
+
+test("cold writes go through within retention when enabled, and not beyond it", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m", { coldWritesEnabled: true, retentionPeriodMs: 24 * HOUR });
+  const res = await db.writeBatch(
+    "m",
+    batchOf([
+      ["a", NOW - 20 * HOUR, 1], // cold, in retention
+      ["a", NOW - 25 * HOUR, 2], // past retention
+      ["a", NOW - MIN, 3], // warm
+    ]),
+  );
+  assert.equal(res.written, 2);
+  assert.equal(res.errors.length, 1);
+  assert.equal(res.errors[0].index, 1);
+  assert.match(res.errors[0].error.message, /retention/);
+  assert.deepEqual(read(db, "m", "a"), [
+    [NOW - 20 * HOUR, 1],
+    [NOW - MIN, 3],
+  ]);
+});
+
+test("one bad datapoint never fails the others", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const good = seriesIdString(tagsOf("good"));
+  const batch: WriteBatch = {
+    count: 6,
+    series: [0, 1, 2, 0, 0, 3],
+    timesMs: [NOW, NOW, NOW, 1.5, NOW - 1, NOW - 2],
+    values: [1, 2, 3, 4, 5, 6],
+    units: [2, 2, 2, 2, 9, 2],
+    seriesIds: [good, "", seriesIdString(tagsOf("notags")), "x".repeat(20_000)],
+    seriesTags: [
+      encodeTags(tagsOf("good")),
+      encodeTags(tagsOf("e")),
+      null,
+      encodeTags(tagsOf("long")),
+    ],
+  };
+  const res = await db.writeBatch("m", batch);
+  assert.equal(res.written, 1);
+  const byIndex = new Map(res.errors.map((e) => [e.index, e.error]));
+  assert.ok(
+    byIndex.get(1) instanceof InvalidSeriesError && /empty/.test(byIndex.get(1)?.message ?? ""),
+  );
+  assert.ok(
+    byIndex.get(2) instanceof InvalidSeriesError &&
+      /without its tags/.test(byIndex.get(2)?.message ?? ""),
+  );
+  assert.ok(
+    byIndex.get(3) instanceof InvalidWriteError && /1\.5/.test(byIndex.get(3)?.message ?? ""),
+  );
+  assert.ok(
+    byIndex.get(4) instanceof InvalidWriteError && /unit 9/.test(byIndex.get(4)?.message ?? ""),
+  );
+  assert.ok(
+    byIndex.get(5) instanceof InvalidSeriesError &&
+      /longer than the limit/.test(byIndex.get(5)?.message ?? ""),
+  );
+  assert.equal(res.refs[1], -1);
+  assert.deepEqual(read(db, "m", "good"), [[NOW, 1]]);
+});
+
+test("malformed tags are refused with the reason, and the series is not created", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const res = await db.writeBatch("m", {
+    count: 1,
+    series: [0],
+    timesMs: [NOW],
+    values: [1],
+    seriesIds: ["{broken}"],
+    seriesTags: [new Uint8Array([1, 2, 3])],
+  });
+  assert.equal(res.written, 0);
+  assert.equal(res.errors[0].error.code, "M3TS_ERR_INVALID_TAGS");
+  assert.equal(db.seriesCount("m"), 0);
+});
+
+test("unknown namespaces and inconsistent batches fail the whole call", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  await assert.rejects(db.writeBatch("nope", batchOf([["a", NOW, 1]])), UnknownNamespaceError);
+  assert.throws(() => db.fetch("nope", "x", 0, 1), UnknownNamespaceError);
+  const bad = batchOf([["a", NOW, 1]]);
+  await assert.rejects(db.writeBatch("m", { ...bad, count: 2 }), InvalidWriteError);
+  await assert.rejects(db.writeBatch("m", { ...bad, series: [5] }), /refers to series 5/);
+});
+
+test("refs from one batch let the next skip the lookup; a stale ref falls back to the ID", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const first = await db.writeBatch(
+    "m",
+    batchOf([
+      ["a", NOW - 2000, 1],
+      ["b", NOW - 2000, 1],
+    ]),
+  );
+  const refs = Array.from(first.refs);
+  assert.ok(refs.every((r) => r >= 0));
+  const next = batchOf([
+    ["a", NOW - 1000, 2],
+    ["b", NOW - 1000, 2],
+  ]);
+  const res = await db.writeBatch("m", { ...next, seriesRefs: refs, seriesTags: [null, null] });
+  assert.deepEqual(res.errors, []);
+  // Swapped refs: each points at the other series' slot, so the ID check catches it.
+  const swapped = await db.writeBatch("m", {
+    ...batchOf([
+      ["a", NOW, 3],
+      ["b", NOW, 3],
+    ]),
+    seriesRefs: [refs[1], refs[0]],
+  });
+  assert.deepEqual(swapped.errors, []);
+  assert.deepEqual(read(db, "m", "a"), [
+    [NOW - 2000, 1],
+    [NOW - 1000, 2],
+    [NOW, 3],
+  ]);
+});
+
+test("the tick merges encoders and drops data past retention as the clock moves", async () => {
+  const { db, clock } = await openDb();
+  await db.createNamespace("m", { retentionPeriodMs: 4 * HOUR, blockSizeMs: 2 * HOUR });
+  const t = NOW - 5 * MIN;
+  await db.writeBatch(
+    "m",
+    batchOf([
+      ["a", t + 2000, 2],
+      ["a", t, 0],
+      ["a", t + 1000, 1],
+    ]),
+  );
+  const first = await db.tick();
+  assert.equal(first.bucketsMerged, 1);
+  assert.deepEqual(read(db, "m", "a"), [
+    [t, 0],
+    [t + 1000, 1],
+    [t + 2000, 2],
+  ]);
+  clock.advance(5 * HOUR);
+  await db.writeBatch("m", batchOf([["b", clock.nowMs(), 7]]));
+  assert.equal((await db.tick()).blocksExpired, 0); // the block still ends after now - retention
+  clock.advance(2 * HOUR);
+  const expired = await db.tick();
+  assert.ok(expired.blocksExpired >= 1);
+  assert.equal(expired.seriesRemoved, 1);
+  assert.deepEqual(read(db, "m", "a"), []);
+  assert.equal(db.seriesCount("m"), 1);
+});
+
+test("a tick over many series yields to the event loop between batches", async () => {
+  const { db } = await openDb({ tickSeriesBatchSize: 10 });
+  await db.createNamespace("m");
+  const points: [string, number, number][] = [];
+  for (let i = 0; i < 100; i++) points.push([`s${i}`, NOW - MIN, i]);
+  await db.writeBatch("m", batchOf(points));
+  let ranDuringTick = 0;
+  const ticking = db.tick();
+  const probe = setInterval(() => ranDuringTick++, 0);
+  await ticking;
+  clearInterval(probe);
+  assert.ok(ranDuringTick > 0, "the tick never let a timer run");
+});
+
+test("a restart replays the commit log: data, namespaces and NaN payloads come back", async () => {
+  const dir = await tempDir();
+  const { db } = await openDb({ dataDir: dir });
+  await db.createNamespace("m");
+  await db.writeBatch(
+    "m",
+    batchOf([
+      ["a", NOW - 3000, 1],
+      ["a", NOW - 2000, 2],
+      ["b", NOW - 1000, 3],
+    ]),
+  );
+  await db.close();
+
+  const { db: again } = await openDb({ dataDir: dir });
+  assert.deepEqual(
+    again.listNamespaces().map((n) => n.name),
+    ["m"],
+  );
+  assert.deepEqual(read(again, "m", "a"), [
+    [NOW - 3000, 1],
+    [NOW - 2000, 2],
+  ]);
+  assert.deepEqual(read(again, "m", "b"), [[NOW - 1000, 3]]);
+  assert.equal(again.bootstrapProgress.datapointsReplayed, 3);
+  // New writes after the restart go on, and survive the next restart too.
+  await again.writeBatch("m", batchOf([["a", NOW - 500, 4]]));
+  await again.close();
+  const { db: third } = await openDb({ dataDir: dir });
+  assert.deepEqual(
+    read(third, "m", "a").map((p) => p[1]),
+    [1, 2, 4],
+  );
+  await third.close();
+});
+
+test("reads and writes during bootstrap fail with a clear error instead of partial answers", async () => {
+  const dir = await tempDir();
+  const { db } = await openDb({ dataDir: dir });
+  await db.createNamespace("m");
+  await db.writeBatch("m", batchOf([["a", NOW - 1000, 1]]));
+  await db.close();
+  const again = await Database.open({ dataDir: dir, clock: new ManualClock(NOW) });
+  assert.equal(again.bootstrapProgress.state, "bootstrapping");
+  assert.throws(() => again.fetch("m", seriesIdString(tagsOf("a")), 0, NOW), BootstrappingError);
+  await assert.rejects(again.writeBatch("m", batchOf([["a", NOW, 2]])), /bootstrapping/);
+  await again.bootstrapped;
+  assert.equal(again.bootstrapProgress.state, "bootstrapped");
+  assert.deepEqual(read(again, "m", "a"), [[NOW - 1000, 1]]);
+  await again.close();
+});
+
+test("a torn commit log tail is skipped and reported; everything before it survives", async () => {
+  const dir = await tempDir();
+  const { db } = await openDb({ dataDir: dir });
+  await db.createNamespace("m");
+  await db.writeBatch("m", batchOf([["a", NOW - 3000, 1]]));
+  await db.writeBatch("m", batchOf([["a", NOW - 2000, 2]]));
+  await db.close();
+  const logDir = join(dir, "commitlogs");
+  const files = (await readdir(logDir)).filter((f) => f.endsWith(".db"));
+  const last = join(logDir, files.sort().at(-1) as string);
+  await truncate(last, (await stat(last)).size - 3);
+  const { db: again } = await openDb({ dataDir: dir });
+  assert.deepEqual(read(again, "m", "a"), [[NOW - 3000, 1]]);
+  const progress = again.bootstrapProgress;
+  assert.ok(progress.skippedBytes > 0, JSON.stringify(progress));
+  await again.close();
+});
+
+test("a namespace without the commit log keeps its data in memory only", async () => {
+  const dir = await tempDir();
+  const { db } = await openDb({ dataDir: dir });
+  await db.createNamespace("mem", {
+    writesToCommitLog: false,
+    flushEnabled: false,
+    snapshotEnabled: false,
+  });
+  await db.createNamespace("durable");
+  await db.writeBatch("mem", batchOf([["a", NOW - 1000, 1]]));
+  await db.writeBatch("durable", batchOf([["a", NOW - 1000, 1]]));
+  assert.deepEqual(read(db, "mem", "a"), [[NOW - 1000, 1]]);
+  await db.close();
+  const { db: again } = await openDb({ dataDir: dir });
+  assert.deepEqual(read(again, "mem", "a"), []);
+  assert.deepEqual(read(again, "durable", "a"), [[NOW - 1000, 1]]);
+  await again.close();
+});
+
+test("an unusable data directory fails clearly and nothing is half-created", async () => {
+  const dir = await tempDir();
+  const file = join(dir, "not-a-dir");
+  await writeFile(file, "x");
+  await assert.rejects(
+    (async () => {
+      const db = await Database.open({ dataDir: join(file, "data"), clock: new ManualClock(NOW) });
+      await db.bootstrapped;
+    })(),
+    /not-a-dir/,
+  );
+});

@@ -1,0 +1,88 @@
+// One namespace's data in memory: its options, its shards and the series in
+// them. Series live in one table per namespace, struct-of-arrays style, and a
+// series' ref is its ordinal in that table, so a client that keeps refs
+// writes known series without hashing or parsing their tags again.
+import type { SeriesMetadata } from "../commitlog/index.js";
+import type { NamespaceOptions } from "../namespace/index.js";
+import { SeriesBuffer, WriteType } from "./series-buffer.js";
+
+/** Where a datapoint may be written now, per M3's buffer rules (M3-NOTES §8.2). */
+export interface WriteWindow {
+  /** Warm writes land in [warmStartMs, warmEndMs). */
+  warmStartMs: number;
+  warmEndMs: number;
+  /** Cold writes (if enabled) land in [retentionStartMs, futureEndMs) outside the warm range. */
+  retentionStartMs: number;
+  futureEndMs: number;
+}
+
+/** A shard of a namespace: the series whose ID hashes to it. */
+export interface Shard {
+  readonly id: number;
+  /** Refs of the shard's series, in creation order. */
+  readonly refs: number[];
+}
+
+export class Namespace {
+  readonly name: string;
+  options: NamespaceOptions;
+  readonly shards: Shard[];
+
+  // The series table: index = ref. A dropped (expired) series leaves null.
+  readonly ids: (string | null)[] = [];
+  readonly metas: (SeriesMetadata | null)[] = [];
+  readonly buffers: (SeriesBuffer | null)[] = [];
+  readonly byId = new Map<string, number>();
+
+  constructor(name: string, options: NamespaceOptions, numShards: number) {
+    this.name = name;
+    this.options = options;
+    this.shards = Array.from({ length: numShards }, (_, id) => ({ id, refs: [] }));
+  }
+
+  /** Number of live series. */
+  get seriesCount(): number {
+    return this.byId.size;
+  }
+
+  /** Adds a series and returns its ref. */
+  addSeries(id: string, meta: SeriesMetadata): number {
+    const ref = this.ids.length;
+    this.ids.push(id);
+    this.metas.push(meta);
+    this.buffers.push(new SeriesBuffer());
+    this.byId.set(id, ref);
+    this.shards[meta.shard].refs.push(ref);
+    return ref;
+  }
+
+  /** Removes a series whose buffer has emptied; its ref is never reused. */
+  removeSeries(ref: number): void {
+    const id = this.ids[ref];
+    if (id === null) return;
+    this.byId.delete(id);
+    this.ids[ref] = null;
+    this.metas[ref] = null;
+    this.buffers[ref] = null;
+  }
+
+  /** The write window at `nowMs`. */
+  window(nowMs: number): WriteWindow {
+    const o = this.options;
+    return {
+      // M3 truncates both warm limits to whole seconds.
+      warmStartMs: Math.floor((nowMs - o.bufferPastMs) / 1000) * 1000,
+      warmEndMs: Math.floor((nowMs + o.bufferFutureMs) / 1000) * 1000,
+      retentionStartMs: nowMs - o.retentionPeriodMs,
+      futureEndMs: nowMs + Math.max(o.bufferFutureMs, o.futureRetentionPeriodMs),
+    };
+  }
+
+  /** Start of the block holding `timeMs`. */
+  blockStart(timeMs: number): number {
+    const size = this.options.blockSizeMs;
+    return Math.floor(timeMs / size) * size;
+  }
+}
+
+export { WriteType };

@@ -1,0 +1,54 @@
+// The crash test's writer: a child process that writes batches to a database
+// as fast as it can and reports each batch on stdout once it is acknowledged.
+// The parent kills it with SIGKILL at random moments.
+//
+// argv: dataDir strategy startSeq baseMs seriesCount flushIntervalMs
+import { Database } from "../../src/dbnode/storage/index.js";
+import { encodeTags } from "../../src/x/index.js";
+import { crashValue, NAMESPACE, seriesIdFor, seriesTagsFor } from "./workload.js";
+
+const [dataDir, strategy, startSeqArg, baseMsArg, seriesArg, flushArg] = process.argv.slice(2);
+const startSeq = Number(startSeqArg);
+const baseMs = Number(baseMsArg);
+const seriesCount = Number(seriesArg);
+
+const db = await Database.open({
+  dataDir,
+  commitLog: {
+    strategy: strategy === "wait" ? "wait" : "behind",
+    flushIntervalMs: Number(flushArg),
+  },
+});
+await db.bootstrapped;
+if (!db.listNamespaces().some((n) => n.name === NAMESPACE)) await db.createNamespace(NAMESPACE);
+
+const ids = Array.from({ length: seriesCount }, (_, s) => seriesIdFor(s));
+const tags = Array.from({ length: seriesCount }, (_, s) => encodeTags(seriesTagsFor(s)));
+const series = Int32Array.from({ length: seriesCount }, (_, s) => s);
+const timesMs = new Float64Array(seriesCount);
+const values = new Float64Array(seriesCount);
+let refs: ArrayLike<number> = new Float64Array(seriesCount).fill(-1);
+
+process.stdout.write("ready\n");
+for (let seq = startSeq; ; seq++) {
+  for (let s = 0; s < seriesCount; s++) {
+    timesMs[s] = baseMs + seq;
+    values[s] = crashValue(s, seq);
+  }
+  process.stdout.write(`sent ${seq}\n`);
+  const res = await db.writeBatch(NAMESPACE, {
+    count: seriesCount,
+    series,
+    timesMs,
+    values,
+    seriesIds: ids,
+    seriesTags: tags,
+    seriesRefs: refs,
+  });
+  if (res.errors.length > 0) {
+    process.stdout.write(`error ${seq} ${res.errors[0].error.message}\n`);
+    process.exit(3);
+  }
+  refs = res.refs;
+  process.stdout.write(`ack ${seq}\n`);
+}
