@@ -57,7 +57,8 @@ export interface CommitLogOptions {
   /** Seal and write a chunk when pending records reach this many bytes (default 524288, M3's flushMaxBytes). */
   flushMaxBytes?: number;
   /**
-   * Bound on bytes appended but not yet written (default 64 MiB). An append past it
+   * Bound on bytes appended but not yet written (default 64 MiB, or 4 x flushMaxBytes
+   * if that is more; at least flushMaxBytes). An append past it
    * throws CommitLogQueueFullError: the disk is not keeping up.
    */
   maxQueueBytes?: number;
@@ -67,7 +68,11 @@ export interface CommitLogOptions {
 
 /** The identity of a series as the commit log records it, once per file. */
 export interface SeriesMetadata {
-  /** Process-wide unique index of the series, 0..2^53-1; datapoints refer to the series by it. */
+  /**
+   * Unique index of the series for the log's lifetime, 0..2^53-1; datapoints
+   * refer to the series by it. One index must always mean one series: the
+   * metadata written first in a file is the one replay reports.
+   */
   seriesIndex: number;
   namespace: string;
   id: Uint8Array;
@@ -226,10 +231,11 @@ export class CommitLog {
     if (strategy !== "wait" && strategy !== "behind") {
       throw new InvalidCommitLogOptionsError("strategy", strategy, '"wait" or "behind"');
     }
+    const flushMaxBytes = options.flushMaxBytes ?? DEFAULT_FLUSH_MAX_BYTES;
     const opts = {
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS[strategy],
-      flushMaxBytes: options.flushMaxBytes ?? DEFAULT_FLUSH_MAX_BYTES,
-      maxQueueBytes: options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      flushMaxBytes,
+      maxQueueBytes: options.maxQueueBytes ?? Math.max(DEFAULT_MAX_QUEUE_BYTES, 4 * flushMaxBytes),
       now: options.now ?? Date.now,
     };
     if (!(Number.isFinite(opts.flushIntervalMs) && opts.flushIntervalMs >= 0)) {

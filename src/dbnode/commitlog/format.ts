@@ -55,7 +55,9 @@ export function encodeFileHeader(index: number, createdAtMs: number): Uint8Array
   out.set(MAGIC, 0);
   dv.setUint16(OFF_VERSION, FORMAT_VERSION, true);
   dv.setBigUint64(OFF_INDEX, BigInt(index), true);
-  dv.setBigInt64(OFF_CREATED, BigInt(createdAtMs), true);
+  // The clock is injected: keep a fractional or non-finite reading from breaking the header.
+  const created = Number.isFinite(createdAtMs) ? Math.trunc(createdAtMs) : 0;
+  dv.setBigInt64(OFF_CREATED, BigInt(created), true);
   dv.setUint32(OFF_HEADER_CRC, crc32(out.subarray(0, OFF_HEADER_CRC)), true);
   return out;
 }
