@@ -9,7 +9,7 @@
 // strategy) and `crash.behind_lost N`, `crash.behind_lost_outside_window N`.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
@@ -38,7 +38,7 @@ interface Round {
   killedAtMs: number;
 }
 
-/** Runs the writer until `killAfterMs` past its readiness, then SIGKILLs it. */
+/** Runs the writer until `killAfterMs` past its readiness, SIGKILLs it, then reads its journal. */
 function runWriter(
   dataDir: string,
   strategy: string,
@@ -47,6 +47,7 @@ function runWriter(
   flushIntervalMs: number,
   killAfterMs: number,
 ): Promise<Round> {
+  const journalPath = join(dataDir, `journal-${startSeq}.txt`);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -58,42 +59,39 @@ function runWriter(
         String(baseMs),
         String(SERIES),
         String(flushIntervalMs),
+        journalPath,
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
-    const round: Round = { acked: new Map(), maxSent: startSeq - 1, killedAtMs: 0 };
+    let killedAtMs = 0;
     let stderr = "";
-    let buffered = "";
     let timer: NodeJS.Timeout | null = null;
     child.stderr.on("data", (d) => {
       stderr += d;
     });
     child.stdout.on("data", (d) => {
-      buffered += d;
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf("\n");
-        if (line === "ready") {
-          timer = setTimeout(() => {
-            round.killedAtMs = Date.now();
-            child.kill("SIGKILL");
-          }, killAfterMs);
-        } else if (line.startsWith("sent ")) {
-          round.maxSent = Math.max(round.maxSent, Number(line.slice(5)));
-        } else if (line.startsWith("ack ")) {
-          round.acked.set(Number(line.slice(4)), Date.now());
-        } else if (line.startsWith("error ")) {
-          reject(new Error(`writer failed: ${line}`));
-        }
+      if (timer === null && String(d).includes("ready")) {
+        timer = setTimeout(() => {
+          killedAtMs = Date.now();
+          child.kill("SIGKILL");
+        }, killAfterMs);
       }
     });
-    child.on("exit", (code, signal) => {
+    child.on("exit", async (code, signal) => {
       if (timer !== null) clearTimeout(timer);
-      if (signal === "SIGKILL") resolve(round);
-      else
+      if (signal !== "SIGKILL") {
         reject(new Error(`writer exited on its own (code ${code}, signal ${signal}): ${stderr}`));
+        return;
+      }
+      const round: Round = { acked: new Map(), maxSent: startSeq - 1, killedAtMs };
+      const lines = (await readFile(journalPath, "utf8").catch(() => "")).split("\n");
+      for (const line of lines) {
+        const [kind, seq, at] = line.split(" ");
+        if (kind === "sent") round.maxSent = Math.max(round.maxSent, Number(seq));
+        else if (kind === "ack") round.acked.set(Number(seq), Number(at));
+        else if (kind === "error") reject(new Error(`writer failed: ${line}`));
+      }
+      resolve(round);
     });
   });
 }
@@ -101,6 +99,8 @@ function runWriter(
 interface Check {
   lostAcked: number[];
   phantoms: number;
+  /** The first few phantoms, for the failure message. */
+  examples: string[];
 }
 
 /** Opens the database as a restart would and checks what it holds. */
@@ -116,19 +116,27 @@ async function verify(
   assert.equal(progress.state, "bootstrapped", progress.error ?? "");
   const lost = new Set<number>();
   let phantoms = 0;
+  const examples: string[] = [];
   for (let s = 0; s < SERIES; s++) {
     const seen = new Set<number>();
     const it = db.fetch(NAMESPACE, seriesIdFor(s), baseMs, baseMs + maxSentEver + 1);
     while (it.next()) {
       const seq = it.timeMs - baseMs;
-      if (seq < 0 || seq > maxSentEver || !sameBits(it.value, crashValue(s, seq))) phantoms++;
+      if (seq < 0 || seq > maxSentEver || !sameBits(it.value, crashValue(s, seq))) {
+        phantoms++;
+        if (examples.length < 5) {
+          examples.push(
+            `series ${s} seq ${seq} value ${it.value} (expected ${crashValue(s, seq)}, max sent ${maxSentEver})`,
+          );
+        }
+      }
       seen.add(seq);
     }
     assert.equal(it.error, null);
     for (const seq of acked) if (!seen.has(seq)) lost.add(seq);
   }
   await db.close();
-  return { lostAcked: [...lost].sort((a, b) => a - b), phantoms };
+  return { lostAcked: [...lost].sort((a, b) => a - b), phantoms, examples };
 }
 
 async function crashLoop(strategy: string, kills: number, flushIntervalMs: number, seed: number) {
@@ -141,6 +149,7 @@ async function crashLoop(strategy: string, kills: number, flushIntervalMs: numbe
   let lostInsideWindow = 0;
   let lostOutsideWindow = 0;
   let phantoms = 0;
+  const examples: string[] = [];
   try {
     for (let k = 0; k < kills; k++) {
       const round = await runWriter(
@@ -155,6 +164,7 @@ async function crashLoop(strategy: string, kills: number, flushIntervalMs: numbe
       for (const seq of round.acked.keys()) acked.add(seq);
       const check = await verify(dataDir, baseMs, acked, maxSentEver);
       phantoms += check.phantoms;
+      examples.push(...check.examples.map((e) => `after kill ${k}: ${e}`));
       for (const seq of check.lostAcked) {
         // With write-behind, an ack seen within the flush interval (plus
         // scheduling slack) before the kill may not have reached the disk.
@@ -169,7 +179,13 @@ async function crashLoop(strategy: string, kills: number, flushIntervalMs: numbe
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
-  return { acked: acked.size, lostInsideWindow, lostOutsideWindow, phantoms };
+  return {
+    acked: acked.size,
+    lostInsideWindow,
+    lostOutsideWindow,
+    phantoms,
+    examples: examples.slice(0, 10),
+  };
 }
 
 test("wait strategy: no acknowledged datapoint is lost and none appears unwritten, over 50 SIGKILLs", async () => {
@@ -181,7 +197,7 @@ test("wait strategy: no acknowledged datapoint is lost and none appears unwritte
   console.log(`crash.phantom ${r.phantoms}`);
   assert.ok(r.acked > kills, `only ${r.acked} batches were acknowledged: the writer barely ran`);
   assert.equal(lost, 0);
-  assert.equal(r.phantoms, 0);
+  assert.equal(r.phantoms, 0, r.examples.join("\n"));
 });
 
 test("write-behind: acknowledged datapoints are lost only within the flush interval before a kill", async () => {
@@ -192,5 +208,5 @@ test("write-behind: acknowledged datapoints are lost only within the flush inter
   console.log(`crash.behind_lost_outside_window ${r.lostOutsideWindow}`);
   assert.ok(r.acked > kills, `only ${r.acked} batches were acknowledged: the writer barely ran`);
   assert.equal(r.lostOutsideWindow, 0);
-  assert.equal(r.phantoms, 0);
+  assert.equal(r.phantoms, 0, r.examples.join("\n"));
 });

@@ -1,13 +1,20 @@
 // The crash test's writer: a child process that writes batches to a database
-// as fast as it can and reports each batch on stdout once it is acknowledged.
-// The parent kills it with SIGKILL at random moments.
+// as fast as it can and journals each batch before it is sent and once it is
+// acknowledged. The parent kills it with SIGKILL at random moments.
 //
-// argv: dataDir strategy startSeq baseMs seriesCount flushIntervalMs
+// The journal is written with writeSync to a file: each line is in the
+// kernel before the next step, so a kill loses none (stdout, a pipe, can
+// queue lines in the process when the reader falls behind, and lose them).
+//
+// argv: dataDir strategy startSeq baseMs seriesCount flushIntervalMs journalPath
+import { openSync, writeSync } from "node:fs";
 import { Database } from "../../src/dbnode/storage/index.js";
 import { encodeTags } from "../../src/x/index.js";
 import { crashValue, NAMESPACE, seriesIdFor, seriesTagsFor } from "./workload.js";
 
-const [dataDir, strategy, startSeqArg, baseMsArg, seriesArg, flushArg] = process.argv.slice(2);
+const [dataDir, strategy, startSeqArg, baseMsArg, seriesArg, flushArg, journalPath] =
+  process.argv.slice(2);
+const journal = openSync(journalPath, "w");
 const startSeq = Number(startSeqArg);
 const baseMs = Number(baseMsArg);
 const seriesCount = Number(seriesArg);
@@ -35,7 +42,7 @@ for (let seq = startSeq; ; seq++) {
     timesMs[s] = baseMs + seq;
     values[s] = crashValue(s, seq);
   }
-  process.stdout.write(`sent ${seq}\n`);
+  writeSync(journal, `sent ${seq}\n`);
   const res = await db.writeBatch(NAMESPACE, {
     count: seriesCount,
     series,
@@ -46,9 +53,9 @@ for (let seq = startSeq; ; seq++) {
     seriesRefs: refs,
   });
   if (res.errors.length > 0) {
-    process.stdout.write(`error ${seq} ${res.errors[0].error.message}\n`);
+    writeSync(journal, `error ${seq} ${res.errors[0].error.message}\n`);
     process.exit(3);
   }
   refs = res.refs;
-  process.stdout.write(`ack ${seq}\n`);
+  writeSync(journal, `ack ${seq} ${Date.now()}\n`);
 }
