@@ -80,7 +80,9 @@ function runWriter(
     child.on("exit", async (code, signal) => {
       if (timer !== null) clearTimeout(timer);
       if (signal !== "SIGKILL") {
-        reject(new Error(`writer exited on its own (code ${code}, signal ${signal}): ${stderr}`));
+        const journal = await readFile(journalPath, "utf8").catch(() => "");
+        const last = journal.trimEnd().split("\n").at(-1);
+        reject(new Error(`writer exited on its own (code ${code}, signal ${signal}): ${last} ${stderr}`));
         return;
       }
       const round: Round = { acked: new Map(), maxSent: startSeq - 1, killedAtMs };
