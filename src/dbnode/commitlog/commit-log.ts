@@ -18,22 +18,18 @@
 // All file I/O runs in one async loop (`drain`), one operation at a time and in
 // order; appends never wait for it. The first failed write or sync fails the
 // log closed: it is never retried, so nothing already on disk is touched again.
-import { type FileHandle, mkdir, open } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
 import { TextEncoder } from "node:util";
 import {
   CommitLogClosedError,
   CommitLogQueueFullError,
   CommitLogWriteError,
   InvalidCommitLogEntryError,
-  InvalidCommitLogOptionsError,
 } from "./errors.js";
 import { scanCommitLogFiles } from "./files.js";
 import {
   CHUNK_HEADER_SIZE,
-  commitLogFileName,
   DATAPOINT_RECORD_MAX_FIXED,
-  encodeFileHeader,
   MAX_NS_IN_MS,
   MAX_SHARD,
   MAX_VARINT_BYTES,
@@ -41,30 +37,9 @@ import {
   RecordType,
   writeChunkHeader,
 } from "./format.js";
-
-export type CommitLogStrategy = "wait" | "behind";
-
-export interface CommitLogOptions {
-  /** Directory of the commit log files; created if missing. */
-  dir: string;
-  /** "wait": acknowledge after fdatasync. "behind": acknowledge at once, flush in the background. */
-  strategy: CommitLogStrategy;
-  /**
-   * "behind": flush pending records at least this often (default 1000, M3's flushEvery).
-   * "wait": the group-commit window (default 2): commits within it share one write and fdatasync.
-   */
-  flushIntervalMs?: number;
-  /** Seal and write a chunk when pending records reach this many bytes (default 524288, M3's flushMaxBytes). */
-  flushMaxBytes?: number;
-  /**
-   * Bound on bytes appended but not yet written (default 64 MiB, or 4 x flushMaxBytes
-   * if that is more; at least flushMaxBytes). An append past it
-   * throws CommitLogQueueFullError: the disk is not keeping up.
-   */
-  maxQueueBytes?: number;
-  /** Wall clock in epoch ms, for the file header. */
-  now?: () => number;
-}
+import { createLogFile, type LogFile } from "./log-file.js";
+import { type CommitLogOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { SeriesSeenSet } from "./series-seen-set.js";
 
 /** The identity of a series as the commit log records it, once per file. */
 export interface SeriesMetadata {
@@ -80,17 +55,8 @@ export interface SeriesMetadata {
   shard: number;
 }
 
-const DEFAULT_FLUSH_INTERVAL_MS: Record<CommitLogStrategy, number> = { wait: 2, behind: 1000 };
-const DEFAULT_FLUSH_MAX_BYTES = 524_288;
-const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-const MAX_FLUSH_MAX_BYTES = 0x4000_0000;
-/** Index bits kept in the dense "seen" bitmap (16 MiB at most); larger indexes go to a Set. */
-const SEEN_BITMAP_MAX_BITS = 1 << 27;
-const SEEN_BITMAP_INITIAL_BYTES = 8192;
 const MAX_SPARE_BUFFERS = 4;
 const MAX_NAMESPACE_CACHE = 1024;
-/** How many following indexes open/rotate try when a file name is already taken. */
-const MAX_CREATE_ATTEMPTS = 1000;
 
 const OP_CHUNK = 0;
 const OP_ROTATE = 1;
@@ -116,16 +82,6 @@ interface Waiter {
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
-}
-
-interface LogFile {
-  fh: FileHandle;
-  path: string;
-  index: number;
-  /** Offset of the next write. */
-  pos: number;
-  /** Bytes written since the last fdatasync. */
-  dirty: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -172,25 +128,17 @@ export class CommitLog {
   private failure: CommitLogWriteError | null;
   private closePromise: Promise<void> | null;
 
-  private seenBits: Uint8Array;
-  /** Highest byte of `seenBits` with a bit set, so clearing touches only what was used. */
-  private seenHighByte: number;
-  private seenSparse: Set<number>;
+  /** Series whose metadata the current file already holds. */
+  private readonly seen: SeriesSeenSet;
   private namespaceBytes: Map<string, Uint8Array>;
   private readonly encoder: TextEncoder;
 
-  private constructor(
-    opts: Required<Omit<CommitLogOptions, "dir" | "strategy">>,
-    dir: string,
-    strategy: CommitLogStrategy,
-    file: LogFile,
-    headerBytes: number,
-  ) {
-    this.bytesWritten = headerBytes;
+  private constructor(opts: ResolvedOptions, dir: string, file: LogFile) {
+    this.bytesWritten = file.pos;
     this.syncs = 0;
     this.chunksWritten = 0;
     this.dir = dir;
-    this.wait = strategy === "wait";
+    this.wait = opts.strategy === "wait";
     this.flushIntervalMs = opts.flushIntervalMs;
     this.flushMaxBytes = opts.flushMaxBytes;
     this.maxQueueBytes = opts.maxQueueBytes;
@@ -218,53 +166,14 @@ export class CommitLog {
     this.refusal = null;
     this.failure = null;
     this.closePromise = null;
-    this.seenBits = new Uint8Array(SEEN_BITMAP_INITIAL_BYTES);
-    this.seenHighByte = -1;
-    this.seenSparse = new Set();
+    this.seen = new SeriesSeenSet();
     this.namespaceBytes = new Map();
     this.encoder = new TextEncoder();
   }
 
   /** Opens the log in `options.dir`, starting a new file whose index follows every existing one. */
   static async open(options: CommitLogOptions): Promise<CommitLog> {
-    const strategy = options.strategy;
-    if (strategy !== "wait" && strategy !== "behind") {
-      throw new InvalidCommitLogOptionsError("strategy", strategy, '"wait" or "behind"');
-    }
-    const flushMaxBytes = options.flushMaxBytes ?? DEFAULT_FLUSH_MAX_BYTES;
-    const opts = {
-      flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS[strategy],
-      flushMaxBytes,
-      maxQueueBytes: options.maxQueueBytes ?? Math.max(DEFAULT_MAX_QUEUE_BYTES, 4 * flushMaxBytes),
-      now: options.now ?? Date.now,
-    };
-    if (!(Number.isFinite(opts.flushIntervalMs) && opts.flushIntervalMs >= 0)) {
-      throw new InvalidCommitLogOptionsError(
-        "flushIntervalMs",
-        opts.flushIntervalMs,
-        "a finite number >= 0",
-      );
-    }
-    if (
-      !(
-        Number.isInteger(opts.flushMaxBytes) &&
-        opts.flushMaxBytes >= 1 &&
-        opts.flushMaxBytes <= MAX_FLUSH_MAX_BYTES
-      )
-    ) {
-      throw new InvalidCommitLogOptionsError(
-        "flushMaxBytes",
-        opts.flushMaxBytes,
-        `an integer in 1..${MAX_FLUSH_MAX_BYTES}`,
-      );
-    }
-    if (!(Number.isSafeInteger(opts.maxQueueBytes) && opts.maxQueueBytes >= opts.flushMaxBytes)) {
-      throw new InvalidCommitLogOptionsError(
-        "maxQueueBytes",
-        opts.maxQueueBytes,
-        `an integer >= flushMaxBytes (${opts.flushMaxBytes})`,
-      );
-    }
+    const opts = resolveOptions(options);
     const dir = options.dir;
     try {
       await mkdir(dir, { recursive: true });
@@ -278,7 +187,7 @@ export class CommitLog {
       throw new CommitLogWriteError(dir, "list", err);
     }
     const file = await createLogFile(dir, maxIndex + 1, opts.now());
-    return new CommitLog(opts, dir, strategy, file, file.pos);
+    return new CommitLog(opts, dir, file);
   }
 
   /** Path of the file being written. */
@@ -323,9 +232,9 @@ export class CommitLog {
       throw new CommitLogQueueFullError(this.queuedBytes + this.pos, this.maxQueueBytes);
     }
 
-    if (!this.isSeen(seriesIndex)) {
+    if (!this.seen.has(seriesIndex)) {
       this.appendMetadata(series);
-      this.setSeen(seriesIndex);
+      this.seen.add(seriesIndex);
     }
 
     // Datapoint record (docs/format/commitlog.md, "Datapoint").
@@ -382,7 +291,7 @@ export class CommitLog {
     if (this.refusal !== null) return Promise.reject(this.refusal);
     this.sealPending();
     // Appends from here on go to the next file, which needs its own metadata records.
-    this.clearSeen();
+    this.seen.clear();
     const promise = new Promise<string>((resolve, reject) => {
       this.ops.push({ kind: OP_ROTATE, resolve, reject });
     });
@@ -504,37 +413,6 @@ export class CommitLog {
     this.sealedSeq++;
     this.setBuffer(this.spare.pop() ?? new Uint8Array(this.initialBufferBytes));
     this.pos = CHUNK_HEADER_SIZE;
-  }
-
-  // --- the per-file "seen" set of series indexes -------------------------------
-
-  private isSeen(i: number): boolean {
-    if (i < this.seenBits.length * 8) return (this.seenBits[i >>> 3] & (1 << (i & 7))) !== 0;
-    if (i < SEEN_BITMAP_MAX_BITS) return false;
-    return this.seenSparse.has(i);
-  }
-
-  private setSeen(i: number): void {
-    if (i >= SEEN_BITMAP_MAX_BITS) {
-      this.seenSparse.add(i);
-      return;
-    }
-    const byte = i >>> 3;
-    if (byte >= this.seenBits.length) {
-      let size = this.seenBits.length * 2;
-      while (size <= byte) size *= 2;
-      const next = new Uint8Array(Math.min(size, SEEN_BITMAP_MAX_BITS / 8));
-      next.set(this.seenBits);
-      this.seenBits = next;
-    }
-    this.seenBits[byte] |= 1 << (i & 7);
-    if (byte > this.seenHighByte) this.seenHighByte = byte;
-  }
-
-  private clearSeen(): void {
-    this.seenBits.fill(0, 0, this.seenHighByte + 1);
-    this.seenHighByte = -1;
-    this.seenSparse.clear();
   }
 
   // --- the I/O loop --------------------------------------------------------------
@@ -671,52 +549,6 @@ export class CommitLog {
     this.queuedBytes = 0;
     // Release the descriptor; the file keeps whatever was written before the failure.
     this.file.fh.close().catch(noop);
-  }
-}
-
-/**
- * Creates `commitlog-0-<index>.db` exclusively (the next free index from
- * `index` on), writes its header and makes both the header and the directory
- * entry durable.
- */
-async function createLogFile(dir: string, index: number, nowMs: number): Promise<LogFile> {
-  for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++, index++) {
-    const path = join(dir, commitLogFileName(index));
-    let fh: FileHandle;
-    try {
-      fh = await open(path, "wx");
-    } catch (err) {
-      if ((err as { code?: unknown }).code === "EEXIST") continue;
-      throw new CommitLogWriteError(path, "create", err);
-    }
-    try {
-      const header = encodeFileHeader(index, nowMs);
-      const { bytesWritten } = await fh.write(header, 0, header.length, 0);
-      if (bytesWritten !== header.length) {
-        throw new Error(`short write: ${bytesWritten} of ${header.length} header bytes`);
-      }
-      await fh.datasync();
-      await syncDir(dir);
-      return { fh, path, index, pos: header.length, dirty: false };
-    } catch (err) {
-      await fh.close().catch(noop);
-      throw new CommitLogWriteError(path, "create", err);
-    }
-  }
-  throw new CommitLogWriteError(
-    join(dir, commitLogFileName(index)),
-    "create",
-    new Error(`${MAX_CREATE_ATTEMPTS} consecutive commit log file names already exist`),
-  );
-}
-
-/** fsyncs a directory so a file just created in it survives a crash. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -7,12 +7,7 @@
 // - "behind": commit() resolves at once; a crash can lose what was appended in
 //   the last flushIntervalMs (or up to flushMaxBytes) plus whatever the OS had
 //   not yet written to disk.
-export {
-  CommitLog,
-  type CommitLogOptions,
-  type CommitLogStrategy,
-  type SeriesMetadata,
-} from "./commit-log.js";
+export { CommitLog, type SeriesMetadata } from "./commit-log.js";
 export {
   CommitLogClosedError,
   type CommitLogOp,
@@ -28,4 +23,5 @@ export {
   listCommitLogFiles,
 } from "./files.js";
 export { commitLogFileName } from "./format.js";
+export type { CommitLogOptions, CommitLogStrategy } from "./options.js";
 export { type ReplayCallback, type ReplayStats, replayCommitLogs } from "./replay.js";
