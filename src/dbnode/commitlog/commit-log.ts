@@ -120,7 +120,7 @@ export class CommitLog {
   private durableSeq: number;
   private waiters: Waiter[];
   private running: boolean;
-  private timer: ReturnType<typeof setTimeout> | null;
+  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null;
   private readonly onTimer: () => void;
 
   /** Non-null once the log refuses work: the write failure, or a closed error. */
@@ -418,12 +418,17 @@ export class CommitLog {
   // --- the I/O loop --------------------------------------------------------------
 
   private armTimer(): void {
-    this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
+    // A zero window means "next turn of the event loop", not a 1 ms timer.
+    this.timer =
+      this.flushIntervalMs === 0
+        ? setImmediate(this.onTimer)
+        : setTimeout(this.onTimer, this.flushIntervalMs);
   }
 
   private clearTimer(): void {
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      if (this.flushIntervalMs === 0) clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+      else clearTimeout(this.timer as ReturnType<typeof setTimeout>);
       this.timer = null;
     }
   }

@@ -11,7 +11,8 @@ export interface CommitLogOptions {
   strategy: CommitLogStrategy;
   /**
    * "behind": flush pending records at least this often (default 1000, M3's flushEvery).
-   * "wait": the group-commit window (default 2): commits within it share one write and fdatasync.
+   * "wait": the group-commit window (default 2): commits within it share one write and fdatasync;
+   * 0 groups only the commits made in the same turn of the event loop.
    */
   flushIntervalMs?: number;
   /** Seal and write a chunk when pending records reach this many bytes (default 524288, M3's flushMaxBytes). */
