@@ -11,7 +11,7 @@
 // Options: --series N (default 100000) for the throughput runs, --rounds N
 // (default 20), --batch N, --inflight N (batches in flight at once, default 8:
 // the wait strategy shares one fsync among them), --memory-series N (default
-// 1000000; 0 skips the memory run).
+// 1000000; 0 skips the memory run), --modes off,writebehind,wait (which runs).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -165,6 +165,7 @@ async function main(): Promise<void> {
       batch: { type: "string", default: "1000" },
       inflight: { type: "string", default: "8" },
       "memory-series": { type: "string", default: "1000000" },
+      modes: { type: "string", default: "off,writebehind,wait" },
     },
   });
   const seriesCount = Number(values.series);
@@ -183,7 +184,12 @@ async function main(): Promise<void> {
     writebehind: "write.writebehind.dps",
     wait: "write.wait.dps",
   };
-  for (const mode of ["off", "writebehind", "wait"] as Mode[]) {
+  const modes = values.modes.split(",").filter((m) => m !== "") as Mode[];
+  for (const mode of modes) {
+    if (!(mode in names))
+      throw new Error(`--modes: unknown mode "${mode}"; known: off, writebehind, wait`);
+  }
+  for (const mode of modes) {
     const dir = await mkdtemp(join(tmpdir(), "m3ts-bench-write-"));
     const clock = new ManualClock(START_MS);
     const db = await openDb(mode, dir, clock);

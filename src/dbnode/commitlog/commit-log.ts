@@ -10,7 +10,8 @@
 //   arrive within flushIntervalMs (default 2 ms) of the first share one write
 //   and one fdatasync (group commit); commits that arrive while a write or sync
 //   is running are covered by another one that starts as soon as it ends.
-// - "behind": commit() resolves at once, so a crash loses everything appended
+// - "behind": commit() resolves at once (unless more than 4 x flushMaxBytes is
+//   queued unwritten: then it waits for half to be written), so a crash loses everything appended
 //   since the last flush (up to flushIntervalMs, default 1 s, or up to
 //   flushMaxBytes of records) plus whatever written data the OS had not yet put
 //   on disk: flushes write without fdatasync; only rotate() and close() sync.
@@ -119,6 +120,9 @@ export class CommitLog {
   private writtenSeq: number;
   private durableSeq: number;
   private waiters: Waiter[];
+  /** "behind" commits held back while the queue is above backpressureBytes. */
+  private roomWaiters: { resolve: () => void; reject: (err: unknown) => void }[];
+  private readonly backpressureBytes: number;
   private running: boolean;
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null;
   private readonly onTimer: () => void;
@@ -156,6 +160,14 @@ export class CommitLog {
     this.writtenSeq = 0;
     this.durableSeq = 0;
     this.waiters = [];
+    this.roomWaiters = [];
+    // Write-behind acknowledges at once only while the disk keeps up: past
+    // this much queued, commits wait until half of it is written, so a fast
+    // producer is slowed down before the queue limit refuses its appends.
+    this.backpressureBytes = Math.min(
+      4 * (opts.flushMaxBytes + CHUNK_HEADER_SIZE),
+      opts.maxQueueBytes >>> 1,
+    );
     this.running = false;
     this.timer = null;
     this.onTimer = () => {
@@ -263,12 +275,18 @@ export class CommitLog {
 
   /**
    * Resolves when everything appended before the call is acknowledged under the
-   * strategy ("wait": written and fdatasync'ed; "behind": at once). Rejects with
+   * strategy ("wait": written and fdatasync'ed; "behind": at once, or once the
+   * queue is back under its backpressure mark). Rejects with
    * the log's CommitLogWriteError once a write or sync has failed.
    */
   commit(): Promise<void> {
     if (this.refusal !== null) return Promise.reject(this.refusal);
-    if (!this.wait) return RESOLVED;
+    if (!this.wait) {
+      if (this.queuedBytes + this.pos <= this.backpressureBytes) return RESOLVED;
+      this.sealPending();
+      this.kick();
+      return new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+    }
     const target = this.sealedSeq + (this.pos > CHUNK_HEADER_SIZE ? 1 : 0);
     if (target <= this.durableSeq) return RESOLVED;
     const last = this.waiters[this.waiters.length - 1];
@@ -490,6 +508,10 @@ export class CommitLog {
     file.pos += op.len;
     file.dirty = true;
     this.queuedBytes -= op.len;
+    if (this.roomWaiters.length > 0 && this.queuedBytes <= this.backpressureBytes >>> 1) {
+      for (const w of this.roomWaiters) w.resolve();
+      this.roomWaiters = [];
+    }
     this.writtenSeq++;
     this.bytesWritten += op.len;
     this.chunksWritten++;
@@ -549,6 +571,8 @@ export class CommitLog {
     this.clearTimer();
     for (const w of this.waiters) w.reject(failure);
     this.waiters = [];
+    for (const w of this.roomWaiters) w.reject(failure);
+    this.roomWaiters = [];
     for (const op of this.ops) if (op.kind !== OP_CHUNK) op.reject(failure);
     this.ops = [];
     this.queuedBytes = 0;

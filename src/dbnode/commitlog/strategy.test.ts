@@ -148,3 +148,33 @@ test("behind: reaching flushMaxBytes writes a chunk without waiting for the inte
     assert.equal((await replayRows(dir)).rows.length, 200);
   });
 });
+
+test("behind: a producer that never yields to I/O is slowed down instead of overflowing the queue", async () => {
+  await withTempDir(async (dir) => {
+    // Small chunks and queue: without backpressure the loop below would hit
+    // CommitLogQueueFullError, since awaiting an already-resolved commit
+    // never lets the file writes run.
+    const log = await CommitLog.open({
+      dir,
+      strategy: "behind",
+      flushMaxBytes: 4096,
+      maxQueueBytes: 65_536,
+    });
+    let held = 0;
+    for (let i = 0; i < 20_000; i++) {
+      log.append(series(i % 10), i, 0, i, 2, null);
+      const commit = log.commit();
+      let settled = false;
+      void commit.then(() => {
+        settled = true;
+      });
+      await Promise.resolve();
+      if (!settled) held++;
+      await commit;
+    }
+    assert.ok(held > 0, "no commit ever waited for the queue to drain");
+    await log.close();
+    const { rows } = await replayRows(dir);
+    assert.equal(rows.length, 20_000);
+  });
+});
