@@ -3,7 +3,8 @@
 // register and reach the byte array four bytes at a time, so writing a
 // datapoint costs a few integer operations and no allocation.
 
-const INITIAL_CAPACITY_BYTES = 256;
+// Small: storage keeps an encoder per active series, and doubling is cheap.
+const INITIAL_CAPACITY_BYTES = 32;
 
 /** Writes bits MSB-first; values wider than 32 bits are written as two halves. */
 export class BitWriter {

@@ -39,6 +39,8 @@ const INT32_MAX = 2147483647;
 /** Instants strictly within +-MAX_TIME_MS fit signed 64-bit nanoseconds whatever their ns part. */
 const MAX_TIME_MS = MAX_INT64_NS_MS - 1;
 const scratch64 = new Uint32Array(2);
+/** Result of toIntForm(), shared: encoding is synchronous, and an encoder per series must stay small. */
+const conv: IntForm = { value: 0, mult: 0 };
 
 /** Encodes one series' datapoints into an M3TSZ stream. */
 export class M3tszEncoder {
@@ -71,7 +73,6 @@ export class M3tszEncoder {
   private xorLead = 64;
   private xorTrail = 0;
   // Result of toIntForm(), reused.
-  private readonly conv: IntForm = { value: 0, mult: 0 };
 
   /** Starts a stream whose header is the instant startMs + startNsInMs. */
   constructor(startMs: number, startNsInMs = 0, options: M3tszOptions = {}) {
@@ -350,13 +351,13 @@ export class M3tszEncoder {
       this.writeFullFloat(v);
       return;
     }
-    if (toIntForm(v, 0, this.conv)) {
+    if (toIntForm(v, 0, conv)) {
       w.writeBit(0);
-      const val = this.conv.value;
+      const val = conv.value;
       this.intVal = val;
       // The first value is a diff from 0: sign bit 1 means "add".
       const mag = val < 0 ? -val : val;
-      this.writeIntSigMult(numSig(mag), this.conv.mult, false);
+      this.writeIntSigMult(numSig(mag), conv.mult, false);
       this.writeIntDiff(mag, val >= 0);
       return;
     }
@@ -372,11 +373,11 @@ export class M3tszEncoder {
       this.writeXor(FLOAT_HALVES[1], FLOAT_HALVES[0], 0, 0);
       return;
     }
-    if (toIntForm(v, this.maxMult, this.conv)) {
-      const diff = this.intVal - this.conv.value;
+    if (toIntForm(v, this.maxMult, conv)) {
+      const diff = this.intVal - conv.value;
       // Strictly inside 2^53 the float64 difference is exact; at 2^53 it may be rounded.
       if (diff < MAX_EXACT_INT && diff > -MAX_EXACT_INT) {
-        this.writeIntVal(this.conv.value, this.conv.mult, diff);
+        this.writeIntVal(conv.value, conv.mult, diff);
         return;
       }
     }

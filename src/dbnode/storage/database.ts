@@ -40,7 +40,7 @@ import {
   WriteWindowError,
 } from "./errors.js";
 import { Namespace } from "./namespace.js";
-import { type SequenceSource, WriteType } from "./series-buffer.js";
+import { type SequenceSource, type SeriesBuffer, WriteType } from "./series-buffer.js";
 
 export interface DatabaseOptions {
   /** Directory for the commit log and the namespace registry; null keeps everything in memory. */
@@ -300,9 +300,8 @@ export class Database implements SequenceSource {
       const log = this.log;
       for (let k = 0; k < count; k++) {
         const i = accepted[k];
-        const meta = ns.metas[refs[series[i]]] as SeriesMetadata;
         log.append(
-          meta,
+          ns.series.metadata(refs[series[i]]),
           timesMs[i],
           nsInMs === undefined ? 0 : nsInMs[i],
           batch.values[i],
@@ -333,7 +332,7 @@ export class Database implements SequenceSource {
     let written = 0;
     for (let k = 0; k < count; k++) {
       const i = accepted[k];
-      const buffer = ns.buffers[refs[series[i]]];
+      const buffer = ns.series.buffers[refs[series[i]]];
       if (buffer === null) continue;
       const t = timesMs[i];
       try {
@@ -365,11 +364,11 @@ export class Database implements SequenceSource {
     const refs = new Float64Array(ids.length);
     for (let s = 0; s < ids.length; s++) {
       const given = batch.seriesRefs?.[s] ?? -1;
-      if (given >= 0 && ns.ids[given] === ids[s]) {
+      if (given >= 0 && ns.series.ids[given] === ids[s]) {
         refs[s] = given;
         continue;
       }
-      const known = ns.byId.get(ids[s]);
+      const known = ns.series.byId.get(ids[s]);
       if (known !== undefined) {
         refs[s] = known;
         continue;
@@ -401,14 +400,12 @@ export class Database implements SequenceSource {
       );
     }
     checkEncodedTags(encodedTags); // throws InvalidTagsError naming what is wrong
-    const meta: SeriesMetadata = {
-      seriesIndex: ++this.seriesIndex,
-      namespace: ns.name,
-      id: idBytes,
-      encodedTags: encodedTags.slice(),
-      shard: shardOf(idBytes, this.numShards, this.shardSeed),
-    };
-    return ns.addSeries(id, meta);
+    return ns.addSeries(
+      id,
+      ++this.seriesIndex,
+      shardOf(idBytes, this.numShards, this.shardSeed),
+      encodedTags,
+    );
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -422,10 +419,11 @@ export class Database implements SequenceSource {
     if (this.progress.state !== "bootstrapped") throw new BootstrappingError("read");
     const ns = this.namespaceOf(namespace);
     const it = new MultiStreamIterator();
-    const ref = ns.byId.get(id);
+    const ref = ns.series.byId.get(id);
     const streams: Uint8Array[] = [];
-    if (ref !== undefined)
-      ns.buffers[ref]?.streams(startMs, endMs, ns.options.blockSizeMs, streams);
+    if (ref !== undefined) {
+      ns.series.buffers[ref]?.streams(startMs, endMs, ns.options.blockSizeMs, streams);
+    }
     it.reset(streams);
     return it;
   }
@@ -455,14 +453,15 @@ export class Database implements SequenceSource {
     await this.maybeRotateLog();
     let sinceYield = 0;
     for (const ns of [...this.namespaces.values()]) {
-      for (let ref = 0; ref < ns.buffers.length; ref++) {
-        const buffer = ns.buffers[ref];
+      const table = ns.series;
+      for (let ref = 0; ref < table.buffers.length; ref++) {
+        const buffer = table.buffers[ref];
         if (buffer === null) continue;
         const cutoff = this.clock.nowMs() - ns.options.retentionPeriodMs;
         result.blocksExpired += buffer.dropBlocksBefore(cutoff, ns.options.blockSizeMs);
         result.bucketsMerged += buffer.mergeEncoders();
         if (buffer.isEmpty()) {
-          ns.removeSeries(ref);
+          table.remove(ref);
           result.seriesRemoved++;
         }
         result.series++;
@@ -585,22 +584,17 @@ export class Database implements SequenceSource {
     let ref = this.replaySeries.get(meta);
     if (ref === undefined) {
       const id = new TextDecoder().decode(meta.id);
-      ref = ns.byId.get(id);
+      ref = ns.series.byId.get(id);
       if (ref === undefined) {
-        ref = ns.addSeries(id, {
-          seriesIndex: ++this.seriesIndex,
-          namespace: ns.name,
-          id: meta.id,
-          encodedTags: meta.encodedTags,
-          shard: shardOf(meta.id, this.numShards, this.shardSeed),
-        });
+        const shard = shardOf(meta.id, this.numShards, this.shardSeed);
+        ref = ns.addSeries(id, ++this.seriesIndex, shard, meta.encodedTags);
       }
       this.replaySeries.set(meta, ref);
     }
     const w = ns.window(now);
     const type = timeMs >= w.warmStartMs && timeMs < w.warmEndMs ? WriteType.Warm : WriteType.Cold;
     try {
-      (ns.buffers[ref] as NonNullable<(typeof ns.buffers)[number]>).write(
+      (ns.series.buffers[ref] as SeriesBuffer).write(
         ns.blockStart(timeMs),
         type,
         timeMs,

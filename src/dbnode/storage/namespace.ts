@@ -1,10 +1,10 @@
 // One namespace's data in memory: its options, its shards and the series in
-// them. Series live in one table per namespace, struct-of-arrays style, and a
+// them. Series live in one table per namespace (series-table.ts), and a
 // series' ref is its ordinal in that table, so a client that keeps refs
 // writes known series without hashing or parsing their tags again.
-import type { SeriesMetadata } from "../commitlog/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
-import { SeriesBuffer, WriteType } from "./series-buffer.js";
+import { WriteType } from "./series-buffer.js";
+import { SeriesTable } from "./series-table.js";
 
 /** Where a datapoint may be written now, per M3's buffer rules (M3-NOTES §8.2). */
 export interface WriteWindow {
@@ -28,42 +28,25 @@ export class Namespace {
   options: NamespaceOptions;
   readonly shards: Shard[];
 
-  // The series table: index = ref. A dropped (expired) series leaves null.
-  readonly ids: (string | null)[] = [];
-  readonly metas: (SeriesMetadata | null)[] = [];
-  readonly buffers: (SeriesBuffer | null)[] = [];
-  readonly byId = new Map<string, number>();
+  readonly series: SeriesTable;
 
   constructor(name: string, options: NamespaceOptions, numShards: number) {
     this.name = name;
     this.options = options;
     this.shards = Array.from({ length: numShards }, (_, id) => ({ id, refs: [] }));
+    this.series = new SeriesTable(name);
   }
 
   /** Number of live series. */
   get seriesCount(): number {
-    return this.byId.size;
+    return this.series.size;
   }
 
   /** Adds a series and returns its ref. */
-  addSeries(id: string, meta: SeriesMetadata): number {
-    const ref = this.ids.length;
-    this.ids.push(id);
-    this.metas.push(meta);
-    this.buffers.push(new SeriesBuffer());
-    this.byId.set(id, ref);
-    this.shards[meta.shard].refs.push(ref);
+  addSeries(id: string, seriesIndex: number, shard: number, encodedTags: Uint8Array): number {
+    const ref = this.series.add(id, seriesIndex, shard, encodedTags);
+    this.shards[shard].refs.push(ref);
     return ref;
-  }
-
-  /** Removes a series whose buffer has emptied; its ref is never reused. */
-  removeSeries(ref: number): void {
-    const id = this.ids[ref];
-    if (id === null) return;
-    this.byId.delete(id);
-    this.ids[ref] = null;
-    this.metas[ref] = null;
-    this.buffers[ref] = null;
   }
 
   /** The write window at `nowMs`. */

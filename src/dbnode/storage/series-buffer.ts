@@ -84,8 +84,10 @@ export class SeriesBuffer {
     if (encoders.length >= MAX_ENCODERS_PER_BUCKET) mergeBucket(bucket);
     const enc = new M3tszEncoder(blockStartMs);
     enc.encode(timeMs, value, unit, nsInMs, annotation);
-    bucket.encoders.push(enc);
-    bucket.seqs.push(seqs.nextSeq());
+    // Arrays are rebuilt at their exact size with concat: push (and spread)
+    // reserve room for 16 more, and a buffer exists per active series.
+    bucket.encoders = bucket.encoders.concat([enc]);
+    bucket.seqs = bucket.seqs.concat([seqs.nextSeq()]);
   }
 
   /** Newest sequence among the encoders of `bucket`'s block in other buckets whose range may hold the instant. */
@@ -110,7 +112,7 @@ export class SeriesBuffer {
       if (b.blockStartMs === blockStartMs && b.writeType === writeType) return b;
     }
     const b: Bucket = { blockStartMs, writeType, encoders: [], seqs: [] };
-    buckets.push(b);
+    this.buckets = buckets.concat([b]);
     return b;
   }
 
