@@ -2,6 +2,7 @@
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./duration.js";
 export { M3tsError } from "./errors.js";
+export { type Logger, MemoryLogger, silentLogger } from "./logger.js";
 export { murmur3_32 } from "./murmur3.js";
 export {
   checkEncodedTags,

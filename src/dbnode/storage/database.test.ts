@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -7,6 +7,7 @@ import {
   encodeTags,
   type M3tsError,
   ManualClock,
+  MemoryLogger,
   seriesIdString,
   type Tag,
 } from "../../x/index.js";
@@ -468,4 +469,107 @@ test("an unusable data directory fails clearly and nothing is half-created", asy
     })(),
     /not-a-dir/,
   );
+});
+
+test("a series with more tags than the limit is refused, naming the count", async () => {
+  const { db } = await openDb({ maxTags: 3 });
+  await db.createNamespace("m");
+  const many: Tag[] = [
+    ["__name__", "x"],
+    ["a", "1"],
+    ["b", "2"],
+    ["c", "3"],
+  ];
+  const res = await db.writeBatch("m", {
+    count: 1,
+    series: [0],
+    timesMs: [NOW],
+    values: [1],
+    seriesIds: [seriesIdString(many)],
+    seriesTags: [encodeTags(many)],
+  });
+  assert.equal(res.written, 0);
+  assert.ok(res.errors[0].error instanceof InvalidSeriesError);
+  assert.match(res.errors[0].error.message, /4 tags, more than the limit of 3/);
+});
+
+test("bootstrap logs what it skipped", async () => {
+  const dir = await tempDir();
+  const { db } = await openDb({ dataDir: dir });
+  await db.createNamespace("m");
+  await db.writeBatch("m", batchOf([["a", NOW - 3000, 1]]));
+  await db.writeBatch("m", batchOf([["a", NOW - 2000, 2]]));
+  await db.close();
+  const logDir = join(dir, "commitlogs");
+  const files = (await readdir(logDir)).filter((f) => f.endsWith(".db")).sort();
+  const last = join(logDir, files.at(-1) as string);
+  await truncate(last, (await stat(last)).size - 2);
+  await writeFile(join(logDir, "commitlog-0-999.db"), "not a commit log");
+  const logger = new MemoryLogger();
+  const { db: again } = await openDb({ dataDir: dir, logger });
+  const warnings = logger.entries.filter((e) => e.level === "warn");
+  assert.ok(
+    warnings.some((w) => /stopped early/.test(w.message)),
+    JSON.stringify(logger.entries),
+  );
+  assert.ok(
+    warnings.some((w) => /unreadable header/.test(w.message)),
+    JSON.stringify(logger.entries),
+  );
+  assert.ok(logger.entries.some((e) => e.level === "info" && /bootstrapped/.test(e.message)));
+  assert.deepEqual(read(again, "m", "a"), [[NOW - 3000, 1]]);
+  await again.close();
+});
+
+test("the commit log rotates when the clock crosses a block boundary, and replay reads every file in order", async () => {
+  const dir = await tempDir();
+  const { db, clock } = await openDb({ dataDir: dir });
+  await db.createNamespace("m", { blockSizeMs: HOUR, retentionPeriodMs: 12 * HOUR });
+  const countFiles = async () =>
+    (await readdir(join(dir, "commitlogs"))).filter((f) => f.endsWith(".db")).length;
+  const before = await countFiles();
+  await db.writeBatch("m", batchOf([["a", clock.nowMs() - 1000, 1]]));
+  await db.tick(); // same period: no rotation
+  assert.equal(await countFiles(), before);
+  clock.advance(HOUR);
+  await db.tick();
+  assert.equal(await countFiles(), before + 1);
+  await db.writeBatch("m", batchOf([["a", clock.nowMs() - 1000, 2]]));
+  await db.close();
+  const { db: again } = await openDb({ dataDir: dir }, clock);
+  assert.deepEqual(
+    read(again, "m", "a").map((p) => p[1]),
+    [1, 2],
+  );
+  await again.close();
+});
+
+test("commit logs whose data has all left retention are removed by the tick", async () => {
+  const dir = await tempDir();
+  const { db, clock } = await openDb({ dataDir: dir });
+  await db.createNamespace("m", { blockSizeMs: HOUR, retentionPeriodMs: 2 * HOUR });
+  await db.writeBatch("m", batchOf([["a", clock.nowMs() - 1000, 1]]));
+  const logDir = join(dir, "commitlogs");
+  // Age the existing files as if written long ago, then cross into a new block.
+  const old = new Date(NOW - 10 * HOUR);
+  clock.advance(HOUR);
+  await db.tick(); // rotates: the file holding the write is now closed
+  for (const f of await readdir(logDir)) await utimes(join(logDir, f), old, old);
+  const result = await db.tick();
+  assert.ok(result.commitLogsRemoved >= 1, JSON.stringify(result));
+  await db.close();
+});
+
+test("the background tick runs on its own and concurrent ticks share one pass", async () => {
+  const { db, clock } = await openDb({ tickIntervalMs: 10 });
+  await db.createNamespace("m", { retentionPeriodMs: 2 * HOUR });
+  await db.writeBatch("m", batchOf([["a", NOW - MIN, 1]]));
+  const [r1, r2] = await Promise.all([db.tick(), db.tick()]);
+  assert.equal(r1, r2);
+  clock.advance(6 * HOUR);
+  const deadline = Date.now() + 5000;
+  while (db.seriesCount("m") > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(db.seriesCount("m"), 0, "the background tick did not expire the series");
+  await db.close();
 });

@@ -11,8 +11,11 @@ import { MultiStreamIterator } from "../../codec/index.js";
 import {
   type Clock,
   checkEncodedTags,
+  DEFAULT_MAX_TAGS,
+  type Logger,
   M3tsError,
   shardOf,
+  silentLogger,
   systemClock,
   TimeUnit,
 } from "../../x/index.js";
@@ -55,10 +58,15 @@ export interface DatabaseOptions {
     flushIntervalMs?: number;
     flushMaxBytes?: number;
   };
-  /** Longest series ID accepted, in UTF-8 bytes. */
+  /** Longest series ID accepted, in UTF-8 bytes (default 16 KiB). */
   maxIdBytes?: number;
+  /** Most tags a series may have (default 256). */
+  maxTags?: number;
   /** Series the tick handles before it yields to the event loop (M3: 512). */
   tickSeriesBatchSize?: number;
+  /** Pause between background ticks in ms (M3's tickMinimumInterval, 10 s); 0 runs no background tick. */
+  tickIntervalMs?: number;
+  logger?: Logger;
 }
 
 /**
@@ -113,7 +121,9 @@ export interface TickResult {
 const DEFAULTS = {
   numShards: 64,
   maxIdBytes: 16 * 1024,
+  maxTags: DEFAULT_MAX_TAGS,
   tickSeriesBatchSize: 512,
+  tickIntervalMs: 10_000,
 };
 
 const REGISTRY_FILE = "namespaces.json";
@@ -124,7 +134,13 @@ export class Database implements SequenceSource {
   readonly numShards: number;
   private readonly shardSeed: number;
   private readonly maxIdBytes: number;
+  private readonly maxTags: number;
   private readonly tickBatch: number;
+  private readonly tickIntervalMs: number;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private ticking: Promise<TickResult> | null = null;
+  private closed = false;
+  readonly logger: Logger;
   private readonly dataDir: string | null;
   private readonly commitLogOptions: DatabaseOptions["commitLog"];
   private readonly namespaces = new Map<string, Namespace>();
@@ -152,7 +168,10 @@ export class Database implements SequenceSource {
     this.numShards = options.numShards ?? DEFAULTS.numShards;
     this.shardSeed = options.shardSeed ?? 0;
     this.maxIdBytes = options.maxIdBytes ?? DEFAULTS.maxIdBytes;
+    this.maxTags = options.maxTags ?? DEFAULTS.maxTags;
     this.tickBatch = options.tickSeriesBatchSize ?? DEFAULTS.tickSeriesBatchSize;
+    this.tickIntervalMs = options.tickIntervalMs ?? DEFAULTS.tickIntervalMs;
+    this.logger = options.logger ?? silentLogger;
     this.dataDir = options.dataDir;
     this.commitLogOptions = options.commitLog ?? { strategy: "wait" };
     this.bootstrapped = Promise.resolve();
@@ -399,7 +418,13 @@ export class Database implements SequenceSource {
         `new series ${JSON.stringify(id.slice(0, 200))} was written without its tags`,
       );
     }
-    checkEncodedTags(encodedTags); // throws InvalidTagsError naming what is wrong
+    const tagCount = checkEncodedTags(encodedTags); // throws InvalidTagsError naming what is wrong
+    if (tagCount > this.maxTags) {
+      throw new InvalidSeriesError(
+        "tags",
+        `series has ${tagCount} tags, more than the limit of ${this.maxTags}`,
+      );
+    }
     return ns.addSeries(
       id,
       ++this.seriesIndex,
@@ -441,7 +466,17 @@ export class Database implements SequenceSource {
    * log at block boundaries and removes logs whose data has all expired.
    * Yields to the event loop every `tickSeriesBatchSize` series.
    */
-  async tick(): Promise<TickResult> {
+  tick(): Promise<TickResult> {
+    // One pass at a time: a caller asking during a pass shares it.
+    if (this.ticking === null) {
+      this.ticking = this.tickPass().finally(() => {
+        this.ticking = null;
+      });
+    }
+    return this.ticking;
+  }
+
+  private async tickPass(): Promise<TickResult> {
     const result: TickResult = {
       series: 0,
       bucketsMerged: 0,
@@ -474,6 +509,18 @@ export class Database implements SequenceSource {
     }
     result.commitLogsRemoved = await this.removeExpiredLogs();
     return result;
+  }
+
+  /** Runs a tick every tickIntervalMs (after the previous one ends) until close. */
+  private scheduleTick(): void {
+    if (this.tickIntervalMs <= 0 || this.closed) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      this.tick()
+        .catch((e: unknown) => this.logger.error({ err: String(e) }, "tick failed"))
+        .finally(() => this.scheduleTick());
+    }, this.tickIntervalMs);
+    this.tickTimer.unref();
   }
 
   /** Rotates the commit log when the clock has crossed into a new block period. */
@@ -541,6 +588,18 @@ export class Database implements SequenceSource {
             this.replayDatapoint(meta, timeMs, nsInMs, value, unit, annotation),
         );
         this.progress.skippedBytes = stats.skippedBytes;
+        for (const file of stats.corruptFiles) {
+          this.logger.warn(
+            { file },
+            "commit log file has an unreadable header; none of it was replayed",
+          );
+        }
+        for (const skip of stats.skipped) {
+          this.logger.warn(
+            skip,
+            "commit log replay stopped early in a file; the rest of the file was skipped",
+          );
+        }
         this.progress.corruptFiles = [
           ...stats.corruptFiles,
           ...stats.skipped.map((s) => `${s.file}@${s.offset}: ${s.reason}`),
@@ -557,9 +616,20 @@ export class Database implements SequenceSource {
       }
       this.replaySeries.clear();
       this.progress.state = "bootstrapped";
+      this.logger.info(
+        {
+          files: this.progress.filesTotal,
+          datapointsReplayed: this.progress.datapointsReplayed,
+          datapointsSkipped: this.progress.datapointsSkipped,
+          skippedBytes: this.progress.skippedBytes,
+        },
+        "bootstrapped from the commit log",
+      );
+      this.scheduleTick();
     } catch (e) {
       this.progress.state = "failed";
       this.progress.error = e instanceof Error ? e.message : String(e);
+      this.logger.error({ err: this.progress.error }, "bootstrap failed");
       throw e;
     }
   }
@@ -641,9 +711,13 @@ export class Database implements SequenceSource {
     await rename(`${path}.tmp`, path);
   }
 
-  /** Flushes and closes the commit log. */
+  /** Stops the background tick, then flushes and closes the commit log. */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.tickTimer !== null) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
     await this.bootstrapped.catch(() => {});
+    await this.ticking?.catch(() => {});
     if (this.log !== null) await this.log.close();
     this.log = null;
   }
