@@ -4,7 +4,7 @@
 //
 // One event loop owns all of this state; writes, reads and the tick interleave
 // only at their awaits.
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { MultiStreamIterator } from "../../codec/index.js";
@@ -19,14 +19,7 @@ import {
   systemClock,
   TimeUnit,
 } from "../../x/index.js";
-import {
-  CommitLog,
-  type CommitLogStrategy,
-  listCommitLogFiles,
-  type ReplayStats,
-  replayCommitLogs,
-  type SeriesMetadata,
-} from "../commitlog/index.js";
+import { CommitLog, type CommitLogStrategy, listCommitLogFiles } from "../commitlog/index.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -34,6 +27,11 @@ import {
   resolveNamespaceOptions,
   validateNamespaceName,
 } from "../namespace/index.js";
+import {
+  type BootstrapProgress,
+  type ReplayTarget,
+  replayCommitLogInto,
+} from "./commitlog-bootstrap.js";
 import {
   BootstrappingError,
   InvalidSeriesError,
@@ -43,7 +41,16 @@ import {
   WriteWindowError,
 } from "./errors.js";
 import { Namespace } from "./namespace.js";
-import { type SequenceSource, type SeriesBuffer, WriteType } from "./series-buffer.js";
+import { loadRegistry, saveRegistry } from "./namespace-registry.js";
+import { type SequenceSource, WriteType } from "./series-buffer.js";
+import {
+  badTime,
+  checkBatchShape,
+  isWritableUnit,
+  outsideWindow,
+  type WriteBatch,
+  type WriteResult,
+} from "./write-batch.js";
 
 export interface DatabaseOptions {
   /** Directory for the commit log and the namespace registry; null keeps everything in memory. */
@@ -69,47 +76,6 @@ export interface DatabaseOptions {
   logger?: Logger;
 }
 
-/**
- * A batch of datapoints in columns. Datapoint i belongs to series
- * `series[i]`, an index into `seriesIds`; `seriesTags` (M3's tag encoding)
- * is needed only for series the database has not seen, and `seriesRefs`
- * (from an earlier result, -1 when unknown) skips the ID lookup.
- */
-export interface WriteBatch {
-  count: number;
-  series: ArrayLike<number>;
-  timesMs: ArrayLike<number>;
-  /** A Float64Array keeps NaN payloads (stale markers); plain arrays of doubles may not. */
-  values: ArrayLike<number>;
-  seriesIds: readonly string[];
-  seriesTags?: readonly (Uint8Array | null)[];
-  seriesRefs?: ArrayLike<number>;
-  nsInMs?: ArrayLike<number>;
-  units?: ArrayLike<number>;
-  annotations?: readonly (Uint8Array | null)[];
-}
-
-export interface WriteResult {
-  /** Datapoints accepted. */
-  written: number;
-  /** One entry per rejected datapoint, by index in the batch. */
-  errors: { index: number; error: M3tsError }[];
-  /** The ref of each series of the batch (-1 where it could not be created), for the next batch. */
-  refs: Float64Array;
-}
-
-export type BootstrapState = "bootstrapping" | "bootstrapped" | "failed";
-
-export interface BootstrapProgress {
-  state: BootstrapState;
-  filesTotal: number;
-  datapointsReplayed: number;
-  datapointsSkipped: number;
-  skippedBytes: number;
-  corruptFiles: string[];
-  error: string | null;
-}
-
 export interface TickResult {
   series: number;
   bucketsMerged: number;
@@ -126,7 +92,6 @@ const DEFAULTS = {
   tickIntervalMs: 10_000,
 };
 
-const REGISTRY_FILE = "namespaces.json";
 const utf8 = new TextEncoder();
 
 export class Database implements SequenceSource {
@@ -189,7 +154,9 @@ export class Database implements SequenceSource {
     const db = new Database(options);
     if (db.dataDir !== null) {
       await mkdir(db.dataDir, { recursive: true });
-      await db.loadRegistry();
+      for (const { name, options } of await loadRegistry(db.dataDir)) {
+        db.namespaces.set(name, new Namespace(name, options, db.numShards));
+      }
     }
     (db as { bootstrapped: Promise<void> }).bootstrapped = db.bootstrap();
     // A failed bootstrap is reported through `progress` and the promise; keep
@@ -218,7 +185,7 @@ export class Database implements SequenceSource {
     if (this.namespaces.has(name)) throw new NamespaceExistsError(name);
     const options = resolveNamespaceOptions(input);
     this.namespaces.set(name, new Namespace(name, options, this.numShards));
-    await this.saveRegistry();
+    await saveRegistry(this.dataDir, this.listNamespaces());
     return options;
   }
 
@@ -233,7 +200,7 @@ export class Database implements SequenceSource {
   async updateNamespace(name: string, input: NamespaceOptionsInput): Promise<NamespaceOptions> {
     const ns = this.namespaceOf(name);
     ns.options = namespaceOptionsUpdate(ns.options, input);
-    await this.saveRegistry();
+    await saveRegistry(this.dataDir, this.listNamespaces());
     return ns.options;
   }
 
@@ -241,7 +208,7 @@ export class Database implements SequenceSource {
   async dropNamespace(name: string): Promise<void> {
     this.namespaceOf(name);
     this.namespaces.delete(name);
-    await this.saveRegistry();
+    await saveRegistry(this.dataDir, this.listNamespaces());
   }
 
   private namespaceOf(name: string): Namespace {
@@ -575,35 +542,23 @@ export class Database implements SequenceSource {
     return join(this.dataDir as string, "commitlogs");
   }
 
+  private replayTarget(): ReplayTarget {
+    return {
+      namespaces: this.namespaces,
+      nowMs: this.clock.nowMs(),
+      numShards: this.numShards,
+      shardSeed: this.shardSeed,
+      nextSeriesIndex: () => ++this.seriesIndex,
+      seqs: this,
+    };
+  }
+
   /** Replays the commit logs into the buffers, then starts a fresh log file. */
   private async bootstrap(): Promise<void> {
     try {
       if (this.dataDir !== null) {
         const dir = this.commitLogDir();
-        const files = await listCommitLogFiles(dir);
-        this.progress.filesTotal = files.length;
-        const stats: ReplayStats = await replayCommitLogs(
-          dir,
-          (meta, timeMs, nsInMs, value, unit, annotation) =>
-            this.replayDatapoint(meta, timeMs, nsInMs, value, unit, annotation),
-        );
-        this.progress.skippedBytes = stats.skippedBytes;
-        for (const file of stats.corruptFiles) {
-          this.logger.warn(
-            { file },
-            "commit log file has an unreadable header; none of it was replayed",
-          );
-        }
-        for (const skip of stats.skipped) {
-          this.logger.warn(
-            skip,
-            "commit log replay stopped early in a file; the rest of the file was skipped",
-          );
-        }
-        this.progress.corruptFiles = [
-          ...stats.corruptFiles,
-          ...stats.skipped.map((s) => `${s.file}@${s.offset}: ${s.reason}`),
-        ];
+        await replayCommitLogInto(dir, this.replayTarget(), this.progress, this.logger);
         this.log = await CommitLog.open({
           dir,
           strategy: this.commitLogOptions?.strategy ?? "wait",
@@ -614,7 +569,6 @@ export class Database implements SequenceSource {
         const period = this.rotationPeriodMs();
         this.logPeriodStartMs = Math.floor(this.clock.nowMs() / period) * period;
       }
-      this.replaySeries.clear();
       this.progress.state = "bootstrapped";
       this.logger.info(
         {
@@ -634,82 +588,7 @@ export class Database implements SequenceSource {
     }
   }
 
-  // Replayed series by (namespace, commit-log series index) within the replay.
-  private replaySeries = new Map<SeriesMetadata, number>();
-
-  private replayDatapoint(
-    meta: SeriesMetadata,
-    timeMs: number,
-    nsInMs: number,
-    value: number,
-    unit: number,
-    annotation: Uint8Array | null,
-  ): void {
-    const ns = this.namespaces.get(meta.namespace);
-    const now = this.clock.nowMs();
-    if (ns === undefined || timeMs < now - ns.options.retentionPeriodMs) {
-      this.progress.datapointsSkipped++;
-      return;
-    }
-    let ref = this.replaySeries.get(meta);
-    if (ref === undefined) {
-      const id = new TextDecoder().decode(meta.id);
-      ref = ns.series.byId.get(id);
-      if (ref === undefined) {
-        const shard = shardOf(meta.id, this.numShards, this.shardSeed);
-        ref = ns.addSeries(id, ++this.seriesIndex, shard, meta.encodedTags);
-      }
-      this.replaySeries.set(meta, ref);
-    }
-    const w = ns.window(now);
-    const type = timeMs >= w.warmStartMs && timeMs < w.warmEndMs ? WriteType.Warm : WriteType.Cold;
-    try {
-      (ns.series.buffers[ref] as SeriesBuffer).write(
-        ns.blockStart(timeMs),
-        type,
-        timeMs,
-        nsInMs,
-        value,
-        unit,
-        annotation,
-        this,
-      );
-      this.progress.datapointsReplayed++;
-    } catch (e) {
-      if (!(e instanceof M3tsError)) throw e;
-      this.progress.datapointsSkipped++;
-    }
-  }
-
   // ---- registry and lifecycle ---------------------------------------------
-
-  private async loadRegistry(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(join(this.dataDir as string, REGISTRY_FILE), "utf8");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw e;
-    }
-    const saved = JSON.parse(text) as {
-      namespaces: { name: string; options: NamespaceOptionsInput }[];
-    };
-    for (const { name, options } of saved.namespaces) {
-      this.namespaces.set(
-        name,
-        new Namespace(name, resolveNamespaceOptions(options), this.numShards),
-      );
-    }
-  }
-
-  /** Writes the registry atomically: a temporary file, then a rename over the old one. */
-  private async saveRegistry(): Promise<void> {
-    if (this.dataDir === null) return;
-    const path = join(this.dataDir, REGISTRY_FILE);
-    const body = JSON.stringify({ namespaces: this.listNamespaces() }, null, 2);
-    await writeFile(`${path}.tmp`, body, { flush: true });
-    await rename(`${path}.tmp`, path);
-  }
 
   /** Stops the background tick, then flushes and closes the commit log. */
   async close(): Promise<void> {
@@ -720,63 +599,5 @@ export class Database implements SequenceSource {
     await this.ticking?.catch(() => {});
     if (this.log !== null) await this.log.close();
     this.log = null;
-  }
-}
-
-function isWritableUnit(unit: number): boolean {
-  return unit === 1 || unit === 2 || unit === 3 || unit === 4;
-}
-
-/** Why a datapoint outside the warm range is refused, or null when it is a valid cold write. */
-function outsideWindow(
-  t: number,
-  w: { warmStartMs: number; warmEndMs: number; retentionStartMs: number; futureEndMs: number },
-  coldOk: boolean,
-): string | null {
-  const past = t < w.warmStartMs;
-  if (!coldOk) {
-    return past
-      ? `it is older than bufferPast allows and cold writes are disabled`
-      : `it is further in the future than bufferFuture allows and cold writes are disabled`;
-  }
-  if (past && t < w.retentionStartMs) return "it is older than the namespace's retention";
-  if (!past && t >= w.futureEndMs) return "it is further in the future than the namespace accepts";
-  return null;
-}
-
-function badTime(t: number, ns: number): InvalidWriteError {
-  return new InvalidWriteError(
-    "time",
-    `timestamp must be integer epoch milliseconds plus 0..999999 ns, got ${t} ms + ${ns} ns`,
-  );
-}
-
-/** Rejects batches whose columns disagree in length: a caller bug, not a datapoint error. */
-function checkBatchShape(b: WriteBatch): void {
-  const n = b.count;
-  const short = (name: string, col: ArrayLike<unknown> | undefined) => {
-    if (col !== undefined && col.length < n) {
-      throw new InvalidWriteError(
-        name,
-        `batch column ${name} has ${col.length} entries for ${n} datapoints`,
-      );
-    }
-  };
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidWriteError("count", `batch count must be a non-negative integer, got ${n}`);
-  short("series", b.series);
-  short("timesMs", b.timesMs);
-  short("values", b.values);
-  short("nsInMs", b.nsInMs);
-  short("units", b.units);
-  short("annotations", b.annotations);
-  for (let i = 0; i < n; i++) {
-    const s = b.series[i];
-    if (!(s >= 0 && s < b.seriesIds.length && Number.isInteger(s))) {
-      throw new InvalidWriteError(
-        "series",
-        `datapoint ${i} refers to series ${s}; the batch defines ${b.seriesIds.length}`,
-      );
-    }
   }
 }

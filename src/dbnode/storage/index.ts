@@ -1,12 +1,9 @@
 // The storage engine: database, namespaces, shards and series buffers.
+export type { BootstrapProgress, BootstrapState } from "./commitlog-bootstrap.js";
 export {
-  type BootstrapProgress,
-  type BootstrapState,
   Database,
   type DatabaseOptions,
   type TickResult,
-  type WriteBatch,
-  type WriteResult,
 } from "./database.js";
 export {
   BootstrappingError,
@@ -17,3 +14,4 @@ export {
   WriteWindowError,
 } from "./errors.js";
 export { MAX_ENCODERS_PER_BUCKET, SeriesBuffer, WriteType } from "./series-buffer.js";
+export type { WriteBatch, WriteResult } from "./write-batch.js";

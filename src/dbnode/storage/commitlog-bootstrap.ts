@@ -1,0 +1,94 @@
+// Bootstrap from the commit log: replays every commit log file into the
+// namespaces' buffers, skipping what has left retention or belongs to a
+// dropped namespace, and reporting torn or corrupt tails it stopped at.
+import { type Logger, M3tsError, shardOf } from "../../x/index.js";
+import { listCommitLogFiles, replayCommitLogs, type SeriesMetadata } from "../commitlog/index.js";
+import type { Namespace } from "./namespace.js";
+import { type SequenceSource, WriteType } from "./series-buffer.js";
+
+export type BootstrapState = "bootstrapping" | "bootstrapped" | "failed";
+
+/** What the node reports while and after it bootstraps. */
+export interface BootstrapProgress {
+  state: BootstrapState;
+  filesTotal: number;
+  datapointsReplayed: number;
+  datapointsSkipped: number;
+  skippedBytes: number;
+  corruptFiles: string[];
+  error: string | null;
+}
+
+/** Where replayed datapoints go. */
+export interface ReplayTarget {
+  namespaces: ReadonlyMap<string, Namespace>;
+  /** The time retention and write types are judged at. */
+  nowMs: number;
+  numShards: number;
+  shardSeed: number;
+  nextSeriesIndex(): number;
+  seqs: SequenceSource;
+}
+
+const utf8 = new TextDecoder();
+
+/** Replays the commit logs in `dir` into `target`, counting into `progress` and logging skips. */
+export async function replayCommitLogInto(
+  dir: string,
+  target: ReplayTarget,
+  progress: BootstrapProgress,
+  logger: Logger,
+): Promise<void> {
+  progress.filesTotal = (await listCommitLogFiles(dir)).length;
+  // A series' metadata object is shared by its datapoints within one file.
+  const refs = new Map<SeriesMetadata, number>();
+  const stats = await replayCommitLogs(dir, (meta, timeMs, nsInMs, value, unit, annotation) => {
+    const ns = target.namespaces.get(meta.namespace);
+    if (ns === undefined || timeMs < target.nowMs - ns.options.retentionPeriodMs) {
+      progress.datapointsSkipped++;
+      return;
+    }
+    let ref = refs.get(meta);
+    if (ref === undefined) {
+      const id = utf8.decode(meta.id);
+      ref = ns.series.byId.get(id);
+      if (ref === undefined) {
+        const shard = shardOf(meta.id, target.numShards, target.shardSeed);
+        ref = ns.addSeries(id, target.nextSeriesIndex(), shard, meta.encodedTags);
+      }
+      refs.set(meta, ref);
+    }
+    const w = ns.window(target.nowMs);
+    const type = timeMs >= w.warmStartMs && timeMs < w.warmEndMs ? WriteType.Warm : WriteType.Cold;
+    try {
+      ns.series.buffers[ref]?.write(
+        ns.blockStart(timeMs),
+        type,
+        timeMs,
+        nsInMs,
+        value,
+        unit,
+        annotation,
+        target.seqs,
+      );
+      progress.datapointsReplayed++;
+    } catch (e) {
+      if (!(e instanceof M3tsError)) throw e;
+      progress.datapointsSkipped++;
+    }
+  });
+  progress.skippedBytes = stats.skippedBytes;
+  progress.corruptFiles = [
+    ...stats.corruptFiles,
+    ...stats.skipped.map((s) => `${s.file}@${s.offset}: ${s.reason}`),
+  ];
+  for (const file of stats.corruptFiles) {
+    logger.warn({ file }, "commit log file has an unreadable header; none of it was replayed");
+  }
+  for (const skip of stats.skipped) {
+    logger.warn(
+      skip,
+      "commit log replay stopped early in a file; the rest of the file was skipped",
+    );
+  }
+}
