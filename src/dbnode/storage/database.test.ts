@@ -573,3 +573,31 @@ test("the background tick runs on its own and concurrent ticks share one pass", 
   assert.equal(db.seriesCount("m"), 0, "the background tick did not expire the series");
   await db.close();
 });
+
+test("a new series' ID must be the canonical ID of its tags, and its tags sorted", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("m");
+  const sorted: Tag[] = [
+    ["__name__", "up"],
+    ["job", "node"],
+  ];
+  const unsorted: Tag[] = [
+    ["job", "node"],
+    ["__name__", "up"],
+  ];
+  const res = await db.writeBatch("m", {
+    count: 2,
+    series: [0, 1],
+    timesMs: [NOW, NOW],
+    values: [1, 1],
+    seriesIds: ['{__name__="up",job="other"}', seriesIdString(unsorted)],
+    seriesTags: [encodeTags(sorted), encodeTags(unsorted)],
+  });
+  assert.equal(res.written, 0);
+  assert.match(
+    res.errors[0].error.message,
+    /not the canonical ID of its tags, "\{__name__=\\"up\\",job=\\"node\\"\}"/,
+  );
+  assert.match(res.errors[1].error.message, /sorted by name/);
+  assert.equal(db.seriesCount("m"), 0);
+});

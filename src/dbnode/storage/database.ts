@@ -11,9 +11,12 @@ import { MultiStreamIterator } from "../../codec/index.js";
 import {
   type Clock,
   checkEncodedTags,
+  compareUtf8,
   DEFAULT_MAX_TAGS,
+  decodeTags,
   type Logger,
   M3tsError,
+  seriesIdOfEncodedTags,
   shardOf,
   silentLogger,
   systemClock,
@@ -392,6 +395,7 @@ export class Database implements SequenceSource {
         `series has ${tagCount} tags, more than the limit of ${this.maxTags}`,
       );
     }
+    checkCanonical(id, idBytes, encodedTags);
     return ns.addSeries(
       id,
       ++this.seriesIndex,
@@ -599,5 +603,30 @@ export class Database implements SequenceSource {
     await this.ticking?.catch(() => {});
     if (this.log !== null) await this.log.close();
     this.log = null;
+  }
+}
+
+/**
+ * One series, one ID: the ID must be the canonical (M3 "quoted") ID of its
+ * tags, and the tags sorted by name without repeats, or two writers could
+ * create two series for the same tags.
+ */
+function checkCanonical(id: string, idBytes: Uint8Array, encodedTags: Uint8Array): void {
+  const tags = decodeTags(encodedTags);
+  for (let i = 1; i < tags.length; i++) {
+    if (compareUtf8(tags[i - 1][0], tags[i][0]) >= 0) {
+      throw new InvalidSeriesError(
+        "tags",
+        `tags must be sorted by name without repeats: "${tags[i - 1][0]}" comes before "${tags[i][0]}"`,
+      );
+    }
+  }
+  const canonical = seriesIdOfEncodedTags(encodedTags);
+  if (canonical.length !== idBytes.length || canonical.some((b, i) => b !== idBytes[i])) {
+    throw new InvalidSeriesError(
+      "id",
+      `series ID ${JSON.stringify(id.slice(0, 200))} is not the canonical ID of its tags, ` +
+        `${JSON.stringify(new TextDecoder().decode(canonical).slice(0, 200))}`,
+    );
   }
 }
