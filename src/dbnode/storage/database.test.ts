@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, stat, truncate, utimes, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { Registry } from "prom-client";
 import {
   encodeTags,
   type M3tsError,
@@ -600,4 +601,41 @@ test("a new series' ID must be the canonical ID of its tags, and its tags sorted
   );
   assert.match(res.errors[1].error.message, /sorted by name/);
   assert.equal(db.seriesCount("m"), 0);
+});
+
+test("self-metrics count writes, rejections by code, series and what bootstrap skipped", async () => {
+  const dir = await tempDir();
+  const registry = new Registry();
+  const { db } = await openDb({ dataDir: dir, metrics: registry });
+  await db.createNamespace("m");
+  await db.writeBatch(
+    "m",
+    batchOf([
+      ["a", NOW - 3000, 1],
+      ["a", NOW - HOUR, 2],
+    ]),
+  );
+  await db.writeBatch("m", batchOf([["a", NOW - 2000, 3]]));
+  let text = await registry.metrics();
+  assert.match(text, /m3ts_db_datapoints_written_total\{namespace="m"\} 2/);
+  assert.match(
+    text,
+    /m3ts_db_datapoints_rejected_total\{namespace="m",code="M3TS_ERR_WRITE_WINDOW"\} 1/,
+  );
+  assert.match(text, /m3ts_db_series\{namespace="m"\} 1/);
+  assert.match(text, /m3ts_db_bootstrap_state 1/);
+  await db.close();
+
+  const logDir = join(dir, "commitlogs");
+  const files = (await readdir(logDir)).filter((f) => f.endsWith(".db")).sort();
+  const last = join(logDir, files.at(-1) as string);
+  await truncate(last, (await stat(last)).size - 2);
+  const again = new Registry();
+  const { db: db2 } = await openDb({ dataDir: dir, metrics: again });
+  text = await again.metrics();
+  assert.match(text, /m3ts_db_bootstrap_datapoints_replayed_total 1/);
+  const skipped = Number(/m3ts_db_bootstrap_skipped_bytes_total (\d+)/.exec(text)?.[1]);
+  assert.ok(skipped > 0, text);
+  assert.match(text, /m3ts_db_bootstrap_corrupt_files_total 1/);
+  await db2.close();
 });

@@ -7,6 +7,7 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { Registry } from "prom-client";
 import { MultiStreamIterator } from "../../codec/index.js";
 import {
   type Clock,
@@ -43,6 +44,7 @@ import {
   UnknownNamespaceError,
   WriteWindowError,
 } from "./errors.js";
+import { StorageMetrics } from "./metrics.js";
 import { Namespace } from "./namespace.js";
 import { loadRegistry, saveRegistry } from "./namespace-registry.js";
 import { type SequenceSource, WriteType } from "./series-buffer.js";
@@ -77,6 +79,8 @@ export interface DatabaseOptions {
   /** Pause between background ticks in ms (M3's tickMinimumInterval, 10 s); 0 runs no background tick. */
   tickIntervalMs?: number;
   logger?: Logger;
+  /** Registry for the engine's self-metrics; a private one when not given. */
+  metrics?: Registry;
 }
 
 export interface TickResult {
@@ -109,6 +113,7 @@ export class Database implements SequenceSource {
   private ticking: Promise<TickResult> | null = null;
   private closed = false;
   readonly logger: Logger;
+  readonly metrics: StorageMetrics;
   private readonly dataDir: string | null;
   private readonly commitLogOptions: DatabaseOptions["commitLog"];
   private readonly namespaces = new Map<string, Namespace>();
@@ -140,6 +145,10 @@ export class Database implements SequenceSource {
     this.tickBatch = options.tickSeriesBatchSize ?? DEFAULTS.tickSeriesBatchSize;
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULTS.tickIntervalMs;
     this.logger = options.logger ?? silentLogger;
+    this.metrics = new StorageMetrics(options.metrics ?? new Registry(), () =>
+      [...this.namespaces.values()].map((ns) => ({ namespace: ns.name, count: ns.seriesCount })),
+    );
+    this.metrics.setBootstrapState("bootstrapping");
     this.dataDir = options.dataDir;
     this.commitLogOptions = options.commitLog ?? { strategy: "wait" };
     this.bootstrapped = Promise.resolve();
@@ -302,7 +311,10 @@ export class Database implements SequenceSource {
       const keep = accepted.slice(0, count);
       const keepType = acceptedType.slice(0, count);
       await log.commit();
-      if (this.namespaces.get(namespace) !== ns) return { written: 0, errors, refs };
+      if (this.namespaces.get(namespace) !== ns) {
+        this.countWrites(namespace, 0, errors);
+        return { written: 0, errors, refs };
+      }
       return this.applyToBuffers(ns, batch, refs, keep, keepType, count, errors);
     }
     return this.applyToBuffers(ns, batch, refs, accepted, acceptedType, count, errors);
@@ -342,7 +354,14 @@ export class Database implements SequenceSource {
       }
     }
     if (errors.length > 1) errors.sort((a, b) => a.index - b.index);
+    this.countWrites(ns.name, written, errors);
     return { written, errors, refs };
+  }
+
+  private countWrites(namespace: string, written: number, errors: { error: M3tsError }[]): void {
+    if (written > 0) this.metrics.datapointsWritten.inc({ namespace }, written);
+    for (const { error } of errors)
+      this.metrics.datapointsRejected.inc({ namespace, code: error.code });
   }
 
   private readonly seriesErrors = new Map<number, M3tsError>();
@@ -396,6 +415,7 @@ export class Database implements SequenceSource {
       );
     }
     checkCanonical(id, idBytes, encodedTags);
+    this.metrics.seriesCreated.inc({ namespace: ns.name });
     return ns.addSeries(
       id,
       ++this.seriesIndex,
@@ -479,6 +499,9 @@ export class Database implements SequenceSource {
       }
     }
     result.commitLogsRemoved = await this.removeExpiredLogs();
+    this.metrics.tickPasses.inc();
+    this.metrics.blocksExpired.inc(result.blocksExpired);
+    this.metrics.bucketsMerged.inc(result.bucketsMerged);
     return result;
   }
 
@@ -563,6 +586,11 @@ export class Database implements SequenceSource {
       if (this.dataDir !== null) {
         const dir = this.commitLogDir();
         await replayCommitLogInto(dir, this.replayTarget(), this.progress, this.logger);
+        const m = this.metrics;
+        m.bootstrapReplayed.inc(this.progress.datapointsReplayed);
+        m.bootstrapSkipped.inc(this.progress.datapointsSkipped);
+        m.bootstrapSkippedBytes.inc(this.progress.skippedBytes);
+        m.bootstrapCorruptFiles.inc(this.progress.corruptFiles.length);
         this.log = await CommitLog.open({
           dir,
           strategy: this.commitLogOptions?.strategy ?? "wait",
@@ -574,6 +602,7 @@ export class Database implements SequenceSource {
         this.logPeriodStartMs = Math.floor(this.clock.nowMs() / period) * period;
       }
       this.progress.state = "bootstrapped";
+      this.metrics.setBootstrapState("bootstrapped");
       this.logger.info(
         {
           files: this.progress.filesTotal,
@@ -586,6 +615,7 @@ export class Database implements SequenceSource {
       this.scheduleTick();
     } catch (e) {
       this.progress.state = "failed";
+      this.metrics.setBootstrapState("failed");
       this.progress.error = e instanceof Error ? e.message : String(e);
       this.logger.error({ err: this.progress.error }, "bootstrap failed");
       throw e;
