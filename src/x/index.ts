@@ -4,6 +4,7 @@ export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./durat
 export { M3tsError } from "./errors.js";
 export { type Logger, MemoryLogger, silentLogger } from "./logger.js";
 export { murmur3_32 } from "./murmur3.js";
+export { seededRandom } from "./seeded-random.js";
 export {
   checkEncodedTags,
   compareUtf8,

@@ -15,21 +15,11 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Database } from "../../src/dbnode/storage/index.js";
+import { seededRandom } from "../../src/x/index.js";
 import { crashValue, NAMESPACE, sameBits, seriesIdFor } from "./workload.js";
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), "writer.js");
 const SERIES = 20;
-
-/** A seeded random source, so a failing run can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Round {
   /** Sequence numbers acknowledged, with the time (ms) the ack was seen. */
@@ -82,7 +72,9 @@ function runWriter(
       if (signal !== "SIGKILL") {
         const journal = await readFile(journalPath, "utf8").catch(() => "");
         const last = journal.trimEnd().split("\n").at(-1);
-        reject(new Error(`writer exited on its own (code ${code}, signal ${signal}): ${last} ${stderr}`));
+        reject(
+          new Error(`writer exited on its own (code ${code}, signal ${signal}): ${last} ${stderr}`),
+        );
         return;
       }
       const round: Round = { acked: new Map(), maxSent: startSeq - 1, killedAtMs };
@@ -143,7 +135,7 @@ async function verify(
 
 async function crashLoop(strategy: string, kills: number, flushIntervalMs: number, seed: number) {
   const dataDir = await mkdtemp(join(tmpdir(), `m3ts-crash-${strategy}-`));
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const baseMs = Date.now();
   const acked = new Set<number>();
   let nextSeq = 0;
