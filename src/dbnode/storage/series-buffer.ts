@@ -10,13 +10,17 @@ import { M3tszEncoder, MultiStreamIterator } from "../../codec/index.js";
 export const WriteType = { Warm: 0, Cold: 1 } as const;
 export type WriteType = (typeof WriteType)[keyof typeof WriteType];
 
+/** An encoder with the node-wide sequence it was created at, which orders it in reads. */
+export class BufferEncoder extends M3tszEncoder {
+  seq = 0;
+}
+
 /** A bucket: the encoders of one block and write type (version 0 until flushes exist). */
 export interface Bucket {
   readonly blockStartMs: number;
   readonly writeType: WriteType;
-  /** Encoders in creation order, and the node-wide sequence each was created at. */
-  encoders: M3tszEncoder[];
-  seqs: number[];
+  /** Encoders in creation order. */
+  encoders: BufferEncoder[];
 }
 
 /** Encoders a bucket may hold before a write merges them back into one. */
@@ -63,8 +67,8 @@ export class SeriesBuffer {
     // this instant would lose the merge to it, so it must not take the write.
     const floor = this.buckets.length > 1 ? this.newestCovering(bucket, timeMs, nsInMs) : 0;
     for (let i = 0; i <= last; i++) {
-      if (bucket.seqs[i] < floor) continue;
       const enc = encoders[i];
+      if (enc.seq < floor) continue;
       const lastMs = enc.lastTimeMs;
       if (timeMs > lastMs || (timeMs === lastMs && nsInMs > enc.lastNsInMs)) {
         enc.encode(timeMs, value, unit, nsInMs, annotation);
@@ -82,12 +86,12 @@ export class SeriesBuffer {
       }
     }
     if (encoders.length >= MAX_ENCODERS_PER_BUCKET) mergeBucket(bucket);
-    const enc = new M3tszEncoder(blockStartMs);
+    const enc = new BufferEncoder(blockStartMs);
+    enc.seq = seqs.nextSeq();
     enc.encode(timeMs, value, unit, nsInMs, annotation);
     // Arrays are rebuilt at their exact size with concat: push (and spread)
     // reserve room for 16 more, and a buffer exists per active series.
     bucket.encoders = bucket.encoders.concat([enc]);
-    bucket.seqs = bucket.seqs.concat([seqs.nextSeq()]);
   }
 
   /** Newest sequence among the encoders of `bucket`'s block in other buckets whose range may hold the instant. */
@@ -99,7 +103,7 @@ export class SeriesBuffer {
         const enc = b.encoders[i];
         const covers =
           enc.lastTimeMs > timeMs || (enc.lastTimeMs === timeMs && enc.lastNsInMs >= nsInMs);
-        if (covers && b.seqs[i] > newest) newest = b.seqs[i];
+        if (covers && enc.seq > newest) newest = enc.seq;
       }
     }
     return newest;
@@ -111,7 +115,7 @@ export class SeriesBuffer {
       const b = buckets[i];
       if (b.blockStartMs === blockStartMs && b.writeType === writeType) return b;
     }
-    const b: Bucket = { blockStartMs, writeType, encoders: [], seqs: [] };
+    const b: Bucket = { blockStartMs, writeType, encoders: [] };
     this.buckets = buckets.concat([b]);
     return b;
   }
@@ -125,7 +129,7 @@ export class SeriesBuffer {
     for (const b of this.buckets) {
       if (b.blockStartMs >= endMs || b.blockStartMs + blockSizeMs <= startMs) continue;
       for (let i = 0; i < b.encoders.length; i++) {
-        picked.push({ seq: b.seqs[i], blockStartMs: b.blockStartMs, enc: b.encoders[i] });
+        picked.push({ seq: b.encoders[i].seq, blockStartMs: b.blockStartMs, enc: b.encoders[i] });
       }
     }
     picked.sort((a, b) => a.blockStartMs - b.blockStartMs || a.seq - b.seq);
@@ -154,7 +158,9 @@ export class SeriesBuffer {
   /** Drops buckets whose block ends at or before `cutoffMs`; returns how many. */
   dropBlocksBefore(cutoffMs: number, blockSizeMs: number): number {
     const before = this.buckets.length;
-    this.buckets = this.buckets.filter((b) => b.blockStartMs + blockSizeMs > cutoffMs);
+    // Most ticks drop nothing: only then build a new (exact-size) array.
+    if (this.buckets.every((b) => b.blockStartMs + blockSizeMs > cutoffMs)) return 0;
+    this.buckets = this.buckets.filter((b) => b.blockStartMs + blockSizeMs > cutoffMs).slice();
     return before - this.buckets.length;
   }
 
@@ -174,7 +180,8 @@ function mergeBucket(bucket: Bucket): void {
   for (const enc of bucket.encoders) if (enc.length > 0) streams.push(enc.bytes());
   const it = new MultiStreamIterator();
   it.reset(streams);
-  const merged = new M3tszEncoder(bucket.blockStartMs);
+  const merged = new BufferEncoder(bucket.blockStartMs);
+  merged.seq = Math.max(...bucket.encoders.map((e) => e.seq));
   while (it.next()) merged.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
   if (it.error !== null) {
     // Streams written by this process never fail to decode; if one does, memory is corrupt.
@@ -183,5 +190,4 @@ function mergeBucket(bucket: Bucket): void {
     );
   }
   bucket.encoders = [merged];
-  bucket.seqs = [Math.max(...bucket.seqs)];
 }
