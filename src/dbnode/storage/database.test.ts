@@ -12,6 +12,7 @@ import {
   seriesIdString,
   type Tag,
 } from "../../x/index.js";
+import { listCommitLogFiles } from "../commitlog/index.js";
 import {
   BootstrappingError,
   Database,
@@ -43,6 +44,13 @@ async function openDb(extra: Partial<DatabaseOptions> = {}, clock = new ManualCl
   const db = await Database.open({ dataDir: null, clock, ...extra });
   await db.bootstrapped;
   return { db, clock };
+}
+
+/** Cuts `bytes` off the end of the newest commit log file, as a crash mid-write would. */
+async function tearNewestLog(dir: string, bytes: number): Promise<void> {
+  const files = await listCommitLogFiles(join(dir, "commitlogs"));
+  const newest = files[files.length - 1].path;
+  await truncate(newest, (await stat(newest)).size - bytes);
 }
 
 function tagsOf(name: string, extra: Tag[] = []): Tag[] {
@@ -429,10 +437,7 @@ test("a torn commit log tail is skipped and reported; everything before it survi
   await db.writeBatch("m", batchOf([["a", NOW - 3000, 1]]));
   await db.writeBatch("m", batchOf([["a", NOW - 2000, 2]]));
   await db.close();
-  const logDir = join(dir, "commitlogs");
-  const files = (await readdir(logDir)).filter((f) => f.endsWith(".db"));
-  const last = join(logDir, files.sort().at(-1) as string);
-  await truncate(last, (await stat(last)).size - 3);
+  await tearNewestLog(dir, 3);
   const { db: again } = await openDb({ dataDir: dir });
   assert.deepEqual(read(again, "m", "a"), [[NOW - 3000, 1]]);
   const progress = again.bootstrapProgress;
@@ -501,11 +506,8 @@ test("bootstrap logs what it skipped", async () => {
   await db.writeBatch("m", batchOf([["a", NOW - 3000, 1]]));
   await db.writeBatch("m", batchOf([["a", NOW - 2000, 2]]));
   await db.close();
-  const logDir = join(dir, "commitlogs");
-  const files = (await readdir(logDir)).filter((f) => f.endsWith(".db")).sort();
-  const last = join(logDir, files.at(-1) as string);
-  await truncate(last, (await stat(last)).size - 2);
-  await writeFile(join(logDir, "commitlog-0-999.db"), "not a commit log");
+  await tearNewestLog(dir, 2);
+  await writeFile(join(dir, "commitlogs", "commitlog-0-999.db"), "not a commit log");
   const logger = new MemoryLogger();
   const { db: again } = await openDb({ dataDir: dir, logger });
   const warnings = logger.entries.filter((e) => e.level === "warn");
@@ -626,10 +628,7 @@ test("self-metrics count writes, rejections by code, series and what bootstrap s
   assert.match(text, /m3ts_db_bootstrap_state 1/);
   await db.close();
 
-  const logDir = join(dir, "commitlogs");
-  const files = (await readdir(logDir)).filter((f) => f.endsWith(".db")).sort();
-  const last = join(logDir, files.at(-1) as string);
-  await truncate(last, (await stat(last)).size - 2);
+  await tearNewestLog(dir, 2);
   const again = new Registry();
   const { db: db2 } = await openDb({ dataDir: dir, metrics: again });
   text = await again.metrics();
