@@ -638,3 +638,25 @@ test("self-metrics count writes, rejections by code, series and what bootstrap s
   assert.match(text, /m3ts_db_bootstrap_corrupt_files_total 1/);
   await db2.close();
 });
+
+test("a commit log that cannot write fails the batch clearly and damages nothing accepted before", async () => {
+  const dir = await tempDir();
+  const { db } = await openDb({ dataDir: dir });
+  await db.createNamespace("m");
+  await db.writeBatch("m", batchOf([["a", NOW - 3000, 1]]));
+  // Tests run as root, where permissions do not stop writes, and there is
+  // no full disk to point at: closing the log's file under it makes the
+  // next write fail in the operating system (EBADF), as a failing disk would.
+  const internals = db as unknown as { log: { file: { fh: { close(): Promise<void> } } } };
+  await internals.log.file.fh.close();
+  await assert.rejects(
+    db.writeBatch("m", batchOf([["a", NOW - 2000, 2]])),
+    (e: M3tsError) => e.code === "M3TS_ERR_COMMITLOG_WRITE",
+  );
+  // The batch that failed is not in memory; the one before it is.
+  assert.deepEqual(read(db, "m", "a"), [[NOW - 3000, 1]]);
+  await db.close().catch(() => {});
+  const { db: again } = await openDb({ dataDir: dir });
+  assert.deepEqual(read(again, "m", "a"), [[NOW - 3000, 1]]);
+  await again.close();
+});
