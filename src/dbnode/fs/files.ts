@@ -1,0 +1,190 @@
+// Finding volumes on disk, telling complete ones from the leftovers of a
+// crash, and removing them (checkpoint first). M3-NOTES §6.1.
+import { readdir, readFile, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { VolumeWriteError } from "./errors.js";
+import {
+  CHECKPOINT_FILE_SIZE,
+  DIGEST_FILE_SIZE,
+  FILE_TYPES,
+  fileName,
+  getU32,
+  kindDir,
+  parseFileName,
+  TEMP_SUFFIX,
+  type VolumeKind,
+} from "./format.js";
+import { openVolume } from "./reader.js";
+import { checkVolumeId, shardDir, type VolumeId, volumeFilePath } from "./writer.js";
+
+/** A volume found on disk: `complete` when its checkpoint is valid; `paths` are all its files. */
+export type ListedVolume = VolumeId & { complete: boolean; paths: string[] };
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw err;
+  }
+}
+
+async function readOrNull(path: string): Promise<Uint8Array | null> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/** A checkpoint is valid when it is 4 bytes and equals the crc32 of a 20-byte digest file. */
+async function hasValidCheckpoint(dir: string, blockStartMs: number, volume: number) {
+  const checkpoint = await readOrNull(join(dir, fileName(blockStartMs, volume, "checkpoint")));
+  if (checkpoint === null || checkpoint.length !== CHECKPOINT_FILE_SIZE) return false;
+  const digest = await readOrNull(join(dir, fileName(blockStartMs, volume, "digest")));
+  if (digest === null || digest.length !== DIGEST_FILE_SIZE) return false;
+  return crc32(digest) === getU32(checkpoint, 0);
+}
+
+/**
+ * Volumes on disk for a namespace/shard (or every one), sorted by namespace,
+ * shard, block start and volume. The highest complete volume of a block is
+ * the one to read.
+ */
+export async function listVolumes(
+  root: string,
+  kind: VolumeKind,
+  namespace?: string,
+  shard?: number,
+): Promise<ListedVolume[]> {
+  const base = join(root, kindDir(kind));
+  const namespaces = namespace === undefined ? await listDir(base) : [namespace];
+  const out: ListedVolume[] = [];
+  for (const ns of namespaces.sort()) {
+    const shardNames = shard === undefined ? await listDir(join(base, ns)) : [String(shard)];
+    const shards = shardNames
+      .filter((s) => /^\d+$/.test(s))
+      .map(Number)
+      .sort((a, b) => a - b);
+    for (const sh of shards) {
+      const dir = shardDir(root, kind, ns, sh);
+      const byVolume = new Map<string, ListedVolume>();
+      for (const name of await listDir(dir)) {
+        const parsed = parseFileName(name);
+        if (parsed === null) continue;
+        const key = `${parsed.blockStartMs}/${parsed.volume}`;
+        let v = byVolume.get(key);
+        if (v === undefined) {
+          v = {
+            namespace: ns,
+            shard: sh,
+            blockStartMs: parsed.blockStartMs,
+            volume: parsed.volume,
+            complete: false,
+            paths: [],
+          };
+          byVolume.set(key, v);
+        }
+        v.paths.push(join(dir, name));
+      }
+      const vols = [...byVolume.values()].sort(
+        (a, b) => a.blockStartMs - b.blockStartMs || a.volume - b.volume,
+      );
+      for (const v of vols) {
+        v.paths.sort();
+        v.complete = await hasValidCheckpoint(dir, v.blockStartMs, v.volume);
+        out.push(v);
+      }
+    }
+  }
+  return out;
+}
+
+async function unlinkIfPresent(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "ENOENT") return false;
+    throw new VolumeWriteError(path, "unlink", err);
+  }
+}
+
+/** Deletes every file of incomplete volumes and temp files left by a crash; returns what it removed. */
+export async function removeIncompleteVolumes(root: string, kind: VolumeKind): Promise<string[]> {
+  const removed: string[] = [];
+  for (const v of await listVolumes(root, kind)) {
+    // A complete volume only loses leftover temp files; an incomplete one
+    // loses its checkpoint first (if any, e.g. an invalid one), then the rest.
+    const doomed = v.complete
+      ? v.paths.filter((p) => p.endsWith(TEMP_SUFFIX))
+      : [...v.paths].sort((a, b) => checkpointFirst(a) - checkpointFirst(b));
+    for (const p of doomed) {
+      if (await unlinkIfPresent(p)) removed.push(p);
+    }
+  }
+  return removed;
+}
+
+function checkpointFirst(path: string): number {
+  return path.endsWith("-checkpoint.db") ? 0 : 1;
+}
+
+/** Deletes a volume's files, checkpoint first so it stops counting as complete before the rest goes. */
+export async function removeVolume(root: string, kind: VolumeKind, id: VolumeId): Promise<void> {
+  checkVolumeId(id);
+  const order = ["checkpoint", ...FILE_TYPES.filter((t) => t !== "checkpoint")] as const;
+  for (const type of order) {
+    const path = volumeFilePath(root, kind, id, type);
+    await unlinkIfPresent(path);
+    await unlinkIfPresent(path + TEMP_SUFFIX);
+  }
+}
+
+/** One volume's verification result. */
+export interface VerifyResult {
+  volume: VolumeId & { kind: string };
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * Verifies every complete volume under root, data and snapshots: every
+ * file's digest at open, then every index entry and stream checksum.
+ */
+export async function verifyDataDir(root: string): Promise<VerifyResult[]> {
+  const results: VerifyResult[] = [];
+  for (const kind of ["data", "snapshot"] as const) {
+    for (const v of await listVolumes(root, kind)) {
+      if (!v.complete) continue;
+      const id: VolumeId = {
+        namespace: v.namespace,
+        shard: v.shard,
+        blockStartMs: v.blockStartMs,
+        volume: v.volume,
+      };
+      const volume = { ...id, kind };
+      try {
+        const reader = await openVolume(root, kind, id);
+        try {
+          for await (const _ of reader.entries()) {
+            // entries() checks each entry's and each stream's crc32 as it goes.
+          }
+        } finally {
+          await reader.close();
+        }
+        results.push({ volume, ok: true });
+      } catch (err) {
+        results.push({
+          volume,
+          ok: false,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+  return results;
+}

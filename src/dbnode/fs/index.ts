@@ -1,0 +1,32 @@
+// Filesets: the persistent half of one namespace/shard/block, written as
+// M3's seven-file volume (info, index, summaries, bloomfilter, data, digest,
+// checkpoint) in m3ts's own byte format (docs/format/fileset.md).
+export { BloomFilter, bloomParams } from "./bloom-filter.js";
+export {
+  DuplicateSeriesIdError,
+  InvalidVolumeInputError,
+  VolumeCorruptError,
+  VolumeMissingError,
+  VolumeWriteError,
+  type VolumeWriteOp,
+} from "./errors.js";
+export {
+  type ListedVolume,
+  listVolumes,
+  removeIncompleteVolumes,
+  removeVolume,
+  type VerifyResult,
+  verifyDataDir,
+} from "./files.js";
+export { FILE_TYPES, type FileType, type VolumeInfo, type VolumeKind } from "./format.js";
+export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
+export { openVolume, VolumeReader } from "./reader.js";
+export {
+  DEFAULT_BLOOM_FALSE_POSITIVE,
+  DEFAULT_SUMMARIES_PERCENT,
+  type VolumeEntry,
+  type VolumeId,
+  volumeFilePath,
+  type WriteVolumeOptions,
+  writeVolume,
+} from "./writer.js";
