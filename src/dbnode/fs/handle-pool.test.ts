@@ -1,0 +1,40 @@
+// The handle pool keeps at most `max` files open while many volumes read.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { FileHandlePool, openVolume, type VolumeReader, writeVolume } from "./index.js";
+import { BLOCK_SIZE_MS, hex, makeEntries, volumeId, withTempDir } from "./testing.js";
+
+test("five volumes reading through a pool of 2 never hold more than 2 handles", async () => {
+  await withTempDir(async (root) => {
+    const pool = new FileHandlePool(2);
+    const sets = [];
+    const readers: VolumeReader[] = [];
+    for (let v = 0; v < 5; v++) {
+      const entries = makeEntries(40, 100 + v);
+      sets.push(entries);
+      await writeVolume(root, "data", volumeId(v), BLOCK_SIZE_MS, entries);
+      readers.push(await openVolume(root, "data", volumeId(v), pool));
+      assert.ok(pool.size <= 2);
+    }
+    for (let i = 0; i < 40; i++) {
+      for (let v = 0; v < 5; v++) {
+        const got = await readers[v].read(sets[v][i].id);
+        assert.equal(hex(got ?? new Uint8Array(0)), hex(sets[v][i].stream));
+        assert.ok(pool.size <= 2, `pool holds ${pool.size}`);
+      }
+    }
+    // Concurrent reads wait for a handle rather than open a third.
+    const all = await Promise.all(
+      sets.flatMap((entries, v) => entries.map((e) => readers[v].read(e.id))),
+    );
+    assert.ok(all.every((s) => s !== null));
+    assert.equal(pool.highWater, 2);
+    for (const r of readers) await r.close();
+    await pool.close();
+    assert.equal(pool.size, 0);
+  });
+});
+
+test("a pool rejects a bound below 1", () => {
+  assert.throws(() => new FileHandlePool(0), RangeError);
+});
