@@ -1,6 +1,7 @@
 // Writing a volume and reading it back: every series by ID, misses, the
 // entries in ID order, duplicates, empty volumes and a seeded property test.
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
@@ -8,6 +9,7 @@ import {
   listVolumes,
   openVolume,
   type VolumeEntry,
+  VolumeWriteError,
   writeVolume,
 } from "./index.js";
 import {
@@ -155,6 +157,46 @@ test("property: random sets of (id, tags, stream) round-trip", async () => {
         }
       }),
       { seed: 20_261_122, numRuns: 60 },
+    );
+  });
+});
+
+test("streams and IDs larger than the 64 KiB buffers round-trip", async () => {
+  await withTempDir(async (root) => {
+    const big = new Uint8Array(150_000).map((_, i) => (i * 31) & 0xff);
+    const longId = new Uint8Array(70_000).fill(0x7a);
+    const entries: VolumeEntry[] = [
+      ...makeEntries(100, 21),
+      { id: seriesId(-1), encodedTags: new Uint8Array(0), stream: big },
+      { id: longId, encodedTags: new Uint8Array(80_000).fill(1), stream: new Uint8Array([1, 2]) },
+    ];
+    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries);
+    const reader = await openVolume(root, "data", volumeId());
+    for (const e of entries) {
+      assert.equal(hex((await reader.read(e.id)) ?? new Uint8Array(0)), hex(e.stream));
+    }
+    let n = 0;
+    let longTags = 0;
+    for await (const e of reader.entries()) {
+      n++;
+      if (e.encodedTags.length === 80_000) longTags++;
+    }
+    assert.equal(n, 102);
+    assert.equal(longTags, 1);
+    await reader.close();
+  });
+});
+
+test("a file operation that fails raises VolumeWriteError naming the path", async () => {
+  await withTempDir(async (root) => {
+    await writeFile(`${root}/data`, "not a directory");
+    await assert.rejects(
+      writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, makeEntries(3, 1)),
+      (err: unknown) =>
+        err instanceof VolumeWriteError &&
+        err.code === "M3TS_ERR_VOLUME_WRITE" &&
+        err.op === "mkdir" &&
+        err.path.startsWith(`${root}/data`),
     );
   });
 });

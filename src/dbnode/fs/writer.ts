@@ -16,6 +16,7 @@ import {
   DIGEST_FILE_SIZE,
   encodeInfo,
   entryMaxSize,
+  FILE_TYPES,
   type FileType,
   FORMAT_VERSION,
   fileName,
@@ -390,7 +391,7 @@ export async function writeVolume(
     await index.abandon();
     // Leave no temp file behind; finished files without a checkpoint are an
     // incomplete volume that removeIncompleteVolumes clears.
-    for (const type of ["data", "index"] as const) {
+    for (const type of FILE_TYPES) {
       await unlink(path(type) + TEMP_SUFFIX).catch(() => undefined);
     }
     throw err;
