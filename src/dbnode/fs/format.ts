@@ -314,3 +314,19 @@ export function putU32(dst: Uint8Array, off: number, v: number): void {
 export function getU32(src: Uint8Array, off: number): number {
   return (src[off] | (src[off + 1] << 8) | (src[off + 2] << 16) | (src[off + 3] << 24)) >>> 0;
 }
+
+/** Bytewise order of two IDs (a shorter prefix first), as Buffer.compare but without the native call. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return compareRange(a, 0, a.length, b);
+}
+
+/** Compares a[start, end) with the whole of b, bytewise. */
+export function compareRange(a: Uint8Array, start: number, end: number, b: Uint8Array): number {
+  const aLen = end - start;
+  const n = Math.min(aLen, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[start + i] - b[i];
+    if (d !== 0) return d;
+  }
+  return aLen - b.length;
+}

@@ -8,6 +8,8 @@ import { BloomFilter, bloomBytes } from "./bloom-filter.js";
 import { VolumeCorruptError, VolumeMissingError } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,
+  compareBytes,
+  compareRange,
   DIGEST_FILE_SIZE,
   DIGESTED_FILES,
   decodeInfo,
@@ -249,7 +251,7 @@ export class VolumeReader {
     let at = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = Buffer.compare(s.bytes.subarray(s.idStart[mid], s.idEnd[mid]), id);
+      const c = compareRange(s.bytes, s.idStart[mid], s.idEnd[mid], id);
       if (c <= 0) {
         at = mid;
         lo = mid + 1;
@@ -273,7 +275,7 @@ export class VolumeReader {
       if (bad !== null) {
         throw this.corrupt("index", `entry at offset ${start + off}: ${bad}`);
       }
-      const c = Buffer.compare(e.id, id);
+      const c = compareBytes(e.id, id);
       if (c === 0) return this.readStream(e.dataOffset, e.dataSize, e.streamCrc);
       if (c > 0) return null;
       off = e.end;

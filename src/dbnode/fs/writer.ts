@@ -13,6 +13,7 @@ import {
 } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,
+  compareBytes,
   DIGEST_FILE_SIZE,
   encodeInfo,
   entryMaxSize,
@@ -128,40 +129,51 @@ class BufferedFile {
     this.fh = await io(this.tempPath, "open", () => open(this.tempPath, "w"));
   }
 
-  /** Room for `n` more bytes in the buffer, flushing first if needed; returns the offset to write at. */
-  async reserve(n: number): Promise<number> {
-    if (this.used + n > this.buf.length) await this.flush();
+  /** True when `n` more bytes fit in the buffer without a flush. */
+  fits(n: number): boolean {
+    return this.used + n <= this.buf.length;
+  }
+
+  /** Offset in `buffer` where the next bytes go (after checking fits). */
+  get end(): number {
     return this.used;
   }
 
-  /** Marks bytes written into the buffer by the caller (after reserve) as used. */
+  /** Marks the bytes the caller wrote into `buffer`, from the old `end` up to `end`, as used. */
   commit(end: number): void {
-    const n = end - this.used;
-    this.crc = crc32(this.buf.subarray(this.used, end), this.crc);
+    this.size += end - this.used;
     this.used = end;
-    this.size += n;
   }
 
   get buffer(): Uint8Array {
     return this.buf;
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    if (bytes.length > this.buf.length) {
-      await this.flush();
-      await this.writeRaw(bytes);
-      this.crc = crc32(bytes, this.crc);
-      this.size += bytes.length;
-      return;
-    }
-    const at = await this.reserve(bytes.length);
-    this.buf.set(bytes, at);
-    this.commit(at + bytes.length);
+  /** Copies `bytes` into the buffer if they fit without a flush; false otherwise (call write). */
+  tryBuffer(bytes: Uint8Array): boolean {
+    if (this.used + bytes.length > this.buf.length) return false;
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+    this.size += bytes.length;
+    return true;
   }
 
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.tryBuffer(bytes)) return;
+    await this.flush();
+    if (this.tryBuffer(bytes)) return;
+    // Larger than the buffer: straight to the file.
+    await this.writeRaw(bytes);
+    this.crc = crc32(bytes, this.crc);
+    this.size += bytes.length;
+  }
+
+  /** Writes out the buffer; the file's crc32 is taken here, one call per buffer, not per entry. */
   async flush(): Promise<void> {
     if (this.used === 0) return;
-    await this.writeRaw(this.buf.subarray(0, this.used));
+    const pending = this.buf.subarray(0, this.used);
+    this.crc = crc32(pending, this.crc);
+    await this.writeRaw(pending);
     this.used = 0;
   }
 
@@ -279,8 +291,8 @@ export async function writeVolume(
     let sizes = new Float64Array(1024);
     let crcs = new Uint32Array(1024);
     let n = 0;
-    for await (const e of entries) {
-      if (e.stream.length === 0) continue;
+    const add = (e: VolumeEntry): boolean => {
+      if (e.stream.length === 0) return true;
       if (e.id.length === 0) throw new InvalidVolumeInputError("id", "a series ID is empty");
       if (n === offsets.length) {
         offsets = grow(offsets, new Float64Array(n * 2));
@@ -293,15 +305,25 @@ export async function writeVolume(
       sizes[n] = e.stream.length;
       crcs[n] = crc32(e.stream);
       n++;
-      await data.write(e.stream);
+      return data.tryBuffer(e.stream);
+    };
+    // A sync source stays on a sync loop: only a full buffer costs an await.
+    if (Symbol.iterator in entries) {
+      for (const e of entries) {
+        if (!add(e)) await data.write(e.stream);
+      }
+    } else {
+      for await (const e of entries) {
+        if (!add(e)) await data.write(e.stream);
+      }
     }
 
     // Sort small ordinals by ID, not the entries themselves.
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => Buffer.compare(ids[a], ids[b]));
+    order.sort((a, b) => compareBytes(ids[a], ids[b]));
     for (let i = 1; i < n; i++) {
-      if (Buffer.compare(ids[order[i - 1]], ids[order[i]]) === 0) {
+      if (compareBytes(ids[order[i - 1]], ids[order[i]]) === 0) {
         throw new DuplicateSeriesIdError(id, ids[order[i]]);
       }
     }
@@ -339,7 +361,8 @@ export async function writeVolume(
         const end = putEntry(one, 0, i, entryId, tags[r], offsets[r], sizes[r], crcs[r], crc32);
         await index.write(one.subarray(0, end));
       } else {
-        const at = await index.reserve(max);
+        if (!index.fits(max)) await index.flush();
+        const at = index.end;
         const end = putEntry(
           index.buffer,
           at,
