@@ -29,6 +29,8 @@ import { checkVolumeId, type VolumeEntry, type VolumeId, volumeFilePath } from "
 
 /** Chunk size of sequential reads (checksums at open, entries()). */
 const READ_CHUNK_BYTES = 65536;
+/** Streams entries() reads at once (bounds the memory held ahead of the consumer). */
+const ENTRIES_BATCH = 64;
 
 /** Opens a complete volume, verifying its checkpoint and every file's digest. */
 export async function openVolume(
@@ -298,7 +300,12 @@ export class VolumeReader {
     return stream;
   }
 
-  /** Every entry in ID order, streaming through the index file (fresh arrays per entry). */
+  /**
+   * Every entry in ID order, streaming through the index file (fresh arrays
+   * per entry). Streams are fetched ENTRIES_BATCH at a time with concurrent
+   * positioned reads: the data file is in arrival order, so ID order makes
+   * them random reads, and a batch keeps the I/O threads busy.
+   */
   async *entries(): AsyncIterable<VolumeEntry> {
     this.checkOpen();
     let buf = new Uint8Array(READ_CHUNK_BYTES);
@@ -307,20 +314,36 @@ export class VolumeReader {
     let off = 0; // next entry's offset in buf
     const e: IndexEntry = { ...this.entry };
     let count = 0;
+    const ids: Uint8Array[] = [];
+    const tags: Uint8Array[] = [];
+    const offsets: number[] = [];
+    const sizes: number[] = [];
+    const crcs: number[] = [];
     for (;;) {
       const bad = off < have ? readEntry(buf, off, have, e, crc32) : NEED_MORE;
       if (bad === null) {
-        const id = e.id.slice();
-        const encodedTags = e.tags.slice();
-        const { dataOffset, dataSize, streamCrc } = e;
+        ids.push(e.id.slice());
+        tags.push(e.tags.slice());
+        offsets.push(e.dataOffset);
+        sizes.push(e.dataSize);
+        crcs.push(e.streamCrc);
         off = e.end;
         count++;
-        const stream = await this.readStream(dataOffset, dataSize, streamCrc);
-        yield { id, encodedTags, stream };
-        continue;
-      }
-      if (bad !== NEED_MORE) {
+        if (ids.length < ENTRIES_BATCH) continue;
+      } else if (bad !== NEED_MORE) {
         throw this.corrupt("index", `entry at offset ${filePos - have + off}: ${bad}`);
+      }
+      if (ids.length > 0) {
+        const streams = await this.readStreams(offsets, sizes, crcs);
+        for (let i = 0; i < streams.length; i++) {
+          yield { id: ids[i], encodedTags: tags[i], stream: streams[i] };
+        }
+        ids.length = 0;
+        tags.length = 0;
+        offsets.length = 0;
+        sizes.length = 0;
+        crcs.length = 0;
+        continue;
       }
       if (filePos >= this.indexSize) {
         if (off < have) {
@@ -352,6 +375,31 @@ export class VolumeReader {
     if (count !== this.info.entries) {
       throw this.corrupt("index", `holds ${count} entries, info says ${this.info.entries}`);
     }
+  }
+
+  /** Reads and checks several streams with concurrent positioned reads on one handle. */
+  private async readStreams(
+    offsets: readonly number[],
+    sizes: readonly number[],
+    crcs: readonly number[],
+  ): Promise<Uint8Array[]> {
+    const streams = sizes.map((size) => new Uint8Array(size));
+    const whole = await this.pool.use(this.dataPath, (fh) =>
+      Promise.all(streams.map((s, i) => readFully(fh, s, s.length, offsets[i]))),
+    );
+    for (let i = 0; i < streams.length; i++) {
+      if (!whole[i]) {
+        throw this.corrupt("data", `stream at ${offsets[i]} (${sizes[i]} bytes) runs past the end`);
+      }
+      const got = crc32(streams[i]);
+      if (got !== crcs[i]) {
+        throw this.corrupt(
+          "data",
+          `stream at ${offsets[i]} (${sizes[i]} bytes): crc32 ${hex32(got)} does not match index entry ${hex32(crcs[i])}`,
+        );
+      }
+    }
+    return streams;
   }
 
   /** Releases the volume's handles (a private pool is closed). */
