@@ -104,6 +104,9 @@ function print(store: string, f: DiskFigures): void {
   for (const [part, bytes] of Object.entries(f.parts)) {
     console.log(`storage.${store}.part.${part}_bytes ${bytes} bytes`);
   }
+  for (const [name, n] of Object.entries(f.counts)) {
+    console.log(`storage.${store}.${name} ${n} count`);
+  }
   for (const [step, seconds] of Object.entries(f.stepSeconds)) {
     console.log(`storage.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
   }

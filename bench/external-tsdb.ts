@@ -23,6 +23,8 @@ export interface DiskFigures {
   parts: Record<string, number>;
   /** Other timings of the run, in seconds, by step. */
   stepSeconds: Record<string, number>;
+  /** Counts of the measured layout (blocks, parts), by name. */
+  counts: Record<string, number>;
 }
 
 /** A tool or package outside m3ts failed: which one, what it was asked, and what it said. */
@@ -47,7 +49,13 @@ const LIMITS = {
   vmMergeMaxMs: 10 * 60_000,
   /** The data directory must keep one size this long to count as merged. */
   vmStableMs: 6_000,
+  /** Prometheus compacts on a 1-minute tick; this bounds the whole compaction run. */
+  promCompactMaxMs: 10 * 60_000,
+  /** Blocks and compaction count must stay unchanged this long after the first trigger. */
+  promStableMs: 15_000,
   vmPollMs: 1_000,
+  /** Force-merge requests before accepting more than one data part per partition. */
+  vmMergeRounds: 5,
   httpRequestMs: 5 * 60_000,
   /** Import request body size; VictoriaMetrics reads bodies in a stream, this only bounds our memory. */
   importBodyBytes: 8 << 20,
@@ -123,6 +131,7 @@ export async function prometheusDiskBytes(
   const parts: Record<string, number> = { openmetrics_input: inputBytes };
   for (const [block, bytes] of blockSizes(blocksDir)) parts[`uncompacted/${block}`] = bytes;
   let bytes = sumBlocks(blocksDir);
+  let blocks = blockSizes(blocksDir).length;
   parts.uncompacted_total = bytes;
   if (options.compact === true) {
     t0 = performance.now();
@@ -131,8 +140,9 @@ export async function prometheusDiskBytes(
     for (const [block, size] of blockSizes(blocksDir)) parts[`compacted/${block}`] = size;
     bytes = sumBlocks(blocksDir);
     parts.compacted_total = bytes;
+    blocks = blockSizes(blocksDir).length;
   }
-  return { bytes, datapoints, seconds: importS, parts, stepSeconds };
+  return { bytes, datapoints, seconds: importS, parts, stepSeconds, counts: { blocks } };
 }
 
 /**
@@ -166,6 +176,7 @@ export async function victoriaMetricsDiskBytes(
     { stdio: ["ignore", log, log] },
   );
   const stepSeconds: Record<string, number> = {};
+  let dataParts = { parts: 0, partitions: 0 };
   let datapoints = 0;
   let importS = 0;
   try {
@@ -180,8 +191,15 @@ export async function victoriaMetricsDiskBytes(
     stepSeconds.import = importS;
 
     t0 = performance.now();
-    await httpGet(`${base}/internal/force_merge`);
-    await waitForStableSize(vm, dataPath, logPath);
+    // /internal/force_merge returns at once and merges in the background, and a
+    // part still being flushed can miss it: repeat until each partition holds
+    // one part (bounded).
+    for (let round = 1; ; round++) {
+      await httpGet(`${base}/internal/force_merge`);
+      await waitForStableSize(vm, dataPath, logPath);
+      dataParts = countDataParts(path.join(dataPath, "data"));
+      if (dataParts.parts <= dataParts.partitions || round === LIMITS.vmMergeRounds) break;
+    }
     stepSeconds.merge_wait = (performance.now() - t0) / 1000;
 
     await checkStored(base, samples, datapoints, logPath);
@@ -198,7 +216,8 @@ export async function victoriaMetricsDiskBytes(
   }
   parts.total = treeBytes(dataPath);
   const bytes = (parts.data ?? 0) + (parts.indexdb ?? 0);
-  return { bytes, datapoints, seconds: importS, parts, stepSeconds };
+  const counts = { data_parts: dataParts.parts, data_partitions: dataParts.partitions };
+  return { bytes, datapoints, seconds: importS, parts, stepSeconds, counts };
 }
 
 // ---- Text formats ----
@@ -506,18 +525,111 @@ async function checkStored(
   }
 }
 
+/**
+ * Parts and partitions of VictoriaMetrics' `data/` directory (1.79 layout:
+ * data/{small,big}/<YYYY_MM partition>/<part>/, besides snapshots/ and tmp/).
+ */
+function countDataParts(dataDir: string): { parts: number; partitions: number } {
+  const skip = new Set(["snapshots", "tmp", "txn"]);
+  const partitions = new Set<string>();
+  let parts = 0;
+  for (const size of ["small", "big"]) {
+    const sizeDir = path.join(dataDir, size);
+    if (!fs.existsSync(sizeDir)) continue;
+    for (const partition of fs.readdirSync(sizeDir, { withFileTypes: true })) {
+      if (!partition.isDirectory() || skip.has(partition.name)) continue;
+      const partitionDir = path.join(sizeDir, partition.name);
+      for (const part of fs.readdirSync(partitionDir, { withFileTypes: true })) {
+        if (!part.isDirectory() || skip.has(part.name)) continue;
+        parts++;
+        partitions.add(partition.name);
+      }
+    }
+  }
+  return { parts, partitions: partitions.size };
+}
+
 // ---- Prometheus compaction ----
 
 /**
- * Opens the blocks with a `prometheus` server (loopback, no scrape targets)
- * and waits until its compactor leaves the block list unchanged.
+ * Opens the blocks with a `prometheus` server (loopback, no scrape targets,
+ * 100-year retention) and lets its compactor merge them. The TSDB only
+ * compacts on its reload tick (once a minute), so this waits for the first
+ * trigger, then until the block list and the compaction counter have stayed
+ * unchanged for LIMITS.promStableMs, then stops the server.
  */
 async function compactWithPrometheus(blocksDir: string, workDir: string): Promise<void> {
-  throw new ExternalToolError({
-    tool: "prometheus",
-    action: `compact ${blocksDir} in ${workDir}`,
-    detail: "not implemented yet",
-  });
+  const configPath = path.join(workDir, "prometheus.yml");
+  fs.writeFileSync(configPath, "global:\n  scrape_interval: 1m\n");
+  const port = await freeLoopbackPort();
+  const base = `http://127.0.0.1:${port}`;
+  const logPath = path.join(workDir, "prometheus.log");
+  const log = fs.openSync(logPath, "w");
+  const prom = spawn(
+    "prometheus",
+    [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${blocksDir}`,
+      "--storage.tsdb.retention.time=100y",
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", log, log] },
+  );
+  try {
+    const deadline = performance.now() + LIMITS.promCompactMaxMs;
+    let lastState = "";
+    let stableSince = performance.now();
+    while (performance.now() < deadline) {
+      const early = exitedEarly(prom, "prometheus", logPath);
+      if (early !== null) throw early;
+      let metrics = "";
+      try {
+        metrics = await httpGet(`${base}/metrics`);
+      } catch {
+        // Not listening yet: try again below.
+      }
+      const triggered = metricValue(metrics, "prometheus_tsdb_compactions_triggered_total");
+      const done = metricValue(metrics, "prometheus_tsdb_compactions_total");
+      const failed = metricValue(metrics, "prometheus_tsdb_compactions_failed_total");
+      if (failed > 0) {
+        throw new ExternalToolError({
+          tool: "prometheus",
+          action: "compact",
+          detail: `${failed} compactions failed; log:\n${readTail(logPath)}`,
+        });
+      }
+      const state = `${done} ${fs.readdirSync(blocksDir).sort().join(",")}`;
+      if (state !== lastState) {
+        lastState = state;
+        stableSince = performance.now();
+      } else if (triggered >= 1 && performance.now() - stableSince >= LIMITS.promStableMs) {
+        return;
+      }
+      await sleep(LIMITS.vmPollMs);
+    }
+    throw new ExternalToolError({
+      tool: "prometheus",
+      action: "compact",
+      detail: `blocks still changing after ${LIMITS.promCompactMaxMs} ms; log:\n${readTail(logPath)}`,
+    });
+  } finally {
+    await stopProcess(prom, LIMITS.vmStopMs);
+    fs.closeSync(log);
+  }
+}
+
+/** Sum of the samples of one metric in Prometheus text exposition (0 when absent). */
+function metricValue(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== " " && rest[0] !== "{") continue;
+    const v = Number(rest.slice(rest.lastIndexOf(" ") + 1));
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
 }
 
 // ---- Sizes ----
