@@ -200,3 +200,32 @@ test("a file operation that fails raises VolumeWriteError naming the path", asyn
     );
   });
 });
+
+test("property: IDs with shared prefixes, zero bytes and prefixes of each other sort bytewise", async () => {
+  const idArb = fc
+    .array(fc.constantFrom(0, 1, 0x61, 0xff), { maxLength: 12 })
+    .map((tail) => new Uint8Array([0x7b, 0x7b, ...tail]));
+  await withTempDir(async (root) => {
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(idArb, { minLength: 1, maxLength: 60, selector: hex }),
+        async (ids) => {
+          const id = volumeId(round++);
+          const entries = ids.map((i) => ({
+            id: i,
+            encodedTags: new Uint8Array(0),
+            stream: new Uint8Array([i.length]),
+          }));
+          await writeVolume(root, "data", id, BLOCK_SIZE_MS, entries);
+          const reader = await openVolume(root, "data", id);
+          const seen: string[] = [];
+          for await (const e of reader.entries()) seen.push(hex(e.id));
+          await reader.close();
+          assert.deepEqual(seen, [...ids].sort((a, b) => Buffer.compare(a, b)).map(hex));
+        },
+      ),
+      { seed: 20_261_123, numRuns: 80 },
+    );
+  });
+});
