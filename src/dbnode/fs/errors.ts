@@ -47,6 +47,19 @@ export class VolumeMissingError extends M3tsError {
   }
 }
 
+/** A read or entries() call on a VolumeReader after close(). */
+export class VolumeClosedError extends M3tsError {
+  readonly volume: VolumeName;
+
+  constructor(volume: VolumeName) {
+    super(
+      "M3TS_ERR_VOLUME_CLOSED",
+      `fileset volume ${volumeLabel(volume)} reader is closed; open the volume again`,
+    );
+    this.volume = { ...volume };
+  }
+}
+
 /** The file operation that failed while writing or removing a volume. */
 export type VolumeWriteOp = "mkdir" | "open" | "write" | "sync" | "close" | "rename" | "unlink";
 

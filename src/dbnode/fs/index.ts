@@ -5,6 +5,7 @@ export { BloomFilter, bloomParams } from "./bloom-filter.js";
 export {
   DuplicateSeriesIdError,
   InvalidVolumeInputError,
+  VolumeClosedError,
   VolumeCorruptError,
   VolumeMissingError,
   VolumeWriteError,

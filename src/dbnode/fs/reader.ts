@@ -5,7 +5,7 @@ import type { FileHandle } from "node:fs/promises";
 import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { BloomFilter, bloomBytes } from "./bloom-filter.js";
-import { VolumeCorruptError, VolumeMissingError } from "./errors.js";
+import { VolumeClosedError, VolumeCorruptError, VolumeMissingError } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,
   compareBytes,
@@ -102,6 +102,14 @@ export async function openVolume(
     const indexSize = await reader.checkFile("index", expect("index"));
     reader.indexSize = indexSize;
     await reader.checkFile("data", expect("data"));
+    // Summaries must point into the index: the first at 0, all before its end.
+    const n = summaries.indexOffset.length;
+    if (n !== 0 && (summaries.indexOffset[0] !== 0 || summaries.indexOffset[n - 1] >= indexSize)) {
+      throw corrupt("summaries", `index offsets do not fit an index file of ${indexSize} bytes`);
+    }
+    if ((n === 0) !== (info.entries === 0) || n > info.entries) {
+      throw corrupt("summaries", `${n} summaries for ${info.entries} entries`);
+    }
   } catch (err) {
     await reader.close();
     throw err;
@@ -411,7 +419,7 @@ export class VolumeReader {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error(`volume ${this.id.namespace} reader is closed`);
+    if (this.closed) throw new VolumeClosedError(this.id);
   }
 
   private corrupt(file: FileType, reason: string): VolumeCorruptError {

@@ -8,6 +8,7 @@ import {
   DuplicateSeriesIdError,
   listVolumes,
   openVolume,
+  VolumeClosedError,
   type VolumeEntry,
   VolumeWriteError,
   writeVolume,
@@ -84,6 +85,7 @@ test("entries arrive from an async iterable and zero-length streams are skipped"
       hex(entries[0].stream),
     );
     await reader.close();
+    await assert.rejects(reader.read(entries[0].id), VolumeClosedError);
     assert.equal((await listVolumes(root, "data")).length, 0);
     assert.equal((await listVolumes(root, "snapshot"))[0].complete, true);
   });
