@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 const USAGE = `Usage: m3ts <command>
 
 Commands:
+  verify DIR  check every fileset volume and commit log under a data directory;
+              exits 1 if anything is damaged
   version     print the m3ts version
   help        print this help
 
@@ -29,6 +31,10 @@ export async function main(
     case "-v":
       out(`m3ts ${version()}`);
       return 0;
+    case "verify": {
+      const { verify } = await import("./verify.js");
+      return verify(rest, out);
+    }
     case "help":
     case "--help":
     case "-h":
