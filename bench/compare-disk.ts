@@ -3,6 +3,11 @@
 // mix of bench/datasets.ts, stretched to whole days. Prints `name value unit`
 // lines. Needs root once, to install the Debian packages.
 //
+// Prometheus bytes are the TSDB blocks only (the OpenMetrics input and the
+// server's empty WAL are left out); VictoriaMetrics bytes are its data/ and
+// indexdb/ directories after a forced merge, without cache/ (rebuilt on
+// start). Each store's other directories are printed as `part` lines.
+//
 // Options: --series N (default 1000), --hours N (whole multiple of 2, default
 // 24), --keep (keep the work directories), --compact (let a prometheus server
 // compact the 2-hour blocks promtool writes before measuring).

@@ -99,8 +99,9 @@ export function ensureDebianPackages(names: string[]): void {
 /**
  * Writes the samples as OpenMetrics text, turns them into TSDB blocks with
  * `promtool tsdb create-blocks-from openmetrics`, and sums the sizes of every
- * file of the blocks (chunks, index, meta.json, tombstones). promtool 2.42
- * cuts one block per 2 hours of data and cannot compact them; pass
+ * file of the blocks (chunks, index, meta.json, tombstones; apparent
+ * sizes). Debian's promtool 2.42 has no --max-block-duration flag: it cuts
+ * one block per 2 hours of data and cannot compact them; pass
  * `compact: true` to open the blocks with a real `prometheus` server, whose
  * compactor merges them into larger blocks, and measure after it is done.
  */
