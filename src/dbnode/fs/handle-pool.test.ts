@@ -1,5 +1,6 @@
 // The handle pool keeps at most `max` files open while many volumes read.
 import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import { FileHandlePool, openVolume, type VolumeReader, writeVolume } from "./index.js";
 import { BLOCK_SIZE_MS, hex, makeEntries, volumeId, withTempDir } from "./testing.js";
@@ -37,4 +38,28 @@ test("five volumes reading through a pool of 2 never hold more than 2 handles", 
 
 test("a pool rejects a bound below 1", () => {
   assert.throws(() => new FileHandlePool(0), RangeError);
+});
+
+test("the pool closes the least recently used idle handle first", async () => {
+  await withTempDir(async (root) => {
+    const paths = ["a", "b", "c"].map((n) => `${root}/${n}`);
+    for (const p of paths) await writeFile(p, p);
+    const [a, b, c] = paths;
+    const pool = new FileHandlePool(2);
+    const touch = (p: string) => pool.use(p, async (fh) => (await fh.stat()).size);
+    await touch(a);
+    await touch(b);
+    await touch(a);
+    await touch(c); // evicts b, the least recently used
+    assert.equal(pool.opens, 3);
+    await touch(a);
+    assert.equal(pool.opens, 3);
+    await touch(b);
+    assert.equal(pool.opens, 4);
+    // Concurrent borrowers of one path share one handle.
+    await Promise.all([touch(c), touch(c), touch(c)]);
+    assert.ok(pool.size <= 2);
+    await pool.close();
+    await assert.rejects(touch(a), /closed/);
+  });
 });
