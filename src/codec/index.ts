@@ -9,6 +9,6 @@ export {
   type StreamErrorKind,
 } from "./errors.js";
 export { M3tszEncoder } from "./m3tsz-encoder.js";
-export type { M3tszOptions } from "./m3tsz-format.js";
+export { isWritableUnit, type M3tszOptions } from "./m3tsz-format.js";
 export { M3tszIterator } from "./m3tsz-iterator.js";
 export { MultiStreamIterator } from "./multi-stream-iterator.js";

@@ -8,7 +8,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Registry } from "prom-client";
-import { MultiStreamIterator } from "../../codec/index.js";
+import { isWritableUnit, MultiStreamIterator } from "../../codec/index.js";
 import {
   type Clock,
   checkEncodedTags,
@@ -51,7 +51,6 @@ import { type SequenceSource, WriteType } from "./series-buffer.js";
 import {
   badTime,
   checkBatchShape,
-  isWritableUnit,
   outsideWindow,
   type WriteBatch,
   type WriteResult,

@@ -1,6 +1,7 @@
 // The batch write API's shapes and the checks a datapoint passes before it
 // is written: batch consistency, time and unit, and the write window.
 import type { M3tsError } from "../../x/index.js";
+
 import { InvalidWriteError } from "./errors.js";
 import type { WriteWindow } from "./namespace.js";
 
@@ -31,10 +32,6 @@ export interface WriteResult {
   errors: { index: number; error: M3tsError }[];
   /** The ref of each series of the batch (-1 where it could not be created), for the next batch. */
   refs: Float64Array;
-}
-
-export function isWritableUnit(unit: number): boolean {
-  return unit === 1 || unit === 2 || unit === 3 || unit === 4;
 }
 
 /** Why a datapoint outside the warm range is refused, or null when it is a valid cold write. */
