@@ -304,19 +304,7 @@ async function importPrometheusText(samples: Samples, url: string): Promise<numb
   let points = 0;
   let body = "";
   const send = async () => {
-    const res = await fetch(url, {
-      method: "POST",
-      body,
-      signal: AbortSignal.timeout(LIMITS.httpRequestMs),
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      throw new ExternalToolError({
-        tool: "victoria-metrics",
-        action: `POST ${url}`,
-        detail: `HTTP ${res.status}: ${tail(text)}`,
-      });
-    }
+    await httpRequest(url, "victoria-metrics", body);
     body = "";
   };
   for (const series of samples.series) {
@@ -405,37 +393,34 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-async function httpGet(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(LIMITS.httpRequestMs) });
+/** One HTTP request with a time limit; a non-2xx answer is an ExternalToolError naming the tool. */
+async function httpRequest(
+  url: string,
+  tool: string,
+  body?: string | URLSearchParams,
+): Promise<string> {
+  const method = body === undefined ? "GET" : "POST";
+  const res = await fetch(url, { method, body, signal: AbortSignal.timeout(LIMITS.httpRequestMs) });
   const text = await res.text();
   if (!res.ok) {
     throw new ExternalToolError({
-      tool: "http",
-      action: `GET ${url}`,
+      tool,
+      action: `${method} ${url}`,
       detail: `HTTP ${res.status}: ${tail(text)}`,
     });
   }
   return text;
 }
 
+function httpGet(url: string): Promise<string> {
+  return httpRequest(url, "http");
+}
+
 /** POSTs a form (as the Prometheus query API takes it) and returns the body. */
-async function httpPost(url: string, form: Record<string, string | number>): Promise<string> {
+function httpPost(url: string, form: Record<string, string | number>): Promise<string> {
   const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(form)) body.set(k, String(v));
-  const res = await fetch(url, {
-    method: "POST",
-    body,
-    signal: AbortSignal.timeout(LIMITS.httpRequestMs),
-  });
-  const text = await res.text();
-  if (!res.ok) {
-    throw new ExternalToolError({
-      tool: "http",
-      action: `POST ${url}`,
-      detail: `HTTP ${res.status}: ${tail(text)}`,
-    });
-  }
-  return text;
+  for (const [key, value] of Object.entries(form)) body.set(key, String(value));
+  return httpRequest(url, "http", body);
 }
 
 async function waitForHealth(vm: ChildProcess, base: string, logPath: string): Promise<void> {
