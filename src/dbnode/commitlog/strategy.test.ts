@@ -75,7 +75,9 @@ test("wait: a commit resolves only once its datapoint is in the file", async () 
 
 test("wait: commits arriving during a write+sync get the next sync at once, not another window", async () => {
   await withTempDir(async (dir) => {
-    const windowMs = 300;
+    // A long window, so that "waited for another window" (>= 2 s) and "synced
+    // at once" (one fdatasync, milliseconds) stay far apart on a loaded machine.
+    const windowMs = 2000;
     const log = await CommitLog.open({ dir, strategy: "wait", flushIntervalMs: windowMs });
     log.append(series(1), 1, 0, 1, 2, null);
     const first = log.commit();
