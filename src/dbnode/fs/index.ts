@@ -23,6 +23,16 @@ export { FILE_TYPES, type FileType, type VolumeInfo, type VolumeKind } from "./f
 export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
 export { openVolume, VolumeReader } from "./reader.js";
 export {
+  listSnapshotMetadata,
+  removeSnapshotMetadata,
+  type SnapshotMetadata,
+  SnapshotMetadataInputError,
+  type SnapshotMetadataListing,
+  snapshotCheckpointPath,
+  snapshotMetadataPath,
+  writeSnapshotMetadata,
+} from "./snapshot-metadata.js";
+export {
   DEFAULT_BLOOM_FALSE_POSITIVE,
   DEFAULT_SUMMARIES_PERCENT,
   type VolumeEntry,
