@@ -65,6 +65,22 @@ const LIMITS = {
   outputTailChars: 4_000,
 } as const;
 
+/** Prints one store's figures as `storage.<store>.*` lines: bytes per datapoint, then the details. */
+export function printDiskFigures(store: string, f: DiskFigures): void {
+  console.log(`storage.${store}.disk_bytes_per_dp ${(f.bytes / f.datapoints).toFixed(3)} bytes`);
+  console.log(`storage.${store}.import_s ${f.seconds.toFixed(1)} s`);
+  console.log(`storage.${store}.datapoints ${f.datapoints} dp`);
+  for (const [part, bytes] of Object.entries(f.parts)) {
+    console.log(`storage.${store}.part.${part}_bytes ${bytes} bytes`);
+  }
+  for (const [name, n] of Object.entries(f.counts)) {
+    console.log(`storage.${store}.${name} ${n} count`);
+  }
+  for (const [step, seconds] of Object.entries(f.stepSeconds)) {
+    console.log(`storage.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
+  }
+}
+
 /** Installs the Debian packages among `names` that are not installed yet. */
 export function ensureDebianPackages(names: string[]): void {
   const missing = names.filter((name) => {
