@@ -3,6 +3,7 @@
 
 /** A structured logger: `logger.warn({ file, offset }, "skipped a torn tail")`. */
 export interface Logger {
+  debug(fields: object, message: string): void;
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
@@ -10,6 +11,7 @@ export interface Logger {
 
 /** A logger that drops everything (tests and tools that do not log). */
 export const silentLogger: Logger = {
+  debug() {},
   info() {},
   warn() {},
   error() {},
@@ -17,7 +19,15 @@ export const silentLogger: Logger = {
 
 /** A logger that keeps every entry, for tests that assert what was logged. */
 export class MemoryLogger implements Logger {
-  readonly entries: { level: "info" | "warn" | "error"; fields: object; message: string }[] = [];
+  readonly entries: {
+    level: "debug" | "info" | "warn" | "error";
+    fields: object;
+    message: string;
+  }[] = [];
+
+  debug(fields: object, message: string): void {
+    this.entries.push({ level: "debug", fields, message });
+  }
 
   info(fields: object, message: string): void {
     this.entries.push({ level: "info", fields, message });

@@ -5,8 +5,14 @@
 // written may appear. With write-behind, acknowledged datapoints may be lost
 // only within the flush interval before the kill.
 //
-// Prints `crash.kills N`, `crash.acked_lost N`, `crash.phantom N` (wait
-// strategy) and `crash.behind_lost N`, `crash.behind_lost_outside_window N`.
+// The wait-strategy run is in "flush" mode (writer.ts): blocks are flushed,
+// snapshots taken and commit logs cleaned up continuously, and two kills in
+// three are aimed at the start of a flush, a snapshot or a cleanup; the
+// journal says which phase each kill landed in.
+//
+// Prints `crash.kills N` (with `crash.kills_in_flush`, `_in_snapshot`,
+// `_in_cleanup`), `crash.acked_lost N`, `crash.phantom N` (wait strategy) and
+// `crash.behind_lost N`, `crash.behind_lost_outside_window N`.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -16,26 +22,47 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Database } from "../../src/dbnode/storage/index.js";
 import { seededRandom } from "../../src/x/index.js";
-import { crashValue, NAMESPACE, sameBits, seriesIdFor } from "./workload.js";
+import {
+  CRASH_SHARDS,
+  crashValue,
+  NAMESPACE,
+  PHASE_MESSAGE,
+  sameBits,
+  seriesIdFor,
+} from "./workload.js";
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), "writer.js");
 const SERIES = 20;
+
+type Phase = "flush" | "snapshot" | "cleanup";
+const PHASES: readonly Phase[] = ["flush", "snapshot", "cleanup"];
+
+/** When to kill: a time after readiness, or right after a phase starts (the time is then a fallback). */
+interface KillPlan {
+  afterMs: number;
+  atPhase: Phase | null;
+  /** Extra delay after the phase start, ms. */
+  delayMs: number;
+}
 
 interface Round {
   /** Sequence numbers acknowledged, with the time (ms) the ack was seen. */
   acked: Map<number, number>;
   maxSent: number;
   killedAtMs: number;
+  /** The phase the writer was in when killed, by its journal. */
+  landedIn: Phase | null;
 }
 
-/** Runs the writer until `killAfterMs` past its readiness, SIGKILLs it, then reads its journal. */
+/** Runs the writer, SIGKILLs it as planned, then reads its journal. */
 function runWriter(
   dataDir: string,
   strategy: string,
+  mode: "plain" | "flush",
   startSeq: number,
   baseMs: number,
   flushIntervalMs: number,
-  killAfterMs: number,
+  plan: KillPlan,
 ): Promise<Round> {
   const journalPath = join(dataDir, `journal-${startSeq}.txt`);
   return new Promise((resolve, reject) => {
@@ -50,6 +77,7 @@ function runWriter(
         String(SERIES),
         String(flushIntervalMs),
         journalPath,
+        mode,
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -59,13 +87,21 @@ function runWriter(
     child.stderr.on("data", (d) => {
       stderr += d;
     });
+    const kill = () => {
+      if (killedAtMs !== 0) return;
+      killedAtMs = Date.now();
+      child.kill("SIGKILL");
+    };
+    let out = "";
     child.stdout.on("data", (d) => {
-      if (timer === null && String(d).includes("ready")) {
-        timer = setTimeout(() => {
-          killedAtMs = Date.now();
-          child.kill("SIGKILL");
-        }, killAfterMs);
+      out += d;
+      if (timer === null && out.includes("ready")) timer = setTimeout(kill, plan.afterMs);
+      if (plan.atPhase !== null && out.includes(`phase ${plan.atPhase} started`)) {
+        if (plan.delayMs === 0) kill();
+        else setTimeout(kill, plan.delayMs);
       }
+      // Only the unread tail matters for the next match.
+      if (out.length > 4096) out = out.slice(-256);
     });
     child.on("exit", async (code, signal) => {
       if (timer !== null) clearTimeout(timer);
@@ -77,13 +113,24 @@ function runWriter(
         );
         return;
       }
-      const round: Round = { acked: new Map(), maxSent: startSeq - 1, killedAtMs };
+      const round: Round = {
+        acked: new Map(),
+        maxSent: startSeq - 1,
+        killedAtMs,
+        landedIn: null,
+      };
       const lines = (await readFile(journalPath, "utf8").catch(() => "")).split("\n");
       for (const line of lines) {
         const [kind, seq, at] = line.split(" ");
         if (kind === "sent") round.maxSent = Math.max(round.maxSent, Number(seq));
         else if (kind === "ack") round.acked.set(Number(seq), Number(at));
-        else if (kind === "error") reject(new Error(`writer failed: ${line}`));
+        else if (kind === "error" || kind === "log-error") {
+          reject(new Error(`writer failed: ${line}`));
+        } else if (kind === "phase") {
+          const message = line.slice("phase ".length);
+          const m = PHASE_MESSAGE.exec(message);
+          if (m !== null) round.landedIn = m[2] === "started" ? (m[1] as Phase) : null;
+        }
       }
       resolve(round);
     });
@@ -104,7 +151,11 @@ async function verify(
   acked: Set<number>,
   maxSentEver: number,
 ): Promise<Check> {
-  const db = await Database.open({ dataDir, commitLog: { strategy: "wait" } });
+  const db = await Database.open({
+    dataDir,
+    numShards: CRASH_SHARDS,
+    commitLog: { strategy: "wait" },
+  });
   await db.bootstrapped;
   const progress = db.bootstrapProgress;
   assert.equal(progress.state, "bootstrapped", progress.error ?? "");
@@ -113,7 +164,7 @@ async function verify(
   const examples: string[] = [];
   for (let s = 0; s < SERIES; s++) {
     const seen = new Set<number>();
-    const it = db.fetch(NAMESPACE, seriesIdFor(s), baseMs, baseMs + maxSentEver + 1);
+    const it = await db.fetch(NAMESPACE, seriesIdFor(s), baseMs, baseMs + maxSentEver + 1);
     while (it.next()) {
       const seq = it.timeMs - baseMs;
       if (seq < 0 || seq > maxSentEver || !sameBits(it.value, crashValue(s, seq))) {
@@ -133,11 +184,18 @@ async function verify(
   return { lostAcked: [...lost].sort((a, b) => a - b), phantoms, examples };
 }
 
-async function crashLoop(strategy: string, kills: number, flushIntervalMs: number, seed: number) {
+async function crashLoop(
+  strategy: string,
+  mode: "plain" | "flush",
+  kills: number,
+  flushIntervalMs: number,
+  seed: number,
+) {
   const dataDir = await mkdtemp(join(tmpdir(), `m3ts-crash-${strategy}-`));
   const rand = seededRandom(seed);
   const baseMs = Date.now();
   const acked = new Set<number>();
+  const landed = new Map<Phase | null, number>();
   let nextSeq = 0;
   let maxSentEver = -1;
   let lostInsideWindow = 0;
@@ -146,14 +204,23 @@ async function crashLoop(strategy: string, kills: number, flushIntervalMs: numbe
   const examples: string[] = [];
   try {
     for (let k = 0; k < kills; k++) {
+      // In flush mode, two kills in three wait for a phase to start.
+      const aimed = mode === "flush" && k % 3 !== 0;
+      const plan: KillPlan = {
+        afterMs: aimed ? 3000 : 20 + Math.floor(rand() * 250),
+        atPhase: aimed ? PHASES[k % PHASES.length] : null,
+        delayMs: Math.floor(rand() * 3),
+      };
       const round = await runWriter(
         dataDir,
         strategy,
+        mode,
         nextSeq,
         baseMs,
         flushIntervalMs,
-        20 + Math.floor(rand() * 250),
+        plan,
       );
+      landed.set(round.landedIn, (landed.get(round.landedIn) ?? 0) + 1);
       maxSentEver = Math.max(maxSentEver, round.maxSent);
       for (const seq of round.acked.keys()) acked.add(seq);
       const check = await verify(dataDir, baseMs, acked, maxSentEver);
@@ -166,6 +233,7 @@ async function crashLoop(strategy: string, kills: number, flushIntervalMs: numbe
         if (ackedAt !== undefined && ackedAt >= round.killedAtMs - flushIntervalMs - 100)
           lostInsideWindow++;
         else lostOutsideWindow++;
+        examples.push(`after kill ${k} (in ${round.landedIn ?? "writes"}): lost seq ${seq}`);
         acked.delete(seq); // counted once; later rounds may rewrite it
       }
       nextSeq = maxSentEver + 1;
@@ -178,25 +246,30 @@ async function crashLoop(strategy: string, kills: number, flushIntervalMs: numbe
     lostInsideWindow,
     lostOutsideWindow,
     phantoms,
+    landed,
     examples: examples.slice(0, 10),
   };
 }
 
-test("wait strategy: no acknowledged datapoint is lost and none appears unwritten, over 50 SIGKILLs", async () => {
-  const kills = 50;
-  const r = await crashLoop("wait", kills, 2, 1);
+test("wait strategy with continuous flushes, snapshots and cleanups: no acknowledged datapoint is lost and none appears unwritten, over 100 SIGKILLs", async () => {
+  const kills = 100;
+  const r = await crashLoop("wait", "flush", kills, 2, 1);
   const lost = r.lostInsideWindow + r.lostOutsideWindow;
   console.log(`crash.kills ${kills}`);
+  for (const phase of PHASES) console.log(`crash.kills_in_${phase} ${r.landed.get(phase) ?? 0}`);
   console.log(`crash.acked_lost ${lost}`);
   console.log(`crash.phantom ${r.phantoms}`);
   assert.ok(r.acked > kills, `only ${r.acked} batches were acknowledged: the writer barely ran`);
-  assert.equal(lost, 0);
+  assert.equal(lost, 0, r.examples.join("\n"));
   assert.equal(r.phantoms, 0, r.examples.join("\n"));
+  for (const phase of PHASES) {
+    assert.ok((r.landed.get(phase) ?? 0) > 0, `no kill landed during a ${phase}`);
+  }
 });
 
 test("write-behind: acknowledged datapoints are lost only within the flush interval before a kill", async () => {
   const kills = 10;
-  const r = await crashLoop("behind", kills, 200, 2);
+  const r = await crashLoop("behind", "plain", kills, 200, 2);
   console.log(`crash.behind_kills ${kills}`);
   console.log(`crash.behind_lost ${r.lostInsideWindow + r.lostOutsideWindow}`);
   console.log(`crash.behind_lost_outside_window ${r.lostOutsideWindow}`);

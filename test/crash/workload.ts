@@ -3,6 +3,22 @@
 import { seriesIdString } from "../../src/x/index.js";
 
 export const NAMESPACE = "crash";
+/** Few shards: a flush writes one volume per shard with data, and kills should land in all of them. */
+export const CRASH_SHARDS = 4;
+/**
+ * The namespace in flush mode, where time is the sequence: 200 ms blocks
+ * flushed 50 ms after they end; writes at "now" may fall outside the
+ * second-truncated warm window, so cold writes are on.
+ */
+export const CRASH_NAMESPACE_OPTIONS = {
+  blockSizeMs: 200,
+  bufferPastMs: 50,
+  bufferFutureMs: 100,
+  retentionPeriodMs: 2 * 24 * 3600_000,
+  coldWritesEnabled: true,
+};
+/** The storage engine's debug messages that mark where a flush run is. */
+export const PHASE_MESSAGE = /^(flush|snapshot|cleanup) (started|done)$/;
 
 export function seriesTagsFor(s: number): [string, string][] {
   return [

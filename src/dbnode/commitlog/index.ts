@@ -24,4 +24,9 @@ export {
 } from "./files.js";
 export { commitLogFileName } from "./format.js";
 export type { CommitLogOptions, CommitLogStrategy } from "./options.js";
-export { type ReplayCallback, type ReplayStats, replayCommitLogs } from "./replay.js";
+export {
+  type ReplayCallback,
+  type ReplayOptions,
+  type ReplayStats,
+  replayCommitLogs,
+} from "./replay.js";

@@ -20,6 +20,11 @@ import {
 } from "./format.js";
 
 /** Receives one replayed datapoint. `series` is shared by all datapoints of the series in one file. */
+export interface ReplayOptions {
+  /** Files with a lower index are skipped (a snapshot holds their data). */
+  fromIndex?: number;
+}
+
 export type ReplayCallback = (
   series: SeriesMetadata,
   timeMs: number,
@@ -61,6 +66,7 @@ const WINDOW_BYTES = 1 << 20;
 export async function replayCommitLogs(
   dir: string,
   onDatapoint: ReplayCallback,
+  options: ReplayOptions = {},
 ): Promise<ReplayStats> {
   const stats: ReplayStats = {
     files: 0,
@@ -78,7 +84,8 @@ export async function replayCommitLogs(
     stats.skippedBytes += bad.sizeBytes;
   }
   const reader = new FileReplayer(stats, onDatapoint);
-  for (const file of listing.files) await reader.replay(file);
+  const fromIndex = options.fromIndex ?? 0;
+  for (const file of listing.files) if (file.index >= fromIndex) await reader.replay(file);
   return stats;
 }
 

@@ -32,51 +32,89 @@ export interface ReplayTarget {
 
 const utf8 = new TextDecoder();
 
-/** Replays the commit logs in `dir` into `target`, counting into `progress` and logging skips. */
+/** The ref of a series restored at bootstrap, creating it (in the shard its ID hashes to) if new. */
+export function seriesRefFor(
+  target: ReplayTarget,
+  ns: Namespace,
+  id: string,
+  idBytes: Uint8Array,
+  encodedTags: Uint8Array,
+): number {
+  const ref = ns.series.byId.get(id);
+  if (ref !== undefined) return ref;
+  const shard = shardOf(idBytes, target.numShards, target.shardSeed);
+  return ns.addSeries(id, target.nextSeriesIndex(), shard, encodedTags);
+}
+
+/**
+ * Writes one restored datapoint into its series' buffer, warm or cold by the
+ * write window at bootstrap time; false when the buffer refuses it.
+ */
+export function restoreDatapoint(
+  target: ReplayTarget,
+  ns: Namespace,
+  ref: number,
+  timeMs: number,
+  nsInMs: number,
+  value: number,
+  unit: number,
+  annotation: Uint8Array | null,
+): boolean {
+  const w = ns.window(target.nowMs);
+  const type = timeMs >= w.warmStartMs && timeMs < w.warmEndMs ? WriteType.Warm : WriteType.Cold;
+  try {
+    ns.series.buffers[ref]?.write(
+      ns.blockStart(timeMs),
+      type,
+      timeMs,
+      nsInMs,
+      value,
+      unit,
+      annotation,
+      target.seqs,
+    );
+    return true;
+  } catch (e) {
+    if (!(e instanceof M3tsError)) throw e;
+    return false;
+  }
+}
+
+/**
+ * Replays the commit logs in `dir` (those from index `fromIndex` on) into
+ * `target`, counting into `progress` and logging skips.
+ */
 export async function replayCommitLogInto(
   dir: string,
   target: ReplayTarget,
   progress: BootstrapProgress,
   logger: Logger,
+  fromIndex = 0,
 ): Promise<void> {
-  progress.filesTotal = (await listCommitLogFiles(dir)).length;
+  progress.filesTotal = (await listCommitLogFiles(dir)).filter((f) => f.index >= fromIndex).length;
   // A series' metadata object is shared by its datapoints within one file.
   const refs = new Map<SeriesMetadata, number>();
-  const stats = await replayCommitLogs(dir, (meta, timeMs, nsInMs, value, unit, annotation) => {
-    const ns = target.namespaces.get(meta.namespace);
-    if (ns === undefined || timeMs < target.nowMs - ns.options.retentionPeriodMs) {
-      progress.datapointsSkipped++;
-      return;
-    }
-    let ref = refs.get(meta);
-    if (ref === undefined) {
-      const id = utf8.decode(meta.id);
-      ref = ns.series.byId.get(id);
-      if (ref === undefined) {
-        const shard = shardOf(meta.id, target.numShards, target.shardSeed);
-        ref = ns.addSeries(id, target.nextSeriesIndex(), shard, meta.encodedTags);
+  const stats = await replayCommitLogs(
+    dir,
+    (meta, timeMs, nsInMs, value, unit, annotation) => {
+      const ns = target.namespaces.get(meta.namespace);
+      if (ns === undefined || timeMs < target.nowMs - ns.options.retentionPeriodMs) {
+        progress.datapointsSkipped++;
+        return;
       }
-      refs.set(meta, ref);
-    }
-    const w = ns.window(target.nowMs);
-    const type = timeMs >= w.warmStartMs && timeMs < w.warmEndMs ? WriteType.Warm : WriteType.Cold;
-    try {
-      ns.series.buffers[ref]?.write(
-        ns.blockStart(timeMs),
-        type,
-        timeMs,
-        nsInMs,
-        value,
-        unit,
-        annotation,
-        target.seqs,
-      );
-      progress.datapointsReplayed++;
-    } catch (e) {
-      if (!(e instanceof M3tsError)) throw e;
-      progress.datapointsSkipped++;
-    }
-  });
+      let ref = refs.get(meta);
+      if (ref === undefined) {
+        ref = seriesRefFor(target, ns, utf8.decode(meta.id), meta.id, meta.encodedTags);
+        refs.set(meta, ref);
+      }
+      if (restoreDatapoint(target, ns, ref, timeMs, nsInMs, value, unit, annotation)) {
+        progress.datapointsReplayed++;
+      } else {
+        progress.datapointsSkipped++;
+      }
+    },
+    { fromIndex },
+  );
   progress.skippedBytes = stats.skippedBytes;
   progress.corruptFiles = [
     ...stats.corruptFiles,

@@ -1,6 +1,8 @@
 // The database: namespaces of series buffers in memory, a node-wide commit log
-// in front of them, bootstrap from that log on open, and the tick that keeps
-// buffers compact and drops data past retention.
+// in front of them, fileset volumes behind them (flushed blocks and
+// snapshots), bootstrap from filesets, snapshot and commit log on open, and
+// the tick that keeps buffers compact, flushes, snapshots and drops data past
+// retention.
 //
 // One event loop owns all of this state; writes, reads and the tick interleave
 // only at their awaits.
@@ -24,6 +26,7 @@ import {
   TimeUnit,
 } from "../../x/index.js";
 import { CommitLog, type CommitLogStrategy, listCommitLogFiles } from "../commitlog/index.js";
+import { FileHandlePool, VolumeCorruptError } from "../fs/index.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -31,11 +34,13 @@ import {
   resolveNamespaceOptions,
   validateNamespaceName,
 } from "../namespace/index.js";
+import { BlockCache, type BlockCacheOptions, resolveCacheOptions } from "./block-cache.js";
 import {
   type BootstrapProgress,
   type ReplayTarget,
   replayCommitLogInto,
 } from "./commitlog-bootstrap.js";
+import { type DiskBlock, DiskBlocks } from "./disk-blocks.js";
 import {
   BootstrappingError,
   InvalidSeriesError,
@@ -44,10 +49,12 @@ import {
   UnknownNamespaceError,
   WriteWindowError,
 } from "./errors.js";
+import { type FlushHost, FlushManager, type FlushRunResult } from "./flush-manager.js";
+import { bootstrapDataVolumes, bootstrapSnapshot } from "./fs-bootstrap.js";
 import { StorageMetrics } from "./metrics.js";
 import { Namespace } from "./namespace.js";
 import { loadRegistry, saveRegistry } from "./namespace-registry.js";
-import { type SequenceSource, WriteType } from "./series-buffer.js";
+import { bucketStreams, type SequenceSource, WriteType } from "./series-buffer.js";
 import {
   badTime,
   checkBatchShape,
@@ -80,6 +87,12 @@ export interface DatabaseOptions {
   logger?: Logger;
   /** Registry for the engine's self-metrics; a private one when not given. */
   metrics?: Registry;
+  /** Series cache policy for blocks read from disk (M3's db.cache.series; default lru). */
+  cache?: BlockCacheOptions;
+  /** Least time between snapshots in ms (default 60 s); 0 snapshots on every flush run. */
+  snapshotIntervalMs?: number;
+  /** Most fileset files held open for reads (default 128). */
+  maxOpenFiles?: number;
 }
 
 export interface TickResult {
@@ -88,6 +101,14 @@ export interface TickResult {
   blocksExpired: number;
   seriesRemoved: number;
   commitLogsRemoved: number;
+  /** Blocks written to fileset volumes for the first time. */
+  warmFlushes: number;
+  /** Blocks merged with their volume into the next one. */
+  coldFlushes: number;
+  flushFailures: number;
+  /** Data volumes deleted for leaving retention. */
+  volumesExpired: number;
+  snapshotTaken: boolean;
 }
 
 const DEFAULTS = {
@@ -96,9 +117,12 @@ const DEFAULTS = {
   maxTags: DEFAULT_MAX_TAGS,
   tickSeriesBatchSize: 512,
   tickIntervalMs: 10_000,
+  snapshotIntervalMs: 60_000,
+  maxOpenFiles: 128,
 };
 
 const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 export class Database implements SequenceSource {
   readonly clock: Clock;
@@ -117,6 +141,13 @@ export class Database implements SequenceSource {
   private readonly commitLogOptions: DatabaseOptions["commitLog"];
   private readonly namespaces = new Map<string, Namespace>();
   private log: CommitLog | null = null;
+  /** Blocks read from disk, kept by the configured policy. */
+  readonly cache: BlockCache;
+  private readonly disk: DiskBlocks | null;
+  private flusher: FlushManager | null = null;
+  private readonly snapshotIntervalMs: number;
+  /** Writes appended to the commit log but not yet in the buffers. */
+  private readonly inflight = new Set<Promise<WriteResult>>();
   private logPeriodStartMs = 0;
   private seq = 0;
   private seriesIndex = 0;
@@ -144,9 +175,31 @@ export class Database implements SequenceSource {
     this.tickBatch = options.tickSeriesBatchSize ?? DEFAULTS.tickSeriesBatchSize;
     this.tickIntervalMs = options.tickIntervalMs ?? DEFAULTS.tickIntervalMs;
     this.logger = options.logger ?? silentLogger;
-    this.metrics = new StorageMetrics(options.metrics ?? new Registry(), () =>
-      [...this.namespaces.values()].map((ns) => ({ namespace: ns.name, count: ns.seriesCount })),
+    this.cache = new BlockCache(resolveCacheOptions(options.cache));
+    this.metrics = new StorageMetrics(
+      options.metrics ?? new Registry(),
+      () =>
+        [...this.namespaces.values()].map((ns) => ({ namespace: ns.name, count: ns.seriesCount })),
+      () => this.cache,
     );
+    const snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULTS.snapshotIntervalMs;
+    if (!Number.isSafeInteger(snapshotIntervalMs) || snapshotIntervalMs < 0) {
+      throw new RangeError(`snapshotIntervalMs must be an integer >= 0, got ${snapshotIntervalMs}`);
+    }
+    this.snapshotIntervalMs = snapshotIntervalMs;
+    this.disk =
+      options.dataDir === null
+        ? null
+        : new DiskBlocks(
+            options.dataDir,
+            new FileHandlePool(options.maxOpenFiles ?? DEFAULTS.maxOpenFiles),
+            this.cache,
+            (id, err) =>
+              this.logger.error(
+                { volume: id, err: String(err) },
+                "removing a fileset volume failed",
+              ),
+          );
     this.metrics.setBootstrapState("bootstrapping");
     this.dataDir = options.dataDir;
     this.commitLogOptions = options.commitLog ?? { strategy: "wait" };
@@ -215,11 +268,19 @@ export class Database implements SequenceSource {
     return ns.options;
   }
 
-  /** Drops a namespace and its in-memory data. */
+  /** Drops a namespace with its in-memory data and its filesets. */
   async dropNamespace(name: string): Promise<void> {
     this.namespaceOf(name);
     this.namespaces.delete(name);
     await saveRegistry(this.dataDir, this.listNamespaces());
+    if (this.disk !== null && this.dataDir !== null) {
+      this.disk.forgetNamespace(name);
+      await this.disk.drain();
+      // A bootstrap also removes volumes of namespaces the registry lacks, should this be cut short.
+      for (const kind of ["data", "snapshots"]) {
+        await rm(join(this.dataDir, kind, name), { recursive: true, force: true });
+      }
+    }
   }
 
   private namespaceOf(name: string): Namespace {
@@ -309,12 +370,20 @@ export class Database implements SequenceSource {
       // Copy out the accepted set: another batch may reuse the scratch during the await.
       const keep = accepted.slice(0, count);
       const keepType = acceptedType.slice(0, count);
-      await log.commit();
-      if (this.namespaces.get(namespace) !== ns) {
-        this.countWrites(namespace, 0, errors);
-        return { written: 0, errors, refs };
+      const applied = log.commit().then(() => {
+        if (this.namespaces.get(namespace) !== ns) {
+          this.countWrites(namespace, 0, errors);
+          return { written: 0, errors, refs };
+        }
+        return this.applyToBuffers(ns, batch, refs, keep, keepType, count, errors);
+      });
+      // A snapshot waits for the writes appended before its rotation (rotateForSnapshot).
+      this.inflight.add(applied);
+      try {
+        return await applied;
+      } finally {
+        this.inflight.delete(applied);
       }
-      return this.applyToBuffers(ns, batch, refs, keep, keepType, count, errors);
     }
     return this.applyToBuffers(ns, batch, refs, accepted, acceptedType, count, errors);
   }
@@ -426,20 +495,81 @@ export class Database implements SequenceSource {
   // ---- reads ---------------------------------------------------------------
 
   /**
-   * The datapoints of one series in [startMs, endMs), merged across its
-   * buckets and encoders (datapoints outside the range but in the same
-   * blocks may be included; callers trim).
+   * The datapoints of one series in [startMs, endMs): every block the range
+   * touches, from its fileset volume (through the block cache) and from the
+   * buffers, merged so that the later write wins at equal instants.
+   * Datapoints outside the range but in the same blocks may be included;
+   * callers trim. Rejects with VolumeCorruptError if a volume read fails its
+   * checksums, rather than answer without that block.
    */
-  fetch(namespace: string, id: string, startMs: number, endMs: number): MultiStreamIterator {
+  async fetch(
+    namespace: string,
+    id: string,
+    startMs: number,
+    endMs: number,
+  ): Promise<MultiStreamIterator> {
     if (this.progress.state !== "bootstrapped") throw new BootstrappingError("read");
     const ns = this.namespaceOf(namespace);
-    const it = new MultiStreamIterator();
     const ref = ns.series.byId.get(id);
-    const streams: Uint8Array[] = [];
+    const bufferStreams: Uint8Array[] = [];
+    const diskStreams: Uint8Array[] = [];
+    const reads: Promise<void>[] = [];
+    const chosen: DiskBlock[] = [];
+    // Everything below up to the first await is one consistent view: the
+    // volume each block is served from and the buffers (with buckets a flush
+    // has taken but not yet served from a volume).
     if (ref !== undefined) {
-      ns.series.buffers[ref]?.streams(startMs, endMs, ns.options.blockSizeMs, streams);
+      const buffer = ns.series.buffers[ref];
+      const flushing = ns.flushing.get(ref);
+      if (buffer !== null) {
+        const buckets = flushing === undefined ? buffer.buckets : flushing.concat(buffer.buckets);
+        bucketStreams(buckets, startMs, endMs, ns.options.blockSizeMs, bufferStreams);
+      }
     }
-    it.reset(streams);
+    if (this.disk !== null) {
+      const disk = this.disk;
+      const idBytes = utf8.encode(id);
+      const shard =
+        ref !== undefined
+          ? ns.series.shardOf(ref)
+          : shardOf(idBytes, this.numShards, this.shardSeed);
+      const now = this.clock.nowMs();
+      for (const block of disk.inRange(ns.name, shard, ns.blockStart(startMs), endMs)) {
+        const slot = diskStreams.length;
+        diskStreams.push(EMPTY);
+        const cached = this.cache.get(block.key, id, now);
+        if (cached !== undefined) {
+          diskStreams[slot] = cached;
+          continue;
+        }
+        disk.acquire(block);
+        chosen.push(block);
+        this.metrics.diskReads.inc({ namespace });
+        reads.push(
+          block.reader.read(idBytes).then((stream) => {
+            if (stream === null) return;
+            diskStreams[slot] = stream;
+            if (this.cache.cachesReads && !block.retired) {
+              this.cache.put(block.key, id, stream, this.clock.nowMs());
+            }
+          }),
+        );
+      }
+    }
+    // Every read settles before its volume is released (a retired one is then deleted).
+    const settled = await Promise.allSettled(reads);
+    for (const block of chosen) this.disk?.release(block);
+    for (const r of settled) {
+      if (r.status === "fulfilled") continue;
+      if (r.reason instanceof VolumeCorruptError) {
+        this.metrics.volumesCorrupt.inc({ kind: "data" });
+        this.logger.error({ err: r.reason.message }, "a read found a corrupt fileset volume");
+      }
+      throw r.reason;
+    }
+    // Volumes hold older data than the buffers, so their streams come first.
+    const it = new MultiStreamIterator();
+    it.reset(diskStreams.filter((d) => d.length > 0).concat(bufferStreams));
     return it;
   }
 
@@ -453,8 +583,10 @@ export class Database implements SequenceSource {
   /**
    * One pass over every series: merges buckets holding several encoders,
    * drops blocks past retention and series left empty, rotates the commit
-   * log at block boundaries and removes logs whose data has all expired.
-   * Yields to the event loop every `tickSeriesBatchSize` series.
+   * log at block boundaries; then a flush run (flush-manager.ts: retention
+   * of volumes, warm and cold flushes, a snapshot when due, cleanup) and
+   * removal of commit logs whose data has all expired. Yields to the event
+   * loop every `tickSeriesBatchSize` series.
    */
   tick(): Promise<TickResult> {
     // One pass at a time: a caller asking during a pass shares it.
@@ -473,6 +605,11 @@ export class Database implements SequenceSource {
       blocksExpired: 0,
       seriesRemoved: 0,
       commitLogsRemoved: 0,
+      warmFlushes: 0,
+      coldFlushes: 0,
+      flushFailures: 0,
+      volumesExpired: 0,
+      snapshotTaken: false,
     };
     if (this.progress.state !== "bootstrapped") return result;
     await this.maybeRotateLog();
@@ -497,7 +634,16 @@ export class Database implements SequenceSource {
         }
       }
     }
-    result.commitLogsRemoved = await this.removeExpiredLogs();
+    if (this.flusher !== null && !this.closed) {
+      const run: FlushRunResult = await this.flusher.run();
+      result.warmFlushes = run.warmFlushes;
+      result.coldFlushes = run.coldFlushes;
+      result.flushFailures = run.flushFailures;
+      result.volumesExpired = run.volumesExpired;
+      result.snapshotTaken = run.snapshotTaken;
+      result.commitLogsRemoved += run.commitLogsRemoved;
+    }
+    result.commitLogsRemoved += await this.removeExpiredLogs();
     this.metrics.tickPasses.inc();
     this.metrics.blocksExpired.inc(result.blocksExpired);
     this.metrics.bucketsMerged.inc(result.bucketsMerged);
@@ -579,17 +725,39 @@ export class Database implements SequenceSource {
     };
   }
 
-  /** Replays the commit logs into the buffers, then starts a fresh log file. */
+  /**
+   * Serves the data volumes, loads the latest snapshot, replays the commit
+   * logs written after it into the buffers, then starts a fresh log file.
+   */
   private async bootstrap(): Promise<void> {
     try {
-      if (this.dataDir !== null) {
+      if (this.dataDir !== null && this.disk !== null) {
+        const root = this.dataDir;
+        const target = this.replayTarget();
+        const onCorrupt = (kind: "data" | "snapshot", err: VolumeCorruptError) => {
+          this.metrics.volumesCorrupt.inc({ kind });
+          this.logger.error(
+            { kind, volume: err.volume, file: err.file, reason: err.reason },
+            "fileset volume failed verification and is not served; its data is recovered from the commit log where the log still holds it",
+          );
+        };
+        const volumes = await bootstrapDataVolumes(root, target, this.disk, this.cache, onCorrupt);
+        const snap = await bootstrapSnapshot(root, target, this.progress, this.logger, onCorrupt);
         const dir = this.commitLogDir();
-        await replayCommitLogInto(dir, this.replayTarget(), this.progress, this.logger);
+        await replayCommitLogInto(dir, target, this.progress, this.logger, snap.commitLogIndex);
         const m = this.metrics;
         m.bootstrapReplayed.inc(this.progress.datapointsReplayed);
         m.bootstrapSkipped.inc(this.progress.datapointsSkipped);
         m.bootstrapSkippedBytes.inc(this.progress.skippedBytes);
         m.bootstrapCorruptFiles.inc(this.progress.corruptFiles.length);
+        this.logger.info(
+          {
+            volumesServed: volumes.served,
+            snapshot: snap.index,
+            snapshotDatapoints: snap.datapoints,
+          },
+          "bootstrapped from filesets and snapshot",
+        );
         this.log = await CommitLog.open({
           dir,
           strategy: this.commitLogOptions?.strategy ?? "wait",
@@ -599,6 +767,11 @@ export class Database implements SequenceSource {
         });
         const period = this.rotationPeriodMs();
         this.logPeriodStartMs = Math.floor(this.clock.nowMs() / period) * period;
+        this.flusher = new FlushManager(
+          this.flushHost(root),
+          this.snapshotIntervalMs,
+          snap.nextIndex,
+        );
       }
       this.progress.state = "bootstrapped";
       this.metrics.setBootstrapState("bootstrapped");
@@ -621,9 +794,38 @@ export class Database implements SequenceSource {
     }
   }
 
+  private flushHost(root: string): FlushHost {
+    return {
+      root,
+      commitLogDir: this.commitLogDir(),
+      disk: this.disk as DiskBlocks,
+      cache: this.cache,
+      logger: this.logger,
+      metrics: this.metrics,
+      nowMs: () => this.clock.nowMs(),
+      namespaces: () => [...this.namespaces.values()],
+      isLive: (ns) => !this.closed && this.namespaces.get(ns.name) === ns,
+      rotateCommitLog: () => this.rotateForSnapshot(),
+      currentCommitLogIndex: () => this.log?.currentIndex ?? null,
+    };
+  }
+
+  /**
+   * Rotates the commit log, then waits for the writes appended before the
+   * rotation to reach the buffers: a snapshot taken after this holds every
+   * datapoint of the older files. Resolves with the new file's index.
+   */
+  private async rotateForSnapshot(): Promise<number | null> {
+    if (this.log === null) return null;
+    const before = [...this.inflight];
+    await this.log.rotate();
+    await Promise.allSettled(before);
+    return this.log.currentIndex;
+  }
+
   // ---- registry and lifecycle ---------------------------------------------
 
-  /** Stops the background tick, then flushes and closes the commit log. */
+  /** Stops the background tick, flushes and closes the commit log, closes the volumes' files. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.tickTimer !== null) clearTimeout(this.tickTimer);
@@ -632,6 +834,10 @@ export class Database implements SequenceSource {
     await this.ticking?.catch(() => {});
     if (this.log !== null) await this.log.close();
     this.log = null;
+    if (this.disk !== null) {
+      await this.disk.close();
+      await this.disk.handles.close();
+    }
   }
 }
 

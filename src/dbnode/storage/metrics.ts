@@ -1,6 +1,6 @@
 // The storage engine's self-metrics, in a prom-client registry the node
 // serves on /metrics. Counted per batch or per event, never per datapoint.
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { BootstrapState } from "./commitlog-bootstrap.js";
 
 const STATE_VALUE: Record<BootstrapState, number> = {
@@ -21,8 +21,21 @@ export class StorageMetrics {
   readonly tickPasses: Counter;
   readonly blocksExpired: Counter;
   readonly bucketsMerged: Counter;
+  readonly flushes: Counter<"namespace" | "type">;
+  readonly flushFailures: Counter<"namespace">;
+  readonly flushSeconds: Histogram;
+  readonly snapshots: Counter;
+  readonly snapshotFailures: Counter;
+  readonly commitLogsRemoved: Counter;
+  readonly volumesExpired: Counter;
+  readonly volumesCorrupt: Counter<"kind">;
+  readonly diskReads: Counter<"namespace">;
 
-  constructor(registry: Registry, liveSeries: () => { namespace: string; count: number }[]) {
+  constructor(
+    registry: Registry,
+    liveSeries: () => { namespace: string; count: number }[],
+    cache: () => { hits: number; misses: number; size: number; bytes: number },
+  ) {
     const registers = [registry];
     this.datapointsWritten = new Counter({
       name: "m3ts_db_datapoints_written_total",
@@ -92,6 +105,73 @@ export class StorageMetrics {
       help: "Buckets whose encoders the tick merged into one.",
       registers,
     });
+    this.flushes = new Counter({
+      name: "m3ts_db_flushes_total",
+      help: "Fileset volumes written by flushes: warm (a block's first) or cold (merged into the next volume).",
+      labelNames: ["namespace", "type"],
+      registers,
+    });
+    this.flushFailures = new Counter({
+      name: "m3ts_db_flush_failures_total",
+      help: "Block flushes that failed (the data stays in memory and is flushed on a later run).",
+      labelNames: ["namespace"],
+      registers,
+    });
+    this.flushSeconds = new Histogram({
+      name: "m3ts_db_flush_seconds",
+      help: "Time to flush one shard's block.",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60],
+      registers,
+    });
+    this.snapshots = new Counter({
+      name: "m3ts_db_snapshots_total",
+      help: "Snapshots completed.",
+      registers,
+    });
+    this.snapshotFailures = new Counter({
+      name: "m3ts_db_snapshot_failures_total",
+      help: "Snapshots that failed (commit logs are kept until one succeeds).",
+      registers,
+    });
+    this.commitLogsRemoved = new Counter({
+      name: "m3ts_db_commitlogs_removed_total",
+      help: "Commit log files deleted because a snapshot or flushed volumes hold their data, or it expired.",
+      registers,
+    });
+    this.volumesExpired = new Counter({
+      name: "m3ts_db_volumes_expired_total",
+      help: "Data volumes deleted for leaving retention.",
+      registers,
+    });
+    this.volumesCorrupt = new Counter({
+      name: "m3ts_db_volumes_corrupt_total",
+      help: "Fileset volumes that failed verification and are not served, by kind (data or snapshot).",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.diskReads = new Counter({
+      name: "m3ts_db_disk_reads_total",
+      help: "Series blocks read from fileset volumes (cache misses).",
+      labelNames: ["namespace"],
+      registers,
+    });
+    const cacheGauge = (
+      name: string,
+      help: string,
+      pick: (c: ReturnType<typeof cache>) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(pick(cache()));
+        },
+      });
+    cacheGauge("m3ts_db_cache_hits", "Block cache hits since start.", (c) => c.hits);
+    cacheGauge("m3ts_db_cache_misses", "Block cache misses since start.", (c) => c.misses);
+    cacheGauge("m3ts_db_cache_blocks", "Series blocks held in the block cache.", (c) => c.size);
+    cacheGauge("m3ts_db_cache_bytes", "Bytes of streams held in the block cache.", (c) => c.bytes);
   }
 
   setBootstrapState(state: BootstrapState): void {

@@ -3,7 +3,7 @@
 // series' ref is its ordinal in that table, so a client that keeps refs
 // writes known series without hashing or parsing their tags again.
 import type { NamespaceOptions } from "../namespace/index.js";
-import { WriteType } from "./series-buffer.js";
+import { type Bucket, WriteType } from "./series-buffer.js";
 import { SeriesTable } from "./series-table.js";
 
 /** Where a datapoint may be written now, per M3's buffer rules (M3-NOTES §8.2). */
@@ -20,7 +20,7 @@ export interface WriteWindow {
 export interface Shard {
   readonly id: number;
   /** Refs of the shard's series, in creation order. */
-  readonly refs: number[];
+  refs: number[];
 }
 
 export class Namespace {
@@ -29,6 +29,11 @@ export class Namespace {
   readonly shards: Shard[];
 
   readonly series: SeriesTable;
+  /**
+   * Buckets a flush in progress took from their series, by ref: reads still
+   * see them until the volume holding them is served.
+   */
+  readonly flushing = new Map<number, Bucket[]>();
 
   constructor(name: string, options: NamespaceOptions, numShards: number) {
     this.name = name;
@@ -59,6 +64,28 @@ export class Namespace {
       retentionStartMs: nowMs - o.retentionPeriodMs,
       futureEndMs: nowMs + Math.max(o.bufferFutureMs, o.futureRetentionPeriodMs),
     };
+  }
+
+  /**
+   * Block starts below this are ready to flush at `nowMs`: a block is flushed
+   * once its end plus bufferPast has passed (M3's flushable range).
+   */
+  flushableBefore(nowMs: number): number {
+    const o = this.options;
+    return nowMs - o.bufferPastMs - o.blockSizeMs + 1;
+  }
+
+  /** Blocks ending at or before this are past retention at `nowMs`. */
+  retentionCutoff(nowMs: number): number {
+    return nowMs - this.options.retentionPeriodMs;
+  }
+
+  /** Refs of a shard's live series; drops removed ones from the shard's list on the way. */
+  liveRefs(shard: number): number[] {
+    const s = this.shards[shard];
+    const live = s.refs.filter((ref) => this.series.buffers[ref] !== null);
+    if (live.length !== s.refs.length) s.refs = live;
+    return live;
   }
 
   /** Start of the block holding `timeMs`. */

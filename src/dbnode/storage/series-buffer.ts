@@ -125,15 +125,35 @@ export class SeriesBuffer {
    * blocks in time order and, within a block, encoders in creation order.
    */
   streams(startMs: number, endMs: number, blockSizeMs: number, out: Uint8Array[]): void {
-    const picked: { seq: number; blockStartMs: number; enc: M3tszEncoder }[] = [];
-    for (const b of this.buckets) {
-      if (b.blockStartMs >= endMs || b.blockStartMs + blockSizeMs <= startMs) continue;
-      for (let i = 0; i < b.encoders.length; i++) {
-        picked.push({ seq: b.encoders[i].seq, blockStartMs: b.blockStartMs, enc: b.encoders[i] });
-      }
+    bucketStreams(this.buckets, startMs, endMs, blockSizeMs, out);
+  }
+
+  /** True when some bucket holds data of a block starting before `endMs`. */
+  hasBlockBefore(endMs: number): boolean {
+    for (const b of this.buckets) if (b.blockStartMs < endMs) return true;
+    return false;
+  }
+
+  /** Adds to `out` the start of every block the buffer holds data for. */
+  blockStarts(out: Set<number>): void {
+    for (const b of this.buckets) out.add(b.blockStartMs);
+  }
+
+  /** Removes and returns the buckets of one block (a flush takes them; see restore). */
+  takeBlock(blockStartMs: number): Bucket[] {
+    const taken = this.buckets.filter((b) => b.blockStartMs === blockStartMs);
+    if (taken.length > 0) {
+      this.buckets = this.buckets.filter((b) => b.blockStartMs !== blockStartMs);
     }
-    picked.sort((a, b) => a.blockStartMs - b.blockStartMs || a.seq - b.seq);
-    for (const p of picked) if (p.enc.length > 0) out.push(p.enc.bytes());
+    return taken;
+  }
+
+  /**
+   * Puts back buckets a failed flush took. Reads and merges order encoders by
+   * sequence, so a block may hold two buckets of one write type meanwhile.
+   */
+  restore(buckets: readonly Bucket[]): void {
+    if (buckets.length > 0) this.buckets = this.buckets.concat(buckets);
   }
 
   /** Number of encoders across all buckets. */
@@ -171,6 +191,27 @@ export class SeriesBuffer {
 }
 
 /**
+ * Appends to `out` the streams of the buckets' blocks overlapping [startMs,
+ * endMs), in encoder creation order (the order that decides equal instants;
+ * blocks never overlap in time, so their relative order does not matter).
+ */
+export function bucketStreams(
+  buckets: readonly Bucket[],
+  startMs: number,
+  endMs: number,
+  blockSizeMs: number,
+  out: Uint8Array[],
+): void {
+  const picked: BufferEncoder[] = [];
+  for (const b of buckets) {
+    if (b.blockStartMs >= endMs || b.blockStartMs + blockSizeMs <= startMs) continue;
+    for (let i = 0; i < b.encoders.length; i++) picked.push(b.encoders[i]);
+  }
+  picked.sort((a, b) => a.seq - b.seq);
+  for (const enc of picked) if (enc.length > 0) out.push(enc.bytes());
+}
+
+/**
  * Rewrites a bucket's encoders as one, keeping the later write at equal
  * instants. The merged encoder takes the newest sequence of those it
  * replaces, so its order against other buckets' encoders stays as it was.
@@ -182,12 +223,31 @@ function mergeBucket(bucket: Bucket): void {
   it.reset(streams);
   const merged = new BufferEncoder(bucket.blockStartMs);
   merged.seq = Math.max(...bucket.encoders.map((e) => e.seq));
-  while (it.next()) merged.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
+  encodeMerged(it, merged, `merging block ${bucket.blockStartMs}`);
+  bucket.encoders = [merged];
+}
+
+/**
+ * One stream of a block from several, the later stream winning at equal
+ * instants; a single stream is returned as it is.
+ */
+export function mergeStreams(
+  blockStartMs: number,
+  streams: Uint8Array[],
+  what: string,
+): Uint8Array {
+  if (streams.length === 1) return streams[0];
+  const it = new MultiStreamIterator();
+  it.reset(streams);
+  const enc = new M3tszEncoder(blockStartMs);
+  encodeMerged(it, enc, what);
+  return enc.bytes();
+}
+
+function encodeMerged(it: MultiStreamIterator, enc: M3tszEncoder, what: string): void {
+  while (it.next()) enc.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
   if (it.error !== null) {
     // Streams written by this process never fail to decode; if one does, memory is corrupt.
-    throw new Error(
-      `series buffer: merging block ${bucket.blockStartMs} failed: ${it.error.message}`,
-    );
+    throw new Error(`series buffer: ${what} failed: ${it.error.message}`);
   }
-  bucket.encoders = [merged];
 }

@@ -1,0 +1,202 @@
+// One flush run (M3-NOTES §5.6, §8.3), started by the tick: volumes past
+// retention go; every block whose flush time has come is flushed (warm, or
+// cold into the next volume); then, when one is due, the commit log rotates
+// and a snapshot of the unflushed data is taken, after which older commit
+// logs, snapshot volumes and snapshot metadata are deleted.
+import { rm } from "node:fs/promises";
+import type { Logger } from "../../x/index.js";
+import { listCommitLogFiles } from "../commitlog/index.js";
+import {
+  listSnapshotMetadata,
+  listVolumes,
+  removeSnapshotMetadata,
+  removeVolume,
+  writeSnapshotMetadata,
+} from "../fs/index.js";
+import type { BlockCache } from "./block-cache.js";
+import type { DiskBlocks } from "./disk-blocks.js";
+import { flushBlock } from "./flush.js";
+import type { StorageMetrics } from "./metrics.js";
+import type { Namespace } from "./namespace.js";
+import { writeSnapshotVolumes } from "./snapshot.js";
+
+/** What the flush manager needs from the database. */
+export interface FlushHost {
+  readonly root: string;
+  readonly commitLogDir: string;
+  readonly disk: DiskBlocks;
+  readonly cache: BlockCache;
+  readonly logger: Logger;
+  readonly metrics: StorageMetrics;
+  nowMs(): number;
+  namespaces(): Namespace[];
+  isLive(ns: Namespace): boolean;
+  /**
+   * Rotates the commit log and waits until every write appended before the
+   * rotation is in the buffers; resolves with the new file's index, or null
+   * when there is no commit log.
+   */
+  rotateCommitLog(): Promise<number | null>;
+  /** Index of the commit log file being written, or null. */
+  currentCommitLogIndex(): number | null;
+}
+
+export interface FlushRunResult {
+  warmFlushes: number;
+  coldFlushes: number;
+  flushFailures: number;
+  volumesExpired: number;
+  snapshotTaken: boolean;
+  commitLogsRemoved: number;
+}
+
+export class FlushManager {
+  private readonly host: FlushHost;
+  private readonly snapshotIntervalMs: number;
+  private nextSnapshotIndex: number;
+  private lastSnapshotMs = Number.NEGATIVE_INFINITY;
+
+  constructor(host: FlushHost, snapshotIntervalMs: number, nextSnapshotIndex: number) {
+    this.host = host;
+    this.snapshotIntervalMs = snapshotIntervalMs;
+    this.nextSnapshotIndex = nextSnapshotIndex;
+  }
+
+  async run(): Promise<FlushRunResult> {
+    const host = this.host;
+    const result: FlushRunResult = {
+      warmFlushes: 0,
+      coldFlushes: 0,
+      flushFailures: 0,
+      volumesExpired: 0,
+      snapshotTaken: false,
+      commitLogsRemoved: 0,
+    };
+    const now = host.nowMs();
+    for (const ns of host.namespaces()) {
+      result.volumesExpired += this.expireVolumes(ns, now);
+      if (ns.options.flushEnabled) await this.flushNamespace(ns, now, result);
+    }
+    const snapshots = host.namespaces().some((ns) => ns.options.snapshotEnabled);
+    if (snapshots && now - this.lastSnapshotMs >= this.snapshotIntervalMs) {
+      await this.snapshot(result);
+    }
+    host.cache.expire(now);
+    host.metrics.volumesExpired.inc(result.volumesExpired);
+    await host.disk.drain();
+    return result;
+  }
+
+  /** Stops serving (and removes) volumes whose block has left retention. */
+  private expireVolumes(ns: Namespace, nowMs: number): number {
+    const cutoff = ns.retentionCutoff(nowMs);
+    let n = 0;
+    for (const block of this.host.disk.blocks(ns.name)) {
+      if (block.id.blockStartMs + ns.options.blockSizeMs <= cutoff) {
+        this.host.disk.remove(block);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private async flushNamespace(ns: Namespace, nowMs: number, result: FlushRunResult) {
+    const host = this.host;
+    const before = ns.flushableBefore(nowMs);
+    const cutoff = ns.retentionCutoff(nowMs);
+    const starts = new Set<number>();
+    for (let shard = 0; shard < ns.shards.length; shard++) {
+      starts.clear();
+      for (const ref of ns.liveRefs(shard)) {
+        const buffer = ns.series.buffers[ref];
+        if (buffer?.hasBlockBefore(before)) buffer.blockStarts(starts);
+      }
+      const due = [...starts]
+        .filter((s) => s < before && s + ns.options.blockSizeMs > cutoff)
+        .sort((a, b) => a - b);
+      for (const blockStartMs of due) {
+        if (!host.isLive(ns)) return;
+        const started = performance.now();
+        host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush started");
+        try {
+          const r = await flushBlock(host, ns, shard, blockStartMs);
+          host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
+          if (r === null) continue;
+          if (r.cold) result.coldFlushes++;
+          else result.warmFlushes++;
+          host.metrics.flushes.inc({ namespace: ns.name, type: r.cold ? "cold" : "warm" });
+          host.metrics.flushSeconds.observe((performance.now() - started) / 1000);
+          host.logger.debug(
+            { namespace: ns.name, shard, blockStartMs, volume: r.volume, series: r.series },
+            r.cold ? "cold flush written" : "warm flush written",
+          );
+        } catch (err) {
+          host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
+          result.flushFailures++;
+          host.metrics.flushFailures.inc({ namespace: ns.name });
+          host.logger.error(
+            { namespace: ns.name, shard, blockStartMs, err: String(err) },
+            "flush failed; the block stays in memory and is tried again on the next run",
+          );
+        }
+      }
+    }
+  }
+
+  /** Rotate, snapshot, record it, then delete what it makes obsolete. */
+  private async snapshot(result: FlushRunResult): Promise<void> {
+    const host = this.host;
+    const index = this.nextSnapshotIndex++;
+    const takenAtMs = host.nowMs();
+    host.logger.debug({ snapshot: index }, "snapshot started");
+    try {
+      const rotated = (await host.rotateCommitLog()) ?? 0;
+      // A namespace that writes to the commit log but takes no snapshots needs
+      // every file replayed: then the snapshot covers no commit log at all.
+      const covers = host
+        .namespaces()
+        .every((ns) => ns.options.snapshotEnabled || !ns.options.writesToCommitLog);
+      const commitLogIndex = covers ? rotated : 0;
+      const written = await writeSnapshotVolumes(host.root, host.namespaces(), index, takenAtMs);
+      await writeSnapshotMetadata(host.root, { index, commitLogIndex, takenAtMs });
+      this.lastSnapshotMs = takenAtMs;
+      result.snapshotTaken = true;
+      host.metrics.snapshots.inc();
+      host.logger.debug({ snapshot: index, ...written }, "snapshot done");
+      host.logger.debug({ snapshot: index }, "cleanup started");
+      result.commitLogsRemoved = await this.cleanup(index, commitLogIndex);
+      host.metrics.commitLogsRemoved.inc(result.commitLogsRemoved);
+      host.logger.debug({ snapshot: index }, "cleanup done");
+    } catch (err) {
+      host.metrics.snapshotFailures.inc();
+      host.logger.error(
+        { snapshot: index, err: String(err) },
+        "snapshot failed; commit logs are kept until one succeeds",
+      );
+    }
+  }
+
+  /**
+   * Deletes snapshot volumes and metadata of other snapshots, and commit log
+   * files older than the snapshot's; returns how many commit logs went.
+   */
+  private async cleanup(index: number, commitLogIndex: number): Promise<number> {
+    const host = this.host;
+    for (const v of await listVolumes(host.root, "snapshot")) {
+      if (v.volume !== index) await removeVolume(host.root, "snapshot", v);
+    }
+    const listing = await listSnapshotMetadata(host.root);
+    for (const m of listing.complete)
+      if (m.index < index) await removeSnapshotMetadata(host.root, m.index);
+    // Only the listed files: an invalid entry may be stray temp files beside a complete index.
+    for (const m of listing.invalid) for (const p of m.paths) await rm(p, { force: true });
+    const current = host.currentCommitLogIndex();
+    let removed = 0;
+    for (const file of await listCommitLogFiles(host.commitLogDir)) {
+      if (file.index >= commitLogIndex || file.index === current) continue;
+      await rm(file.path, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,193 @@
+// Bootstrap from the data directory's filesets (M3-NOTES §8.1): the data
+// volumes are verified and served from disk (not loaded, unless the cache
+// policy keeps everything), then the latest snapshot's volumes are loaded
+// into the buffers; the commit log written after that snapshot comes next
+// (commitlog-bootstrap.ts).
+import { rm } from "node:fs/promises";
+import { M3tszIterator } from "../../codec/index.js";
+import type { Logger } from "../../x/index.js";
+import {
+  type ListedVolume,
+  listSnapshotMetadata,
+  listVolumes,
+  openVolume,
+  removeIncompleteVolumes,
+  removeSnapshotMetadata,
+  removeVolume,
+  VolumeCorruptError,
+  type VolumeId,
+} from "../fs/index.js";
+import type { BlockCache } from "./block-cache.js";
+import {
+  type BootstrapProgress,
+  type ReplayTarget,
+  restoreDatapoint,
+  seriesRefFor,
+} from "./commitlog-bootstrap.js";
+import type { DiskBlocks } from "./disk-blocks.js";
+
+/** Called for a volume that fails verification: it is not served. */
+export type CorruptVolumeHandler = (kind: "data" | "snapshot", err: VolumeCorruptError) => void;
+
+const fromUtf8 = new TextDecoder();
+
+/**
+ * Serves the newest verified data volume of every block in retention;
+ * removes incomplete volumes, volumes of dropped namespaces or past
+ * retention, and older volumes a served one supersedes. A volume that fails
+ * verification stays on disk (m3ts verify reports it) but is not served; the
+ * next flush of its block takes a higher volume number.
+ */
+export async function bootstrapDataVolumes(
+  root: string,
+  target: ReplayTarget,
+  disk: DiskBlocks,
+  cache: BlockCache,
+  onCorrupt: CorruptVolumeHandler,
+): Promise<{ served: number; removed: number }> {
+  let removed = (await removeIncompleteVolumes(root, "data")).length > 0 ? 1 : 0;
+  let served = 0;
+  const groups = new Map<string, ListedVolume[]>();
+  for (const v of await listVolumes(root, "data")) {
+    if (!v.complete) continue;
+    const key = `${v.namespace}\u0000${v.shard}\u0000${v.blockStartMs}`;
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, [v]);
+    else g.push(v);
+  }
+  for (const group of groups.values()) {
+    group.sort((a, b) => b.volume - a.volume);
+    const ns = target.namespaces.get(group[0].namespace);
+    const expired =
+      ns !== undefined &&
+      group[0].blockStartMs + ns.options.blockSizeMs <= target.nowMs - ns.options.retentionPeriodMs;
+    if (ns === undefined || expired) {
+      for (const v of group) await removeVolume(root, "data", v);
+      removed += group.length;
+      continue;
+    }
+    for (const v of group) disk.noteVolume(v);
+    let servedOne = false;
+    for (const v of group) {
+      if (servedOne) {
+        await removeVolume(root, "data", v);
+        removed++;
+        continue;
+      }
+      try {
+        const reader = await openVolume(root, "data", idOf(v), disk.handles);
+        const block = disk.install(reader);
+        served++;
+        servedOne = true;
+        if (cache.cachesEverything) {
+          for await (const e of reader.entries()) {
+            cache.put(block.key, fromUtf8.decode(e.id), e.stream, target.nowMs);
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof VolumeCorruptError)) throw err;
+        onCorrupt("data", err);
+      }
+    }
+  }
+  return { served, removed };
+}
+
+export interface SnapshotBootstrap {
+  /** The snapshot loaded, or null when there is none. */
+  index: number | null;
+  /** Commit log files from this index on hold what the snapshot lacks. */
+  commitLogIndex: number;
+  /** The index the next snapshot takes. */
+  nextIndex: number;
+  datapoints: number;
+}
+
+/**
+ * Loads the latest complete snapshot's volumes into the buffers and removes
+ * every other snapshot volume and metadata file.
+ */
+export async function bootstrapSnapshot(
+  root: string,
+  target: ReplayTarget,
+  progress: BootstrapProgress,
+  logger: Logger,
+  onCorrupt: CorruptVolumeHandler,
+): Promise<SnapshotBootstrap> {
+  await removeIncompleteVolumes(root, "snapshot");
+  const listing = await listSnapshotMetadata(root);
+  const latest = listing.complete.at(-1) ?? null;
+  let maxIndex = -1;
+  for (const m of listing.complete) maxIndex = Math.max(maxIndex, m.index);
+  for (const m of listing.invalid) maxIndex = Math.max(maxIndex, m.index);
+  let datapoints = 0;
+  const it = new M3tszIterator();
+  for (const v of await listVolumes(root, "snapshot")) {
+    maxIndex = Math.max(maxIndex, v.volume);
+    if (latest === null || v.volume !== latest.index) {
+      await removeVolume(root, "snapshot", v);
+      continue;
+    }
+    const ns = target.namespaces.get(v.namespace);
+    if (ns === undefined) continue;
+    let reader: Awaited<ReturnType<typeof openVolume>>;
+    try {
+      reader = await openVolume(root, "snapshot", idOf(v));
+    } catch (err) {
+      if (!(err instanceof VolumeCorruptError)) throw err;
+      onCorrupt("snapshot", err);
+      continue;
+    }
+    try {
+      const cutoff = target.nowMs - ns.options.retentionPeriodMs;
+      for await (const e of reader.entries()) {
+        const ref = seriesRefFor(target, ns, fromUtf8.decode(e.id), e.id, e.encodedTags);
+        it.reset(e.stream);
+        while (it.next()) {
+          if (it.timeMs < cutoff) continue;
+          const ok = restoreDatapoint(
+            target,
+            ns,
+            ref,
+            it.timeMs,
+            it.nsInMs,
+            it.value,
+            it.unit,
+            it.annotation,
+          );
+          if (ok) datapoints++;
+          else progress.datapointsSkipped++;
+        }
+        if (it.error !== null) {
+          // The volume's checksums passed, so the stream is as it was written.
+          throw new Error(
+            `snapshot volume ${v.namespace}/${v.shard}/${v.blockStartMs}: ${it.error}`,
+          );
+        }
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+  // Only the listed files: an invalid entry may be stray temp files beside a complete index.
+  for (const m of listing.invalid) for (const p of m.paths) await rm(p, { force: true });
+  for (const m of listing.complete) {
+    if (m !== latest) await removeSnapshotMetadata(root, m.index);
+  }
+  if (latest !== null) {
+    logger.info(
+      { snapshot: latest.index, commitLogIndex: latest.commitLogIndex, datapoints },
+      "loaded the latest snapshot",
+    );
+  }
+  return {
+    index: latest?.index ?? null,
+    commitLogIndex: latest?.commitLogIndex ?? 0,
+    nextIndex: maxIndex + 1,
+    datapoints,
+  };
+}
+
+function idOf(v: VolumeId): VolumeId {
+  return { namespace: v.namespace, shard: v.shard, blockStartMs: v.blockStartMs, volume: v.volume };
+}

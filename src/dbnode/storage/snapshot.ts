@@ -1,0 +1,83 @@
+// Snapshots (M3-NOTES §5.6, §6.4): the unflushed buffer data of every
+// namespace, written as snapshot fileset volumes numbered by the snapshot
+// index, so that commit log files older than the snapshot can go. The
+// metadata file written after the volumes is what makes a snapshot count.
+import { type VolumeEntry, writeVolume } from "../fs/index.js";
+import type { Namespace } from "./namespace.js";
+import { bucketStreams, mergeStreams } from "./series-buffer.js";
+
+export interface SnapshotWriteResult {
+  volumes: number;
+  series: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Writes snapshot volumes numbered `index` for every shard/block that holds
+ * buffered data in the namespaces with snapshots enabled.
+ */
+export async function writeSnapshotVolumes(
+  root: string,
+  namespaces: readonly Namespace[],
+  index: number,
+  takenAtMs: number,
+): Promise<SnapshotWriteResult> {
+  const result: SnapshotWriteResult = { volumes: 0, series: 0 };
+  for (const ns of namespaces) {
+    if (!ns.options.snapshotEnabled) continue;
+    const blockSizeMs = ns.options.blockSizeMs;
+    for (let shard = 0; shard < ns.shards.length; shard++) {
+      // Which series hold data of which block, in one pass over the shard.
+      const byBlock = new Map<number, number[]>();
+      const starts = new Set<number>();
+      for (const ref of ns.liveRefs(shard)) {
+        starts.clear();
+        ns.series.buffers[ref]?.blockStarts(starts);
+        for (const s of ns.flushing.get(ref) ?? []) starts.add(s.blockStartMs);
+        for (const s of starts) {
+          const refs = byBlock.get(s);
+          if (refs === undefined) byBlock.set(s, [ref]);
+          else refs.push(ref);
+        }
+      }
+      for (const [blockStartMs, refs] of [...byBlock].sort((a, b) => a[0] - b[0])) {
+        const entries = function* (): Generator<VolumeEntry> {
+          for (const ref of refs) {
+            const stream = bufferedStream(ns, ref, blockStartMs);
+            if (stream === null) continue;
+            result.series++;
+            yield {
+              id: utf8.encode(ns.series.ids[ref] as string),
+              encodedTags: ns.series.tagsOf(ref),
+              stream,
+            };
+          }
+        };
+        await writeVolume(
+          root,
+          "snapshot",
+          { namespace: ns.name, shard, blockStartMs, volume: index },
+          blockSizeMs,
+          entries(),
+          { snapshotTimeMs: takenAtMs },
+        );
+        result.volumes++;
+      }
+    }
+  }
+  return result;
+}
+
+/** A series' buffered data of one block (taken-for-flush buckets included) as one stream. */
+function bufferedStream(ns: Namespace, ref: number, blockStartMs: number): Uint8Array | null {
+  const buffer = ns.series.buffers[ref];
+  if (buffer === null) return null;
+  const end = blockStartMs + 1;
+  const streams: Uint8Array[] = [];
+  const flushing = ns.flushing.get(ref);
+  const buckets = flushing === undefined ? buffer.buckets : flushing.concat(buffer.buckets);
+  bucketStreams(buckets, blockStartMs, end, 1, streams);
+  if (streams.length === 0) return null;
+  return mergeStreams(blockStartMs, streams, `snapshot of block ${blockStartMs}`);
+}
