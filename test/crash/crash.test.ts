@@ -208,7 +208,8 @@ async function crashLoop(
       const aimed = mode === "flush" && k % 3 !== 0;
       const plan: KillPlan = {
         afterMs: aimed ? 3000 : 20 + Math.floor(rand() * 250),
-        atPhase: aimed ? PHASES[k % PHASES.length] : null,
+        // Aimed kills take the phases in turn.
+        atPhase: aimed ? PHASES[(k - Math.ceil(k / 3)) % PHASES.length] : null,
         delayMs: Math.floor(rand() * 3),
       };
       const round = await runWriter(

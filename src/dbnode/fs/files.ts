@@ -31,7 +31,8 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-async function readOrNull(path: string): Promise<Uint8Array | null> {
+/** A whole file, or null when it does not exist. */
+export async function readOrNull(path: string): Promise<Uint8Array | null> {
   try {
     return await readFile(path);
   } catch (err) {

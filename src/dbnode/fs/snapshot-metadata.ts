@@ -1,12 +1,13 @@
 // Snapshot metadata files (M3-NOTES §5.6): which snapshot is the current one
 // and which commit logs it makes redundant. docs/format/fileset.md, section
 // "Snapshot metadata", is the byte-by-byte description.
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { M3tsError } from "../../x/index.js";
-import { VolumeWriteError, type VolumeWriteOp } from "./errors.js";
+import { readOrNull } from "./files.js";
 import { CHECKPOINT_FILE_SIZE, getU32, hex32, kindDir, putU32, TEMP_SUFFIX } from "./format.js";
+import { io, syncDir, unlinkIfPresent, writeWholeFile } from "./writer.js";
 
 export interface SnapshotMetadata {
   /** Snapshot index, >= 0; the volume number of this snapshot's filesets. */
@@ -123,62 +124,6 @@ export function decodeSnapshotMetadata(bytes: Uint8Array): SnapshotMetadata | st
   return meta;
 }
 
-/** Runs one file operation, turning its failure into a VolumeWriteError naming the path. */
-async function io<T>(path: string, op: VolumeWriteOp, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof VolumeWriteError) throw err;
-    throw new VolumeWriteError(path, op, err);
-  }
-}
-
-async function unlinkIfPresent(path: string): Promise<void> {
-  await io(path, "unlink", async () => {
-    try {
-      await unlink(path);
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== "ENOENT") throw err;
-    }
-  });
-}
-
-/** Writes `bytes` to `<path>.tmp`, fsyncs, renames to `path`; removes the temp file on failure. */
-async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const tempPath = path + TEMP_SUFFIX;
-  let fh: FileHandle | null = null;
-  try {
-    fh = await io(tempPath, "open", () => open(tempPath, "w"));
-    const handle = fh;
-    await io(tempPath, "write", async () => {
-      let off = 0;
-      while (off < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, off, bytes.length - off);
-        off += bytesWritten;
-      }
-    });
-    await io(tempPath, "sync", () => handle.sync());
-    fh = null;
-    await io(tempPath, "close", () => handle.close());
-    await io(tempPath, "rename", () => rename(tempPath, path));
-  } catch (err) {
-    if (fh !== null) await fh.close().catch(() => undefined);
-    await unlink(tempPath).catch(() => undefined);
-    throw err;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  await io(dir, "sync", async () => {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  });
-}
-
 /** Writes metadata then its checkpoint (crc32 of the metadata bytes), each via temp name, fsync, rename, dir fsync; the checkpoint last. */
 export async function writeSnapshotMetadata(root: string, meta: SnapshotMetadata): Promise<void> {
   const bytes = encodeSnapshotMetadata(meta);
@@ -199,21 +144,12 @@ export async function writeSnapshotMetadata(root: string, meta: SnapshotMetadata
   // A rewrite makes the index incomplete before the metadata changes; the
   // directory sync after the metadata rename makes this unlink durable too.
   await unlinkIfPresent(checkpointPath);
-  await writeFileAtomically(metaPath, bytes);
+  await writeWholeFile(metaPath, bytes);
   await syncDir(dir);
   const checkpoint = new Uint8Array(CHECKPOINT_FILE_SIZE);
   putU32(checkpoint, 0, crc32(bytes));
-  await writeFileAtomically(checkpointPath, checkpoint);
+  await writeWholeFile(checkpointPath, checkpoint);
   await syncDir(dir);
-}
-
-async function readOrNull(path: string): Promise<Uint8Array | null> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    if ((err as { code?: unknown }).code === "ENOENT") return null;
-    throw err;
-  }
 }
 
 /** Why an index's final files do not make a complete metadata, or its decoded record. */

@@ -99,7 +99,7 @@ export function checkVolumeId(id: VolumeId): void {
 }
 
 /** Runs one file operation, turning its failure into a VolumeWriteError naming the path. */
-async function io<T>(path: string, op: VolumeWriteOp, fn: () => Promise<T>): Promise<T> {
+export async function io<T>(path: string, op: VolumeWriteOp, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -209,7 +209,7 @@ class BufferedFile {
 }
 
 /** Writes `bytes` to `path` via temp file, fsync and rename. */
-async function writeWholeFile(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeWholeFile(path: string, bytes: Uint8Array): Promise<void> {
   const f = new BufferedFile(path, 0);
   await f.open();
   try {
@@ -220,7 +220,8 @@ async function writeWholeFile(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a directory, making the renames in it durable. */
+export async function syncDir(dir: string): Promise<void> {
   await io(dir, "sync", async () => {
     const fh = await open(dir, "r");
     try {
@@ -231,7 +232,8 @@ async function syncDir(dir: string): Promise<void> {
   });
 }
 
-async function unlinkIfPresent(path: string): Promise<void> {
+/** Deletes a file; a missing one is fine. */
+export async function unlinkIfPresent(path: string): Promise<void> {
   await io(path, "unlink", async () => {
     try {
       await unlink(path);
