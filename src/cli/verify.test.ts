@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { M3tszEncoder } from "../codec/index.js";
-import { volumeFilePath, writeVolume } from "../dbnode/fs/index.js";
+import {
+  snapshotMetadataPath,
+  volumeFilePath,
+  writeSnapshotMetadata,
+  writeVolume,
+} from "../dbnode/fs/index.js";
 import { main } from "./index.js";
 
 const dirs: string[] = [];
@@ -85,4 +90,23 @@ test("verify without a directory, or with one that does not exist, is a usage er
   const missing = await run(["verify", join(tmpdir(), "m3ts-no-such-dir-xyz")]);
   assert.equal(missing.code, 2);
   assert.match(missing.lines[0], /is not a directory/);
+});
+
+test("verify checks snapshot metadata and names an invalid one", async () => {
+  const dir = await dataDirWithVolumes();
+  await writeSnapshotMetadata(dir, { index: 4, commitLogIndex: 9, takenAtMs: 1000 });
+  const healthy = await run(["verify", dir]);
+  assert.equal(healthy.code, 0, healthy.lines.join("\n"));
+  assert.ok(healthy.lines.includes("ok       snapshot metadata 4 (commit logs from 9)"));
+  const path = snapshotMetadataPath(dir, 4);
+  const bytes = await readFile(path);
+  bytes[20] ^= 1;
+  await writeFile(path, bytes);
+  const { code, lines } = await run(["verify", dir]);
+  assert.equal(code, 1);
+  assert.ok(
+    lines.some((l) => l.startsWith("DAMAGED  snapshot metadata 4: ")),
+    lines.join("\n"),
+  );
+  assert.match(lines.at(-1) ?? "", /^3 checked, 1 damaged$/);
 });

@@ -1,9 +1,10 @@
-// `m3ts verify <data dir>`: checks every fileset volume's checksums and every
-// commit log's header, prints what is damaged, and says so in the exit code.
+// `m3ts verify <data dir>`: checks every fileset volume's checksums, every
+// snapshot metadata file and every commit log's header, prints what is
+// damaged, and says so in the exit code.
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { listCommitLogFiles } from "../dbnode/commitlog/index.js";
-import { verifyDataDir } from "../dbnode/fs/index.js";
+import { listSnapshotMetadata, verifyDataDir } from "../dbnode/fs/index.js";
 
 /** Runs the check and returns the exit code: 0 all good, 1 something damaged, 2 bad usage. */
 export async function verify(
@@ -31,6 +32,16 @@ export async function verify(
       damaged++;
       out(`DAMAGED  ${name}: ${r.error}`);
     }
+  }
+  const snapshots = await listSnapshotMetadata(dir);
+  for (const m of snapshots.complete) {
+    checked++;
+    out(`ok       snapshot metadata ${m.index} (commit logs from ${m.commitLogIndex})`);
+  }
+  for (const bad of snapshots.invalid) {
+    checked++;
+    damaged++;
+    out(`DAMAGED  snapshot metadata ${bad.index}: ${bad.reason} (${bad.paths.join(", ")})`);
   }
   const logs = await listCommitLogFiles(join(dir, "commitlogs"));
   for (const file of logs) {

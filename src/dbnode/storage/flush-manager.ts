@@ -15,6 +15,7 @@ import {
 } from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
+import { eachBounded } from "./each-bounded.js";
 import { flushBlock } from "./flush.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { Namespace } from "./namespace.js";
@@ -49,6 +50,9 @@ export interface FlushRunResult {
   snapshotTaken: boolean;
   commitLogsRemoved: number;
 }
+
+/** Volumes a flush or snapshot writes at once. */
+export const VOLUME_WRITE_CONCURRENCY = 4;
 
 export class FlushManager {
   private readonly host: FlushHost;
@@ -105,42 +109,41 @@ export class FlushManager {
     const before = ns.flushableBefore(nowMs);
     const cutoff = ns.retentionCutoff(nowMs);
     const starts = new Set<number>();
+    const due: { shard: number; blockStartMs: number }[] = [];
     for (let shard = 0; shard < ns.shards.length; shard++) {
       starts.clear();
       for (const ref of ns.liveRefs(shard)) {
         const buffer = ns.series.buffers[ref];
         if (buffer?.hasBlockBefore(before)) buffer.blockStarts(starts);
       }
-      const due = [...starts]
-        .filter((s) => s < before && s + ns.options.blockSizeMs > cutoff)
-        .sort((a, b) => a - b);
-      for (const blockStartMs of due) {
-        if (!host.isLive(ns)) return;
-        const started = performance.now();
-        host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush started");
-        try {
-          const r = await flushBlock(host, ns, shard, blockStartMs);
-          host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
-          if (r === null) continue;
-          if (r.cold) result.coldFlushes++;
-          else result.warmFlushes++;
-          host.metrics.flushes.inc({ namespace: ns.name, type: r.cold ? "cold" : "warm" });
-          host.metrics.flushSeconds.observe((performance.now() - started) / 1000);
-          host.logger.debug(
-            { namespace: ns.name, shard, blockStartMs, volume: r.volume, series: r.series },
-            r.cold ? "cold flush written" : "warm flush written",
-          );
-        } catch (err) {
-          host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
-          result.flushFailures++;
-          host.metrics.flushFailures.inc({ namespace: ns.name });
-          host.logger.error(
-            { namespace: ns.name, shard, blockStartMs, err: String(err) },
-            "flush failed; the block stays in memory and is tried again on the next run",
-          );
+      for (const blockStartMs of [...starts].sort((a, b) => a - b)) {
+        if (blockStartMs < before && blockStartMs + ns.options.blockSizeMs > cutoff) {
+          due.push({ shard, blockStartMs });
         }
       }
     }
+    await eachBounded(due, VOLUME_WRITE_CONCURRENCY, async ({ shard, blockStartMs }) => {
+      if (!host.isLive(ns)) return;
+      const started = performance.now();
+      host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush started");
+      try {
+        const r = await flushBlock(host, ns, shard, blockStartMs);
+        host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
+        if (r === null) return;
+        if (r.cold) result.coldFlushes++;
+        else result.warmFlushes++;
+        host.metrics.flushes.inc({ namespace: ns.name, type: r.cold ? "cold" : "warm" });
+        host.metrics.flushSeconds.observe((performance.now() - started) / 1000);
+      } catch (err) {
+        host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
+        result.flushFailures++;
+        host.metrics.flushFailures.inc({ namespace: ns.name });
+        host.logger.error(
+          { namespace: ns.name, shard, blockStartMs, err: String(err) },
+          "flush failed; the block stays in memory and is tried again on the next run",
+        );
+      }
+    });
   }
 
   /** Rotate, snapshot, record it, then delete what it makes obsolete. */
@@ -157,7 +160,13 @@ export class FlushManager {
         .namespaces()
         .every((ns) => ns.options.snapshotEnabled || !ns.options.writesToCommitLog);
       const commitLogIndex = covers ? rotated : 0;
-      const written = await writeSnapshotVolumes(host.root, host.namespaces(), index, takenAtMs);
+      const written = await writeSnapshotVolumes(
+        host.root,
+        host.namespaces(),
+        index,
+        takenAtMs,
+        VOLUME_WRITE_CONCURRENCY,
+      );
       await writeSnapshotMetadata(host.root, { index, commitLogIndex, takenAtMs });
       this.lastSnapshotMs = takenAtMs;
       result.snapshotTaken = true;

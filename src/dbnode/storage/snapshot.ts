@@ -3,6 +3,7 @@
 // index, so that commit log files older than the snapshot can go. The
 // metadata file written after the volumes is what makes a snapshot count.
 import { type VolumeEntry, writeVolume } from "../fs/index.js";
+import { eachBounded } from "./each-bounded.js";
 import type { Namespace } from "./namespace.js";
 import { bucketStreams, mergeStreams } from "./series-buffer.js";
 
@@ -22,11 +23,12 @@ export async function writeSnapshotVolumes(
   namespaces: readonly Namespace[],
   index: number,
   takenAtMs: number,
+  concurrency: number,
 ): Promise<SnapshotWriteResult> {
   const result: SnapshotWriteResult = { volumes: 0, series: 0 };
+  const jobs: { ns: Namespace; shard: number; blockStartMs: number; refs: number[] }[] = [];
   for (const ns of namespaces) {
     if (!ns.options.snapshotEnabled) continue;
-    const blockSizeMs = ns.options.blockSizeMs;
     for (let shard = 0; shard < ns.shards.length; shard++) {
       // Which series hold data of which block, in one pass over the shard.
       const byBlock = new Map<number, number[]>();
@@ -41,31 +43,32 @@ export async function writeSnapshotVolumes(
           else refs.push(ref);
         }
       }
-      for (const [blockStartMs, refs] of [...byBlock].sort((a, b) => a[0] - b[0])) {
-        const entries = function* (): Generator<VolumeEntry> {
-          for (const ref of refs) {
-            const stream = bufferedStream(ns, ref, blockStartMs);
-            if (stream === null) continue;
-            result.series++;
-            yield {
-              id: utf8.encode(ns.series.ids[ref] as string),
-              encodedTags: ns.series.tagsOf(ref),
-              stream,
-            };
-          }
-        };
-        await writeVolume(
-          root,
-          "snapshot",
-          { namespace: ns.name, shard, blockStartMs, volume: index },
-          blockSizeMs,
-          entries(),
-          { snapshotTimeMs: takenAtMs },
-        );
-        result.volumes++;
-      }
+      for (const [blockStartMs, refs] of byBlock) jobs.push({ ns, shard, blockStartMs, refs });
     }
   }
+  await eachBounded(jobs, concurrency, async ({ ns, shard, blockStartMs, refs }) => {
+    const entries = function* (): Generator<VolumeEntry> {
+      for (const ref of refs) {
+        const stream = bufferedStream(ns, ref, blockStartMs);
+        if (stream === null) continue;
+        result.series++;
+        yield {
+          id: utf8.encode(ns.series.ids[ref] as string),
+          encodedTags: ns.series.tagsOf(ref),
+          stream,
+        };
+      }
+    };
+    await writeVolume(
+      root,
+      "snapshot",
+      { namespace: ns.name, shard, blockStartMs, volume: index },
+      ns.options.blockSizeMs,
+      entries(),
+      { snapshotTimeMs: takenAtMs },
+    );
+    result.volumes++;
+  });
   return result;
 }
 
