@@ -16,6 +16,11 @@ export interface BootstrapProgress {
   datapointsSkipped: number;
   skippedBytes: number;
   corruptFiles: string[];
+  /** Data volumes served from disk, and volumes (data or snapshot) that failed verification. */
+  volumesServed: number;
+  volumesCorrupt: string[];
+  /** Datapoints loaded from the latest snapshot. */
+  snapshotDatapoints: number;
   error: string | null;
 }
 

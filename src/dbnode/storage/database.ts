@@ -158,6 +158,9 @@ export class Database implements SequenceSource {
     datapointsSkipped: 0,
     skippedBytes: 0,
     corruptFiles: [],
+    volumesServed: 0,
+    volumesCorrupt: [],
+    snapshotDatapoints: 0,
     error: null,
   };
   /** Resolves when bootstrap has finished (rejects if it failed). */
@@ -231,7 +234,11 @@ export class Database implements SequenceSource {
 
   /** Bootstrap state and counts, for the node's status endpoint. */
   get bootstrapProgress(): BootstrapProgress {
-    return { ...this.progress, corruptFiles: [...this.progress.corruptFiles] };
+    return {
+      ...this.progress,
+      corruptFiles: [...this.progress.corruptFiles],
+      volumesCorrupt: [...this.progress.volumesCorrupt],
+    };
   }
 
   nextSeq(): number {
@@ -736,13 +743,16 @@ export class Database implements SequenceSource {
         const target = this.replayTarget();
         const onCorrupt = (kind: "data" | "snapshot", err: VolumeCorruptError) => {
           this.metrics.volumesCorrupt.inc({ kind });
+          this.progress.volumesCorrupt.push(`${kind}: ${err.message}`);
           this.logger.error(
             { kind, volume: err.volume, file: err.file, reason: err.reason },
             "fileset volume failed verification and is not served; its data is recovered from the commit log where the log still holds it",
           );
         };
         const volumes = await bootstrapDataVolumes(root, target, this.disk, this.cache, onCorrupt);
+        this.progress.volumesServed = volumes.served;
         const snap = await bootstrapSnapshot(root, target, this.progress, this.logger, onCorrupt);
+        this.progress.snapshotDatapoints = snap.datapoints;
         const dir = this.commitLogDir();
         await replayCommitLogInto(dir, target, this.progress, this.logger, snap.commitLogIndex);
         const m = this.metrics;
@@ -753,6 +763,7 @@ export class Database implements SequenceSource {
         this.logger.info(
           {
             volumesServed: volumes.served,
+            volumesRemoved: volumes.removed,
             snapshot: snap.index,
             snapshotDatapoints: snap.datapoints,
           },
@@ -782,7 +793,7 @@ export class Database implements SequenceSource {
           datapointsSkipped: this.progress.datapointsSkipped,
           skippedBytes: this.progress.skippedBytes,
         },
-        "bootstrapped from the commit log",
+        "bootstrapped",
       );
       this.scheduleTick();
     } catch (e) {

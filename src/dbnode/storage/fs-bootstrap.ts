@@ -45,7 +45,9 @@ export async function bootstrapDataVolumes(
   cache: BlockCache,
   onCorrupt: CorruptVolumeHandler,
 ): Promise<{ served: number; removed: number }> {
-  let removed = (await removeIncompleteVolumes(root, "data")).length > 0 ? 1 : 0;
+  // `removed` counts complete volumes deleted (superseded, expired, of dropped namespaces).
+  await removeIncompleteVolumes(root, "data");
+  let removed = 0;
   let served = 0;
   const groups = new Map<string, ListedVolume[]>();
   for (const v of await listVolumes(root, "data")) {

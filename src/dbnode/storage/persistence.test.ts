@@ -134,6 +134,8 @@ test("warm flushes write every block to volumes, free the buffers, and read back
   const progress = again.bootstrapProgress;
   // The snapshot after the flush covers the commit logs: nothing is left to replay.
   assert.equal(progress.datapointsReplayed, 0);
+  assert.equal(progress.snapshotDatapoints, 0);
+  assert.equal(progress.volumesServed, (await dataVolumes(dir)).length);
   for (const s of SERIES) assert.deepEqual(await read(again, s), expected.get(s));
   await again.close();
 });
@@ -240,6 +242,7 @@ test("a snapshot holds unflushed data: older commit logs go, and a restart loads
   await db.close();
   const again = await open(dir, clock);
   assert.equal(again.bootstrapProgress.datapointsReplayed, 1);
+  assert.equal(again.bootstrapProgress.snapshotDatapoints, 2);
   assert.deepEqual(await read(again, "a"), [
     [T0 + 29 * MIN, 1],
     [T0 + 30 * MIN, 3],
@@ -375,6 +378,12 @@ test("a damaged volume is not served, is logged and counted, and its data comes 
   const logger = new MemoryLogger();
   const registry = new Registry();
   const again = await open(dir, clock, { logger, metrics: registry });
+  const progress = again.bootstrapProgress;
+  assert.equal(progress.volumesCorrupt.length, 1);
+  assert.match(
+    progress.volumesCorrupt[0],
+    /^data: fileset volume m\/\d+\/\d+-0 is corrupt: data file/,
+  );
   const corrupt = await registry.getSingleMetric("m3ts_db_volumes_corrupt_total")?.get();
   assert.equal(corrupt?.values.find((v) => v.labels.kind === "data")?.value, 1);
   assert.ok(
