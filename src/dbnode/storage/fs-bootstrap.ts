@@ -25,11 +25,14 @@ import {
   seriesRefFor,
 } from "./commitlog-bootstrap.js";
 import type { DiskBlocks } from "./disk-blocks.js";
+import { eachBounded } from "./each-bounded.js";
 
 /** Called for a volume that fails verification: it is not served. */
 export type CorruptVolumeHandler = (kind: "data" | "snapshot", err: VolumeCorruptError) => void;
 
 const fromUtf8 = new TextDecoder();
+/** Volumes verified at once at bootstrap. */
+const OPEN_CONCURRENCY = 8;
 
 /**
  * Serves the newest verified data volume of every block in retention;
@@ -57,7 +60,8 @@ export async function bootstrapDataVolumes(
     if (g === undefined) groups.set(key, [v]);
     else g.push(v);
   }
-  for (const group of groups.values()) {
+  // Blocks are independent: verify several at once (reading and checksumming is mostly I/O).
+  await eachBounded([...groups.values()], OPEN_CONCURRENCY, async (group) => {
     group.sort((a, b) => b.volume - a.volume);
     const ns = target.namespaces.get(group[0].namespace);
     const expired =
@@ -66,7 +70,7 @@ export async function bootstrapDataVolumes(
     if (ns === undefined || expired) {
       for (const v of group) await removeVolume(root, "data", v);
       removed += group.length;
-      continue;
+      return;
     }
     for (const v of group) disk.noteVolume(v);
     let servedOne = false;
@@ -91,7 +95,7 @@ export async function bootstrapDataVolumes(
         onCorrupt("data", err);
       }
     }
-  }
+  });
   return { served, removed };
 }
 
