@@ -435,3 +435,31 @@ test("incomplete volumes are removed at start; dropping a namespace removes its 
   assert.deepEqual(await readdir(join(dir, "data")), []);
   await again.close();
 });
+
+test("a damaged snapshot volume is reported and skipped; bootstrap still finishes", async () => {
+  const dir = await tempDir();
+  const clock = new ManualClock(T0 + 30 * MIN);
+  const db = await open(dir, clock, { numShards: 1 });
+  await db.createNamespace(NS, { blockSizeMs: BLOCK, bufferPastMs: 10 * MIN });
+  await write(db, [["a", T0 + 29 * MIN, 1]]);
+  assert.equal((await db.tick()).snapshotTaken, true);
+  await write(db, [["a", T0 + 30 * MIN, 2]]);
+  await db.close();
+  const [snap] = (await listVolumes(dir, "snapshot")).filter((v) => v.complete);
+  const path = volumeFilePath(dir, "snapshot", snap, "index");
+  const bytes = await readFile(path);
+  bytes[0] ^= 1;
+  await writeFile(path, bytes);
+
+  const registry = new Registry();
+  const again = await open(dir, clock, { numShards: 1, metrics: registry });
+  const progress = again.bootstrapProgress;
+  assert.equal(progress.state, "bootstrapped");
+  assert.equal(progress.volumesCorrupt.length, 1);
+  assert.match(progress.volumesCorrupt[0], /^snapshot: .* index file/);
+  const corrupt = await registry.getSingleMetric("m3ts_db_volumes_corrupt_total")?.get();
+  assert.equal(corrupt?.values.find((v) => v.labels.kind === "snapshot")?.value, 1);
+  // What the commit log after the snapshot holds is still there.
+  assert.deepEqual(await read(again, "a"), [[T0 + 30 * MIN, 2]]);
+  await again.close();
+});
