@@ -26,7 +26,7 @@ import {
   TimeUnit,
 } from "../../x/index.js";
 import { CommitLog, type CommitLogStrategy, listCommitLogFiles } from "../commitlog/index.js";
-import { FileHandlePool, VolumeCorruptError } from "../fs/index.js";
+import { FileHandlePool, type VolumeCorruptError } from "../fs/index.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -40,7 +40,7 @@ import {
   type ReplayTarget,
   replayCommitLogInto,
 } from "./commitlog-bootstrap.js";
-import { type DiskBlock, DiskBlocks } from "./disk-blocks.js";
+import { DiskBlocks } from "./disk-blocks.js";
 import {
   BootstrappingError,
   InvalidSeriesError,
@@ -54,7 +54,8 @@ import { bootstrapDataVolumes, bootstrapSnapshot } from "./fs-bootstrap.js";
 import { StorageMetrics } from "./metrics.js";
 import { Namespace } from "./namespace.js";
 import { loadRegistry, saveRegistry } from "./namespace-registry.js";
-import { bucketStreams, type SequenceSource, WriteType } from "./series-buffer.js";
+import { type ReadContext, readSeriesStreams } from "./read.js";
+import { type SequenceSource, WriteType } from "./series-buffer.js";
 import {
   badTime,
   checkBatchShape,
@@ -122,7 +123,6 @@ const DEFAULTS = {
 };
 
 const utf8 = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 export class Database implements SequenceSource {
   readonly clock: Clock;
@@ -517,66 +517,9 @@ export class Database implements SequenceSource {
   ): Promise<MultiStreamIterator> {
     if (this.progress.state !== "bootstrapped") throw new BootstrappingError("read");
     const ns = this.namespaceOf(namespace);
-    const ref = ns.series.byId.get(id);
-    const bufferStreams: Uint8Array[] = [];
-    const diskStreams: Uint8Array[] = [];
-    const reads: Promise<void>[] = [];
-    const chosen: DiskBlock[] = [];
-    // Everything below up to the first await is one consistent view: the
-    // volume each block is served from and the buffers (with buckets a flush
-    // has taken but not yet served from a volume).
-    if (ref !== undefined) {
-      const buffer = ns.series.buffers[ref];
-      const flushing = ns.flushing.get(ref);
-      if (buffer !== null) {
-        const buckets = flushing === undefined ? buffer.buckets : flushing.concat(buffer.buckets);
-        bucketStreams(buckets, startMs, endMs, ns.options.blockSizeMs, bufferStreams);
-      }
-    }
-    if (this.disk !== null) {
-      const disk = this.disk;
-      const idBytes = utf8.encode(id);
-      const shard =
-        ref !== undefined
-          ? ns.series.shardOf(ref)
-          : shardOf(idBytes, this.numShards, this.shardSeed);
-      const now = this.clock.nowMs();
-      for (const block of disk.inRange(ns.name, shard, ns.blockStart(startMs), endMs)) {
-        const slot = diskStreams.length;
-        diskStreams.push(EMPTY);
-        const cached = this.cache.get(block.key, id, now);
-        if (cached !== undefined) {
-          diskStreams[slot] = cached;
-          continue;
-        }
-        disk.acquire(block);
-        chosen.push(block);
-        this.metrics.diskReads.inc({ namespace });
-        reads.push(
-          block.reader.read(idBytes).then((stream) => {
-            if (stream === null) return;
-            diskStreams[slot] = stream;
-            if (this.cache.cachesReads && !block.retired) {
-              this.cache.put(block.key, id, stream, this.clock.nowMs());
-            }
-          }),
-        );
-      }
-    }
-    // Every read settles before its volume is released (a retired one is then deleted).
-    const settled = await Promise.allSettled(reads);
-    for (const block of chosen) this.disk?.release(block);
-    for (const r of settled) {
-      if (r.status === "fulfilled") continue;
-      if (r.reason instanceof VolumeCorruptError) {
-        this.metrics.volumesCorrupt.inc({ kind: "data" });
-        this.logger.error({ err: r.reason.message }, "a read found a corrupt fileset volume");
-      }
-      throw r.reason;
-    }
-    // Volumes hold older data than the buffers, so their streams come first.
+    const streams = await readSeriesStreams(this.readContext, ns, id, startMs, endMs);
     const it = new MultiStreamIterator();
-    it.reset(diskStreams.filter((d) => d.length > 0).concat(bufferStreams));
+    it.reset(streams);
     return it;
   }
 
@@ -803,6 +746,21 @@ export class Database implements SequenceSource {
       this.logger.error({ err: this.progress.error }, "bootstrap failed");
       throw e;
     }
+  }
+
+  private readContextCache: ReadContext | null = null;
+
+  private get readContext(): ReadContext {
+    this.readContextCache ??= {
+      disk: this.disk,
+      cache: this.cache,
+      clock: this.clock,
+      metrics: this.metrics,
+      logger: this.logger,
+      numShards: this.numShards,
+      shardSeed: this.shardSeed,
+    };
+    return this.readContextCache;
   }
 
   private flushHost(root: string): FlushHost {
