@@ -13,15 +13,19 @@
 // written while the clock makes it warm and kept in memory (no tick), then
 // one tick flushes them all; storage.flush_dps is datapoints over that tick's
 // wall time. Restart is the median of three `Database.open` + bootstrap of
-// that data directory. Reads fetch --reads different series (default 30)
-// over the whole range from a freshly opened database with the default lru
-// cache: the first read of each is cold (fileset volumes; the files were just
-// written, so the OS page cache is likely warm), the second is served from
-// the block cache; both are medians in ms, and every point read is checked.
+// that data directory with the kernel's page cache dropped before each (as
+// after a reboot; storage.restart.page_cache_warm_s is the same with it
+// warm). Reads fetch --reads different series (default 30) over the whole
+// range from a freshly opened database with the default lru cache, after
+// dropping the page cache again: the first read of each is cold (fileset
+// volumes from the disk), the second is served from the block cache; both
+// are medians in ms, and every point read is checked. Dropping the page
+// cache needs root; storage.page_cache_dropped says whether it happened.
 //
 // Options: --series N, --compare-series N, --hours N (whole multiple of 2),
 // --reads N, --keep (keep the work directories). Needs root once, to install
 // the Debian packages of Prometheus and VictoriaMetrics.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -383,10 +387,24 @@ async function main(): Promise<void> {
     );
     printParts("storage.flush", dataDir);
 
-    progress(`restarting ${RESTARTS} times`);
-    const restartS: number[] = [];
+    progress(`restarting ${RESTARTS} times with the page cache warm`);
+    const warmRestartS: number[] = [];
     for (let r = 0; r < RESTARTS; r++) {
       gc();
+      const t0 = performance.now();
+      db = await openDb(dataDir, clock, hours);
+      warmRestartS.push(elapsedS(t0));
+      await db.close();
+    }
+    console.log(`storage.restart.page_cache_warm_s ${median(warmRestartS).toFixed(3)} s`);
+
+    // As after a reboot: every volume is read from the disk, not the page cache.
+    progress(`restarting ${RESTARTS} times with the page cache dropped`);
+    const restartS: number[] = [];
+    let dropped = true;
+    for (let r = 0; r < RESTARTS; r++) {
+      gc();
+      dropped = dropPageCache() && dropped;
       const t0 = performance.now();
       // The namespace is in the registry, so this is Database.open and its bootstrap only.
       db = await openDb(dataDir, clock, hours);
@@ -401,6 +419,8 @@ async function main(): Promise<void> {
     const scratch = new ReadScratch(blocks * BLOCK_POINTS);
     const chosen = spread(samples.series.length, reads);
     const coldMs: number[] = [];
+    dropped = dropPageCache() && dropped;
+    console.log(`storage.page_cache_dropped ${dropped ? 1 : 0} count`);
     for (const s of chosen) coldMs.push(await timedRead(db, samples, keys, s, blocks, scratch));
     const cachedMs: number[] = [];
     for (const s of chosen) cachedMs.push(await timedRead(db, samples, keys, s, blocks, scratch));
@@ -413,6 +433,20 @@ async function main(): Promise<void> {
   } finally {
     if (opts.keep) console.error(`kept work directory ${workDir}`);
     else fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Empties the kernel's page cache (needs root), so "cold" means read from
+ * the disk; false when not permitted (the figures are then page-cache warm).
+ */
+function dropPageCache(): boolean {
+  try {
+    execFileSync("sync");
+    fs.writeFileSync("/proc/sys/vm/drop_caches", "3");
+    return true;
+  } catch {
+    return false;
   }
 }
 
