@@ -773,7 +773,8 @@ export class Database implements SequenceSource {
       metrics: this.metrics,
       nowMs: () => this.clock.nowMs(),
       namespaces: () => [...this.namespaces.values()],
-      isLive: (ns) => !this.closed && this.namespaces.get(ns.name) === ns,
+      isLive: (ns) => this.namespaces.get(ns.name) === ns,
+      closing: () => this.closed,
       rotateCommitLog: () => this.rotateForSnapshot(),
       currentCommitLogIndex: () => this.log?.currentIndex ?? null,
     };

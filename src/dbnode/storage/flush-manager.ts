@@ -32,6 +32,8 @@ export interface FlushHost {
   nowMs(): number;
   namespaces(): Namespace[];
   isLive(ns: Namespace): boolean;
+  /** True once the database is closing: flushes under way finish, no new one starts. */
+  closing(): boolean;
   /**
    * Rotates the commit log and waits until every write appended before the
    * rotation is in the buffers; resolves with the new file's index, or null
@@ -123,7 +125,7 @@ export class FlushManager {
       }
     }
     await eachBounded(due, VOLUME_WRITE_CONCURRENCY, async ({ shard, blockStartMs }) => {
-      if (!host.isLive(ns)) return;
+      if (!host.isLive(ns) || host.closing()) return;
       const started = performance.now();
       host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush started");
       try {
