@@ -78,6 +78,8 @@ export function restoreDatapoint(
       annotation,
       target.seqs,
     );
+    // Series seen only in the commit log or a snapshot are indexed again here.
+    ns.indexWrite(ref, timeMs);
     return true;
   } catch (e) {
     if (!(e instanceof M3tsError)) throw e;

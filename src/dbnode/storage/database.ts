@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Registry } from "prom-client";
 import { isWritableUnit, MultiStreamIterator } from "../../codec/index.js";
+import type { Matcher, QueryLimits, QueryResult, TimeIndex } from "../../index/index.js";
 import {
   type Clock,
   checkEncodedTags,
@@ -43,6 +44,7 @@ import {
 import { DiskBlocks } from "./disk-blocks.js";
 import {
   BootstrappingError,
+  IndexDisabledError,
   InvalidSeriesError,
   InvalidWriteError,
   NamespaceExistsError,
@@ -422,6 +424,7 @@ export class Database implements SequenceSource {
           annotations?.[i] ?? null,
           this,
         );
+        ns.indexWrite(refs[series[i]], t);
         written++;
       } catch (e) {
         if (!(e instanceof M3tsError)) throw e;
@@ -523,6 +526,49 @@ export class Database implements SequenceSource {
     return it;
   }
 
+  /**
+   * The series of a namespace whose tags every matcher accepts, among those
+   * written in [startMs, endMs), with their tags. Throws QueryLimitError
+   * past a limit, IndexDisabledError for a namespace without an index.
+   */
+  queryIndex(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits?: QueryLimits,
+  ): QueryResult {
+    return this.indexOf(namespace).query(matchers, startMs, endMs, limits);
+  }
+
+  /** Label names of the matching series (all with no matchers), sorted. */
+  labelNames(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+  ): string[] {
+    return this.indexOf(namespace).labelNames(matchers, startMs, endMs);
+  }
+
+  /** Values of a label among the matching series (all with no matchers), sorted. */
+  labelValues(
+    namespace: string,
+    name: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+  ): string[] {
+    return this.indexOf(namespace).labelValues(name, matchers, startMs, endMs);
+  }
+
+  private indexOf(namespace: string): TimeIndex {
+    if (this.progress.state !== "bootstrapped") throw new BootstrappingError("read");
+    const index = this.namespaceOf(namespace).index;
+    if (index === null) throw new IndexDisabledError(namespace);
+    return index;
+  }
+
   /** Number of live series in a namespace. */
   seriesCount(namespace: string): number {
     return this.namespaceOf(namespace).seriesCount;
@@ -565,6 +611,7 @@ export class Database implements SequenceSource {
     await this.maybeRotateLog();
     let sinceYield = 0;
     for (const ns of [...this.namespaces.values()]) {
+      ns.index?.dropBlocksBefore(ns.retentionCutoff(this.clock.nowMs()));
       const table = ns.series;
       for (let ref = 0; ref < table.buffers.length; ref++) {
         const buffer = table.buffers[ref];

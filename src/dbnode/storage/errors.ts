@@ -12,6 +12,19 @@ export class UnknownNamespaceError extends M3tsError {
   }
 }
 
+/** The namespace has no reverse index to query (its index.enabled is false). */
+export class IndexDisabledError extends M3tsError {
+  readonly namespace: string;
+
+  constructor(namespace: string) {
+    super(
+      "M3TS_ERR_INDEX_DISABLED",
+      `namespace "${namespace}" is not indexed (index.enabled is false), so it cannot be queried by labels`,
+    );
+    this.namespace = namespace;
+  }
+}
+
 /** A namespace of that name exists already. */
 export class NamespaceExistsError extends M3tsError {
   readonly namespace: string;

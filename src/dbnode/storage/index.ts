@@ -7,6 +7,7 @@ export {
 } from "./database.js";
 export {
   BootstrappingError,
+  IndexDisabledError,
   InvalidSeriesError,
   InvalidWriteError,
   NamespaceExistsError,

@@ -2,6 +2,8 @@
 // them. Series live in one table per namespace (series-table.ts), and a
 // series' ref is its ordinal in that table, so a client that keeps refs
 // writes known series without hashing or parsing their tags again.
+import { TimeIndex } from "../../index/index.js";
+import { decodeTags } from "../../x/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
 import { type Bucket, WriteType } from "./series-buffer.js";
 import { SeriesTable } from "./series-table.js";
@@ -34,10 +36,13 @@ export class Namespace {
    * see them until the volume holding them is served.
    */
   readonly flushing = new Map<number, Bucket[]>();
+  /** The reverse index, when the namespace's index is enabled. */
+  readonly index: TimeIndex | null;
 
   constructor(name: string, options: NamespaceOptions, numShards: number) {
     this.name = name;
     this.options = options;
+    this.index = options.index.enabled ? new TimeIndex(options.index.blockSizeMs) : null;
     this.shards = Array.from({ length: numShards }, (_, id) => ({ id, refs: [] }));
     this.series = new SeriesTable(name);
   }
@@ -86,6 +91,22 @@ export class Namespace {
     const live = s.refs.filter((ref) => this.series.buffers[ref] !== null);
     if (live.length !== s.refs.length) s.refs = live;
     return live;
+  }
+
+  /**
+   * Indexes a series for the index block of `timeMs` the first time it is
+   * written there; a repeat costs one comparison.
+   */
+  indexWrite(ref: number, timeMs: number): void {
+    const index = this.index;
+    if (index === null) return;
+    const start = index.blockStart(timeMs);
+    const table = this.series;
+    if (table.indexedBlock(ref) === start) return;
+    const id = table.ids[ref];
+    if (id === null) return;
+    if (!index.has(id, timeMs)) index.insert(id, decodeTags(table.tagsOf(ref)), timeMs);
+    table.setIndexedBlock(ref, start);
   }
 
   /** Start of the block holding `timeMs`. */

@@ -23,6 +23,8 @@ export class SeriesTable {
   private tagChunk = new Int32Array(1024);
   private tagOffset = new Int32Array(1024);
   private tagLength = new Int32Array(1024);
+  // The index block each series was last indexed for (NaN: none yet).
+  private indexed = new Float64Array(1024).fill(Number.NaN);
   private readonly arena: Uint8Array[] = [new Uint8Array(ARENA_CHUNK_BYTES)];
   private arenaUsed = 0;
   /** The reused commit-log view, pointed at one series at a time. */
@@ -47,6 +49,7 @@ export class SeriesTable {
     this.byId.set(id, ref);
     this.seriesIndex[ref] = seriesIndex;
     this.shard[ref] = shard;
+    this.indexed[ref] = Number.NaN;
     this.storeTags(ref, encodedTags);
     return ref;
   }
@@ -66,6 +69,15 @@ export class SeriesTable {
 
   seriesIndexOf(ref: number): number {
     return this.seriesIndex[ref];
+  }
+
+  /** Start of the index block the series was last indexed for (NaN when none). */
+  indexedBlock(ref: number): number {
+    return this.indexed[ref];
+  }
+
+  setIndexedBlock(ref: number, blockStartMs: number): void {
+    this.indexed[ref] = blockStartMs;
   }
 
   /** A view of the series' encoded tags (allocates the view, not the bytes). */
@@ -108,6 +120,7 @@ export class SeriesTable {
     this.tagChunk = grow(this.tagChunk, (k) => new Int32Array(k));
     this.tagOffset = grow(this.tagOffset, (k) => new Int32Array(k));
     this.tagLength = grow(this.tagLength, (k) => new Int32Array(k));
+    this.indexed = grow(this.indexed, (k) => new Float64Array(k).fill(Number.NaN));
   }
 }
 

@@ -1,0 +1,104 @@
+// An in-memory index segment: documents (a series ID and its tags) numbered
+// from 0 in insertion order, and per field (tag name) a term dictionary
+// whose every term (tag value) has a postings list: the roaring bitmap of the
+// documents holding that field = term. Terms are kept sorted lazily, so that
+// a regex with a literal prefix scans only the matching range.
+import roaring from "roaring";
+import type { Tag } from "../x/index.js";
+
+const { RoaringBitmap32 } = roaring;
+export type Postings = InstanceType<typeof RoaringBitmap32>;
+
+/** One field's terms and their postings. */
+export interface FieldTerms {
+  readonly postings: Map<string, Postings>;
+  /** Every term in code-unit order; rebuilt on read after new terms arrive. */
+  sorted: string[] | null;
+  /** Every document holding the field (union of its postings). */
+  readonly docs: Postings;
+}
+
+export class Segment {
+  /** Document number → series ID. */
+  readonly ids: string[] = [];
+  /** Document number → tags (sorted by name, as series tags are). */
+  readonly tags: (readonly Tag[])[] = [];
+  private readonly byId = new Map<string, number>();
+  private readonly fields = new Map<string, FieldTerms>();
+  private readonly everything: Postings = new RoaringBitmap32();
+
+  /** Number of documents. */
+  get size(): number {
+    return this.ids.length;
+  }
+
+  /** Adds a series unless present; returns its document number. */
+  insert(id: string, tags: readonly Tag[]): number {
+    const known = this.byId.get(id);
+    if (known !== undefined) return known;
+    const doc = this.ids.length;
+    this.ids.push(id);
+    this.tags.push(tags);
+    this.byId.set(id, doc);
+    this.everything.add(doc);
+    for (const [name, value] of tags) {
+      let field = this.fields.get(name);
+      if (field === undefined) {
+        field = { postings: new Map(), sorted: null, docs: new RoaringBitmap32() };
+        this.fields.set(name, field);
+      }
+      let postings = field.postings.get(value);
+      if (postings === undefined) {
+        postings = new RoaringBitmap32();
+        field.postings.set(value, postings);
+        field.sorted = null;
+      }
+      postings.add(doc);
+      field.docs.add(doc);
+    }
+    return doc;
+  }
+
+  /** The document number of a series, if indexed here. */
+  docOf(id: string): number | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Every document. */
+  all(): Postings {
+    return this.everything;
+  }
+
+  field(name: string): FieldTerms | undefined {
+    return this.fields.get(name);
+  }
+
+  /** Field names in code-unit order. */
+  fieldNames(): string[] {
+    return [...this.fields.keys()].sort();
+  }
+
+  /** A field's terms in code-unit order. */
+  sortedTerms(field: FieldTerms): string[] {
+    if (field.sorted === null) field.sorted = [...field.postings.keys()].sort();
+    return field.sorted;
+  }
+}
+
+/**
+ * The terms of a sorted list that start with `prefix`: they form one
+ * contiguous run in code-unit order, found by binary search.
+ */
+export function prefixRange(sorted: readonly string[], prefix: string): [number, number] {
+  if (prefix === "") return [0, sorted.length];
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < sorted.length && sorted[end].startsWith(prefix)) end++;
+  return [lo, end];
+}

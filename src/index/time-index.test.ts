@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { seriesIdString, type Tag } from "../x/index.js";
+import { type MatchType, newMatcher } from "./matcher.js";
+import { QueryLimitError } from "./search.js";
+import { TimeIndex } from "./time-index.js";
+
+const HOUR = 3_600_000;
+const BLOCK = 2 * HOUR;
+const T0 = 1_700_000_000_000 - (1_700_000_000_000 % BLOCK);
+
+/** Sorted, unique tags from a record (empty values mean "absent", as Prometheus treats them). */
+function tagsOf(labels: Record<string, string>): Tag[] {
+  return Object.entries(labels)
+    .filter(([, v]) => v !== "")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function indexOf(series: Record<string, string>[], timeMs = T0): TimeIndex {
+  const idx = new TimeIndex(BLOCK);
+  for (const labels of series) {
+    const tags = tagsOf(labels);
+    idx.insert(seriesIdString(tags), tags, timeMs);
+  }
+  return idx;
+}
+
+const NAMES = ["__name__", "job", "code", "mode"] as const;
+const VALUES = ["", "a", "ab", "abc", "b", "ba", "B", "c1", "c22", "x\ny"];
+const PATTERNS = [
+  "",
+  "a",
+  "a.*",
+  ".*",
+  ".+",
+  "b|c1",
+  "(a|b)",
+  "(?i)b",
+  "c[0-9]+",
+  "a?b?",
+  "x.y",
+  "ab|",
+];
+
+test("every matcher type and combination agrees with a scan of every series", () => {
+  const labels = fc.record({
+    __name__: fc.constantFrom(...VALUES),
+    job: fc.constantFrom(...VALUES),
+    code: fc.constantFrom(...VALUES),
+    mode: fc.constantFrom(...VALUES),
+  });
+  const matcher = fc.record({
+    type: fc.constantFrom<MatchType>("=", "!=", "=~", "!~"),
+    name: fc.constantFrom(...NAMES, "missing"),
+    value: fc.oneof(fc.constantFrom(...VALUES), fc.constantFrom(...PATTERNS)),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(labels, { minLength: 1, maxLength: 60 }),
+      fc.array(matcher, { minLength: 1, maxLength: 3 }),
+      (series, specs) => {
+        const idx = indexOf(series);
+        const matchers = specs.map((s) => newMatcher(s.type, s.name, s.value));
+        const want = new Set<string>();
+        for (const l of series) {
+          const tags = tagsOf(l);
+          const value = (name: string) => tags.find(([n]) => n === name)?.[1] ?? "";
+          if (matchers.every((m) => m.matches(value(m.name)))) want.add(seriesIdString(tags));
+        }
+        const got = idx.query(matchers, T0, T0 + BLOCK);
+        assert.deepEqual(got.ids, [...want].sort());
+        for (let i = 0; i < got.ids.length; i++) {
+          assert.equal(seriesIdString(got.tags[i]), got.ids[i]);
+        }
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
+
+test('label="" selects series without the label; label!="" those with it', () => {
+  const idx = indexOf([{ job: "api" }, { job: "db", code: "500" }, { code: "200" }]);
+  const q = (type: MatchType, name: string, value: string) =>
+    idx.query([newMatcher(type, name, value)], T0, T0 + 1).ids;
+  assert.deepEqual(q("=", "code", ""), ['{job="api"}']);
+  assert.deepEqual(q("!=", "code", ""), ['{code="200"}', '{code="500",job="db"}']);
+  assert.deepEqual(q("=~", "code", ".*").length, 3);
+  assert.deepEqual(q("=~", "code", ".+").length, 2);
+  assert.deepEqual(q("=~", "code", "5.."), ['{code="500",job="db"}']);
+  assert.deepEqual(q("!~", "code", "5.."), ['{code="200"}', '{job="api"}']);
+});
+
+test("a series is found only in the index blocks it was written in", () => {
+  const idx = new TimeIndex(BLOCK);
+  const a: Tag[] = [["__name__", "a"]];
+  const b: Tag[] = [["__name__", "b"]];
+  idx.insert(seriesIdString(a), a, T0 + 10);
+  idx.insert(seriesIdString(b), b, T0 + BLOCK + 10);
+  idx.insert(seriesIdString(a), a, T0 + 2 * BLOCK);
+  const all = [newMatcher("=~", "__name__", ".+")];
+  assert.deepEqual(idx.query(all, T0, T0 + BLOCK).ids, ['{__name__="a"}']);
+  assert.deepEqual(idx.query(all, T0 + BLOCK, T0 + 2 * BLOCK).ids, ['{__name__="b"}']);
+  assert.deepEqual(idx.query(all, T0, T0 + 3 * BLOCK).ids, ['{__name__="a"}', '{__name__="b"}']);
+  assert.deepEqual(idx.query(all, T0 + 3 * BLOCK, T0 + 4 * BLOCK).ids, []);
+  assert.equal(idx.dropBlocksBefore(T0 + BLOCK), 1);
+  assert.deepEqual(idx.query(all, T0, T0 + BLOCK).ids, []);
+  assert.deepEqual(idx.blockStarts(), [T0 + BLOCK, T0 + 2 * BLOCK]);
+});
+
+test("a query past maxSeries or maxDocsScanned fails with the limit named, never truncates", () => {
+  const series = Array.from({ length: 50 }, (_, i) => ({ job: "api", instance: `h${i}` }));
+  const idx = indexOf(series);
+  const m = [newMatcher("=", "job", "api")];
+  assert.equal(idx.query(m, T0, T0 + 1, { maxSeries: 50 }).ids.length, 50);
+  assert.throws(
+    () => idx.query(m, T0, T0 + 1, { maxSeries: 49 }),
+    (e: unknown) =>
+      e instanceof QueryLimitError &&
+      e.limit === "maxSeries" &&
+      e.value === 49 &&
+      /maxSeries = 49/.test(e.message),
+  );
+  assert.throws(
+    () => idx.query([newMatcher("=~", "instance", "h.*")], T0, T0 + 1, { maxDocsScanned: 10 }),
+    (e: unknown) => e instanceof QueryLimitError && e.limit === "maxDocsScanned" && e.value === 10,
+  );
+});
+
+test("label names and values, with and without matchers", () => {
+  const idx = indexOf([
+    { __name__: "up", job: "api", instance: "h1" },
+    { __name__: "up", job: "db", instance: "h2" },
+    { __name__: "cpu", job: "db", mode: "idle" },
+  ]);
+  assert.deepEqual(idx.labelNames([], T0, T0 + 1), ["__name__", "instance", "job", "mode"]);
+  assert.deepEqual(idx.labelNames([newMatcher("=", "__name__", "up")], T0, T0 + 1), [
+    "__name__",
+    "instance",
+    "job",
+  ]);
+  assert.deepEqual(idx.labelValues("job", [], T0, T0 + 1), ["api", "db"]);
+  assert.deepEqual(idx.labelValues("instance", [newMatcher("=", "job", "db")], T0, T0 + 1), ["h2"]);
+  assert.deepEqual(idx.labelValues("missing", [], T0, T0 + 1), []);
+});
