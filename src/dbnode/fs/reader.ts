@@ -183,6 +183,19 @@ async function readFully(
   return true;
 }
 
+/** Index entries read together (data offsets, sizes and checksums beside IDs and tags). */
+interface IndexBatch {
+  ids: Uint8Array[];
+  tags: Uint8Array[];
+  offsets: number[];
+  sizes: number[];
+  crcs: number[];
+}
+
+function newBatch(): IndexBatch {
+  return { ids: [], tags: [], offsets: [], sizes: [], crcs: [] };
+}
+
 /** A complete, verified volume: info, summaries and bloom filter in memory; index and data on disk. */
 export class VolumeReader {
   readonly info: VolumeInfo;
@@ -315,6 +328,25 @@ export class VolumeReader {
    * them random reads, and a batch keeps the I/O threads busy.
    */
   async *entries(): AsyncIterable<VolumeEntry> {
+    for await (const batch of this.indexBatches()) {
+      const streams = await this.readStreams(batch.offsets, batch.sizes, batch.crcs);
+      for (let i = 0; i < streams.length; i++) {
+        yield { id: batch.ids[i], encodedTags: batch.tags[i], stream: streams[i] };
+      }
+    }
+  }
+
+  /** Every series' ID and encoded tags in ID order, from the index file alone (no data reads). */
+  async *series(): AsyncIterable<{ id: Uint8Array; encodedTags: Uint8Array }> {
+    for await (const batch of this.indexBatches()) {
+      for (let i = 0; i < batch.ids.length; i++) {
+        yield { id: batch.ids[i], encodedTags: batch.tags[i] };
+      }
+    }
+  }
+
+  /** The index file's entries, ENTRIES_BATCH at a time, checked against info's count at the end. */
+  private async *indexBatches(): AsyncIterable<IndexBatch> {
     this.checkOpen();
     let buf = new Uint8Array(READ_CHUNK_BYTES);
     let have = 0; // bytes of buf holding unread index data
@@ -322,35 +354,24 @@ export class VolumeReader {
     let off = 0; // next entry's offset in buf
     const e: IndexEntry = { ...this.entry };
     let count = 0;
-    const ids: Uint8Array[] = [];
-    const tags: Uint8Array[] = [];
-    const offsets: number[] = [];
-    const sizes: number[] = [];
-    const crcs: number[] = [];
+    let batch = newBatch();
     for (;;) {
       const bad = off < have ? readEntry(buf, off, have, e, crc32) : NEED_MORE;
       if (bad === null) {
-        ids.push(e.id.slice());
-        tags.push(e.tags.slice());
-        offsets.push(e.dataOffset);
-        sizes.push(e.dataSize);
-        crcs.push(e.streamCrc);
+        batch.ids.push(e.id.slice());
+        batch.tags.push(e.tags.slice());
+        batch.offsets.push(e.dataOffset);
+        batch.sizes.push(e.dataSize);
+        batch.crcs.push(e.streamCrc);
         off = e.end;
         count++;
-        if (ids.length < ENTRIES_BATCH) continue;
+        if (batch.ids.length < ENTRIES_BATCH) continue;
       } else if (bad !== NEED_MORE) {
         throw this.corrupt("index", `entry at offset ${filePos - have + off}: ${bad}`);
       }
-      if (ids.length > 0) {
-        const streams = await this.readStreams(offsets, sizes, crcs);
-        for (let i = 0; i < streams.length; i++) {
-          yield { id: ids[i], encodedTags: tags[i], stream: streams[i] };
-        }
-        ids.length = 0;
-        tags.length = 0;
-        offsets.length = 0;
-        sizes.length = 0;
-        crcs.length = 0;
+      if (batch.ids.length > 0) {
+        yield batch;
+        batch = newBatch();
         continue;
       }
       if (filePos >= this.indexSize) {

@@ -5,7 +5,7 @@
 // (commitlog-bootstrap.ts).
 import { rm } from "node:fs/promises";
 import { M3tszIterator } from "../../codec/index.js";
-import type { Logger } from "../../x/index.js";
+import { decodeTags, type Logger } from "../../x/index.js";
 import {
   type ListedVolume,
   listSnapshotMetadata,
@@ -85,9 +85,18 @@ export async function bootstrapDataVolumes(
         const block = disk.install(reader);
         served++;
         servedOne = true;
+        // Series that now live only on disk are indexed again from the
+        // volume's index file (the data file is read only to fill the cache).
+        const index = ns.index;
         if (cache.cachesEverything) {
           for await (const e of reader.entries()) {
-            cache.put(block.key, fromUtf8.decode(e.id), e.stream, target.nowMs);
+            const id = fromUtf8.decode(e.id);
+            cache.put(block.key, id, e.stream, target.nowMs);
+            index?.insert(id, decodeTags(e.encodedTags), v.blockStartMs);
+          }
+        } else if (index !== null) {
+          for await (const e of reader.series()) {
+            index.insert(fromUtf8.decode(e.id), decodeTags(e.encodedTags), v.blockStartMs);
           }
         }
       } catch (err) {

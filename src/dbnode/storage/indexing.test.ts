@@ -83,3 +83,34 @@ test("written series are found by their labels, and again after a restart from t
   assert.deepEqual(again.queryIndex("m", selector, T0, T0 + 2 * HOUR).ids, want);
   await again.close();
 });
+
+test("series that live only in flushed volumes are indexed again at bootstrap", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
+  dirs.push(dir);
+  const clock = new ManualClock(T0 + HOUR);
+  const open = async () => {
+    const db = await Database.open({
+      dataDir: dir,
+      clock,
+      numShards: 4,
+      tickIntervalMs: 0,
+      snapshotIntervalMs: 0,
+    });
+    await db.bootstrapped;
+    return db;
+  };
+  const db = await open();
+  await db.createNamespace("m", { index: { enabled: true } });
+  await db.writeBatch("m", batchOf([[api, T0 + HOUR - 1000, 1]]));
+  // Flush the block; the snapshot after it leaves no commit log holding the series.
+  clock.set(T0 + 3 * HOUR);
+  assert.ok((await db.tick()).warmFlushes > 0);
+  await db.close();
+  const again = await open();
+  assert.equal(again.bootstrapProgress.datapointsReplayed, 0);
+  assert.equal(again.seriesCount("m"), 0);
+  const selector = [newMatcher("=", "job", "api")];
+  assert.deepEqual(again.queryIndex("m", selector, T0, T0 + 2 * HOUR).ids, [seriesIdString(api)]);
+  assert.deepEqual(again.queryIndex("m", selector, T0 + 2 * HOUR, T0 + 4 * HOUR).ids, []);
+  await again.close();
+});
