@@ -2,8 +2,9 @@
 // acknowledged batch; it is killed with SIGKILL at random moments. After each
 // kill the database is opened again from the same directory and every
 // acknowledged datapoint must read back exactly, and nothing that was never
-// written may appear. With write-behind, acknowledged datapoints may be lost
-// only within the flush interval before the kill.
+// written may appear. With write-behind, only the newest acknowledged
+// datapoints may be lost: a tail of the acks, seen within the flush interval
+// (plus slack) before the kill.
 //
 // The wait-strategy run is in "flush" mode (writer.ts): blocks are flushed,
 // snapshots taken and commit logs cleaned up continuously, and two kills in
@@ -33,6 +34,8 @@ import {
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), "writer.js");
 const SERIES = 20;
+/** How late a write-behind flush may run on a loaded 2-core machine. */
+const FLUSH_SLACK_MS = 1000;
 
 type Phase = "flush" | "snapshot" | "cleanup";
 const PHASES: readonly Phase[] = ["flush", "snapshot", "cleanup"];
@@ -227,12 +230,21 @@ async function crashLoop(
       const check = await verify(dataDir, baseMs, acked, maxSentEver);
       phantoms += check.phantoms;
       examples.push(...check.examples.map((e) => `after kill ${k}: ${e}`));
+      // Write-behind may lose only the newest acknowledged writes: a tail of
+      // the round's acks (never one older than an ack that survived), each
+      // seen within the flush interval before the kill, plus slack for a
+      // flush timer delayed on a loaded machine.
+      const lostSet = new Set(check.lostAcked);
+      let newestSurvivor = Number.NEGATIVE_INFINITY;
+      for (const seq of round.acked.keys()) {
+        if (!lostSet.has(seq) && seq > newestSurvivor) newestSurvivor = seq;
+      }
       for (const seq of check.lostAcked) {
-        // With write-behind, an ack seen within the flush interval (plus
-        // scheduling slack) before the kill may not have reached the disk.
         const ackedAt = round.acked.get(seq);
-        if (ackedAt !== undefined && ackedAt >= round.killedAtMs - flushIntervalMs - 100)
-          lostInsideWindow++;
+        const inTail = seq > newestSurvivor;
+        const recent =
+          ackedAt !== undefined && ackedAt >= round.killedAtMs - flushIntervalMs - FLUSH_SLACK_MS;
+        if (inTail && recent) lostInsideWindow++;
         else lostOutsideWindow++;
         examples.push(`after kill ${k} (in ${round.landedIn ?? "writes"}): lost seq ${seq}`);
         acked.delete(seq); // counted once; later rounds may rewrite it
@@ -268,7 +280,7 @@ test("wait strategy with continuous flushes, snapshots and cleanups: no acknowle
   }
 });
 
-test("write-behind: acknowledged datapoints are lost only within the flush interval before a kill", async () => {
+test("write-behind: only the newest acknowledged datapoints, within the flush interval before a kill, are lost", async () => {
   const kills = 10;
   const r = await crashLoop("behind", "plain", kills, 200, 2);
   console.log(`crash.behind_kills ${kills}`);
