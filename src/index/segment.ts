@@ -4,9 +4,11 @@
 // documents holding that field = term. Terms are kept sorted lazily, so that
 // a regex with a literal prefix scans only the matching range.
 import roaring from "roaring";
-import type { Tag } from "../x/index.js";
+import { decodeTags, encodedTagsLength, encodeTagsInto, type Tag } from "../x/index.js";
 
 const { RoaringBitmap32 } = roaring;
+/** Bytes per chunk of the arena holding documents' encoded tags. */
+const ARENA_CHUNK_BYTES = 1 << 20;
 export type Postings = InstanceType<typeof RoaringBitmap32>;
 
 /** One field's terms and their postings. */
@@ -21,8 +23,14 @@ export interface FieldTerms {
 export class Segment {
   /** Document number → series ID. */
   readonly ids: string[] = [];
-  /** Document number → tags (sorted by name, as series tags are). */
-  readonly tags: (readonly Tag[])[] = [];
+  // Document number → its encoded tags in a shared arena (chunk, offset,
+  // length): a few bytes per document instead of arrays of strings; results
+  // decode them (tagsOf).
+  private tagChunk = new Int32Array(1024);
+  private tagOffset = new Int32Array(1024);
+  private tagLength = new Int32Array(1024);
+  private readonly arena: Uint8Array[] = [new Uint8Array(ARENA_CHUNK_BYTES)];
+  private arenaUsed = 0;
   private readonly byId = new Map<string, number>();
   private readonly fields = new Map<string, FieldTerms>();
   private readonly everything: Postings = new RoaringBitmap32();
@@ -38,7 +46,7 @@ export class Segment {
     if (known !== undefined) return known;
     const doc = this.ids.length;
     this.ids.push(id);
-    this.tags.push(tags);
+    this.storeTags(doc, tags);
     this.byId.set(id, doc);
     this.everything.add(doc);
     for (const [name, value] of tags) {
@@ -57,6 +65,37 @@ export class Segment {
       field.docs.add(doc);
     }
     return doc;
+  }
+
+  /** A document's tags, decoded (sorted by name, as series tags are). */
+  tagsOf(doc: number): Tag[] {
+    const start = this.tagOffset[doc];
+    return decodeTags(this.arena[this.tagChunk[doc]].subarray(start, start + this.tagLength[doc]));
+  }
+
+  private storeTags(doc: number, tags: readonly Tag[]): void {
+    if (doc === this.tagChunk.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.tagChunk = grow(this.tagChunk);
+      this.tagOffset = grow(this.tagOffset);
+      this.tagLength = grow(this.tagLength);
+    }
+    const n = encodedTagsLength(tags);
+    let chunk = this.arena.length - 1;
+    if (this.arenaUsed + n > this.arena[chunk].length) {
+      this.arena.push(new Uint8Array(Math.max(ARENA_CHUNK_BYTES, n)));
+      chunk++;
+      this.arenaUsed = 0;
+    }
+    encodeTagsInto(tags, this.arena[chunk], this.arenaUsed);
+    this.tagChunk[doc] = chunk;
+    this.tagOffset[doc] = this.arenaUsed;
+    this.tagLength[doc] = n;
+    this.arenaUsed += n;
   }
 
   /** The document number of a series, if indexed here. */

@@ -16,8 +16,8 @@ export interface QueryLimits {
 export interface QueryResult {
   /** Series IDs in code-unit order, each once. */
   ids: string[];
-  /** Tags of each series, by the same position. */
-  tags: (readonly Tag[])[];
+  /** Tags of each series, by the same position (decoded on first use). */
+  readonly tags: (readonly Tag[])[];
   /** Postings entries read. */
   docsScanned: number;
 }
@@ -80,7 +80,8 @@ export class TimeIndex {
   ): QueryResult {
     const budget = new ScanBudget(limits.maxDocsScanned);
     const maxSeries = limits.maxSeries ?? Number.POSITIVE_INFINITY;
-    const found = new Map<string, readonly Tag[]>();
+    // Where each series was found; its tags are decoded only if asked for.
+    const found = new Map<string, { seg: Segment; doc: number }>();
     for (const seg of this.segmentsIn(startMs, endMs)) {
       const docs = searchSegment(seg, matchers, budget);
       for (const doc of docs) {
@@ -89,13 +90,20 @@ export class TimeIndex {
         if (found.size === maxSeries) {
           throw new QueryLimitError("maxSeries", maxSeries, `more than ${maxSeries} series match`);
         }
-        found.set(id, seg.tags[doc]);
+        found.set(id, { seg, doc });
       }
     }
     const ids = [...found.keys()].sort();
+    let tags: (readonly Tag[])[] | null = null;
     return {
       ids,
-      tags: ids.map((id) => found.get(id) as readonly Tag[]),
+      get tags() {
+        tags ??= ids.map((id) => {
+          const at = found.get(id) as { seg: Segment; doc: number };
+          return at.seg.tagsOf(at.doc);
+        });
+        return tags;
+      },
       docsScanned: budget.scanned,
     };
   }
@@ -109,7 +117,7 @@ export class TimeIndex {
         continue;
       }
       for (const doc of searchSegment(seg, matchers, new ScanBudget())) {
-        for (const [name] of seg.tags[doc]) names.add(name);
+        for (const [name] of seg.tagsOf(doc)) names.add(name);
       }
     }
     return [...names].sort();
@@ -131,7 +139,7 @@ export class TimeIndex {
         continue;
       }
       for (const doc of searchSegment(seg, matchers, new ScanBudget())) {
-        for (const [n, v] of seg.tags[doc]) if (n === name) values.add(v);
+        for (const [n, v] of seg.tagsOf(doc)) if (n === name) values.add(v);
       }
     }
     return [...values].sort();
