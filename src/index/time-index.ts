@@ -14,7 +14,7 @@ export interface QueryLimits {
 }
 
 export interface QueryResult {
-  /** Series IDs in code-unit order, each once. */
+  /** Series IDs, each once, in no particular order (callers that need one sort). */
   ids: string[];
   /** Tags of each series, by the same position (decoded on first use). */
   readonly tags: (readonly Tag[])[];
@@ -80,28 +80,34 @@ export class TimeIndex {
   ): QueryResult {
     const budget = new ScanBudget(limits.maxDocsScanned);
     const maxSeries = limits.maxSeries ?? Number.POSITIVE_INFINITY;
-    // Where each series was found; its tags are decoded only if asked for.
-    const found = new Map<string, { seg: Segment; doc: number }>();
-    for (const seg of this.segmentsIn(startMs, endMs)) {
-      const docs = searchSegment(seg, matchers, budget);
-      for (const doc of docs) {
-        const id = seg.ids[doc];
-        if (found.has(id)) continue;
-        if (found.size === maxSeries) {
+    const ids: string[] = [];
+    const from: Segment[] = [];
+    const docsOf: number[] = [];
+    const segs = this.segmentsIn(startMs, endMs);
+    // A series indexed in several blocks is reported once.
+    const seen = segs.length > 1 ? new Set<string>() : null;
+    for (const seg of segs) {
+      const docs = searchSegment(seg, matchers, budget).toUint32Array();
+      for (let i = 0; i < docs.length; i++) {
+        const id = seg.ids[docs[i]];
+        if (seen !== null) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+        }
+        if (ids.length === maxSeries) {
           throw new QueryLimitError("maxSeries", maxSeries, `more than ${maxSeries} series match`);
         }
-        found.set(id, { seg, doc });
+        ids.push(id);
+        from.push(seg);
+        docsOf.push(docs[i]);
       }
     }
-    const ids = [...found.keys()].sort();
     let tags: (readonly Tag[])[] | null = null;
     return {
       ids,
+      // Tags are decoded only if asked for.
       get tags() {
-        tags ??= ids.map((id) => {
-          const at = found.get(id) as { seg: Segment; doc: number };
-          return at.seg.tagsOf(at.doc);
-        });
+        tags ??= ids.map((_, i) => from[i].tagsOf(docsOf[i]));
         return tags;
       },
       docsScanned: budget.scanned,
