@@ -44,11 +44,46 @@ export class Segment {
   insert(id: string, tags: readonly Tag[]): number {
     const known = this.byId.get(id);
     if (known !== undefined) return known;
+    const doc = this.addDoc(id);
+    this.storeTags(doc, tags);
+    this.addPostings(doc, tags);
+    return doc;
+  }
+
+  /**
+   * Adds a series given its encoded tags (as series tables hold them) unless
+   * present: the bytes are copied as they are, and decoded only for a new
+   * series.
+   */
+  insertEncoded(id: string, encodedTags: Uint8Array): number {
+    const known = this.byId.get(id);
+    if (known !== undefined) return known;
+    const tags = decodeTags(encodedTags);
+    const doc = this.addDoc(id);
+    this.storeEncoded(doc, encodedTags);
+    this.addPostings(doc, tags);
+    return doc;
+  }
+
+  private addDoc(id: string): number {
     const doc = this.ids.length;
     this.ids.push(id);
-    this.storeTags(doc, tags);
     this.byId.set(id, doc);
     this.everything.add(doc);
+    if (doc === this.tagChunk.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.tagChunk = grow(this.tagChunk);
+      this.tagOffset = grow(this.tagOffset);
+      this.tagLength = grow(this.tagLength);
+    }
+    return doc;
+  }
+
+  private addPostings(doc: number, tags: readonly Tag[]): void {
     for (const [name, value] of tags) {
       let field = this.fields.get(name);
       if (field === undefined) {
@@ -64,7 +99,6 @@ export class Segment {
       postings.add(doc);
       field.docs.add(doc);
     }
-    return doc;
   }
 
   /** A document's tags, decoded (sorted by name, as series tags are). */
@@ -74,28 +108,35 @@ export class Segment {
   }
 
   private storeTags(doc: number, tags: readonly Tag[]): void {
-    if (doc === this.tagChunk.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.tagChunk = grow(this.tagChunk);
-      this.tagOffset = grow(this.tagOffset);
-      this.tagLength = grow(this.tagLength);
-    }
     const n = encodedTagsLength(tags);
+    const [chunk, at] = this.reserve(n);
+    encodeTagsInto(tags, this.arena[chunk], at);
+    this.place(doc, chunk, at, n);
+  }
+
+  private storeEncoded(doc: number, encoded: Uint8Array): void {
+    const [chunk, at] = this.reserve(encoded.length);
+    this.arena[chunk].set(encoded, at);
+    this.place(doc, chunk, at, encoded.length);
+  }
+
+  /** Room for `n` bytes in the arena: [chunk, offset]. */
+  private reserve(n: number): [number, number] {
     let chunk = this.arena.length - 1;
     if (this.arenaUsed + n > this.arena[chunk].length) {
       this.arena.push(new Uint8Array(Math.max(ARENA_CHUNK_BYTES, n)));
       chunk++;
       this.arenaUsed = 0;
     }
-    encodeTagsInto(tags, this.arena[chunk], this.arenaUsed);
-    this.tagChunk[doc] = chunk;
-    this.tagOffset[doc] = this.arenaUsed;
-    this.tagLength[doc] = n;
+    const at = this.arenaUsed;
     this.arenaUsed += n;
+    return [chunk, at];
+  }
+
+  private place(doc: number, chunk: number, at: number, n: number): void {
+    this.tagChunk[doc] = chunk;
+    this.tagOffset[doc] = at;
+    this.tagLength[doc] = n;
   }
 
   /** The document number of a series, if indexed here. */

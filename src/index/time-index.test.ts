@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { seriesIdString, type Tag } from "../x/index.js";
+import { encodeTags, seriesIdString, type Tag } from "../x/index.js";
 import { type MatchType, newMatcher } from "./matcher.js";
 import { QueryLimitError } from "./search.js";
 import { TimeIndex } from "./time-index.js";
@@ -150,4 +150,20 @@ test("label names and values, with and without matchers", () => {
   assert.deepEqual(idx.labelValues("job", [], T0, T0 + 1), ["api", "db"]);
   assert.deepEqual(idx.labelValues("instance", [newMatcher("=", "job", "db")], T0, T0 + 1), ["h2"]);
   assert.deepEqual(idx.labelValues("missing", [], T0, T0 + 1), []);
+});
+
+test("a series inserted with its encoded tags is found and keeps those tags; a repeat is a no-op", () => {
+  const idx = new TimeIndex(BLOCK);
+  const tags: Tag[] = [
+    ["__name__", "up"],
+    ["job", "api"],
+  ];
+  const id = seriesIdString(tags);
+  idx.insertEncoded(id, encodeTags(tags), T0);
+  idx.insertEncoded(id, encodeTags(tags), T0 + 1);
+  const r = idx.query([newMatcher("=", "job", "api")], T0, T0 + 1);
+  assert.deepEqual(r.ids, [id]);
+  assert.deepEqual(r.tags, [tags]);
+  assert.equal(idx.has(id, T0), true);
+  assert.equal(idx.has(id, T0 + BLOCK), false);
 });

@@ -40,13 +40,25 @@ export class TimeIndex {
 
   /** Indexes a series for the block holding `timeMs` (a no-op when already there). */
   insert(id: string, tags: readonly Tag[], timeMs: number): void {
+    this.segmentFor(timeMs).insert(id, tags);
+  }
+
+  /**
+   * Indexes a series, given its encoded tags, for the block holding
+   * `timeMs`; the tags are decoded only when the series is new there.
+   */
+  insertEncoded(id: string, encodedTags: Uint8Array, timeMs: number): void {
+    this.segmentFor(timeMs).insertEncoded(id, encodedTags);
+  }
+
+  private segmentFor(timeMs: number): Segment {
     const start = this.blockStart(timeMs);
     let seg = this.blocks.get(start);
     if (seg === undefined) {
       seg = new Segment();
       this.blocks.set(start, seg);
     }
-    seg.insert(id, tags);
+    return seg;
   }
 
   /** True when the series is indexed in the block holding `timeMs`. */

@@ -5,7 +5,7 @@
 // (commitlog-bootstrap.ts).
 import { rm } from "node:fs/promises";
 import { M3tszIterator } from "../../codec/index.js";
-import { decodeTags, type Logger } from "../../x/index.js";
+import type { Logger } from "../../x/index.js";
 import {
   type ListedVolume,
   listSnapshotMetadata,
@@ -92,11 +92,11 @@ export async function bootstrapDataVolumes(
           for await (const e of reader.entries()) {
             const id = fromUtf8.decode(e.id);
             cache.put(block.key, id, e.stream, target.nowMs);
-            index?.insert(id, decodeTags(e.encodedTags), v.blockStartMs);
+            index?.insertEncoded(id, e.encodedTags, v.blockStartMs);
           }
         } else if (index !== null) {
           for await (const e of reader.series()) {
-            index.insert(fromUtf8.decode(e.id), decodeTags(e.encodedTags), v.blockStartMs);
+            index.insertEncoded(fromUtf8.decode(e.id), e.encodedTags, v.blockStartMs);
           }
         }
       } catch (err) {

@@ -3,7 +3,6 @@
 // series' ref is its ordinal in that table, so a client that keeps refs
 // writes known series without hashing or parsing their tags again.
 import { TimeIndex } from "../../index/index.js";
-import { decodeTags } from "../../x/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
 import { type Bucket, WriteType } from "./series-buffer.js";
 import { SeriesTable } from "./series-table.js";
@@ -105,7 +104,7 @@ export class Namespace {
     if (table.indexedBlock(ref) === start) return;
     const id = table.ids[ref];
     if (id === null) return;
-    if (!index.has(id, timeMs)) index.insert(id, decodeTags(table.tagsOf(ref)), timeMs);
+    index.insertEncoded(id, table.tagsOf(ref), timeMs);
     table.setIndexedBlock(ref, start);
   }
 
