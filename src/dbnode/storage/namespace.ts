@@ -46,6 +46,18 @@ export class Namespace {
     this.series = new SeriesTable(name);
   }
 
+  /**
+   * Every bucket of a series that reads and snapshots must see: its buffer's
+   * and those a flush has taken but not yet served from a volume; null for
+   * a removed series.
+   */
+  bucketsOf(ref: number): Bucket[] | null {
+    const buffer = this.series.buffers[ref];
+    if (buffer === null) return null;
+    const flushing = this.flushing.get(ref);
+    return flushing === undefined ? buffer.buckets : flushing.concat(buffer.buckets);
+  }
+
   /** Number of live series. */
   get seriesCount(): number {
     return this.series.size;

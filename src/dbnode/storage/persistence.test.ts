@@ -43,6 +43,13 @@ async function open(dataDir: string, clock: ManualClock, extra: Partial<Database
   return db;
 }
 
+/** A new data directory with a database open on it, the clock at T0. */
+async function fresh() {
+  const dir = await tempDir();
+  const clock = new ManualClock(T0);
+  return { dir, clock, db: await open(dir, clock) };
+}
+
 function tagsOf(name: string): Tag[] {
   return [["__name__", name]];
 }
@@ -103,9 +110,7 @@ async function dataVolumes(dataDir: string) {
 }
 
 test("warm flushes write every block to volumes, free the buffers, and read back before and after a restart", async () => {
-  const dir = await tempDir();
-  const clock = new ManualClock(T0);
-  const db = await open(dir, clock);
+  const { dir, clock, db } = await fresh();
   await db.createNamespace(NS, { blockSizeMs: BLOCK, bufferPastMs: 10 * MIN });
   const expected = await writeHours(db, clock, 24);
   clock.advance(3 * HOUR); // every block's end plus bufferPast has passed
@@ -141,9 +146,7 @@ test("warm flushes write every block to volumes, free the buffers, and read back
 });
 
 test("a cold write into a flushed block is merged into the next volume, and the old volume goes", async () => {
-  const dir = await tempDir();
-  const clock = new ManualClock(T0);
-  const db = await open(dir, clock);
+  const { dir, clock, db } = await fresh();
   await db.createNamespace(NS, {
     blockSizeMs: BLOCK,
     bufferPastMs: 10 * MIN,
@@ -261,9 +264,7 @@ test("a snapshot holds unflushed data: older commit logs go, and a restart loads
 });
 
 test("retention deletes exactly the volumes whose block has left it", async () => {
-  const dir = await tempDir();
-  const clock = new ManualClock(T0);
-  const db = await open(dir, clock);
+  const { dir, clock, db } = await fresh();
   await db.createNamespace(NS, {
     blockSizeMs: BLOCK,
     bufferPastMs: 10 * MIN,
@@ -301,9 +302,7 @@ async function listVolumesOfBlock(dir: string, blockStartMs: number) {
 }
 
 test("cache policies: none reads disk every time, lru and recently_read keep what was read, all reads nothing from disk", async () => {
-  const dir = await tempDir();
-  const clock = new ManualClock(T0);
-  const db = await open(dir, clock);
+  const { dir, clock, db } = await fresh();
   await db.createNamespace(NS, { blockSizeMs: BLOCK, bufferPastMs: 10 * MIN });
   const expected = await writeHours(db, clock, 6);
   clock.set(T0 + 6 * HOUR + 11 * MIN);
@@ -352,9 +351,7 @@ test("cache policies: none reads disk every time, lru and recently_read keep wha
 });
 
 test("a damaged volume is not served, is logged and counted, and its data comes back from the commit log", async () => {
-  const dir = await tempDir();
-  const clock = new ManualClock(T0);
-  const db = await open(dir, clock);
+  const { dir, clock, db } = await fresh();
   // Without snapshots the commit logs stay, so they still hold the flushed data.
   await db.createNamespace(NS, {
     blockSizeMs: BLOCK,
@@ -412,9 +409,7 @@ test("a damaged volume is not served, is logged and counted, and its data comes 
 });
 
 test("incomplete volumes are removed at start; dropping a namespace removes its filesets", async () => {
-  const dir = await tempDir();
-  const clock = new ManualClock(T0);
-  const db = await open(dir, clock);
+  const { dir, clock, db } = await fresh();
   await db.createNamespace(NS, { blockSizeMs: BLOCK, bufferPastMs: 10 * MIN });
   await write(db, [["a", T0 + MIN, 1]]);
   clock.set(T0 + BLOCK + 11 * MIN);

@@ -45,13 +45,9 @@ export async function readSeriesStreams(
   // Everything up to the first await is one consistent view: the volume each
   // block is served from and the buffers (with the buckets a flush has taken
   // but not yet served from a volume).
-  if (ref !== undefined) {
-    const buffer = ns.series.buffers[ref];
-    const flushing = ns.flushing.get(ref);
-    if (buffer !== null) {
-      const buckets = flushing === undefined ? buffer.buckets : flushing.concat(buffer.buckets);
-      bucketStreams(buckets, startMs, endMs, ns.options.blockSizeMs, bufferStreams);
-    }
+  const buckets = ref === undefined ? null : ns.bucketsOf(ref);
+  if (buckets !== null) {
+    bucketStreams(buckets, startMs, endMs, ns.options.blockSizeMs, bufferStreams);
   }
   const disk = ctx.disk;
   if (disk !== null) {

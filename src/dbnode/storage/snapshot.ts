@@ -74,13 +74,10 @@ export async function writeSnapshotVolumes(
 
 /** A series' buffered data of one block (taken-for-flush buckets included) as one stream. */
 function bufferedStream(ns: Namespace, ref: number, blockStartMs: number): Uint8Array | null {
-  const buffer = ns.series.buffers[ref];
-  if (buffer === null) return null;
-  const end = blockStartMs + 1;
+  const buckets = ns.bucketsOf(ref);
+  if (buckets === null) return null;
   const streams: Uint8Array[] = [];
-  const flushing = ns.flushing.get(ref);
-  const buckets = flushing === undefined ? buffer.buckets : flushing.concat(buffer.buckets);
-  bucketStreams(buckets, blockStartMs, end, 1, streams);
+  bucketStreams(buckets, blockStartMs, blockStartMs + 1, 1, streams);
   if (streams.length === 0) return null;
   return mergeStreams(blockStartMs, streams, `snapshot of block ${blockStartMs}`);
 }
