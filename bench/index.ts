@@ -14,22 +14,24 @@
 //   device   = DEVICES[floor(k / 128) mod 8]     (sda, nvme0n1, dm-0, ...)
 // 16 × 8 × 8 = 1024 ≥ 1000, so (cpu, mode, device) differ between the series
 // of one instance and every series is a distinct combination of six labels.
-// Tags reach the index as the namespace passes them: decoded from M3's tag
-// encoding (fresh strings per series), with the ID from seriesIdString.
+// Series reach the index as the namespace passes them: the ID string (from
+// seriesIdString) and the tags in M3's tag encoding, which the index reads.
 //
 // Figures:
-// - index.insert_series_per_s: TimeIndex.insert of every series into one
-//   block, median of --passes fresh indexes (tags and IDs built beforehand).
+// - index.insert_series_per_s: TimeIndex.insertEncoded of every series into
+//   one block, median of --passes fresh indexes (IDs and encoded tags built
+//   beforehand).
 // - index.bytes_per_series: heapUsed + external (roaring reports its native
 //   allocations to V8 as external memory) after gc, from before the series'
-//   IDs and decoded tags were built to after they were indexed and the
+//   IDs were built to after they were indexed and the
 //   caller's references dropped, divided by the series: everything a
 //   standalone index keeps alive. index.own_bytes_per_series is what the
 //   inserts themselves allocated (postings, maps, arrays, tag arena);
 //   index.retained_input_bytes_per_series the caller's objects the index
 //   keeps (the ID strings: in a namespace they are shared with the series
-//   table); index.input_bytes_per_series what the IDs and decoded tags cost
-//   the caller; RSS growth is printed beside them.
+//   table); index.input_bytes_per_series what the IDs cost the caller (the
+//   encoded tags, held by the series table in a namespace, are built before
+//   the baseline); RSS growth is printed beside them.
 // - lookups, median of --reps runs each (after 3 untimed), on the last
 //   pass's index, over its one block:
 //     exact    {__name__="X", instance="Y"}   (5 series; X and Y vary per run)
@@ -103,16 +105,16 @@ function encodeAll(n: number): Uint8Array[] {
   return out;
 }
 
-/** IDs and decoded tags, as a namespace hands them to its index. */
-function decodeAll(encoded: readonly Uint8Array[]): { ids: string[]; tags: Tag[][] } {
-  const n = encoded.length;
-  const ids: string[] = new Array(n);
-  const tags: Tag[][] = new Array(n);
-  for (let s = 0; s < n; s++) {
-    tags[s] = decodeTags(encoded[s]);
-    ids[s] = seriesIdString(tags[s]);
-  }
-  return { ids, tags };
+/** Series IDs and encoded tags, as a namespace hands them to its index. */
+interface Work {
+  ids: string[];
+  encoded: readonly Uint8Array[];
+}
+
+function idsOf(encoded: readonly Uint8Array[]): Work {
+  const ids: string[] = new Array(encoded.length);
+  for (let s = 0; s < encoded.length; s++) ids[s] = seriesIdString(decodeTags(encoded[s]));
+  return { ids, encoded };
 }
 
 function median(xs: number[]): number {
@@ -136,9 +138,9 @@ function memory(): { total: number; rss: number } {
   return { total: m.heapUsed + m.external, rss: m.rss };
 }
 
-function insertAll(ids: readonly string[], tags: readonly Tag[][]): TimeIndex {
+function insertAll({ ids, encoded }: Work): TimeIndex {
   const idx = new TimeIndex(BLOCK_MS);
-  for (let s = 0; s < ids.length; s++) idx.insert(ids[s], tags[s], START_MS);
+  for (let s = 0; s < ids.length; s++) idx.insertEncoded(ids[s], encoded[s], START_MS);
   return idx;
 }
 
@@ -335,15 +337,11 @@ async function main(): Promise<void> {
   const encoded = encodeAll(n);
 
   if (phases.has("insert")) {
-    // Warm the JIT on a throwaway index before anything is measured.
-    {
-      const warm = decodeAll(encoded.slice(0, Math.min(n, 50_000)));
-      insertAll(warm.ids, warm.tags);
-    }
+    insertAll(idsOf(encoded.slice(0, Math.min(n, 50_000))));
     const rates: number[] = [];
-    const timedInsert = (work: { ids: string[]; tags: Tag[][] }): TimeIndex => {
+    const timedInsert = (work: Work): TimeIndex => {
       const t0 = process.hrtime.bigint();
-      const built = insertAll(work.ids, work.tags);
+      const built = insertAll(work);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       rates.push(n / seconds);
       process.stderr.write(
@@ -355,7 +353,7 @@ async function main(): Promise<void> {
     // caller has dropped its IDs and tags, against a baseline taken before
     // they were built; and the index's own growth during the insert.
     const m0 = memory();
-    let work: { ids: string[]; tags: Tag[][] } | null = decodeAll(encoded);
+    let work: Work | null = idsOf(encoded);
     const m1 = memory();
     let idx: TimeIndex | null = timedInsert(work);
     const m2 = memory();
@@ -370,7 +368,7 @@ async function main(): Promise<void> {
     console.log(`index.rss_bytes_per_series ${Math.round((m3.rss - m0.rss) / n)} bytes`);
     if (passes > 1) {
       idx = null;
-      work = decodeAll(encoded);
+      work = idsOf(encoded);
       for (let p = 1; p < passes; p++) {
         idx = null;
         gc();

@@ -4,12 +4,15 @@
 // satisfies (a series without the label has it as "") is applied as a
 // subtraction of the documents whose value fails it. The result is the
 // intersection of the selections minus every subtraction.
-import roaring from "roaring";
 import { M3tsError } from "../x/index.js";
 import type { Matcher } from "./matcher.js";
-import { type FieldTerms, type Postings, prefixRange, type Segment } from "./segment.js";
-
-const { RoaringBitmap32 } = roaring;
+import {
+  type FieldReader,
+  type Postings,
+  prefixRange,
+  RoaringBitmap32,
+  type Segment,
+} from "./segment.js";
 
 /** A query went past one of its limits; nothing partial is returned. */
 export class QueryLimitError extends M3tsError {
@@ -59,22 +62,22 @@ export function searchSegment(
     const field = seg.field(m.name);
     if (!m.matchesEmpty) {
       // Only documents holding the field with a matching value qualify.
-      const sel =
-        field === undefined ? new RoaringBitmap32() : matchingTerms(seg, field, m, budget);
+      const sel = field === undefined ? new RoaringBitmap32() : matchingTerms(field, m, budget);
       if (sel.isEmpty) return sel;
       selections.push(sel);
     } else if (field !== undefined) {
-      const sub = failingTerms(seg, field, m, budget);
+      const sub = failingTerms(field, m, budget);
       if (!sub.isEmpty) subtractions.push(sub);
     }
   }
   let result: Postings;
   if (selections.length === 0) {
-    result = seg.all().clone();
+    result = seg.all();
     budget.charge(result.size);
   } else {
     selections.sort((a, b) => a.size - b.size);
-    result = selections[0].clone();
+    // Selections are fresh bitmaps (unions), so the smallest is narrowed in place.
+    result = selections[0];
     for (let i = 1; i < selections.length && !result.isEmpty; i++) {
       result.andInPlace(selections[i]);
     }
@@ -87,49 +90,48 @@ export function searchSegment(
 }
 
 /** Union of the postings of the field's terms `m` accepts. */
-function matchingTerms(seg: Segment, field: FieldTerms, m: Matcher, budget: ScanBudget): Postings {
+function matchingTerms(field: FieldReader, m: Matcher, budget: ScanBudget): Postings {
   if (m.setMatches !== null) {
     const parts: Postings[] = [];
     for (const term of m.setMatches) {
-      const p = field.postings.get(term);
+      const p = field.postings(term);
       if (p !== undefined) parts.push(p);
     }
     return union(parts, budget);
   }
   if (m.type === "!=" || m.type === "!~") {
-    return unionWhere(seg, field, "", (t) => m.matches(t), budget);
+    return unionWhere(field, "", (t) => m.matches(t), budget);
   }
-  return unionWhere(seg, field, m.prefix, (t) => m.matches(t), budget);
+  return unionWhere(field, m.prefix, (t) => m.matches(t), budget);
 }
 
 /** Union of the postings of the field's terms `m` rejects (for a matcher that accepts ""). */
-function failingTerms(seg: Segment, field: FieldTerms, m: Matcher, budget: ScanBudget): Postings {
+function failingTerms(field: FieldReader, m: Matcher, budget: ScanBudget): Postings {
   if (m.type === "!=") {
-    const p = field.postings.get(m.value);
+    const p = field.postings(m.value);
     return p === undefined ? new RoaringBitmap32() : union([p], budget);
   }
   if (m.type === "=" && m.value === "") {
-    budget.charge(field.docs.size);
-    return field.docs;
+    const docs = field.docs();
+    budget.charge(docs.size);
+    return docs;
   }
   // A "!~" rejects exactly the values its regex matches, which share its prefix.
   const prefix = m.type === "!~" ? m.prefix : "";
-  return unionWhere(seg, field, prefix, (t) => !m.matches(t), budget);
+  return unionWhere(field, prefix, (t) => !m.matches(t), budget);
 }
 
 function unionWhere(
-  seg: Segment,
-  field: FieldTerms,
+  field: FieldReader,
   prefix: string,
   keep: (term: string) => boolean,
   budget: ScanBudget,
 ): Postings {
-  const sorted = seg.sortedTerms(field);
+  const sorted = field.terms();
   const [from, to] = prefixRange(sorted, prefix);
   const parts: Postings[] = [];
   for (let i = from; i < to; i++) {
-    const term = sorted[i];
-    if (keep(term)) parts.push(field.postings.get(term) as Postings);
+    if (keep(sorted[i])) parts.push(field.postingsAt(i));
   }
   return union(parts, budget);
 }

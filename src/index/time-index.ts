@@ -1,10 +1,15 @@
 // A namespace's reverse index, partitioned in time by the index block size:
 // a series is inserted into the block of every time it is written in, so a
-// query over [start, end) finds only series written in that range.
+// query over [start, end) finds only series written in that range. A block
+// holds read-only segments (sealed ones, and mutable ones frozen while they
+// are being sealed) and one mutable segment taking new series; a series is
+// in at most one segment of a block.
 import type { Tag } from "../x/index.js";
 import type { Matcher } from "./matcher.js";
+import { MutableSegment } from "./mutable-segment.js";
+import type { SealedSegment } from "./sealed-segment.js";
 import { QueryLimitError, ScanBudget, searchSegment } from "./search.js";
-import { Segment } from "./segment.js";
+import type { Segment } from "./segment.js";
 
 export interface QueryLimits {
   /** Most series a query may return (default unlimited). */
@@ -22,9 +27,22 @@ export interface QueryResult {
   docsScanned: number;
 }
 
+interface IndexBlock {
+  /** Read-only segments. */
+  sealed: Segment[];
+  /** The segment new series go to; null until one arrives. */
+  mutable: MutableSegment | null;
+}
+
+/** Segments frozen for sealing one block: encode them, then finishSeal. */
+export interface SealJob {
+  readonly blockStartMs: number;
+  readonly segments: readonly Segment[];
+}
+
 export class TimeIndex {
   readonly blockSizeMs: number;
-  private readonly blocks = new Map<number, Segment>();
+  private readonly blocks = new Map<number, IndexBlock>();
 
   constructor(blockSizeMs: number) {
     if (!Number.isSafeInteger(blockSizeMs) || blockSizeMs <= 0) {
@@ -40,7 +58,10 @@ export class TimeIndex {
 
   /** Indexes a series for the block holding `timeMs` (a no-op when already there). */
   insert(id: string, tags: readonly Tag[], timeMs: number): void {
-    this.segmentFor(timeMs).insert(id, tags);
+    const b = this.blockFor(timeMs);
+    if (b.sealed.length > 0 && inAny(b.sealed, id)) return;
+    b.mutable ??= new MutableSegment();
+    b.mutable.insert(id, tags);
   }
 
   /**
@@ -48,22 +69,27 @@ export class TimeIndex {
    * `timeMs`; the tags are decoded only when the series is new there.
    */
   insertEncoded(id: string, encodedTags: Uint8Array, timeMs: number): void {
-    this.segmentFor(timeMs).insertEncoded(id, encodedTags);
+    const b = this.blockFor(timeMs);
+    if (b.sealed.length > 0 && inAny(b.sealed, id)) return;
+    b.mutable ??= new MutableSegment();
+    b.mutable.insertEncoded(id, encodedTags);
   }
 
-  private segmentFor(timeMs: number): Segment {
+  private blockFor(timeMs: number): IndexBlock {
     const start = this.blockStart(timeMs);
-    let seg = this.blocks.get(start);
-    if (seg === undefined) {
-      seg = new Segment();
-      this.blocks.set(start, seg);
+    let b = this.blocks.get(start);
+    if (b === undefined) {
+      b = { sealed: [], mutable: null };
+      this.blocks.set(start, b);
     }
-    return seg;
+    return b;
   }
 
   /** True when the series is indexed in the block holding `timeMs`. */
   has(id: string, timeMs: number): boolean {
-    return this.blocks.get(this.blockStart(timeMs))?.docOf(id) !== undefined;
+    const b = this.blocks.get(this.blockStart(timeMs));
+    if (b === undefined) return false;
+    return inAny(b.sealed, id) || b.mutable?.docOf(id) !== undefined;
   }
 
   /** Block starts held, ascending. */
@@ -83,6 +109,58 @@ export class TimeIndex {
     return n;
   }
 
+  /**
+   * Blocks ending at or before `endMs` that hold anything not yet sealed
+   * into a single segment, ascending.
+   */
+  unsealedBlocksBefore(endMs: number): number[] {
+    const out: number[] = [];
+    for (const [start, b] of this.blocks) {
+      if (start + this.blockSizeMs > endMs) continue;
+      if (b.mutable !== null || b.sealed.length > 1 || b.sealed.some((s) => !isSealed(s))) {
+        out.push(start);
+      }
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /**
+   * Freezes a block for sealing: its mutable segment stops taking series
+   * (new ones start another) and every segment it holds is returned, to be
+   * encoded into one sealed segment and handed to finishSeal.
+   */
+  beginSeal(blockStartMs: number): SealJob {
+    const b = this.blocks.get(blockStartMs);
+    if (b === undefined) return { blockStartMs, segments: [] };
+    if (b.mutable !== null) {
+      b.sealed.push(b.mutable);
+      b.mutable = null;
+    }
+    return { blockStartMs, segments: [...b.sealed] };
+  }
+
+  /**
+   * Replaces a job's segments with the sealed segment made of them. A block
+   * dropped meanwhile stays dropped. Until this is called, or if it never is,
+   * the frozen segments keep answering queries.
+   */
+  finishSeal(job: SealJob, sealed: SealedSegment): void {
+    const b = this.blocks.get(job.blockStartMs);
+    if (b === undefined) return;
+    b.sealed = [sealed, ...b.sealed.filter((s) => !job.segments.includes(s))];
+  }
+
+  /** Adds a sealed segment loaded from disk to its block. */
+  load(blockStartMs: number, sealed: SealedSegment): void {
+    if (this.blockStart(blockStartMs) !== blockStartMs) {
+      throw new RangeError(
+        `index block start ${blockStartMs} is not a multiple of the block size ${this.blockSizeMs}`,
+      );
+    }
+    const b = this.blockFor(blockStartMs);
+    b.sealed.push(sealed);
+  }
+
   /** The series every matcher accepts among those written in [startMs, endMs). */
   query(
     matchers: readonly Matcher[],
@@ -95,23 +173,30 @@ export class TimeIndex {
     const ids: string[] = [];
     const from: Segment[] = [];
     const docsOf: number[] = [];
-    const segs = this.segmentsIn(startMs, endMs);
-    // A series indexed in several blocks is reported once.
-    const seen = segs.length > 1 ? new Set<string>() : null;
-    for (const seg of segs) {
-      const docs = searchSegment(seg, matchers, budget).toUint32Array();
-      for (let i = 0; i < docs.length; i++) {
-        const id = seg.ids[docs[i]];
-        if (seen !== null) {
-          if (seen.has(id)) continue;
-          seen.add(id);
+    const blocks = this.blocksIn(startMs, endMs);
+    // A series indexed in several blocks is reported once (within a block
+    // segments do not share series).
+    const seen = blocks.length > 1 ? new Set<string>() : null;
+    for (const b of blocks) {
+      for (const seg of segmentsOf(b)) {
+        const docs = searchSegment(seg, matchers, budget).toUint32Array();
+        for (let i = 0; i < docs.length; i++) {
+          const id = seg.idOf(docs[i]);
+          if (seen !== null) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+          }
+          if (ids.length === maxSeries) {
+            throw new QueryLimitError(
+              "maxSeries",
+              maxSeries,
+              `more than ${maxSeries} series match`,
+            );
+          }
+          ids.push(id);
+          from.push(seg);
+          docsOf.push(docs[i]);
         }
-        if (ids.length === maxSeries) {
-          throw new QueryLimitError("maxSeries", maxSeries, `more than ${maxSeries} series match`);
-        }
-        ids.push(id);
-        from.push(seg);
-        docsOf.push(docs[i]);
       }
     }
     let tags: (readonly Tag[])[] | null = null;
@@ -153,7 +238,7 @@ export class TimeIndex {
       const field = seg.field(name);
       if (field === undefined) continue;
       if (matchers.length === 0) {
-        for (const term of field.postings.keys()) values.add(term);
+        for (const term of field.terms()) values.add(term);
         continue;
       }
       for (const doc of searchSegment(seg, matchers, new ScanBudget())) {
@@ -163,11 +248,28 @@ export class TimeIndex {
     return [...values].sort();
   }
 
-  private segmentsIn(startMs: number, endMs: number): Segment[] {
-    const out: Segment[] = [];
-    for (const [start, seg] of this.blocks) {
-      if (start < endMs && start + this.blockSizeMs > startMs) out.push(seg);
+  private blocksIn(startMs: number, endMs: number): IndexBlock[] {
+    const out: IndexBlock[] = [];
+    for (const [start, b] of this.blocks) {
+      if (start < endMs && start + this.blockSizeMs > startMs) out.push(b);
     }
     return out;
   }
+
+  private segmentsIn(startMs: number, endMs: number): Segment[] {
+    return this.blocksIn(startMs, endMs).flatMap(segmentsOf);
+  }
+}
+
+function segmentsOf(b: IndexBlock): Segment[] {
+  return b.mutable === null ? b.sealed : [...b.sealed, b.mutable];
+}
+
+function inAny(segments: readonly Segment[], id: string): boolean {
+  for (const s of segments) if (s.docOf(id) !== undefined) return true;
+  return false;
+}
+
+function isSealed(s: Segment): boolean {
+  return !(s instanceof MutableSegment);
 }

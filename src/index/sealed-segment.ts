@@ -1,0 +1,371 @@
+// A sealed segment: immutable, held as one byte array that is also its
+// on-disk form (docs/format/index-segment.md), so sealing a block, writing
+// its index volume and loading that volume again all go through the same
+// bytes. Documents keep the order of the segments they came from; postings
+// stay serialized until a query reads them.
+import { decodeTags, M3tsError, type Tag } from "../x/index.js";
+import {
+  type FieldReader,
+  lowerBound,
+  type Postings,
+  RoaringBitmap32,
+  type Segment,
+} from "./segment.js";
+
+/** "M3IX" in ASCII. */
+const MAGIC = [0x4d, 0x33, 0x49, 0x58];
+export const SEGMENT_FORMAT_VERSION = 1;
+const HEADER_BYTES = 16;
+/** Documents (or terms) encoded between pauses that let other work run. */
+const PAUSE_EVERY = 16384;
+
+/** Sealed segment bytes that do not follow the format; nothing of them is served. */
+export class SegmentFormatError extends M3tsError {
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super("M3TS_ERR_INDEX_SEGMENT_FORMAT", `index segment is malformed: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** A growing output buffer. */
+class Out {
+  buf = Buffer.allocUnsafe(1 << 16);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v, this.pos);
+    this.pos += 4;
+  }
+
+  /** A u32 byte length, then the bytes. */
+  bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** A u32 byte length, then the string's UTF-8. */
+  str(s: string): void {
+    const n = Buffer.byteLength(s, "utf8");
+    this.u32(n);
+    this.ensure(n);
+    this.buf.write(s, this.pos, n, "utf8");
+    this.pos += n;
+  }
+
+  postings(p: Postings): void {
+    p.runOptimize();
+    const n = p.getSerializationSizeInBytes("portable");
+    this.u32(n);
+    this.ensure(n);
+    p.serialize("portable", this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+  }
+}
+
+/** A copy of `p` with `base` added to every document. */
+function shifted(p: Postings, base: number): Postings {
+  if (base === 0) return p;
+  const docs = p.toUint32Array();
+  for (let i = 0; i < docs.length; i++) docs[i] += base;
+  return new RoaringBitmap32(docs);
+}
+
+function unionOf(parts: Postings[]): Postings {
+  return parts.length === 1 ? parts[0] : RoaringBitmap32.orMany(parts);
+}
+
+/**
+ * The sealed form of segments whose documents are disjoint (a series is in
+ * at most one of them): their documents one after another, numbered on from
+ * the previous segment's, and each term's postings merged. `pause` is
+ * awaited now and then so that a large seal does not hold the event loop.
+ */
+export async function encodeSegments(
+  segments: readonly Segment[],
+  pause: () => Promise<void> = () => Promise.resolve(),
+): Promise<Uint8Array> {
+  const out = new Out();
+  let docs = 0;
+  const bases: number[] = [];
+  for (const seg of segments) {
+    bases.push(docs);
+    docs += seg.size;
+  }
+  const names = [...new Set(segments.flatMap((s) => s.fieldNames()))].sort();
+  out.ensure(HEADER_BYTES);
+  out.buf.set(MAGIC, 0);
+  out.pos = 4;
+  out.u32(SEGMENT_FORMAT_VERSION);
+  out.u32(docs);
+  out.u32(names.length);
+  let work = 0;
+  for (const seg of segments) {
+    for (let doc = 0; doc < seg.size; doc++) {
+      out.str(seg.idOf(doc));
+      out.bytes(seg.encodedTagsOf(doc));
+      if (++work % PAUSE_EVERY === 0) await pause();
+    }
+  }
+  for (const name of names) {
+    const fields: [FieldReader, number][] = [];
+    segments.forEach((seg, i) => {
+      const f = seg.field(name);
+      if (f !== undefined) fields.push([f, bases[i]]);
+    });
+    const terms =
+      fields.length === 1
+        ? fields[0][0].terms()
+        : [...new Set(fields.flatMap(([f]) => f.terms()))].sort();
+    out.str(name);
+    out.u32(terms.length);
+    out.postings(unionOf(fields.map(([f, base]) => shifted(f.docs(), base))));
+    for (const term of terms) {
+      const parts: Postings[] = [];
+      for (const [f, base] of fields) {
+        const p = f.postings(term);
+        if (p !== undefined) parts.push(shifted(p, base));
+      }
+      out.str(term);
+      out.postings(unionOf(parts));
+      if (++work % PAUSE_EVERY === 0) await pause();
+    }
+  }
+  return out.buf.subarray(0, out.pos);
+}
+
+/** FNV-1a over a string's code units. */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+class SealedField implements FieldReader {
+  private readonly bytes: Uint8Array;
+  private readonly name: string;
+  private readonly sorted: string[];
+  private readonly at: Int32Array;
+  private readonly len: Int32Array;
+  private readonly docsAt: number;
+  private readonly docsLen: number;
+
+  constructor(
+    bytes: Uint8Array,
+    name: string,
+    terms: string[],
+    at: Int32Array,
+    len: Int32Array,
+    docsAt: number,
+    docsLen: number,
+  ) {
+    this.bytes = bytes;
+    this.name = name;
+    this.sorted = terms;
+    this.at = at;
+    this.len = len;
+    this.docsAt = docsAt;
+    this.docsLen = docsLen;
+  }
+
+  terms(): readonly string[] {
+    return this.sorted;
+  }
+
+  postings(term: string): Postings | undefined {
+    const i = lowerBound(this.sorted, term);
+    return this.sorted[i] === term ? this.postingsAt(i) : undefined;
+  }
+
+  postingsAt(i: number): Postings {
+    return this.load(this.at[i], this.len[i], this.sorted[i]);
+  }
+
+  docs(): Postings {
+    return this.load(this.docsAt, this.docsLen, null);
+  }
+
+  private load(at: number, len: number, term: string | null): Postings {
+    try {
+      return RoaringBitmap32.deserialize(this.bytes.subarray(at, at + len), "portable");
+    } catch (err) {
+      const what = term === null ? `field ${this.name}` : `${this.name}=${JSON.stringify(term)}`;
+      throw new SegmentFormatError(
+        `postings of ${what} do not deserialize: ${(err as Error).message}`,
+      );
+    }
+  }
+}
+
+export class SealedSegment implements Segment {
+  /** The encoded segment (its on-disk form). */
+  readonly bytes: Uint8Array;
+  private readonly ids: string[];
+  private readonly tagAt: Int32Array;
+  private readonly tagLen: Int32Array;
+  /** Open-addressing table of document + 1 by ID hash; 0 is empty. */
+  private readonly table: Int32Array;
+  private readonly names: string[];
+  private readonly fields: Map<string, SealedField>;
+
+  private constructor(
+    bytes: Uint8Array,
+    ids: string[],
+    tagAt: Int32Array,
+    tagLen: Int32Array,
+    table: Int32Array,
+    fields: Map<string, SealedField>,
+  ) {
+    this.bytes = bytes;
+    this.ids = ids;
+    this.tagAt = tagAt;
+    this.tagLen = tagLen;
+    this.table = table;
+    this.fields = fields;
+    this.names = [...fields.keys()];
+  }
+
+  /** Reads encoded segment bytes, checking their structure; throws SegmentFormatError. */
+  static decode(bytes: Uint8Array): SealedSegment {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const end = buf.length;
+    if (end < HEADER_BYTES) {
+      throw new SegmentFormatError(`${end} bytes cannot hold the ${HEADER_BYTES}-byte header`);
+    }
+    for (let i = 0; i < MAGIC.length; i++) {
+      if (buf[i] !== MAGIC[i]) {
+        throw new SegmentFormatError(`bad magic ${buf.subarray(0, 4).toString("hex")}`);
+      }
+    }
+    const version = buf.readUInt32LE(4);
+    if (version !== SEGMENT_FORMAT_VERSION) {
+      throw new SegmentFormatError(
+        `format version ${version} is not the supported ${SEGMENT_FORMAT_VERSION}`,
+      );
+    }
+    const n = buf.readUInt32LE(8);
+    const fieldCount = buf.readUInt32LE(12);
+    let pos = HEADER_BYTES;
+    /** Skips one length-prefixed run; returns its start. */
+    const run = (what: string): number => {
+      if (pos + 4 > end) throw new SegmentFormatError(`${what} at byte ${pos} is cut short`);
+      const len = buf.readUInt32LE(pos);
+      const start = pos + 4;
+      if (start + len > end) {
+        throw new SegmentFormatError(`${what} at byte ${pos} runs ${len} bytes past the end`);
+      }
+      pos = start + len;
+      return start;
+    };
+    const text = (what: string): string => {
+      const start = run(what);
+      return buf.toString("utf8", start, pos);
+    };
+    // A document needs at least 8 bytes, which bounds a bad count before allocating.
+    if (n > (end - pos) / 8) throw new SegmentFormatError(`${n} documents cannot fit`);
+    const ids: string[] = new Array(n);
+    const tagAt = new Int32Array(n);
+    const tagLen = new Int32Array(n);
+    let size = 2;
+    while (size < n * 2) size *= 2;
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (let doc = 0; doc < n; doc++) {
+      const id = text(`ID of document ${doc}`);
+      tagAt[doc] = run(`tags of document ${doc}`);
+      tagLen[doc] = pos - tagAt[doc];
+      ids[doc] = id;
+      let slot = hashOf(id) & mask;
+      while (table[slot] !== 0) {
+        if (ids[table[slot] - 1] === id) {
+          throw new SegmentFormatError(`documents ${table[slot] - 1} and ${doc} share ID ${id}`);
+        }
+        slot = (slot + 1) & mask;
+      }
+      table[slot] = doc + 1;
+    }
+    const fields = new Map<string, SealedField>();
+    let prevName: string | null = null;
+    for (let f = 0; f < fieldCount; f++) {
+      const name = text(`name of field ${f}`);
+      if (prevName !== null && !(prevName < name)) {
+        throw new SegmentFormatError(`field ${JSON.stringify(name)} is out of order`);
+      }
+      prevName = name;
+      if (pos + 4 > end) throw new SegmentFormatError(`term count of ${name} is cut short`);
+      const termCount = buf.readUInt32LE(pos);
+      pos += 4;
+      if (termCount > (end - pos) / 8) {
+        throw new SegmentFormatError(`${termCount} terms of ${name} cannot fit`);
+      }
+      const docsAt = run(`postings of field ${name}`);
+      const docsLen = pos - docsAt;
+      const terms: string[] = new Array(termCount);
+      const at = new Int32Array(termCount);
+      const len = new Int32Array(termCount);
+      for (let t = 0; t < termCount; t++) {
+        terms[t] = text(`term ${t} of ${name}`);
+        if (t > 0 && !(terms[t - 1] < terms[t])) {
+          throw new SegmentFormatError(
+            `term ${JSON.stringify(terms[t])} of ${name} is out of order`,
+          );
+        }
+        at[t] = run(`postings of ${name}=${JSON.stringify(terms[t])}`);
+        len[t] = pos - at[t];
+      }
+      fields.set(name, new SealedField(bytes, name, terms, at, len, docsAt, docsLen));
+    }
+    if (pos !== end) throw new SegmentFormatError(`${end - pos} bytes follow the last field`);
+    return new SealedSegment(bytes, ids, tagAt, tagLen, table, fields);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  idOf(doc: number): string {
+    return this.ids[doc];
+  }
+
+  tagsOf(doc: number): Tag[] {
+    return decodeTags(this.encodedTagsOf(doc));
+  }
+
+  encodedTagsOf(doc: number): Uint8Array {
+    return this.bytes.subarray(this.tagAt[doc], this.tagAt[doc] + this.tagLen[doc]);
+  }
+
+  docOf(id: string): number | undefined {
+    const mask = this.table.length - 1;
+    for (let slot = hashOf(id) & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.table[slot];
+      if (entry === 0) return undefined;
+      if (this.ids[entry - 1] === id) return entry - 1;
+    }
+  }
+
+  all(): Postings {
+    return RoaringBitmap32.fromRange(0, this.ids.length);
+  }
+
+  fieldNames(): readonly string[] {
+    return this.names;
+  }
+
+  field(name: string): FieldReader | undefined {
+    return this.fields.get(name);
+  }
+}
