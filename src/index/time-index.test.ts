@@ -3,6 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { encodeTags, seriesIdString, type Tag } from "../x/index.js";
 import { type MatchType, newMatcher } from "./matcher.js";
+import { encodeSegments, SealedSegment } from "./sealed-segment.js";
 import { QueryLimitError } from "./search.js";
 import { TimeIndex } from "./time-index.js";
 
@@ -48,7 +49,40 @@ const PATTERNS = [
   "ab|",
 ];
 
-test("every matcher type and combination agrees with a scan of every series", () => {
+/** Seals every block that holds unsealed series, as an index flush does. */
+async function sealAll(idx: TimeIndex): Promise<number> {
+  const starts = idx.unsealedBlocksBefore(Number.MAX_SAFE_INTEGER);
+  for (const start of starts) {
+    const job = idx.beginSeal(start);
+    idx.finishSeal(job, SealedSegment.decode(await encodeSegments(job.segments)));
+  }
+  return starts.length;
+}
+
+/**
+ * How much of the index is sealed when it is queried: nothing; everything;
+ * a first part sealed and the rest mutable; or two parts sealed apart and
+ * merged by a second seal.
+ */
+type Sealing = "none" | "all" | "part" | "merged";
+
+async function indexSealed(series: Record<string, string>[], sealing: Sealing, cut: number) {
+  const idx = new TimeIndex(BLOCK);
+  const insert = (from: number, to: number) => {
+    for (const labels of series.slice(from, to)) {
+      const tags = tagsOf(labels);
+      idx.insertEncoded(seriesIdString(tags), encodeTags(tags), T0);
+    }
+  };
+  const at = Math.min(cut, series.length);
+  insert(0, at);
+  if (sealing !== "none") await sealAll(idx);
+  insert(at, series.length);
+  if (sealing === "all" || sealing === "merged") await sealAll(idx);
+  return idx;
+}
+
+test("every matcher type and combination agrees with a scan of every series, sealed or not", async () => {
   const labels = fc.record({
     __name__: fc.constantFrom(...VALUES),
     job: fc.constantFrom(...VALUES),
@@ -60,12 +94,14 @@ test("every matcher type and combination agrees with a scan of every series", ()
     name: fc.constantFrom(...NAMES, "missing"),
     value: fc.oneof(fc.constantFrom(...VALUES), fc.constantFrom(...PATTERNS)),
   });
-  fc.assert(
-    fc.property(
+  await fc.assert(
+    fc.asyncProperty(
       fc.array(labels, { minLength: 1, maxLength: 60 }),
       fc.array(matcher, { minLength: 1, maxLength: 3 }),
-      (series, specs) => {
-        const idx = indexOf(series);
+      fc.constantFrom<Sealing>("none", "all", "part", "merged"),
+      fc.nat(60),
+      async (series, specs, sealing, cut) => {
+        const idx = await indexSealed(series, sealing, cut);
         const matchers = specs.map((s) => newMatcher(s.type, s.name, s.value));
         const want = new Set<string>();
         for (const l of series) {
@@ -166,4 +202,65 @@ test("a series inserted with its encoded tags is found and keeps those tags; a r
   assert.deepEqual(r.tags, [tags]);
   assert.equal(idx.has(id, T0), true);
   assert.equal(idx.has(id, T0 + BLOCK), false);
+});
+
+test("sealing keeps every series, label name and value; later series go to a new segment and the next seal merges them", async () => {
+  const idx = new TimeIndex(BLOCK);
+  const put = (labels: Record<string, string>, t = T0) => {
+    const tags = tagsOf(labels);
+    idx.insertEncoded(seriesIdString(tags), encodeTags(tags), t);
+  };
+  put({ __name__: "up", job: "api", instance: "a" });
+  put({ __name__: "up", job: "db", instance: "b" });
+  put({ __name__: "up", job: "api", instance: "c" }, T0 + BLOCK);
+  assert.deepEqual(idx.unsealedBlocksBefore(T0 + BLOCK), [T0]);
+  assert.deepEqual(idx.unsealedBlocksBefore(T0 + 2 * BLOCK), [T0, T0 + BLOCK]);
+
+  const job = idx.beginSeal(T0);
+  // While the job encodes, its frozen segment answers and new series go elsewhere.
+  put({ __name__: "up", job: "web", instance: "d" });
+  const up = [newMatcher("=", "__name__", "up")];
+  assert.equal(idx.query(up, T0, T0 + BLOCK).ids.length, 3);
+  idx.finishSeal(job, SealedSegment.decode(await encodeSegments(job.segments)));
+  assert.equal(idx.query(up, T0, T0 + BLOCK).ids.length, 3);
+  // The series written during the seal is still unsealed.
+  assert.deepEqual(idx.unsealedBlocksBefore(T0 + BLOCK), [T0]);
+  // A series already sealed is not indexed twice.
+  put({ __name__: "up", job: "api", instance: "a" });
+  assert.equal(idx.query(up, T0, T0 + BLOCK).ids.length, 3);
+  assert.equal(idx.has('{__name__="up",instance="a",job="api"}', T0), true);
+  assert.equal(idx.has('{__name__="up",instance="d",job="web"}', T0), true);
+  assert.equal(idx.has('{__name__="up",instance="zz",job="web"}', T0), false);
+
+  assert.equal(await sealAll(idx), 2);
+  assert.deepEqual(idx.unsealedBlocksBefore(Number.MAX_SAFE_INTEGER), []);
+  assert.equal(await sealAll(idx), 0);
+  assert.deepEqual(sorted(idx.query(up, T0, T0 + BLOCK).ids), [
+    '{__name__="up",instance="a",job="api"}',
+    '{__name__="up",instance="b",job="db"}',
+    '{__name__="up",instance="d",job="web"}',
+  ]);
+  const q = idx.query([newMatcher("=~", "job", "api|web")], T0, T0 + 2 * BLOCK);
+  assert.deepEqual(
+    q.ids.map((id, i) => [id, seriesIdString(q.tags[i])]).filter(([a, b]) => a !== b),
+    [],
+  );
+  assert.deepEqual(idx.labelNames([], T0, T0 + BLOCK), ["__name__", "instance", "job"]);
+  assert.deepEqual(idx.labelValues("job", [], T0, T0 + 2 * BLOCK), ["api", "db", "web"]);
+  assert.deepEqual(idx.labelValues("instance", [newMatcher("!=", "job", "api")], T0, T0 + BLOCK), [
+    "b",
+    "d",
+  ]);
+});
+
+test("a block dropped while it is being sealed stays dropped", async () => {
+  const idx = indexOf([{ job: "api" }]);
+  const job = idx.beginSeal(T0);
+  const bytes = await encodeSegments(job.segments);
+  idx.dropBlocksBefore(T0 + BLOCK);
+  idx.finishSeal(job, SealedSegment.decode(bytes));
+  assert.deepEqual(idx.blockStarts(), []);
+  assert.throws(() => idx.load(T0 + 1, SealedSegment.decode(bytes)), /not a multiple/);
+  idx.load(T0, SealedSegment.decode(bytes));
+  assert.deepEqual(idx.query([newMatcher("=", "job", "api")], T0, T0 + 1).ids, ['{job="api"}']);
 });
