@@ -21,6 +21,22 @@ export {
 } from "./files.js";
 export { FILE_TYPES, type FileType, type VolumeInfo, type VolumeKind } from "./format.js";
 export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
+export {
+  INDEX_VOLUME_FILE_TYPES,
+  IndexVolumeCorruptError,
+  type IndexVolumeFileType,
+  type IndexVolumeId,
+  type IndexVolumeInfo,
+  IndexVolumeMissingError,
+  indexVolumeDir,
+  indexVolumePath,
+  type ListedIndexVolume,
+  listIndexVolumes,
+  readIndexVolume,
+  removeIncompleteIndexVolumes,
+  removeIndexVolume,
+  writeIndexVolume,
+} from "./index-volume.js";
 export { openVolume, VolumeReader } from "./reader.js";
 export {
   listSnapshotMetadata,

@@ -21,6 +21,8 @@ export interface BootstrapProgress {
   volumesCorrupt: string[];
   /** Datapoints loaded from the latest snapshot. */
   snapshotDatapoints: number;
+  /** Series (documents of index blocks) loaded from index volumes. */
+  indexDocsLoaded: number;
   error: string | null;
 }
 

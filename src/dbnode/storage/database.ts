@@ -53,6 +53,7 @@ import {
 } from "./errors.js";
 import { type FlushHost, FlushManager, type FlushRunResult } from "./flush-manager.js";
 import { bootstrapDataVolumes, bootstrapSnapshot } from "./fs-bootstrap.js";
+import { IndexVolumes } from "./index-volumes.js";
 import { StorageMetrics } from "./metrics.js";
 import { Namespace } from "./namespace.js";
 import { loadRegistry, saveRegistry } from "./namespace-registry.js";
@@ -111,6 +112,9 @@ export interface TickResult {
   flushFailures: number;
   /** Data volumes deleted for leaving retention. */
   volumesExpired: number;
+  /** Index blocks sealed and written as index volumes, and those whose write failed. */
+  indexFlushes: number;
+  indexFlushFailures: number;
   snapshotTaken: boolean;
 }
 
@@ -146,6 +150,8 @@ export class Database implements SequenceSource {
   /** Blocks read from disk, kept by the configured policy. */
   readonly cache: BlockCache;
   private readonly disk: DiskBlocks | null;
+  /** The namespaces' index volumes on disk. */
+  private readonly indexVolumes: IndexVolumes | null;
   private flusher: FlushManager | null = null;
   private readonly snapshotIntervalMs: number;
   /** Writes appended to the commit log but not yet in the buffers. */
@@ -163,6 +169,7 @@ export class Database implements SequenceSource {
     volumesServed: 0,
     volumesCorrupt: [],
     snapshotDatapoints: 0,
+    indexDocsLoaded: 0,
     error: null,
   };
   /** Resolves when bootstrap has finished (rejects if it failed). */
@@ -192,6 +199,7 @@ export class Database implements SequenceSource {
       throw new RangeError(`snapshotIntervalMs must be an integer >= 0, got ${snapshotIntervalMs}`);
     }
     this.snapshotIntervalMs = snapshotIntervalMs;
+    this.indexVolumes = options.dataDir === null ? null : new IndexVolumes(options.dataDir);
     this.disk =
       options.dataDir === null
         ? null
@@ -284,9 +292,10 @@ export class Database implements SequenceSource {
     await saveRegistry(this.dataDir, this.listNamespaces());
     if (this.disk !== null && this.dataDir !== null) {
       this.disk.forgetNamespace(name);
+      this.indexVolumes?.forgetNamespace(name);
       await this.disk.drain();
       // A bootstrap also removes volumes of namespaces the registry lacks, should this be cut short.
-      for (const kind of ["data", "snapshots"]) {
+      for (const kind of ["data", "snapshots", join("index", "data")]) {
         await rm(join(this.dataDir, kind, name), { recursive: true, force: true });
       }
     }
@@ -605,6 +614,8 @@ export class Database implements SequenceSource {
       coldFlushes: 0,
       flushFailures: 0,
       volumesExpired: 0,
+      indexFlushes: 0,
+      indexFlushFailures: 0,
       snapshotTaken: false,
     };
     if (this.progress.state !== "bootstrapped") return result;
@@ -637,6 +648,8 @@ export class Database implements SequenceSource {
       result.coldFlushes = run.coldFlushes;
       result.flushFailures = run.flushFailures;
       result.volumesExpired = run.volumesExpired;
+      result.indexFlushes = run.indexFlushes;
+      result.indexFlushFailures = run.indexFlushFailures;
       result.snapshotTaken = run.snapshotTaken;
       result.commitLogsRemoved += run.commitLogsRemoved;
     }
@@ -739,7 +752,27 @@ export class Database implements SequenceSource {
             "fileset volume failed verification and is not served; its data is recovered from the commit log where the log still holds it",
           );
         };
-        const volumes = await bootstrapDataVolumes(root, target, this.disk, this.cache, onCorrupt);
+        const indexed = await (this.indexVolumes as IndexVolumes).bootstrap(
+          this.namespaces,
+          target.nowMs,
+          (err) => {
+            this.metrics.volumesCorrupt.inc({ kind: "index" });
+            this.progress.volumesCorrupt.push(`index: ${err.message}`);
+            this.logger.error(
+              { kind: "index", err: err.message },
+              "index volume failed verification and is not loaded; its block is indexed again from the data volumes and the commit log",
+            );
+          },
+        );
+        this.progress.indexDocsLoaded = indexed.docs;
+        const volumes = await bootstrapDataVolumes(
+          root,
+          target,
+          this.disk,
+          this.cache,
+          onCorrupt,
+          indexed.loaded,
+        );
         this.progress.volumesServed = volumes.served;
         const snap = await bootstrapSnapshot(root, target, this.progress, this.logger, onCorrupt);
         this.progress.snapshotDatapoints = snap.datapoints;
@@ -815,6 +848,7 @@ export class Database implements SequenceSource {
       root,
       commitLogDir: this.commitLogDir(),
       disk: this.disk as DiskBlocks,
+      indexVolumes: this.indexVolumes as IndexVolumes,
       cache: this.cache,
       logger: this.logger,
       metrics: this.metrics,

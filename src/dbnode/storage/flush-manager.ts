@@ -1,8 +1,10 @@
 // One flush run (M3-NOTES §5.6, §8.3), started by the tick: volumes past
 // retention go; every block whose flush time has come is flushed (warm, or
-// cold into the next volume); then, when one is due, the commit log rotates
-// and a snapshot of the unflushed data is taken, after which older commit
-// logs, snapshot volumes and snapshot metadata are deleted.
+// cold into the next volume); index blocks whose time has come are sealed
+// and written (index-volumes.ts); then, when one is due and every index
+// write succeeded, the commit log rotates and a snapshot of the unflushed
+// data is taken, after which older commit logs, snapshot volumes and
+// snapshot metadata are deleted.
 import { rm } from "node:fs/promises";
 import type { Logger } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
@@ -17,6 +19,7 @@ import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
 import { eachBounded } from "./each-bounded.js";
 import { flushBlock } from "./flush.js";
+import type { IndexVolumes } from "./index-volumes.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { Namespace } from "./namespace.js";
 import { writeSnapshotVolumes } from "./snapshot.js";
@@ -26,6 +29,7 @@ export interface FlushHost {
   readonly root: string;
   readonly commitLogDir: string;
   readonly disk: DiskBlocks;
+  readonly indexVolumes: IndexVolumes;
   readonly cache: BlockCache;
   readonly logger: Logger;
   readonly metrics: StorageMetrics;
@@ -49,6 +53,8 @@ export interface FlushRunResult {
   coldFlushes: number;
   flushFailures: number;
   volumesExpired: number;
+  indexFlushes: number;
+  indexFlushFailures: number;
   snapshotTaken: boolean;
   commitLogsRemoved: number;
 }
@@ -75,16 +81,34 @@ export class FlushManager {
       coldFlushes: 0,
       flushFailures: 0,
       volumesExpired: 0,
+      indexFlushes: 0,
+      indexFlushFailures: 0,
       snapshotTaken: false,
       commitLogsRemoved: 0,
     };
     const now = host.nowMs();
     for (const ns of host.namespaces()) {
       result.volumesExpired += this.expireVolumes(ns, now);
-      if (ns.options.flushEnabled) await this.flushNamespace(ns, now, result);
+      await host.indexVolumes.expire(ns, now);
+      if (!ns.options.flushEnabled) continue;
+      await this.flushNamespace(ns, now, result);
+      // After the data: the seal then holds every series those volumes do.
+      const live = () => host.isLive(ns) && !host.closing();
+      const index = await host.indexVolumes.flush(ns, now, host.logger, live);
+      result.indexFlushes += index.written;
+      result.indexFlushFailures += index.failed;
+      if (index.written > 0)
+        host.metrics.flushes.inc({ namespace: ns.name, type: "index" }, index.written);
+      if (index.failed > 0) host.metrics.flushFailures.inc({ namespace: ns.name }, index.failed);
     }
     const snapshots = host.namespaces().some((ns) => ns.options.snapshotEnabled);
-    if (snapshots && now - this.lastSnapshotMs >= this.snapshotIntervalMs) {
+    // A snapshot deletes the commit logs that would index again the series
+    // of a failed index write, so it waits for a run where all succeed.
+    if (
+      snapshots &&
+      result.indexFlushFailures === 0 &&
+      now - this.lastSnapshotMs >= this.snapshotIntervalMs
+    ) {
       await this.snapshot(result);
     }
     host.cache.expire(now);

@@ -26,6 +26,7 @@ import {
 } from "./commitlog-bootstrap.js";
 import type { DiskBlocks } from "./disk-blocks.js";
 import { eachBounded } from "./each-bounded.js";
+import type { Namespace } from "./namespace.js";
 
 /** Called for a volume that fails verification: it is not served. */
 export type CorruptVolumeHandler = (kind: "data" | "snapshot", err: VolumeCorruptError) => void;
@@ -33,6 +34,22 @@ export type CorruptVolumeHandler = (kind: "data" | "snapshot", err: VolumeCorrup
 const fromUtf8 = new TextDecoder();
 /** Volumes verified at once at bootstrap. */
 const OPEN_CONCURRENCY = 8;
+
+/** Whether every index block overlapping the data block at `blockStartMs` was loaded from an index volume. */
+function covered(
+  ns: Namespace,
+  blockStartMs: number,
+  indexLoaded: ReadonlyMap<string, ReadonlySet<number>>,
+): boolean {
+  const index = ns.index;
+  const loaded = indexLoaded.get(ns.name);
+  if (index === null || loaded === undefined) return false;
+  const end = blockStartMs + ns.options.blockSizeMs;
+  for (let s = index.blockStart(blockStartMs); s < end; s += index.blockSizeMs) {
+    if (!loaded.has(s)) return false;
+  }
+  return true;
+}
 
 /**
  * Serves the newest verified data volume of every block in retention;
@@ -47,6 +64,7 @@ export async function bootstrapDataVolumes(
   disk: DiskBlocks,
   cache: BlockCache,
   onCorrupt: CorruptVolumeHandler,
+  indexLoaded: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
 ): Promise<{ served: number; removed: number }> {
   // `removed` counts complete volumes deleted (superseded, expired, of dropped namespaces).
   await removeIncompleteVolumes(root, "data");
@@ -86,8 +104,10 @@ export async function bootstrapDataVolumes(
         served++;
         servedOne = true;
         // Series that now live only on disk are indexed again from the
-        // volume's index file (the data file is read only to fill the cache).
-        const index = ns.index;
+        // volume's index file (the data file is read only to fill the cache),
+        // unless index volumes loaded for the whole block already hold them.
+        const index =
+          ns.index !== null && !covered(ns, v.blockStartMs, indexLoaded) ? ns.index : null;
         if (cache.cachesEverything) {
           for await (const e of reader.entries()) {
             const id = fromUtf8.decode(e.id);

@@ -1,11 +1,12 @@
 // The namespace's reverse index as the write path and bootstrap feed it.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { newMatcher } from "../../index/index.js";
 import { encodeTags, ManualClock, seriesIdString, type Tag } from "../../x/index.js";
+import { listIndexVolumes } from "../fs/index.js";
 import { Database, IndexDisabledError, type WriteBatch } from "./index.js";
 
 const HOUR = 3_600_000;
@@ -89,7 +90,7 @@ test("written series are found by their labels, and again after a restart from t
   await again.close();
 });
 
-test("series that live only in flushed volumes are indexed again at bootstrap", async () => {
+test("series that live only in flushed data volumes are indexed again at bootstrap when their index volume is corrupt", async () => {
   const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
   dirs.push(dir);
   const clock = new ManualClock(T0 + HOUR);
@@ -109,9 +110,18 @@ test("series that live only in flushed volumes are indexed again at bootstrap", 
   await db.writeBatch("m", batchOf([[api, T0 + HOUR - 1000, 1]]));
   // Flush the block; the snapshot after it leaves no commit log holding the series.
   clock.set(T0 + 3 * HOUR);
-  assert.ok((await db.tick()).warmFlushes > 0);
+  const tick = await db.tick();
+  assert.ok(tick.warmFlushes > 0);
+  assert.equal(tick.indexFlushes, 1);
   await db.close();
+  const [vol] = await listIndexVolumes(dir, "m");
+  const segment = vol.paths.find((p) => p.endsWith("-segment.db")) as string;
+  const bytes = await readFile(segment);
+  bytes[bytes.length >> 1] ^= 0xff;
+  await writeFile(segment, bytes);
   const again = await open();
+  assert.equal(again.bootstrapProgress.indexDocsLoaded, 0);
+  assert.match(again.bootstrapProgress.volumesCorrupt.join("\n"), /^index: .*segment/m);
   assert.equal(again.bootstrapProgress.datapointsReplayed, 0);
   assert.equal(again.seriesCount("m"), 0);
   const selector = [newMatcher("=", "job", "api")];
@@ -119,5 +129,68 @@ test("series that live only in flushed volumes are indexed again at bootstrap", 
     seriesIdString(api),
   ]);
   assert.deepEqual(sorted(again.queryIndex("m", selector, T0 + 2 * HOUR, T0 + 4 * HOUR).ids), []);
+  await again.close();
+});
+
+test("sealed index blocks are written as index volumes at flush and loaded at bootstrap; a cold write seals the block again", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
+  dirs.push(dir);
+  const clock = new ManualClock(T0 + HOUR);
+  const open = async () => {
+    const db = await Database.open({
+      dataDir: dir,
+      clock,
+      numShards: 4,
+      tickIntervalMs: 0,
+      snapshotIntervalMs: 0,
+    });
+    await db.bootstrapped;
+    return db;
+  };
+  const db = await open();
+  await db.createNamespace("m", { index: { enabled: true }, coldWritesEnabled: true });
+  await db.writeBatch(
+    "m",
+    batchOf([
+      [api, T0 + HOUR - 1000, 1],
+      [api200, T0 + HOUR - 1000, 2],
+    ]),
+  );
+  // Not yet due: the block's end plus bufferPast has not passed.
+  assert.equal((await db.tick()).indexFlushes, 0);
+  assert.deepEqual(await listIndexVolumes(dir, "m"), []);
+  clock.set(T0 + 3 * HOUR);
+  assert.equal((await db.tick()).indexFlushes, 1);
+  // Nothing new: the sealed block is not written again.
+  assert.equal((await db.tick()).indexFlushes, 0);
+  const first = await listIndexVolumes(dir, "m");
+  assert.deepEqual(
+    first.map((v) => [v.blockStartMs, v.volume, v.complete]),
+    [[T0, 0, true]],
+  );
+  // A cold write of a new series into the sealed block.
+  assert.equal((await db.writeBatch("m", batchOf([[db1, T0 + HOUR, 3]]))).written, 1);
+  const all = [newMatcher("=", "__name__", "http_requests_total")];
+  const want = [api, api200, db1].map((t) => seriesIdString(t)).sort();
+  assert.deepEqual(sorted(db.queryIndex("m", all, T0, T0 + 2 * HOUR).ids), want);
+  assert.equal((await db.tick()).indexFlushes, 1);
+  assert.deepEqual(
+    (await listIndexVolumes(dir, "m")).map((v) => [v.blockStartMs, v.volume]),
+    [[T0, 1]],
+  );
+  await db.close();
+
+  const again = await open();
+  assert.equal(again.bootstrapProgress.indexDocsLoaded, 3);
+  assert.deepEqual(again.bootstrapProgress.volumesCorrupt, []);
+  assert.deepEqual(sorted(again.queryIndex("m", all, T0, T0 + 2 * HOUR).ids), want);
+  assert.deepEqual(again.labelValues("m", "code", [], T0, T0 + 2 * HOUR), ["200", "500", "503"]);
+  // Past retention the index volumes go with the data.
+  const retention = again.listNamespaces().find((n) => n.name === "m")?.options.retentionPeriodMs;
+  assert.ok(retention !== undefined);
+  clock.set(T0 + 2 * HOUR + retention);
+  await again.tick();
+  assert.deepEqual(await listIndexVolumes(dir, "m"), []);
+  assert.deepEqual(again.queryIndex("m", all, T0, T0 + 2 * HOUR).ids, []);
   await again.close();
 });

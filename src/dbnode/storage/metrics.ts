@@ -107,7 +107,7 @@ export class StorageMetrics {
     });
     this.flushes = new Counter({
       name: "m3ts_db_flushes_total",
-      help: "Fileset volumes written by flushes: warm (a block's first) or cold (merged into the next volume).",
+      help: "Volumes written by flushes: warm (a block's first), cold (merged into the next volume) or index (an index block sealed).",
       labelNames: ["namespace", "type"],
       registers,
     });
