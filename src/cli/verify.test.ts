@@ -5,11 +5,14 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { M3tszEncoder } from "../codec/index.js";
 import {
+  indexVolumePath,
   snapshotMetadataPath,
   volumeFilePath,
+  writeIndexVolume,
   writeSnapshotMetadata,
   writeVolume,
 } from "../dbnode/fs/index.js";
+import { encodeSegments, MutableSegment } from "../index/index.js";
 import { main } from "./index.js";
 
 const dirs: string[] = [];
@@ -109,4 +112,41 @@ test("verify checks snapshot metadata and names an invalid one", async () => {
     lines.join("\n"),
   );
   assert.match(lines.at(-1) ?? "", /^3 checked, 1 damaged$/);
+});
+
+test("verify checks index volumes: their checksums and their segment", async () => {
+  const dir = await dataDirWithVolumes();
+  const seg = new MutableSegment();
+  seg.insert('{__name__="up"}', [["__name__", "up"]]);
+  const bytes = await encodeSegments([seg]);
+  const info = (volume: number, segment: Uint8Array) => ({
+    namespace: "m",
+    blockStartMs: 0,
+    blockSizeMs: 7_200_000,
+    volume,
+    docs: 1,
+    segmentBytes: segment.length,
+  });
+  await writeIndexVolume(dir, info(0, bytes), bytes);
+  // A volume whose checksums hold but whose segment is not one.
+  const junk = new Uint8Array(20);
+  await writeIndexVolume(dir, info(1, junk), junk);
+  const { code, lines } = await run(["verify", dir]);
+  assert.equal(code, 1);
+  assert.ok(lines.includes("ok       index m block 0 volume 0 (1 series)"), lines.join("\n"));
+  assert.ok(
+    lines.some((l) =>
+      /^DAMAGED {2}index m block 0 volume 1: index segment is malformed: bad magic/.test(l),
+    ),
+    lines.join("\n"),
+  );
+  const segmentPath = indexVolumePath(dir, info(0, bytes), "segment");
+  const raw = await readFile(segmentPath);
+  raw[raw.length - 1] ^= 1;
+  await writeFile(segmentPath, raw);
+  const again = await run(["verify", dir]);
+  assert.ok(
+    again.lines.some((l) => /^DAMAGED {2}index m block 0 volume 0: .*segment file: crc32/.test(l)),
+    again.lines.join("\n"),
+  );
 });
