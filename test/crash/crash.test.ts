@@ -8,12 +8,15 @@
 //
 // The wait-strategy run is in "flush" mode (writer.ts): blocks are flushed,
 // snapshots taken and commit logs cleaned up continuously, and two kills in
-// three are aimed at the start of a flush, a snapshot or a cleanup; the
-// journal says which phase each kill landed in.
+// three are aimed at the start of a flush, an index volume write, a snapshot
+// or a cleanup; the journal says which phase each kill landed in. The
+// namespace is indexed: every datapoint read back must have its series found
+// by the index in the datapoint's index block.
 //
-// Prints `crash.kills N` (with `crash.kills_in_flush`, `_in_snapshot`,
-// `_in_cleanup`), `crash.acked_lost N`, `crash.phantom N` (wait strategy) and
-// `crash.behind_lost N`, `crash.behind_lost_outside_window N`.
+// Prints `crash.kills N` (with `crash.kills_in_flush`, `_in_index`,
+// `_in_snapshot`, `_in_cleanup`), `crash.acked_lost N`, `crash.phantom N`,
+// `crash.unindexed N` (wait strategy) and `crash.behind_lost N`,
+// `crash.behind_lost_outside_window N`, `crash.behind_unindexed N`.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -22,6 +25,7 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Database } from "../../src/dbnode/storage/index.js";
+import { newMatcher } from "../../src/index/index.js";
 import { seededRandom } from "../../src/x/index.js";
 import {
   CRASH_SHARDS,
@@ -37,8 +41,8 @@ const SERIES = 20;
 /** How late a write-behind flush may run on a loaded 2-core machine. */
 const FLUSH_SLACK_MS = 1000;
 
-type Phase = "flush" | "snapshot" | "cleanup";
-const PHASES: readonly Phase[] = ["flush", "snapshot", "cleanup"];
+type Phase = "flush" | "index" | "snapshot" | "cleanup";
+const PHASES: readonly Phase[] = ["flush", "index", "snapshot", "cleanup"];
 
 /** When to kill: a time after readiness, or right after a phase starts (the time is then a fallback). */
 interface KillPlan {
@@ -143,6 +147,8 @@ function runWriter(
 interface Check {
   lostAcked: number[];
   phantoms: number;
+  /** Datapoints read back whose series the index does not find in the datapoint's index block. */
+  unindexed: number;
   /** The first few phantoms, for the failure message. */
   examples: string[];
 }
@@ -164,7 +170,22 @@ async function verify(
   assert.equal(progress.state, "bootstrapped", progress.error ?? "");
   const lost = new Set<number>();
   let phantoms = 0;
+  let unindexed = 0;
   const examples: string[] = [];
+  const indexBlockMs = db.listNamespaces().find((n) => n.name === NAMESPACE)?.options.index
+    .blockSizeMs as number;
+  const all = [newMatcher("=", "__name__", "crash_test_metric")];
+  /** The IDs the index finds in each index block, by block start. */
+  const indexed = new Map<number, Set<string>>();
+  const indexedIn = (timeMs: number): Set<string> => {
+    const start = Math.floor(timeMs / indexBlockMs) * indexBlockMs;
+    let ids = indexed.get(start);
+    if (ids === undefined) {
+      ids = new Set(db.queryIndex(NAMESPACE, all, start, start + indexBlockMs).ids);
+      indexed.set(start, ids);
+    }
+    return ids;
+  };
   for (let s = 0; s < SERIES; s++) {
     const seen = new Set<number>();
     const it = await db.fetch(NAMESPACE, seriesIdFor(s), baseMs, baseMs + maxSentEver + 1);
@@ -179,12 +200,16 @@ async function verify(
         }
       }
       seen.add(seq);
+      if (!indexedIn(it.timeMs).has(seriesIdFor(s))) {
+        unindexed++;
+        if (examples.length < 5) examples.push(`series ${s} seq ${seq} is not in the index`);
+      }
     }
     assert.equal(it.error, null);
     for (const seq of acked) if (!seen.has(seq)) lost.add(seq);
   }
   await db.close();
-  return { lostAcked: [...lost].sort((a, b) => a - b), phantoms, examples };
+  return { lostAcked: [...lost].sort((a, b) => a - b), phantoms, unindexed, examples };
 }
 
 async function crashLoop(
@@ -204,6 +229,7 @@ async function crashLoop(
   let lostInsideWindow = 0;
   let lostOutsideWindow = 0;
   let phantoms = 0;
+  let unindexed = 0;
   const examples: string[] = [];
   try {
     for (let k = 0; k < kills; k++) {
@@ -229,6 +255,7 @@ async function crashLoop(
       for (const seq of round.acked.keys()) acked.add(seq);
       const check = await verify(dataDir, baseMs, acked, maxSentEver);
       phantoms += check.phantoms;
+      unindexed += check.unindexed;
       examples.push(...check.examples.map((e) => `after kill ${k}: ${e}`));
       // Write-behind may lose only the newest acknowledged writes: a tail of
       // the round's acks (never one older than an ack that survived), each
@@ -259,6 +286,7 @@ async function crashLoop(
     lostInsideWindow,
     lostOutsideWindow,
     phantoms,
+    unindexed,
     landed,
     examples: examples.slice(0, 10),
   };
@@ -272,9 +300,11 @@ test("wait strategy with continuous flushes, snapshots and cleanups: no acknowle
   for (const phase of PHASES) console.log(`crash.kills_in_${phase} ${r.landed.get(phase) ?? 0}`);
   console.log(`crash.acked_lost ${lost}`);
   console.log(`crash.phantom ${r.phantoms}`);
+  console.log(`crash.unindexed ${r.unindexed}`);
   assert.ok(r.acked > kills, `only ${r.acked} batches were acknowledged: the writer barely ran`);
   assert.equal(lost, 0, r.examples.join("\n"));
   assert.equal(r.phantoms, 0, r.examples.join("\n"));
+  assert.equal(r.unindexed, 0, r.examples.join("\n"));
   for (const phase of PHASES) {
     assert.ok((r.landed.get(phase) ?? 0) > 0, `no kill landed during a ${phase}`);
   }
@@ -286,7 +316,9 @@ test("write-behind: only the newest acknowledged datapoints, within the flush in
   console.log(`crash.behind_kills ${kills}`);
   console.log(`crash.behind_lost ${r.lostInsideWindow + r.lostOutsideWindow}`);
   console.log(`crash.behind_lost_outside_window ${r.lostOutsideWindow}`);
+  console.log(`crash.behind_unindexed ${r.unindexed}`);
   assert.ok(r.acked > kills, `only ${r.acked} batches were acknowledged: the writer barely ran`);
   assert.equal(r.lostOutsideWindow, 0);
   assert.equal(r.phantoms, 0, r.examples.join("\n"));
+  assert.equal(r.unindexed, 0, r.examples.join("\n"));
 });

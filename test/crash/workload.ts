@@ -16,9 +16,12 @@ export const CRASH_NAMESPACE_OPTIONS = {
   bufferFutureMs: 100,
   retentionPeriodMs: 2 * 24 * 3600_000,
   coldWritesEnabled: true,
+  index: { enabled: true, blockSizeMs: 400 },
 };
+/** The plain mode's namespace: real time, the index on with its default block size. */
+export const PLAIN_NAMESPACE_OPTIONS = { bufferFutureMs: 100 * 60_000, index: { enabled: true } };
 /** The storage engine's debug messages that mark where a flush run is. */
-export const PHASE_MESSAGE = /^(flush|snapshot|cleanup) (started|done)$/;
+export const PHASE_MESSAGE = /^(flush|index|snapshot|cleanup) (started|done)$/;
 
 export function seriesTagsFor(s: number): [string, string][] {
   return [

@@ -22,6 +22,7 @@ import {
   crashValue,
   NAMESPACE,
   PHASE_MESSAGE,
+  PLAIN_NAMESPACE_OPTIONS,
   seriesIdFor,
   seriesTagsFor,
 } from "./workload.js";
@@ -67,7 +68,7 @@ if (!db.listNamespaces().some((n) => n.name === NAMESPACE)) {
     NAMESPACE,
     // Sequence numbers are milliseconds past baseMs, and a fast writer runs
     // ahead of the wall clock: a wide bufferFuture keeps its writes warm.
-    flushMode ? CRASH_NAMESPACE_OPTIONS : { bufferFutureMs: 100 * 60_000 },
+    flushMode ? CRASH_NAMESPACE_OPTIONS : PLAIN_NAMESPACE_OPTIONS,
   );
 }
 

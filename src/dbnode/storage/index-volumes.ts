@@ -160,6 +160,7 @@ export class IndexVolumes {
       // Taken before writing: a failed write's leftovers never share a number with a later volume.
       const volume = ++b.newest;
       const job = index.beginSeal(start);
+      logger.debug({ namespace: ns.name, blockStartMs: start, volume }, "index started");
       try {
         const segment = await encodeSegments(job.segments, yieldToLoop);
         const docs = job.segments.reduce((n, s) => n + s.size, 0);
@@ -185,7 +186,9 @@ export class IndexVolumes {
         }
         b.oldest = volume;
         result.written++;
+        logger.debug({ namespace: ns.name, blockStartMs: start, volume }, "index done");
       } catch (err) {
+        logger.debug({ namespace: ns.name, blockStartMs: start, volume }, "index done");
         result.failed++;
         logger.error(
           { namespace: ns.name, blockStartMs: start, volume, err: String(err) },
