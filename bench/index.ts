@@ -40,6 +40,14 @@
 //              series; index.lookup_regex_only_ms is the regex alone, 100k)
 //     negated  {__name__="X", mode!="idle"}   (X varies per run)
 //     label values of instance, no matchers (1000 values)
+// - seal: the block sealed as a flush seals it: index.seal_ms (encoding, and
+//   indexing the bytes with the IDs at hand), index.sealed_load_ms (decoding
+//   the bytes as bootstrap does, IDs included),
+//   index.segment_bytes_per_series (the index volume's segment file) and
+//   index.sealed_bytes_per_series (memory, as index.bytes_per_series, once
+//   the sealed segment replaced the mutable one); then the same lookups on
+//   the sealed block, named index.sealed_lookup_* and
+//   index.sealed_label_values_ms.
 // - index.write_slowdown_ratio: new-series write rate (each series written
 //   once, one datapoint, batches of --batch, default 10 000) into an
 //   in-memory Database whose namespace indexes, divided by the same into one
@@ -49,11 +57,17 @@
 // < 1 ms, the 100k lookup < 20 ms, ≤ 400 bytes of index memory per series.
 //
 // Options: --series N, --reps N (lookup runs, default 21), --passes N (insert
-// and write runs, default 3), --batch N, --phases insert,lookup,write (which
-// run; lookup needs insert).
+// and write runs, default 3), --batch N, --phases insert,lookup,seal,write
+// (which run; lookup and seal need insert).
 import { parseArgs } from "node:util";
 import { Database, type WriteBatch } from "../src/dbnode/storage/index.js";
-import { type Matcher, newMatcher, TimeIndex } from "../src/index/index.js";
+import {
+  type Matcher,
+  newMatcher,
+  SealedSegment,
+  type SealJob,
+  TimeIndex,
+} from "../src/index/index.js";
 import { decodeTags, encodeTags, ManualClock, seriesIdString, type Tag } from "../src/x/index.js";
 
 const START_MS = 1_700_000_000_000;
@@ -169,7 +183,13 @@ function fmt(x: number, digits: number): string {
   return x.toFixed(digits);
 }
 
-function lookups(idx: TimeIndex, n: number, reps: number): void {
+/**
+ * Lookup latencies, printed under `index.<kind>` names: `lookup_*` and
+ * `label_values_ms` for the mutable index, `sealed_lookup_*` and
+ * `sealed_label_values_ms` once its block is sealed.
+ */
+function lookups(idx: TimeIndex, n: number, reps: number, sealed: boolean): void {
+  const name = (figure: string) => `index.${sealed ? "sealed_" : ""}${figure}`;
   const end = START_MS + BLOCK_MS;
   const instances = Math.ceil(n / SERIES_PER_INSTANCE);
   const q = (ms: Matcher[]) => idx.query(ms, START_MS, end).ids.length;
@@ -203,7 +223,7 @@ function lookups(idx: TimeIndex, n: number, reps: number): void {
       expectCount("exact lookup", got, want);
     },
   );
-  console.log(`index.lookup_exact_ms ${fmt(exact, 3)} ms`);
+  console.log(`${name("lookup_exact_ms")} ${fmt(exact, 3)} ms`);
 
   const jobWant = countWhere((t) => value(t, "job") === "job-3");
   const job = timeMs(
@@ -211,8 +231,8 @@ function lookups(idx: TimeIndex, n: number, reps: number): void {
     () => q([newMatcher("=", "job", "job-3")]),
     (got) => expectCount("job lookup", got, jobWant),
   );
-  console.log(`index.lookup_100k_ms ${fmt(job, 3)} ms`);
-  console.log(`index.lookup_100k_series ${jobWant} series`);
+  console.log(`${name("lookup_100k_ms")} ${fmt(job, 3)} ms`);
+  console.log(`${name("lookup_100k_series")} ${jobWant} series`);
 
   const regexName = NAMES[17];
   const regexWant = countWhere(
@@ -223,16 +243,16 @@ function lookups(idx: TimeIndex, n: number, reps: number): void {
     () => q([newMatcher("=", "__name__", regexName), newMatcher("=~", "instance", "host-01.*")]),
     (got) => expectCount("regex lookup", got, regexWant),
   );
-  console.log(`index.lookup_regex_ms ${fmt(regex, 3)} ms`);
-  console.log(`index.lookup_regex_series ${regexWant} series`);
+  console.log(`${name("lookup_regex_ms")} ${fmt(regex, 3)} ms`);
+  console.log(`${name("lookup_regex_series")} ${regexWant} series`);
   const regexOnlyWant = countWhere((t) => value(t, "instance").startsWith("host-01"));
   const regexOnly = timeMs(
     reps,
     () => q([newMatcher("=~", "instance", "host-01.*")]),
     (got) => expectCount("regex-only lookup", got, regexOnlyWant),
   );
-  console.log(`index.lookup_regex_only_ms ${fmt(regexOnly, 3)} ms`);
-  console.log(`index.lookup_regex_only_series ${regexOnlyWant} series`);
+  console.log(`${name("lookup_regex_only_ms")} ${fmt(regexOnly, 3)} ms`);
+  console.log(`${name("lookup_regex_only_series")} ${regexOnlyWant} series`);
 
   const negWant = new Map<string, number>();
   let negSeries = 0;
@@ -250,15 +270,44 @@ function lookups(idx: TimeIndex, n: number, reps: number): void {
       negSeries = got;
     },
   );
-  console.log(`index.lookup_negated_ms ${fmt(negated, 3)} ms`);
-  console.log(`index.lookup_negated_series ${negSeries} series`);
+  console.log(`${name("lookup_negated_ms")} ${fmt(negated, 3)} ms`);
+  console.log(`${name("lookup_negated_series")} ${negSeries} series`);
 
   const values = timeMs(
     reps,
     () => idx.labelValues("instance", [], START_MS, end).length,
     (got) => expectCount("label values of instance", got, instances),
   );
-  console.log(`index.label_values_ms ${fmt(values, 3)} ms`);
+  console.log(`${name("label_values_ms")} ${fmt(values, 3)} ms`);
+}
+
+/**
+ * Seals the index's one block as a flush does: encoding time, segment bytes
+ * per series, the time to load those bytes as bootstrap does, and the memory
+ * the sealed block keeps (heap and external, after gc) against the mutable
+ * one it replaces.
+ */
+async function seal(idx: TimeIndex, n: number, mutableBytesPerSeries: number): Promise<void> {
+  const before = memory();
+  let job: SealJob | null = idx.beginSeal(idx.blockStart(START_MS));
+  const t0 = process.hrtime.bigint();
+  const sealed = await SealedSegment.seal(job.segments);
+  const t1 = process.hrtime.bigint();
+  const loadedSize = SealedSegment.decode(sealed.bytes).size;
+  const t2 = process.hrtime.bigint();
+  for (const size of [sealed.size, loadedSize]) {
+    if (size !== n) throw new Error(`sealed segment holds ${size} of ${n} series`);
+  }
+  const segmentBytes = sealed.bytes.length;
+  idx.finishSeal(job, sealed);
+  job = null;
+  const after = memory();
+  console.log(`index.seal_ms ${fmt(Number(t1 - t0) / 1e6, 1)} ms`);
+  console.log(`index.sealed_load_ms ${fmt(Number(t2 - t1) / 1e6, 1)} ms`);
+  console.log(`index.segment_bytes_per_series ${fmt(segmentBytes / n, 1)} bytes`);
+  // The mutable block's figure plus what replacing it with the sealed one changed.
+  const sealedBytes = mutableBytesPerSeries + (after.total - before.total) / n;
+  console.log(`index.sealed_bytes_per_series ${Math.round(sealedBytes)} bytes`);
 }
 
 /** Seconds to write every series once, one datapoint each, into a fresh in-memory database. */
@@ -314,7 +363,7 @@ async function main(): Promise<void> {
       reps: { type: "string", default: "21" },
       passes: { type: "string", default: "3" },
       batch: { type: "string", default: "10000" },
-      phases: { type: "string", default: "insert,lookup,write" },
+      phases: { type: "string", default: "insert,lookup,seal,write" },
     },
   });
   const n = Number(values.series);
@@ -327,11 +376,13 @@ async function main(): Promise<void> {
   }
   const phases = new Set(values.phases.split(",").filter((p) => p !== ""));
   for (const p of phases) {
-    if (p !== "insert" && p !== "lookup" && p !== "write")
-      throw new Error(`--phases: unknown phase "${p}"; known: insert, lookup, write`);
+    if (p !== "insert" && p !== "lookup" && p !== "seal" && p !== "write")
+      throw new Error(`--phases: unknown phase "${p}"; known: insert, lookup, seal, write`);
   }
-  if (phases.has("lookup") && !phases.has("insert"))
-    throw new Error("--phases: lookup runs on the index the insert phase builds; add insert");
+  if ((phases.has("lookup") || phases.has("seal")) && !phases.has("insert"))
+    throw new Error(
+      "--phases: lookup and seal run on the index the insert phase builds; add insert",
+    );
 
   process.stderr.write(`encoding ${n} series' tags\n`);
   const encoded = encodeAll(n);
@@ -352,6 +403,7 @@ async function main(): Promise<void> {
     // Pass 1 also measures memory: what the index keeps alive once the
     // caller has dropped its IDs and tags, against a baseline taken before
     // they were built; and the index's own growth during the insert.
+    let bytesPerSeries = 0;
     const m0 = memory();
     let work: Work | null = idsOf(encoded);
     const m1 = memory();
@@ -361,6 +413,7 @@ async function main(): Promise<void> {
     const m3 = memory();
     const own = (m2.total - m1.total) / n;
     const total = (m3.total - m0.total) / n;
+    bytesPerSeries = total;
     console.log(`index.bytes_per_series ${Math.round(total)} bytes`);
     console.log(`index.own_bytes_per_series ${Math.round(own)} bytes`);
     console.log(`index.retained_input_bytes_per_series ${Math.round(total - own)} bytes`);
@@ -377,7 +430,11 @@ async function main(): Promise<void> {
       work = null;
     }
     console.log(`index.insert_series_per_s ${Math.round(median(rates))} series/s`);
-    if (phases.has("lookup") && idx !== null) lookups(idx, n, reps);
+    if (phases.has("lookup") && idx !== null) lookups(idx, n, reps, false);
+    if (phases.has("seal") && idx !== null) {
+      await seal(idx, n, bytesPerSeries);
+      if (phases.has("lookup")) lookups(idx, n, reps, true);
+    }
     idx = null;
     gc();
   }

@@ -6,8 +6,9 @@ import { MutableSegment } from "./mutable-segment.js";
 import { encodeSegments, SealedSegment, SegmentFormatError } from "./sealed-segment.js";
 import type { Segment } from "./segment.js";
 
-function put(seg: MutableSegment, tags: Tag[]): void {
-  seg.insertEncoded(seriesIdString(tags), encodeTags(tags));
+/** Adds a series under its canonical ID, or under `id` (as a Graphite or M3 client may name it). */
+function put(seg: MutableSegment, tags: Tag[], id = seriesIdString(tags)): void {
+  seg.insertEncoded(id, encodeTags(tags));
 }
 
 /** Everything a query can read from a segment, in a comparable form. */
@@ -50,9 +51,11 @@ test("sealing keeps every document, field, term and postings list, across merged
       const b = new MutableSegment();
       const both = new MutableSegment();
       all.forEach((tags, i) => {
-        if (both.docOf(seriesIdString(tags)) !== undefined) return;
-        put(i < cut ? a : b, tags);
-        put(both, tags);
+        // Every third series has an ID of its own rather than the canonical one.
+        const id = i % 3 === 2 ? `custom.${i}` : seriesIdString(tags);
+        if (both.docOf(id) !== undefined) return;
+        put(i < cut ? a : b, tags, id);
+        put(both, tags, id);
       });
       const sealed = SealedSegment.decode(await encodeSegments([a, b]));
       assert.deepEqual(contents(sealed), contents(both));
@@ -78,8 +81,8 @@ test("a segment's tags with malformed UTF-8 are refused before anything is added
 
 test("malformed segment bytes are refused, naming what is wrong", async () => {
   const seg = new MutableSegment();
-  put(seg, [["job", "ab"]]);
-  put(seg, [["job", "db"]]);
+  put(seg, [["job", "ab"]], "custom-1");
+  put(seg, [["job", "db"]], "custom-2");
   const good = await encodeSegments([seg]);
   const bad = (edit: (b: Uint8Array) => Uint8Array, why: RegExp) => {
     const b = edit(Uint8Array.from(good));
@@ -99,8 +102,8 @@ test("malformed segment bytes are refused, naming what is wrong", async () => {
   bad((b) => b.subarray(0, b.length - 1), /past the end|cut short/);
   bad((b) => Uint8Array.from([...b, 0]), /1 bytes follow the last field/);
   bad(patch(8, [200]), /cannot fit/);
-  const i = Buffer.from(good).indexOf('{job="db"}');
-  bad(patch(i, Buffer.from('{job="ab"}')), /documents 0 and 1 share ID/);
+  const i = Buffer.from(good).indexOf("custom-2");
+  bad(patch(i, Buffer.from("custom-1")), /documents 0 and 1 share ID/);
   const j = Buffer.from(good).lastIndexOf("db");
   bad(patch(j, Buffer.from("aa")), /term "aa" of job is out of order/);
   // Postings bytes are checked when a query reads them.
@@ -112,4 +115,25 @@ test("malformed segment bytes are refused, naming what is wrong", async () => {
     () => s.field("job")?.postings("db"),
     (e: unknown) => e instanceof SegmentFormatError && /postings of job="db"/.test(e.message),
   );
+});
+
+test("a canonical ID is not stored, only marked; another ID is stored as given", async () => {
+  const seg = new MutableSegment();
+  const tags: Tag[] = [
+    ["__name__", "up"],
+    ["job", "api"],
+  ];
+  put(seg, tags);
+  put(seg, [["job", "db"]], "db.up");
+  const bytes = Buffer.from(await encodeSegments([seg]));
+  assert.equal(bytes.indexOf(seriesIdString(tags)), -1);
+  assert.notEqual(bytes.indexOf("db.up"), -1);
+  const sealed = SealedSegment.decode(bytes);
+  assert.equal(sealed.idOf(0), seriesIdString(tags));
+  assert.equal(sealed.idOf(1), "db.up");
+  assert.equal(sealed.docOf("db.up"), 1);
+  // Sealing with the IDs at hand gives the same segment.
+  const direct = await SealedSegment.seal([seg]);
+  assert.deepEqual(direct.bytes, sealed.bytes);
+  assert.deepEqual(contents(direct), contents(sealed));
 });

@@ -18,6 +18,79 @@ export const SEGMENT_FORMAT_VERSION = 1;
 const HEADER_BYTES = 16;
 /** Documents (or terms) encoded between pauses that let other work run. */
 const PAUSE_EVERY = 16384;
+/**
+ * An ID length meaning "the plain canonical ID of the document's tags": no
+ * ID bytes follow (see isPlainCanonical).
+ */
+const CANONICAL_ID = 0xffffffff;
+const BRACE_OPEN = 0x7b;
+const BRACE_CLOSE = 0x7d;
+const COMMA = 0x2c;
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+
+/** A byte the canonical ID copies as it is: printable ASCII other than `"`. */
+function plain(b: number): boolean {
+  return b >= 0x20 && b <= 0x7e && b !== QUOTE;
+}
+
+/**
+ * Whether `id` is the series ID of the encoded tags, `{n1="v1",n2="v2"}`,
+ * with every name and value byte plain: then the ID is the tags' bytes with
+ * punctuation, as seriesIdString writes it, and need not be stored.
+ */
+function isPlainCanonical(id: string, tags: Uint8Array): boolean {
+  const count = tags[2] | (tags[3] << 8);
+  let p = 4;
+  let i = 0;
+  if (id.charCodeAt(i++) !== BRACE_OPEN) return false;
+  for (let t = 0; t < count; t++) {
+    if (t > 0 && id.charCodeAt(i++) !== COMMA) return false;
+    for (let field = 0; field < 2; field++) {
+      const end = p + 2 + (tags[p] | (tags[p + 1] << 8));
+      for (p += 2; p < end; p++) {
+        const b = tags[p];
+        if (!plain(b) || id.charCodeAt(i++) !== b) return false;
+      }
+      if (field === 0 && (id.charCodeAt(i++) !== EQUALS || id.charCodeAt(i++) !== QUOTE)) {
+        return false;
+      }
+    }
+    if (id.charCodeAt(i++) !== QUOTE) return false;
+  }
+  return id.charCodeAt(i++) === BRACE_CLOSE && i === id.length;
+}
+
+/** Scratch for building plain canonical IDs. */
+let idScratch = Buffer.allocUnsafe(1024);
+
+/** The plain canonical ID of `len` bytes of encoded tags at `at`, or null when a byte is not plain. */
+function plainCanonicalId(src: Uint8Array, at: number, len: number): string | null {
+  if (idScratch.length < 2 * len) idScratch = Buffer.allocUnsafe(2 * len);
+  const out = idScratch;
+  const count = src[at + 2] | (src[at + 3] << 8);
+  let p = at + 4;
+  let o = 0;
+  out[o++] = BRACE_OPEN;
+  for (let t = 0; t < count; t++) {
+    if (t > 0) out[o++] = COMMA;
+    for (let field = 0; field < 2; field++) {
+      const end = p + 2 + (src[p] | (src[p + 1] << 8));
+      for (p += 2; p < end; p++) {
+        const b = src[p];
+        if (!plain(b)) return null;
+        out[o++] = b;
+      }
+      if (field === 0) {
+        out[o++] = EQUALS;
+        out[o++] = QUOTE;
+      }
+    }
+    out[o++] = QUOTE;
+  }
+  out[o++] = BRACE_CLOSE;
+  return out.toString("latin1", 0, o);
+}
 
 /** Sealed segment bytes that do not follow the format; nothing of them is served. */
 export class SegmentFormatError extends M3tsError {
@@ -64,6 +137,16 @@ class Out {
     this.ensure(n);
     this.buf.write(s, this.pos, n, "utf8");
     this.pos += n;
+  }
+
+  /**
+   * A document's ID: only a marker when it is the plain canonical ID of its
+   * tags (as nearly every series written through Prometheus's protocols
+   * is), else a run.
+   */
+  id(id: string, tags: Uint8Array): void {
+    if (isPlainCanonical(id, tags)) this.u32(CANONICAL_ID);
+    else this.str(id);
   }
 
   postings(p: Postings): void {
@@ -115,8 +198,9 @@ export async function encodeSegments(
   let work = 0;
   for (const seg of segments) {
     for (let doc = 0; doc < seg.size; doc++) {
-      out.str(seg.idOf(doc));
-      out.bytes(seg.encodedTagsOf(doc));
+      const tags = seg.encodedTagsOf(doc);
+      out.id(seg.idOf(doc), tags);
+      out.bytes(tags);
       if (++work % PAUSE_EVERY === 0) await pause();
     }
   }
@@ -238,8 +322,12 @@ export class SealedSegment implements Segment {
     this.names = [...fields.keys()];
   }
 
-  /** Reads encoded segment bytes, checking their structure; throws SegmentFormatError. */
-  static decode(bytes: Uint8Array): SealedSegment {
+  /**
+   * Reads encoded segment bytes, checking their structure; throws
+   * SegmentFormatError. `ids`, when the caller has the documents' IDs as
+   * strings already (it just encoded them), are used instead of decoding.
+   */
+  static decode(bytes: Uint8Array, ids?: readonly string[]): SealedSegment {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const end = buf.length;
     if (end < HEADER_BYTES) {
@@ -276,7 +364,10 @@ export class SealedSegment implements Segment {
     };
     // A document needs at least 8 bytes, which bounds a bad count before allocating.
     if (n > (end - pos) / 8) throw new SegmentFormatError(`${n} documents cannot fit`);
-    const ids: string[] = new Array(n);
+    if (ids !== undefined && ids.length !== n) {
+      throw new SegmentFormatError(`${n} documents but ${ids.length} IDs given`);
+    }
+    const docIds: string[] = ids === undefined ? new Array(n) : [...ids];
     const tagAt = new Int32Array(n);
     const tagLen = new Int32Array(n);
     let size = 2;
@@ -284,13 +375,30 @@ export class SealedSegment implements Segment {
     const table = new Int32Array(size);
     const mask = size - 1;
     for (let doc = 0; doc < n; doc++) {
-      const id = text(`ID of document ${doc}`);
+      if (pos + 4 > end) throw new SegmentFormatError(`ID of document ${doc} is cut short`);
+      const canonical = buf.readUInt32LE(pos) === CANONICAL_ID;
+      let idAt = -1;
+      if (canonical) pos += 4;
+      else idAt = run(`ID of document ${doc}`);
+      const idEnd = pos;
       tagAt[doc] = run(`tags of document ${doc}`);
       tagLen[doc] = pos - tagAt[doc];
-      ids[doc] = id;
+      let id: string;
+      if (ids !== undefined) id = docIds[doc];
+      else if (!canonical) id = buf.toString("utf8", idAt, idEnd);
+      else {
+        const built = plainCanonicalId(buf, tagAt[doc], tagLen[doc]);
+        if (built === null) {
+          throw new SegmentFormatError(
+            `document ${doc} is marked with its canonical ID but its tags are not plain ASCII`,
+          );
+        }
+        id = built;
+      }
+      docIds[doc] = id;
       let slot = hashOf(id) & mask;
       while (table[slot] !== 0) {
-        if (ids[table[slot] - 1] === id) {
+        if (docIds[table[slot] - 1] === id) {
           throw new SegmentFormatError(`documents ${table[slot] - 1} and ${doc} share ID ${id}`);
         }
         slot = (slot + 1) & mask;
@@ -329,7 +437,21 @@ export class SealedSegment implements Segment {
       fields.set(name, new SealedField(bytes, name, terms, at, len, docsAt, docsLen));
     }
     if (pos !== end) throw new SegmentFormatError(`${end - pos} bytes follow the last field`);
-    return new SealedSegment(bytes, ids, tagAt, tagLen, table, fields);
+    return new SealedSegment(bytes, docIds, tagAt, tagLen, table, fields);
+  }
+
+  /**
+   * Seals segments (see encodeSegments) into a sealed segment that keeps
+   * their ID strings rather than decoding its own.
+   */
+  static async seal(
+    segments: readonly Segment[],
+    pause?: () => Promise<void>,
+  ): Promise<SealedSegment> {
+    const bytes = await encodeSegments(segments, pause);
+    const ids: string[] = [];
+    for (const seg of segments) for (let d = 0; d < seg.size; d++) ids.push(seg.idOf(d));
+    return SealedSegment.decode(bytes, ids);
   }
 
   get size(): number {

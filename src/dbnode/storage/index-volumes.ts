@@ -12,7 +12,7 @@
 // deletes those commit logs, so it is taken only after every due index
 // block was written, and skipped when one failed.
 
-import { encodeSegments, SealedSegment, SegmentFormatError } from "../../index/index.js";
+import { SealedSegment, SegmentFormatError } from "../../index/index.js";
 import type { Logger } from "../../x/index.js";
 import {
   IndexVolumeCorruptError,
@@ -162,8 +162,9 @@ export class IndexVolumes {
       const job = index.beginSeal(start);
       logger.debug({ namespace: ns.name, blockStartMs: start, volume }, "index started");
       try {
-        const segment = await encodeSegments(job.segments, yieldToLoop);
-        const docs = job.segments.reduce((n, s) => n + s.size, 0);
+        const sealed = await SealedSegment.seal(job.segments, yieldToLoop);
+        const segment = sealed.bytes;
+        const docs = sealed.size;
         await writeIndexVolume(
           this.root,
           {
@@ -176,7 +177,7 @@ export class IndexVolumes {
           },
           segment,
         );
-        index.finishSeal(job, SealedSegment.decode(segment));
+        index.finishSeal(job, sealed);
         for (let older = b.oldest; older < volume; older++) {
           await removeIndexVolume(this.root, {
             namespace: ns.name,
