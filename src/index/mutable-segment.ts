@@ -6,10 +6,10 @@
 // previous series' is found without building a string (series arrive in
 // runs sharing a job, an instance, a metric name).
 import {
-  checkEncodedTags,
   decodeTags,
   encodedTagsLength,
   encodeTagsInto,
+  TAG_ENCODING_MAGIC,
   type Tag,
 } from "../x/index.js";
 import { type FieldReader, type Postings, RoaringBitmap32, type Segment } from "./segment.js";
@@ -50,8 +50,20 @@ class TermDocs {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Node's Latin-1 decoding of a byte range, which takes any Uint8Array: for ASCII it is UTF-8's. */
+const latin1Slice = (
+  Buffer.prototype as unknown as {
+    latin1Slice(this: Uint8Array, start: number, end: number): string;
+  }
+).latin1Slice;
 
-/** A string from UTF-8 bytes; throws TypeError on malformed UTF-8. */
+/** Throws the InvalidTagsError that says what is wrong with `bytes`. */
+function refuse(bytes: Uint8Array): never {
+  decodeTags(bytes);
+  throw new Error(`assertion: encoded tags refused here but accepted by decodeTags`);
+}
+
+/** A string from UTF-8 bytes; malformed UTF-8 raises InvalidTagsError (for the tags in `bytes`). */
 function text(bytes: Uint8Array, at: number, len: number): string {
   if (len <= 64) {
     let ascii = true;
@@ -61,14 +73,13 @@ function text(bytes: Uint8Array, at: number, len: number): string {
         break;
       }
     }
-    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(at, at + len) as never);
+    if (ascii) return latin1Slice.call(bytes, at, at + len);
   }
-  return utf8.decode(bytes.subarray(at, at + len));
-}
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) return false;
-  return true;
+  try {
+    return utf8.decode(bytes.subarray(at, at + len));
+  } catch {
+    refuse(bytes);
+  }
 }
 
 /** Whether `a` holds the `len` bytes of `b` from `at`. */
@@ -94,16 +105,24 @@ class MutableField implements FieldReader {
     this.nameBytes = nameBytes;
   }
 
-  add(term: string, doc: number): void {
+  addTerm(term: string, doc: number): void {
     this.termDocs(term).add(doc);
     this.withField.add(doc);
   }
 
-  /** Adds `doc` under the term whose UTF-8 is `len` bytes of `bytes` from `at` (held for good). */
-  addEncoded(bytes: Uint8Array, at: number, len: number, doc: number): void {
-    let t = this.last;
-    if (t === null || !sameBytes(this.lastBytes, bytes, at, len)) {
-      t = this.termDocs(text(bytes, at, len));
+  /** The term last added, if its UTF-8 is the `len` bytes of `bytes` from `at`. */
+  lastIf(bytes: Uint8Array, at: number, len: number): TermDocs | null {
+    const t = this.last;
+    return t !== null && sameBytes(this.lastBytes, bytes, at, len) ? t : null;
+  }
+
+  /**
+   * Adds `doc` under `t` or, when null, under the term `term`, whose UTF-8
+   * is the `len` bytes of `bytes` from `at` (held for good).
+   */
+  add(t: TermDocs | null, term: string, bytes: Uint8Array, at: number, len: number, doc: number) {
+    if (t === null) {
+      t = this.termDocs(term);
       this.last = t;
       this.lastBytes = bytes.subarray(at, at + len);
     }
@@ -153,6 +172,13 @@ export class MutableSegment implements Segment {
   private sortedFields: string[] | null = null;
   /** The field last seen at each tag position of encoded tags. */
   private readonly fieldAt: (MutableField | undefined)[] = [];
+  // insertEncoded's per-tag scratch: name and value offsets and lengths,
+  // the field and term found (null: new), and the strings of new ones.
+  private at = new Int32Array(64);
+  private readonly foundField: (MutableField | null)[] = [];
+  private readonly foundTerm: (TermDocs | null)[] = [];
+  private readonly newName: string[] = [];
+  private readonly newValue: string[] = [];
 
   get size(): number {
     return this.ids.length;
@@ -177,29 +203,63 @@ export class MutableSegment implements Segment {
   insertEncoded(id: string, encodedTags: Uint8Array): number {
     const known = this.byId.get(id);
     if (known !== undefined) return known;
-    const count = checkEncodedTags(encodedTags);
-    // Non-ASCII tags are decoded once up front so that malformed UTF-8 is
-    // refused (InvalidTagsError) before anything of the series is added.
-    if (!isAscii(encodedTags)) decodeTags(encodedTags);
-    const doc = this.addDoc(id, encodedTags.length);
-    const bytes = this.arena[this.tagChunk[doc]];
-    const start = this.tagOffset[doc];
-    bytes.set(encodedTags, start);
-    // Read from the arena's copy: views of it stay valid for the segment's life.
-    let p = start + 4;
+    // Two passes, so that bad tags are refused before anything of the series
+    // is added. The first checks the structure and finds each tag's field
+    // and term, decoding only bytes not seen in the previous series (where a
+    // malformed UTF-8 sequence would fail); the second adds the document.
+    const src = encodedTags;
+    const n = src.length;
+    if (n < 4 || (src[0] | (src[1] << 8)) !== TAG_ENCODING_MAGIC) refuse(src);
+    const count = src[2] | (src[3] << 8);
+    if (this.at.length < 4 * count) this.at = new Int32Array(8 * count);
+    const at = this.at;
+    let p = 4;
     for (let i = 0; i < count; i++) {
-      const nameLen = bytes[p] | (bytes[p + 1] << 8);
+      if (p + 2 > n) refuse(src);
+      const nameLen = src[p] | (src[p + 1] << 8);
       const nameAt = p + 2;
       p = nameAt + nameLen;
-      const valueLen = bytes[p] | (bytes[p + 1] << 8);
+      if (nameLen === 0 || p + 2 > n) refuse(src);
+      const valueLen = src[p] | (src[p + 1] << 8);
       const valueAt = p + 2;
       p = valueAt + valueLen;
-      let field = this.fieldAt[i];
-      if (field === undefined || !sameBytes(field.nameBytes, bytes, nameAt, nameLen)) {
-        field = this.fieldNamed(text(bytes, nameAt, nameLen), bytes, nameAt, nameLen);
+      if (p > n) refuse(src);
+      at[4 * i] = nameAt;
+      at[4 * i + 1] = nameLen;
+      at[4 * i + 2] = valueAt;
+      at[4 * i + 3] = valueLen;
+      let field: MutableField | undefined = this.fieldAt[i];
+      if (field === undefined || !sameBytes(field.nameBytes, src, nameAt, nameLen)) {
+        const name = text(src, nameAt, nameLen);
+        field = this.fields.get(name);
+        this.newName[i] = name;
+      }
+      this.foundField[i] = field ?? null;
+      const term = field?.lastIf(src, valueAt, valueLen) ?? null;
+      this.foundTerm[i] = term;
+      if (term === null) this.newValue[i] = text(src, valueAt, valueLen);
+    }
+    if (p !== n) refuse(src);
+
+    const doc = this.addDoc(id, n);
+    const bytes = this.arena[this.tagChunk[doc]];
+    const start = this.tagOffset[doc];
+    bytes.set(src, start);
+    // Views of the arena's copy stay valid for the segment's life.
+    for (let i = 0; i < count; i++) {
+      let field = this.foundField[i];
+      if (field === null || field !== this.fieldAt[i]) {
+        field ??= this.fieldNamed(this.newName[i], bytes, start + at[4 * i], at[4 * i + 1]);
         this.fieldAt[i] = field;
       }
-      field.addEncoded(bytes, valueAt, valueLen, doc);
+      field.add(
+        this.foundTerm[i],
+        this.newValue[i],
+        bytes,
+        start + at[4 * i + 2],
+        at[4 * i + 3],
+        doc,
+      );
     }
     return doc;
   }
@@ -246,7 +306,7 @@ export class MutableSegment implements Segment {
       const field = this.fieldNamed(tags[i][0], names, p + 2, nameLen);
       p += 2 + nameLen;
       p += 2 + (names[p] | (names[p + 1] << 8));
-      field.add(tags[i][1], doc);
+      field.addTerm(tags[i][1], doc);
     }
   }
 
