@@ -70,13 +70,31 @@ test("sealing keeps every document, field, term and postings list, across merged
   );
 });
 
-test("a segment's tags with malformed UTF-8 are refused before anything is added", () => {
+test("a segment's tags with malformed UTF-8 or a broken structure are refused before anything is added", () => {
   const seg = new MutableSegment();
   const bad = encodeTags([["job", "ab"]]);
   bad[bad.length - 1] = 0xff;
   assert.throws(() => seg.insertEncoded('{job="x"}', bad), InvalidTagsError);
   assert.equal(seg.size, 0);
   assert.deepEqual(seg.fieldNames(), []);
+  // Known fields and values do not skip the checks of what follows them.
+  put(seg, [
+    ["job", "api"],
+    ["zone", "a"],
+  ]);
+  const good = encodeTags([
+    ["job", "api"],
+    ["zone", "a"],
+  ]);
+  for (const broken of [
+    good.subarray(0, good.length - 1),
+    Uint8Array.from([...good, 0]),
+    Uint8Array.from(good, (b, i) => (i === good.length - 1 ? 0xc3 : b)),
+  ]) {
+    assert.throws(() => seg.insertEncoded("other", broken), InvalidTagsError);
+  }
+  assert.equal(seg.size, 1);
+  assert.deepEqual(seg.field("zone")?.terms(), ["a"]);
 });
 
 test("malformed segment bytes are refused, naming what is wrong", async () => {
