@@ -21,7 +21,8 @@ import { checkVolumeId, shardDir, type VolumeId, volumeFilePath } from "./writer
 /** A volume found on disk: `complete` when its checkpoint is valid; `paths` are all its files. */
 export type ListedVolume = VolumeId & { complete: boolean; paths: string[] };
 
-async function listDir(dir: string): Promise<string[]> {
+/** A directory's entries; a missing directory (or a file in its place) has none. */
+export async function listDir(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (err) {

@@ -1,8 +1,9 @@
 // Index volumes: the round trip, completeness through the checkpoint, every
 // file's corruption named, crash leftovers, removal and input checks.
 import assert from "node:assert/strict";
-import { readdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { test } from "node:test";
+import { crc32 } from "node:zlib";
 import {
   type IndexVolumeCorruptError,
   type IndexVolumeInfo,
@@ -14,6 +15,7 @@ import {
   readIndexVolume,
   removeIncompleteIndexVolumes,
   removeIndexVolume,
+  VolumeWriteError,
   writeIndexVolume,
 } from "./index.js";
 import { withTempDir } from "./testing.js";
@@ -75,10 +77,7 @@ test("a volume without its checkpoint, or with one that does not match, is incom
       ],
     );
     await assert.rejects(readIndexVolume(root, info(0)), IndexVolumeMissingError);
-    await assert.rejects(
-      readIndexVolume(root, info(1)),
-      /checkpoint file: checkpoint does not match/,
-    );
+    await assert.rejects(readIndexVolume(root, info(1)), /digest file: matches neither/);
   });
 });
 
@@ -100,9 +99,22 @@ test("corruption in any file is named with the file and the reason", async () =>
       "checkpoint byte",
       (r) => flip(indexVolumePath(r, info(), "checkpoint"), 1),
       "checkpoint",
-      /does not match/,
+      /checkpoint file: does not match the digest file/,
     ],
-    ["digest gone", (r) => unlink(indexVolumePath(r, info(), "digest")), "digest", /no digest/],
+    [
+      "checkpoint cut",
+      (r) => writeFile(indexVolumePath(r, info(), "checkpoint"), new Uint8Array(3)),
+      "checkpoint",
+      /3 bytes, expected 4/,
+    ],
+    [
+      "digest byte",
+      (r) => flip(indexVolumePath(r, info(), "digest"), 5),
+      "digest",
+      /digest file: matches neither the checkpoint nor the info and segment files/,
+    ],
+    ["digest gone", (r) => unlink(indexVolumePath(r, info(), "digest")), "digest", /missing/],
+    ["info gone", (r) => unlink(indexVolumePath(r, info(), "info")), "info", /missing/],
   ];
   for (const [what, damage, file, reason] of cases) {
     await withTempDir(async (root) => {
@@ -133,6 +145,120 @@ test("an info record naming another volume than its file is corrupt", async () =
     await assert.rejects(
       readIndexVolume(root, info(4)),
       /info file: records block .* volume 3 but its file is named for block .* volume 4/,
+    );
+  });
+});
+
+test("a volume moved into another namespace's directory is corrupt", async () => {
+  await withTempDir(async (root) => {
+    await writeIndexVolume(root, info(0), SEGMENT);
+    await mkdir(indexVolumeDir(root, "other"), { recursive: true });
+    const moved = { ...info(0), namespace: "other" };
+    for (const t of ["info", "segment", "digest", "checkpoint"] as const) {
+      await rename(indexVolumePath(root, info(0), t), indexVolumePath(root, moved, t));
+    }
+    // The checksums still hold; only the info record knows where it belongs.
+    assert.deepEqual(
+      (await listIndexVolumes(root)).map((v) => [v.namespace, v.complete]),
+      [["other", true]],
+    );
+    await assert.rejects(
+      readIndexVolume(root, moved),
+      /index volume other block \d+ volume 0 is corrupt: info file: records another namespace than "other"/,
+    );
+  });
+});
+
+test("the info file's bytes are pinned", async () => {
+  await withTempDir(async (root) => {
+    const segment = new Uint8Array([1, 2, 3, 4, 5]);
+    const id = { namespace: "m", blockStartMs: 7_200_000, volume: 2 };
+    await writeIndexVolume(
+      root,
+      { ...id, blockSizeMs: 7_200_000, docs: 3, segmentBytes: 5 },
+      segment,
+    );
+    const golden = [
+      "4d33545349585649", // "M3TSIXVI"
+      "0100000003000000", // version 1, 3 documents
+      "0000000040775b41", // block start 7200000 ms (float64)
+      "0000000040775b41", // block size 7200000 ms (float64)
+      "0200000068f201e1", // volume 2, crc32("m") = 0xe101f268
+      "0000000000001440", // segment length 5 (float64)
+    ].join("");
+    const infoBytes = await readFile(indexVolumePath(root, id, "info"));
+    assert.equal(infoBytes.toString("hex"), golden);
+    const digest = await readFile(indexVolumePath(root, id, "digest"));
+    assert.equal(digest.readUInt32LE(0), crc32(infoBytes));
+    assert.equal(digest.readUInt32LE(4), crc32(segment));
+    const checkpoint = await readFile(indexVolumePath(root, id, "checkpoint"));
+    assert.equal(checkpoint.length, 4);
+    assert.equal(checkpoint.readUInt32LE(0), crc32(digest));
+  });
+});
+
+test("a write cut short at any step leaves a volume that is incomplete and is cleared", async () => {
+  // Each state is what the directory holds when a write dies at one step:
+  // the files renamed into place so far, and the one still under its temp name.
+  const states: [string, string[], string | null][] = [
+    ["writing info", [], "info"],
+    ["writing segment", ["info"], "segment"],
+    ["before the digest", ["info", "segment"], null],
+    ["writing digest", ["info", "segment"], "digest"],
+    ["before the checkpoint", ["info", "segment", "digest"], null],
+    ["writing checkpoint", ["info", "segment", "digest"], "checkpoint"],
+  ];
+  for (const [step, done, temp] of states) {
+    await withTempDir(async (root) => {
+      await writeIndexVolume(root, info(7), SEGMENT);
+      const types = ["info", "segment", "digest", "checkpoint"] as const;
+      for (const t of types) {
+        const p = indexVolumePath(root, info(7), t);
+        if (t === temp) await rename(p, `${p}.tmp`);
+        else if (!done.includes(t)) await unlink(p);
+      }
+      const [listed] = await listIndexVolumes(root, "metrics");
+      assert.equal(listed.complete, false, step);
+      assert.equal(listed.paths.length, done.length + (temp === null ? 0 : 1), step);
+      await assert.rejects(
+        readIndexVolume(root, info(7)),
+        (e: unknown) =>
+          e instanceof IndexVolumeMissingError &&
+          e.code === "M3TS_ERR_INDEX_VOLUME_MISSING" &&
+          e.path === indexVolumePath(root, info(7), "checkpoint"),
+        step,
+      );
+      assert.deepEqual((await removeIncompleteIndexVolumes(root)).sort(), listed.paths, step);
+      assert.deepEqual(await readdir(indexVolumeDir(root, "metrics")), [], step);
+    });
+  }
+});
+
+test("a rewrite that fails leaves the old volume incomplete, never complete with mixed files", async () => {
+  await withTempDir(async (root) => {
+    await writeIndexVolume(root, info(0), SEGMENT);
+    // A directory in the segment's place makes the rewrite fail at renaming
+    // its new segment, after its new info file is in place.
+    const segmentPath = indexVolumePath(root, info(0), "segment");
+    await unlink(segmentPath);
+    await mkdir(`${segmentPath}/x`, { recursive: true });
+    const other = SEGMENT.subarray(0, 7);
+    await assert.rejects(
+      writeIndexVolume(root, { ...info(0, START, other), docs: 1 }, other),
+      (e: unknown) =>
+        e instanceof VolumeWriteError && e.op === "rename" && e.path === `${segmentPath}.tmp`,
+    );
+    assert.deepEqual(
+      (await listIndexVolumes(root)).map((v) => v.complete),
+      [false],
+    );
+    await assert.rejects(readIndexVolume(root, info(0)), IndexVolumeMissingError);
+    const newInfo = await readFile(indexVolumePath(root, info(0), "info"));
+    assert.equal(newInfo.readUInt32LE(12), 1, "the new info file (1 document) is in place");
+    // The failed write's temp segment is gone.
+    assert.deepEqual(
+      (await readdir(indexVolumeDir(root, "metrics"))).filter((f) => f.endsWith(".tmp")),
+      [],
     );
   });
 });

@@ -5,14 +5,14 @@
 // `checkpoint` (crc32 of the digest), written last so that a volume is
 // complete exactly when its checkpoint matches. Byte layout:
 // docs/format/fileset.md, "Index volumes".
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { M3tsError } from "../../x/index.js";
 import { InvalidVolumeInputError } from "./errors.js";
-import { readOrNull } from "./files.js";
+import { listDir, readOrNull } from "./files.js";
 import { CHECKPOINT_FILE_SIZE, getU32, putU32, TEMP_SUFFIX } from "./format.js";
-import { io, syncDir, unlinkIfPresent, writeWholeFile } from "./writer.js";
+import { checkVolumeId, io, syncDir, unlinkIfPresent, writeWholeFile } from "./writer.js";
 
 export interface IndexVolumeId {
   namespace: string;
@@ -66,6 +66,8 @@ export class IndexVolumeCorruptError extends M3tsError {
 /** The volume has no checkpoint: it was never completed, or was removed. */
 export class IndexVolumeMissingError extends M3tsError {
   readonly volume: IndexVolumeId;
+  /** The checkpoint file that is not there. */
+  readonly path: string;
 
   constructor(volume: IndexVolumeId, path: string) {
     super(
@@ -73,6 +75,7 @@ export class IndexVolumeMissingError extends M3tsError {
       `index volume ${label(volume)} is not complete: no checkpoint file at ${path}`,
     );
     this.volume = { ...volume };
+    this.path = path;
   }
 }
 
@@ -81,7 +84,12 @@ export function indexVolumeDir(root: string, namespace: string): string {
   return join(root, "index", "data", namespace);
 }
 
-export function indexVolumePath(root: string, id: IndexVolumeId, type: IndexVolumeFileType) {
+/** Path of one file of an index volume. */
+export function indexVolumePath(
+  root: string,
+  id: IndexVolumeId,
+  type: IndexVolumeFileType,
+): string {
   return join(
     indexVolumeDir(root, id.namespace),
     `fileset-${id.blockStartMs}-${id.volume}-${type}.db`,
@@ -92,19 +100,12 @@ function checkInfo(info: IndexVolumeInfo, segment: Uint8Array): void {
   const fail = (field: string, what: string) => {
     throw new InvalidVolumeInputError(field, what);
   };
-  if (info.namespace === "" || /[/\\]/.test(info.namespace) || info.namespace.startsWith(".")) {
-    fail(
-      "namespace",
-      `${JSON.stringify(info.namespace)} must be a non-empty name without slashes or a leading dot`,
-    );
-  }
-  if (!Number.isSafeInteger(info.blockStartMs))
-    fail("blockStartMs", `${info.blockStartMs} must be an integer`);
+  // Namespace, block start and volume follow the data filesets' rules; an
+  // index volume has no shard, so any valid one stands in.
+  checkVolumeId({ ...info, shard: 0 });
+  if (info.volume > 0xffffffff) fail("volume", `${info.volume} must be at most 2^32 - 1`);
   if (!Number.isSafeInteger(info.blockSizeMs) || info.blockSizeMs <= 0) {
     fail("blockSizeMs", `${info.blockSizeMs} must be an integer > 0`);
-  }
-  if (!Number.isInteger(info.volume) || info.volume < 0 || info.volume > 0xffffffff) {
-    fail("volume", `${info.volume} must be an integer from 0 to 2^32 - 1`);
   }
   if (!Number.isInteger(info.docs) || info.docs < 0 || info.docs > 0xffffffff) {
     fail("docs", `${info.docs} must be an integer from 0 to 2^32 - 1`);
@@ -112,6 +113,15 @@ function checkInfo(info: IndexVolumeInfo, segment: Uint8Array): void {
   if (info.segmentBytes !== segment.length) {
     fail("segmentBytes", `${info.segmentBytes} differs from the segment's ${segment.length} bytes`);
   }
+}
+
+/**
+ * The info record does not spell the namespace out; it keeps the crc32 of
+ * its UTF-8 bytes, enough to catch a volume copied or moved into another
+ * namespace's directory while keeping the record a fixed 48 bytes.
+ */
+function namespaceCrc(namespace: string): number {
+  return crc32(Buffer.from(namespace, "utf8"));
 }
 
 function encodeIndexInfo(info: IndexVolumeInfo): Uint8Array {
@@ -123,6 +133,7 @@ function encodeIndexInfo(info: IndexVolumeInfo): Uint8Array {
   dv.setFloat64(16, info.blockStartMs, true);
   dv.setFloat64(24, info.blockSizeMs, true);
   dv.setUint32(32, info.volume, true);
+  dv.setUint32(36, namespaceCrc(info.namespace), true);
   dv.setFloat64(40, info.segmentBytes, true);
   return out;
 }
@@ -146,6 +157,9 @@ function decodeIndexInfo(bytes: Uint8Array, id: IndexVolumeId): IndexVolumeInfo 
   };
   if (info.blockStartMs !== id.blockStartMs || info.volume !== id.volume) {
     return `records block ${info.blockStartMs} volume ${info.volume} but its file is named for block ${id.blockStartMs} volume ${id.volume}`;
+  }
+  if (dv.getUint32(36, true) !== namespaceCrc(id.namespace)) {
+    return `records another namespace than ${JSON.stringify(id.namespace)}, whose directory holds it`;
   }
   if (!Number.isSafeInteger(info.blockSizeMs) || info.blockSizeMs <= 0) {
     return `block size ${info.blockSizeMs} is not a positive integer`;
@@ -176,40 +190,87 @@ export async function writeIndexVolume(
   const digest = new Uint8Array(INDEX_DIGEST_SIZE);
   putU32(digest, 0, crc32(infoBytes));
   putU32(digest, 4, crc32(segment));
-  await writeWholeFile(indexVolumePath(root, info, "info"), infoBytes);
-  await writeWholeFile(indexVolumePath(root, info, "segment"), segment);
-  await writeWholeFile(indexVolumePath(root, info, "digest"), digest);
-  await syncDir(dir);
-  const checkpoint = new Uint8Array(CHECKPOINT_FILE_SIZE);
-  putU32(checkpoint, 0, crc32(digest));
-  await writeWholeFile(checkpointPath, checkpoint);
-  await syncDir(dir);
-}
-
-async function listDir(dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    await writeWholeFile(indexVolumePath(root, info, "info"), infoBytes);
+    await writeWholeFile(indexVolumePath(root, info, "segment"), segment);
+    await writeWholeFile(indexVolumePath(root, info, "digest"), digest);
+    // Every other file is in place and synced before the checkpoint can exist.
+    await syncDir(dir);
+    const checkpoint = new Uint8Array(CHECKPOINT_FILE_SIZE);
+    putU32(checkpoint, 0, crc32(digest));
+    await writeWholeFile(checkpointPath, checkpoint);
+    await syncDir(dir);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    // Leave no temp file behind; the files already renamed, without a
+    // checkpoint, are an incomplete volume that removeIncompleteIndexVolumes clears.
+    for (const type of INDEX_VOLUME_FILE_TYPES) {
+      await unlink(indexVolumePath(root, info, type) + TEMP_SUFFIX).catch(() => undefined);
+    }
     throw err;
   }
 }
 
-/** The digest's bytes when the checkpoint matches them, else a reason. */
-async function checkedDigest(root: string, id: IndexVolumeId): Promise<Uint8Array | string> {
+/** Why a volume's checkpoint does not vouch for its digest, and which file is at fault. */
+interface CheckpointFailure {
+  /** No checkpoint file: the volume was never completed, not damaged. */
+  missing: boolean;
+  file: IndexVolumeFileType;
+  reason: string;
+  /** The digest file's bytes when they were read whole (kept to tell which side is damaged). */
+  digest: Uint8Array | null;
+}
+
+/** The digest's bytes when the checkpoint matches them, else the failure. */
+async function checkedDigest(
+  root: string,
+  id: IndexVolumeId,
+): Promise<Uint8Array | CheckpointFailure> {
+  const fail = (
+    file: IndexVolumeFileType,
+    reason: string,
+    digest: Uint8Array | null = null,
+  ): CheckpointFailure => ({ missing: false, file, reason, digest });
   const checkpoint = await readOrNull(indexVolumePath(root, id, "checkpoint"));
-  if (checkpoint === null) return "no checkpoint";
+  if (checkpoint === null) return { ...fail("checkpoint", "missing"), missing: true };
   if (checkpoint.length !== CHECKPOINT_FILE_SIZE) {
-    return `checkpoint is ${checkpoint.length} bytes, expected ${CHECKPOINT_FILE_SIZE}`;
+    return fail("checkpoint", `${checkpoint.length} bytes, expected ${CHECKPOINT_FILE_SIZE}`);
   }
   const digest = await readOrNull(indexVolumePath(root, id, "digest"));
-  if (digest === null) return "no digest file";
+  if (digest === null) return fail("digest", "missing");
   if (digest.length !== INDEX_DIGEST_SIZE) {
-    return `digest is ${digest.length} bytes, expected ${INDEX_DIGEST_SIZE}`;
+    return fail("digest", `${digest.length} bytes, expected ${INDEX_DIGEST_SIZE}`);
   }
-  if (crc32(digest) !== getU32(checkpoint, 0)) return "checkpoint does not match the digest file";
+  if (crc32(digest) !== getU32(checkpoint, 0)) {
+    return fail("checkpoint", "does not match the digest file", digest);
+  }
   return digest;
+}
+
+/**
+ * The checkpoint and the digest disagree: one of them is damaged. The digest
+ * is the one at fault when it does not match the info and segment files
+ * either; the writer renames the checkpoint into place only after the
+ * digest, so a digest that matches both files is the intact one.
+ */
+async function blameCheckpointOrDigest(
+  root: string,
+  id: IndexVolumeId,
+  digest: Uint8Array,
+): Promise<IndexVolumeCorruptError> {
+  const infoBytes = await readOrNull(indexVolumePath(root, id, "info"));
+  const segment = await readOrNull(indexVolumePath(root, id, "segment"));
+  const digestHolds =
+    infoBytes !== null &&
+    segment !== null &&
+    crc32(infoBytes) === getU32(digest, 0) &&
+    crc32(segment) === getU32(digest, 4);
+  return digestHolds
+    ? new IndexVolumeCorruptError(id, "checkpoint", "does not match the digest file")
+    : new IndexVolumeCorruptError(
+        id,
+        "digest",
+        "matches neither the checkpoint nor the info and segment files",
+      );
 }
 
 /** Index volumes on disk for one namespace (or all), sorted by namespace, block start and volume. */
@@ -242,7 +303,7 @@ export async function listIndexVolumes(
     );
     for (const v of vols) {
       v.paths.sort();
-      v.complete = typeof (await checkedDigest(root, v)) !== "string";
+      v.complete = (await checkedDigest(root, v)) instanceof Uint8Array;
       out.push(v);
     }
   }
@@ -254,15 +315,13 @@ export async function readIndexVolume(
   root: string,
   id: IndexVolumeId,
 ): Promise<{ info: IndexVolumeInfo; segment: Uint8Array }> {
-  const checkpointPath = indexVolumePath(root, id, "checkpoint");
   const digest = await checkedDigest(root, id);
-  if (digest === "no checkpoint") throw new IndexVolumeMissingError(id, checkpointPath);
-  if (typeof digest === "string") {
-    throw new IndexVolumeCorruptError(
-      id,
-      digest === "no digest file" || digest.startsWith("digest") ? "digest" : "checkpoint",
-      digest,
-    );
+  if (!(digest instanceof Uint8Array)) {
+    if (digest.missing) {
+      throw new IndexVolumeMissingError(id, indexVolumePath(root, id, "checkpoint"));
+    }
+    if (digest.digest !== null) throw await blameCheckpointOrDigest(root, id, digest.digest);
+    throw new IndexVolumeCorruptError(id, digest.file, digest.reason);
   }
   const infoBytes = await readOrNull(indexVolumePath(root, id, "info"));
   if (infoBytes === null) throw new IndexVolumeCorruptError(id, "info", "missing");

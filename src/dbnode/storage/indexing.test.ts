@@ -51,6 +51,28 @@ const db1: Tag[] = [
   ["job", "db"],
 ];
 
+/**
+ * A data directory and a way to open a database on it that flushes and
+ * snapshots at every tick, with a clock that starts an hour into block T0.
+ */
+async function flushingDatabase() {
+  const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
+  dirs.push(dir);
+  const clock = new ManualClock(T0 + HOUR);
+  const open = async () => {
+    const db = await Database.open({
+      dataDir: dir,
+      clock,
+      numShards: 4,
+      tickIntervalMs: 0,
+      snapshotIntervalMs: 0,
+    });
+    await db.bootstrapped;
+    return db;
+  };
+  return { dir, clock, open };
+}
+
 test("written series are found by their labels, and again after a restart from the commit log", async () => {
   const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
   dirs.push(dir);
@@ -91,20 +113,7 @@ test("written series are found by their labels, and again after a restart from t
 });
 
 test("series that live only in flushed data volumes are indexed again at bootstrap when their index volume is corrupt", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
-  dirs.push(dir);
-  const clock = new ManualClock(T0 + HOUR);
-  const open = async () => {
-    const db = await Database.open({
-      dataDir: dir,
-      clock,
-      numShards: 4,
-      tickIntervalMs: 0,
-      snapshotIntervalMs: 0,
-    });
-    await db.bootstrapped;
-    return db;
-  };
+  const { dir, clock, open } = await flushingDatabase();
   const db = await open();
   await db.createNamespace("m", { index: { enabled: true } });
   await db.writeBatch("m", batchOf([[api, T0 + HOUR - 1000, 1]]));
@@ -133,20 +142,7 @@ test("series that live only in flushed data volumes are indexed again at bootstr
 });
 
 test("sealed index blocks are written as index volumes at flush and loaded at bootstrap; a cold write seals the block again", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "m3ts-indexing-"));
-  dirs.push(dir);
-  const clock = new ManualClock(T0 + HOUR);
-  const open = async () => {
-    const db = await Database.open({
-      dataDir: dir,
-      clock,
-      numShards: 4,
-      tickIntervalMs: 0,
-      snapshotIntervalMs: 0,
-    });
-    await db.bootstrapped;
-    return db;
-  };
+  const { dir, clock, open } = await flushingDatabase();
   const db = await open();
   await db.createNamespace("m", { index: { enabled: true }, coldWritesEnabled: true });
   await db.writeBatch(
