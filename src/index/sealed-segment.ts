@@ -4,6 +4,7 @@
 // bytes. Documents keep the order of the segments they came from; postings
 // stay serialized until a query reads them.
 import { decodeTags, M3tsError, type Tag } from "../x/index.js";
+import { IdTable } from "./id-table.js";
 import {
   type FieldReader,
   lowerBound,
@@ -231,13 +232,6 @@ export async function encodeSegments(
   return out.buf.subarray(0, out.pos);
 }
 
-/** FNV-1a over a string's code units. */
-function hashOf(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 class SealedField implements FieldReader {
   private readonly bytes: Uint8Array;
   private readonly name: string;
@@ -300,8 +294,7 @@ export class SealedSegment implements Segment {
   private readonly ids: string[];
   private readonly tagAt: Int32Array;
   private readonly tagLen: Int32Array;
-  /** Open-addressing table of document + 1 by ID hash; 0 is empty. */
-  private readonly table: Int32Array;
+  private readonly table: IdTable;
   private readonly names: string[];
   private readonly fields: Map<string, SealedField>;
 
@@ -310,7 +303,7 @@ export class SealedSegment implements Segment {
     ids: string[],
     tagAt: Int32Array,
     tagLen: Int32Array,
-    table: Int32Array,
+    table: IdTable,
     fields: Map<string, SealedField>,
   ) {
     this.bytes = bytes;
@@ -370,10 +363,7 @@ export class SealedSegment implements Segment {
     const docIds: string[] = ids === undefined ? new Array(n) : [...ids];
     const tagAt = new Int32Array(n);
     const tagLen = new Int32Array(n);
-    let size = 2;
-    while (size < n * 2) size *= 2;
-    const table = new Int32Array(size);
-    const mask = size - 1;
+    const table = new IdTable(n);
     for (let doc = 0; doc < n; doc++) {
       if (pos + 4 > end) throw new SegmentFormatError(`ID of document ${doc} is cut short`);
       const canonical = buf.readUInt32LE(pos) === CANONICAL_ID;
@@ -396,14 +386,8 @@ export class SealedSegment implements Segment {
         id = built;
       }
       docIds[doc] = id;
-      let slot = hashOf(id) & mask;
-      while (table[slot] !== 0) {
-        if (docIds[table[slot] - 1] === id) {
-          throw new SegmentFormatError(`documents ${table[slot] - 1} and ${doc} share ID ${id}`);
-        }
-        slot = (slot + 1) & mask;
-      }
-      table[slot] = doc + 1;
+      const twin = table.add(doc, docIds);
+      if (twin >= 0) throw new SegmentFormatError(`documents ${twin} and ${doc} share ID ${id}`);
     }
     const fields = new Map<string, SealedField>();
     let prevName: string | null = null;
@@ -471,12 +455,7 @@ export class SealedSegment implements Segment {
   }
 
   docOf(id: string): number | undefined {
-    const mask = this.table.length - 1;
-    for (let slot = hashOf(id) & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.table[slot];
-      if (entry === 0) return undefined;
-      if (this.ids[entry - 1] === id) return entry - 1;
-    }
+    return this.table.get(id, this.ids);
   }
 
   all(): Postings {
