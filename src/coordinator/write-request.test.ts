@@ -71,7 +71,7 @@ function encode(series: Series[], metadata: number, unknown: boolean): Uint8Arra
 }
 
 function readBack(body: Uint8Array, out: WriteRequestColumns): Series[] {
-  const dec = new TextDecoder();
+  const dec = new TextDecoder("utf-8", { ignoreBOM: true });
   const got: Series[] = [];
   for (let s = 0; s < out.series; s++) {
     const labels: [string, string][] = [];
@@ -236,4 +236,13 @@ test("every prefix of a request and random bytes either decode or fail with Writ
     }),
     { numRuns: 2000 },
   );
+});
+
+test("label bytes are kept as sent, a leading byte order mark included", () => {
+  const out = new WriteRequestColumns();
+  const series: Series[] = [{ labels: [["", "\uFEFFx"]], samples: [], exemplars: 0 }];
+  const body = encode(series, 0, false);
+  decodeWriteRequest(body, out);
+  assert.deepEqual(readBack(body, out), series);
+  assert.equal(out.valueLen[0], 4);
 });

@@ -141,6 +141,12 @@ class Wire {
   /** Reads a varint of up to 10 bytes. */
   varint(end: number): void {
     const b = this.bytes;
+    // Keys and lengths are nearly always one byte.
+    if (this.pos < end && b[this.pos] < 0x80) {
+      this.lo = this.value = b[this.pos++];
+      this.hi = 0;
+      return;
+    }
     let lo = 0;
     let hi = 0;
     let shift = 0;
