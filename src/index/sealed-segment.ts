@@ -229,7 +229,10 @@ export async function encodeSegments(
       if (++work % PAUSE_EVERY === 0) await pause();
     }
   }
-  return out.buf.subarray(0, out.pos);
+  // The segment lives as long as its block: do not keep the buffer's spare room.
+  return out.pos < out.buf.length * 0.9
+    ? new Uint8Array(out.buf.subarray(0, out.pos))
+    : new Uint8Array(out.buf.buffer, out.buf.byteOffset, out.pos);
 }
 
 class SealedField implements FieldReader {
