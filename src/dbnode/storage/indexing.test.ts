@@ -190,3 +190,32 @@ test("sealed index blocks are written as index volumes at flush and loaded at bo
   assert.deepEqual(again.queryIndex("m", all, T0, T0 + 2 * HOUR).ids, []);
   await again.close();
 });
+
+test("a series removed and written again within one index block is indexed once", async () => {
+  const { clock, open } = await flushingDatabase();
+  const T4 = T0 - (T0 % (4 * HOUR));
+  clock.set(T4 + HOUR);
+  const db = await open();
+  await db.createNamespace("m", {
+    blockSizeMs: 2 * HOUR,
+    index: { enabled: true, blockSizeMs: 4 * HOUR },
+  });
+  await db.writeBatch("m", batchOf([[api, T4 + HOUR, 1]]));
+  // The data block is flushed, then its emptied series leaves the table.
+  clock.set(T4 + 3 * HOUR);
+  assert.ok((await db.tick()).warmFlushes > 0);
+  assert.equal((await db.tick()).seriesRemoved, 1);
+  assert.equal(db.seriesCount("m"), 0);
+  // Written again in the same (unsealed) index block: created anew.
+  assert.equal((await db.writeBatch("m", batchOf([[api, T4 + 3 * HOUR, 2]]))).written, 1);
+  assert.deepEqual(db.queryIndex("m", [newMatcher("=", "job", "api")], T4, T4 + 4 * HOUR).ids, [
+    seriesIdString(api),
+  ]);
+  // A series new to the namespace takes the path without the lookup.
+  await db.writeBatch("m", batchOf([[db1, T4 + 3 * HOUR, 3]]));
+  assert.deepEqual(
+    sorted(db.queryIndex("m", [newMatcher("=~", "job", ".+")], T4, T4 + 4 * HOUR).ids),
+    [seriesIdString(api), seriesIdString(db1)].sort(),
+  );
+  await db.close();
+});
