@@ -203,6 +203,14 @@ export class MutableSegment implements Segment {
   insertEncoded(id: string, encodedTags: Uint8Array): number {
     const known = this.byId.get(id);
     if (known !== undefined) return known;
+    return this.addEncoded(id, encodedTags);
+  }
+
+  /**
+   * Adds a series the caller knows is not here (insertEncoded without the
+   * lookup); returns its document number.
+   */
+  addEncoded(id: string, encodedTags: Uint8Array): number {
     // Two passes, so that bad tags are refused before anything of the series
     // is added. The first checks the structure and finds each tag's field
     // and term, decoding only bytes not seen in the previous series (where a

@@ -264,3 +264,21 @@ test("a block dropped while it is being sealed stays dropped", async () => {
   idx.load(T0, SealedSegment.decode(bytes));
   assert.deepEqual(idx.query([newMatcher("=", "job", "api")], T0, T0 + 1).ids, ['{job="api"}']);
 });
+
+test("a fresh series skips the lookup only in blocks not filled by a restore", () => {
+  const idx = new TimeIndex(BLOCK);
+  const tags: Tag[] = [["job", "api"]];
+  const id = seriesIdString(tags);
+  idx.restoring = true;
+  idx.insertEncoded(id, encodeTags(tags), T0);
+  idx.restoring = false;
+  // The caller believes the series is fresh; the restored block still checks.
+  idx.insertEncoded(id, encodeTags(tags), T0, true);
+  assert.deepEqual(idx.query([newMatcher("=", "job", "api")], T0, T0 + 1).ids, [id]);
+  // A block no restore touched takes it as new.
+  idx.insertEncoded(id, encodeTags(tags), T0 + BLOCK, true);
+  assert.deepEqual(idx.query([newMatcher("=", "job", "api")], T0 + BLOCK, T0 + BLOCK + 1).ids, [
+    id,
+  ]);
+  assert.equal(idx.has(id, T0 + BLOCK), true);
+});

@@ -508,6 +508,7 @@ export class Database implements SequenceSource {
       ++this.seriesIndex,
       shardOf(idBytes, this.numShards, this.shardSeed),
       encodedTags,
+      true,
     );
   }
 
@@ -623,6 +624,7 @@ export class Database implements SequenceSource {
     let sinceYield = 0;
     for (const ns of [...this.namespaces.values()]) {
       ns.index?.dropBlocksBefore(ns.retentionCutoff(this.clock.nowMs()));
+      ns.pruneRemoved(this.clock.nowMs());
       const table = ns.series;
       for (let ref = 0; ref < table.buffers.length; ref++) {
         const buffer = table.buffers[ref];
@@ -631,7 +633,7 @@ export class Database implements SequenceSource {
         result.blocksExpired += buffer.dropBlocksBefore(cutoff, ns.options.blockSizeMs);
         result.bucketsMerged += buffer.mergeEncoders();
         if (buffer.isEmpty()) {
-          table.remove(ref);
+          ns.removeSeries(ref, this.clock.nowMs());
           result.seriesRemoved++;
         }
         result.series++;
@@ -752,6 +754,9 @@ export class Database implements SequenceSource {
             "fileset volume failed verification and is not served; its data is recovered from the commit log where the log still holds it",
           );
         };
+        // Series indexed from now until the replay ends come from disk, not
+        // from live writes: the blocks they land in are marked restored.
+        for (const ns of this.namespaces.values()) if (ns.index !== null) ns.index.restoring = true;
         const indexed = await (this.indexVolumes as IndexVolumes).bootstrap(
           this.namespaces,
           target.nowMs,
@@ -778,6 +783,8 @@ export class Database implements SequenceSource {
         this.progress.snapshotDatapoints = snap.datapoints;
         const dir = this.commitLogDir();
         await replayCommitLogInto(dir, target, this.progress, this.logger, snap.commitLogIndex);
+        for (const ns of this.namespaces.values())
+          if (ns.index !== null) ns.index.restoring = false;
         const m = this.metrics;
         m.bootstrapReplayed.inc(this.progress.datapointsReplayed);
         m.bootstrapSkipped.inc(this.progress.datapointsSkipped);

@@ -211,7 +211,7 @@ test("a series removed and written again within one index block is indexed once"
   assert.deepEqual(db.queryIndex("m", [newMatcher("=", "job", "api")], T4, T4 + 4 * HOUR).ids, [
     seriesIdString(api),
   ]);
-  // A series new to the namespace is indexed beside it.
+  // A series new to the namespace takes the path without the lookup.
   await db.writeBatch("m", batchOf([[db1, T4 + 3 * HOUR, 3]]));
   assert.deepEqual(
     sorted(db.queryIndex("m", [newMatcher("=~", "job", ".+")], T4, T4 + 4 * HOUR).ids),

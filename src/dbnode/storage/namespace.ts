@@ -5,7 +5,7 @@
 import { TimeIndex } from "../../index/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
 import { type Bucket, WriteType } from "./series-buffer.js";
-import { SeriesTable } from "./series-table.js";
+import { FRESH, SeriesTable } from "./series-table.js";
 
 /** Where a datapoint may be written now, per M3's buffer rules (M3-NOTES §8.2). */
 export interface WriteWindow {
@@ -37,6 +37,12 @@ export class Namespace {
   readonly flushing = new Map<number, Bucket[]>();
   /** The reverse index, when the namespace's index is enabled. */
   readonly index: TimeIndex | null;
+  /**
+   * IDs of series removed from the table, with when, oldest first: an index
+   * block may still hold them, so a series created again with one of these
+   * IDs is not fresh to the index.
+   */
+  private readonly removedAt = new Map<string, number>();
 
   constructor(name: string, options: NamespaceOptions, numShards: number) {
     this.name = name;
@@ -63,9 +69,21 @@ export class Namespace {
     return this.series.size;
   }
 
-  /** Adds a series and returns its ref. */
-  addSeries(id: string, seriesIndex: number, shard: number, encodedTags: Uint8Array): number {
-    const ref = this.series.add(id, seriesIndex, shard, encodedTags);
+  /**
+   * Adds a series and returns its ref. `live`: created by a write (not a
+   * bootstrap), so that it is fresh to the index unless a series with its
+   * ID was removed within retention.
+   */
+  addSeries(
+    id: string,
+    seriesIndex: number,
+    shard: number,
+    encodedTags: Uint8Array,
+    live = false,
+  ): number {
+    const removed = this.removedAt.delete(id);
+    const fresh = live && !removed && this.index !== null;
+    const ref = this.series.add(id, seriesIndex, shard, encodedTags, fresh);
     this.shards[shard].refs.push(ref);
     return ref;
   }
@@ -113,11 +131,32 @@ export class Namespace {
     if (index === null) return;
     const start = index.blockStart(timeMs);
     const table = this.series;
-    if (table.indexedBlock(ref) === start) return;
+    const last = table.indexedBlock(ref);
+    if (last === start) return;
     const id = table.ids[ref];
     if (id === null) return;
-    index.insertEncoded(id, table.tagsOf(ref), timeMs);
+    index.insertEncoded(id, table.tagsOf(ref), timeMs, last === FRESH);
     table.setIndexedBlock(ref, start);
+  }
+
+  /** Removes a series whose buffer has emptied, remembering its ID for the index. */
+  removeSeries(ref: number, nowMs: number): void {
+    const id = this.series.ids[ref];
+    if (id === null) return;
+    if (this.index !== null) this.removedAt.set(id, nowMs);
+    this.series.remove(ref);
+  }
+
+  /** Forgets removed IDs that no index block in retention can hold any more. */
+  pruneRemoved(nowMs: number): void {
+    const index = this.index;
+    if (index === null) return;
+    const o = this.options;
+    const horizon = nowMs - o.retentionPeriodMs - o.bufferFutureMs - index.blockSizeMs;
+    for (const [id, at] of this.removedAt) {
+      if (at >= horizon) break;
+      this.removedAt.delete(id);
+    }
   }
 
   /** Start of the block holding `timeMs`. */

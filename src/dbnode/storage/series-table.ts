@@ -10,6 +10,14 @@ import { SeriesBuffer } from "./series-buffer.js";
 const ARENA_CHUNK_BYTES = 1 << 20;
 const utf8 = new TextEncoder();
 
+/**
+ * indexedBlock of a series never indexed whose ID no index block can hold:
+ * it was created by a live write, no series with its ID was removed within
+ * retention, and its namespace's index was not restored from disk into the
+ * block it is written in (TimeIndex checks that part).
+ */
+export const FRESH = Number.NEGATIVE_INFINITY;
+
 export class SeriesTable {
   readonly namespace: string;
   /** Series by ID. */
@@ -40,8 +48,17 @@ export class SeriesTable {
     return this.byId.size;
   }
 
-  /** Adds a series and returns its ref; `encodedTags` is copied into the arena. */
-  add(id: string, seriesIndex: number, shard: number, encodedTags: Uint8Array): number {
+  /**
+   * Adds a series and returns its ref; `encodedTags` is copied into the
+   * arena. `fresh`: no index block can hold the ID yet (see FRESH).
+   */
+  add(
+    id: string,
+    seriesIndex: number,
+    shard: number,
+    encodedTags: Uint8Array,
+    fresh = false,
+  ): number {
     const ref = this.ids.length;
     if (ref === this.shard.length) this.growColumns();
     this.ids.push(id);
@@ -49,7 +66,7 @@ export class SeriesTable {
     this.byId.set(id, ref);
     this.seriesIndex[ref] = seriesIndex;
     this.shard[ref] = shard;
-    this.indexed[ref] = Number.NaN;
+    this.indexed[ref] = fresh ? FRESH : Number.NaN;
     this.storeTags(ref, encodedTags);
     return ref;
   }
@@ -71,7 +88,7 @@ export class SeriesTable {
     return this.seriesIndex[ref];
   }
 
-  /** Start of the index block the series was last indexed for (NaN when none). */
+  /** Start of the index block the series was last indexed for (NaN or FRESH when none). */
   indexedBlock(ref: number): number {
     return this.indexed[ref];
   }
