@@ -90,7 +90,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array, at: number, len: number): boole
 }
 
 class MutableField implements FieldReader {
-  readonly name: string;
   /** The name's bytes, for recognising the field in encoded tags. */
   readonly nameBytes: Uint8Array;
   readonly byTerm = new Map<string, TermDocs>();
@@ -100,8 +99,7 @@ class MutableField implements FieldReader {
   private last: TermDocs | null = null;
   private lastBytes: Uint8Array = new Uint8Array(0);
 
-  constructor(name: string, nameBytes: Uint8Array) {
-    this.name = name;
+  constructor(nameBytes: Uint8Array) {
     this.nameBytes = nameBytes;
   }
 
@@ -276,7 +274,7 @@ export class MutableSegment implements Segment {
   private fieldNamed(name: string, bytes: Uint8Array, at: number, len: number): MutableField {
     let field = this.fields.get(name);
     if (field === undefined) {
-      field = new MutableField(name, bytes.subarray(at, at + len));
+      field = new MutableField(bytes.subarray(at, at + len));
       this.fields.set(name, field);
       this.sortedFields = null;
     }

@@ -27,7 +27,7 @@ import {
   TimeUnit,
 } from "../../x/index.js";
 import { CommitLog, type CommitLogStrategy, listCommitLogFiles } from "../commitlog/index.js";
-import { FileHandlePool, type VolumeCorruptError } from "../fs/index.js";
+import { FileHandlePool, indexVolumeDir, type VolumeCorruptError } from "../fs/index.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -295,9 +295,10 @@ export class Database implements SequenceSource {
       this.indexVolumes?.forgetNamespace(name);
       await this.disk.drain();
       // A bootstrap also removes volumes of namespaces the registry lacks, should this be cut short.
-      for (const kind of ["data", "snapshots", join("index", "data")]) {
+      for (const kind of ["data", "snapshots"]) {
         await rm(join(this.dataDir, kind, name), { recursive: true, force: true });
       }
+      await rm(indexVolumeDir(this.dataDir, name), { recursive: true, force: true });
     }
   }
 
