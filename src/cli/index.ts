@@ -4,14 +4,15 @@ import { readFileSync } from "node:fs";
 const USAGE = `Usage: m3ts <command>
 
 Commands:
+  start       run the all-in-one node: database and coordinator in one process
+              (--config FILE for a YAML configuration, --data-dir DIR, default ./data)
   verify DIR  check every fileset volume and commit log under a data directory;
               exits 1 if anything is damaged
   version     print the m3ts version
   help        print this help
 
-m3ts is the M3 metrics platform in TypeScript. The server (coordinator and
-database in one process) arrives with the coordinator; until then this command
-prints its version and usage.`;
+m3ts is the M3 metrics platform in TypeScript. The configuration reference is
+docs/reference/configuration.md.`;
 
 /** The version of the installed m3ts package. */
 export function version(): string {
@@ -31,6 +32,10 @@ export async function main(
     case "-v":
       out(`m3ts ${version()}`);
       return 0;
+    case "start": {
+      const { start } = await import("./start.js");
+      return start(rest, out);
+    }
     case "verify": {
       const { verify } = await import("./verify.js");
       return verify(rest, out);

@@ -16,10 +16,10 @@ import {
 
 /** A query went past one of its limits; nothing partial is returned. */
 export class QueryLimitError extends M3tsError {
-  readonly limit: "maxSeries" | "maxDocsScanned";
+  readonly limit: "maxSeries" | "maxDocsScanned" | "maxSamples";
   readonly value: number;
 
-  constructor(limit: "maxSeries" | "maxDocsScanned", value: number, what: string) {
+  constructor(limit: "maxSeries" | "maxDocsScanned" | "maxSamples", value: number, what: string) {
     super(
       "M3TS_ERR_QUERY_LIMIT",
       `query exceeds the limit ${limit} = ${value}: ${what}; narrow the matchers or the time range`,

@@ -203,6 +203,11 @@ export class CommitLog {
   }
 
   /** Path of the file being written. */
+  /** Bytes appended and not yet written to the file: the queue the disk has to catch up with. */
+  get pendingBytes(): number {
+    return this.queuedBytes + this.pos;
+  }
+
   get currentPath(): string {
     return this.file.path;
   }

@@ -193,6 +193,7 @@ export class Database implements SequenceSource {
       () =>
         [...this.namespaces.values()].map((ns) => ({ namespace: ns.name, count: ns.seriesCount })),
       () => this.cache,
+      () => this.log?.pendingBytes ?? 0,
     );
     const snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULTS.snapshotIntervalMs;
     if (!Number.isSafeInteger(snapshotIntervalMs) || snapshotIntervalMs < 0) {

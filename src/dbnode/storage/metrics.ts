@@ -35,6 +35,7 @@ export class StorageMetrics {
     registry: Registry,
     liveSeries: () => { namespace: string; count: number }[],
     cache: () => { hits: number; misses: number; size: number; bytes: number },
+    commitLogPendingBytes: () => number = () => 0,
   ) {
     const registers = [registry];
     this.datapointsWritten = new Counter({
@@ -63,6 +64,14 @@ export class StorageMetrics {
       collect() {
         this.reset();
         for (const { namespace, count } of liveSeries()) this.set({ namespace }, count);
+      },
+    });
+    new Gauge({
+      name: "m3ts_db_commitlog_queue_bytes",
+      help: "Bytes appended to the commit log and not yet written to its file.",
+      registers,
+      collect() {
+        this.set(commitLogPendingBytes());
       },
     });
     this.bootstrapState = new Gauge({

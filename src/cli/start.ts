@@ -1,0 +1,184 @@
+// `m3ts start`: the all-in-one node. The database, the coordinator reaching
+// it through the in-process client, the embedded file-backed KV holding
+// namespaces and placement, and the carbon listener, in one process.
+// SIGTERM or SIGINT stops taking requests, lets the ones in flight finish,
+// flushes the commit log and exits 0; a second signal exits at once.
+import { join, resolve } from "node:path";
+import { pino } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { InProcessClient } from "../client/index.js";
+import { FileKV } from "../cluster/index.js";
+import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
+import { Database } from "../dbnode/storage/index.js";
+import type { Logger } from "../x/index.js";
+import { type M3tsConfig, ConfigError, loadConfig } from "./config.js";
+import { NamespaceSync } from "./namespace-sync.js";
+
+const USAGE = `Usage: m3ts start [--config FILE] [--data-dir DIR]`;
+
+/** A running node: what `start` built, and how to stop it. */
+export interface RunningNode {
+  config: M3tsConfig;
+  db: Database;
+  coordinator: Coordinator;
+  carbon: CarbonServer | null;
+  /** Resolves once bootstrap is done and the namespaces match the registry. */
+  ready: Promise<void>;
+  /** Resolves once the node's namespaces match the registry as it is now. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts a node from a configuration. */
+export async function startNode(config: M3tsConfig, logger: Logger): Promise<RunningNode> {
+  const dataDir = resolve(config.dataDir);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "m3ts_process_" });
+  const db = await Database.open({
+    dataDir,
+    numShards: config.db.numShards,
+    commitLog: {
+      strategy: config.db.commitLog.strategy,
+      ...(config.db.commitLog.flushIntervalMs !== null && { flushIntervalMs: config.db.commitLog.flushIntervalMs }),
+      ...(config.db.commitLog.flushMaxBytes !== null && { flushMaxBytes: config.db.commitLog.flushMaxBytes }),
+    },
+    cache: config.db.cache,
+    tickIntervalMs: config.db.tickIntervalMs,
+    snapshotIntervalMs: config.db.snapshotIntervalMs,
+    maxOpenFiles: config.db.maxOpenFiles,
+    logger,
+    metrics: registry,
+  });
+  const kv = await FileKV.open(join(dataDir, "kv"));
+  const client = new InProcessClient(db);
+  const metrics = new CoordinatorMetrics(registry);
+  const sync = new NamespaceSync(db, kv, logger);
+  let isReady = false;
+  const c = config.coordinator;
+  const coordinator = await Coordinator.start({
+    client,
+    kv,
+    registry,
+    metrics,
+    logger,
+    host: c.listenAddress.host,
+    port: c.listenAddress.port,
+    namespace: c.writeNamespace,
+    ingest: {
+      maxBodyBytes: c.maxBodyBytes,
+      maxInflightWriteRequests: c.maxInflightWriteRequests,
+      maxPendingWriteSamples: c.maxPendingWriteSamples,
+    },
+    remoteRead: c.remoteRead,
+    numShards: config.db.numShards,
+    isReady: () => isReady,
+  });
+  let carbon: CarbonServer | null = null;
+  if (config.carbon.enabled) {
+    carbon = await CarbonServer.start({
+      client,
+      namespace: c.writeNamespace,
+      metrics,
+      logger,
+      host: config.carbon.listenAddress.host,
+      port: config.carbon.listenAddress.port,
+      maxLineBytes: config.carbon.maxLineBytes,
+    });
+  }
+  const ready = (async () => {
+    await db.bootstrapped;
+    await sync.start(config.namespaces);
+    isReady = true;
+  })();
+  ready.catch((e) => logger.error({ err: e }, "bootstrap failed"));
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      await coordinator.close();
+      await carbon?.close();
+      sync.stop();
+      await ready.catch(() => {});
+      await db.close();
+      await kv.close();
+    })();
+    return stopping;
+  };
+  const settled = async () => {
+    await ready;
+    await sync.settle();
+  };
+  return { config, db, coordinator, carbon, ready, settled, stop };
+}
+
+/** Runs `m3ts start` until a signal; returns the exit code. */
+export async function start(args: readonly string[], out: (line: string) => void): Promise<number> {
+  let file: string | undefined;
+  let dataDir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new ConfigError(a, undefined, "a value after the flag");
+      return v;
+    };
+    if (a === "--config" || a === "-f") file = value();
+    else if (a.startsWith("--config=")) file = a.slice(9);
+    else if (a === "--data-dir") dataDir = value();
+    else if (a.startsWith("--data-dir=")) dataDir = a.slice(11);
+    else {
+      out(`m3ts start: unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+      return 2;
+    }
+  }
+  let config: M3tsConfig;
+  try {
+    config = loadConfig({ file, env: process.env, dataDir });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      out(`m3ts start: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = pino({ level: config.logging.level, base: undefined });
+  const node = await startNode(config, logger);
+  const http = node.coordinator.address;
+  out(
+    `m3ts listening: coordinator http://${hostPort(http.host, http.port)}` +
+      (node.carbon === null ? "" : `, carbon tcp://${hostPort(node.carbon.address.host, node.carbon.address.port)}`) +
+      `; data in ${resolve(config.dataDir)}`,
+  );
+  node.ready.then(
+    () => logger.info({}, "ready: bootstrapped, taking writes and reads"),
+    () => {},
+  );
+  return new Promise<number>((resolveExit) => {
+    let signals = 0;
+    const onSignal = (signal: string) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, "second signal: exiting now");
+        process.exit(1);
+      }
+      logger.info({ signal }, "stopping: finishing requests in flight and flushing the commit log");
+      const exit = (code: number) => {
+        // Whatever still holds the event loop open (a client's idle socket) must not keep a stopped node alive.
+        setTimeout(() => process.exit(code), 2000).unref();
+        resolveExit(code);
+      };
+      node.stop().then(
+        () => exit(0),
+        (e) => {
+          logger.error({ err: e as Error }, "stop failed");
+          exit(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
+  });
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,53 @@
+// The client interface: how the coordinator reaches the database. A single
+// node calls its Database in process; a cluster puts gRPC to the replicas
+// behind the same interface, so the coordinator never knows which it has.
+import type { WriteBatch, WriteResult } from "../dbnode/storage/index.js";
+import type { NamespaceOptions } from "../dbnode/namespace/index.js";
+import type { Matcher } from "../index/index.js";
+import type { Tag } from "../x/index.js";
+
+/** Bounds of one fetch; past any of them the fetch fails with a typed error, it never truncates. */
+export interface FetchLimits {
+  /** Most series matched (0: no bound). */
+  maxSeries: number;
+  /** Most postings entries read by the index query (0: no bound). */
+  maxDocsScanned: number;
+  /** Most datapoints returned over all series (0: no bound). */
+  maxSamples: number;
+}
+
+/** One series of a fetch: its tags and its datapoints in the range, oldest first. */
+export interface FetchedSeries {
+  id: string;
+  tags: readonly Tag[];
+  timesMs: Float64Array;
+  values: Float64Array;
+  count: number;
+}
+
+export type NodeState = "bootstrapping" | "bootstrapped" | "failed";
+
+export interface Client {
+  /** Writes a batch; resolves once the accepted datapoints are durable under the commit log strategy. */
+  writeBatch(namespace: string, batch: WriteBatch): Promise<WriteResult>;
+  /** Series matching every matcher with datapoints in [startMs, endMs] (both ends included). */
+  fetchTagged(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits: FetchLimits,
+  ): Promise<FetchedSeries[]>;
+  labelNames(namespace: string, matchers: readonly Matcher[], startMs: number, endMs: number): Promise<string[]>;
+  labelValues(
+    namespace: string,
+    name: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+  ): Promise<string[]>;
+  /** The namespaces the node serves, with their options. */
+  namespaces(): { name: string; options: NamespaceOptions }[];
+  /** Whether the node serves reads and writes yet. */
+  state(): NodeState;
+}

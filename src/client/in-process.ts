@@ -1,0 +1,94 @@
+// The client of a single node: calls the Database of this process directly.
+import type { Database, WriteBatch, WriteResult } from "../dbnode/storage/index.js";
+import type { NamespaceOptions } from "../dbnode/namespace/index.js";
+import { type Matcher, QueryLimitError } from "../index/index.js";
+import type { Client, FetchedSeries, FetchLimits, NodeState } from "./client.js";
+
+export class InProcessClient implements Client {
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  writeBatch(namespace: string, batch: WriteBatch): Promise<WriteResult> {
+    return this.db.writeBatch(namespace, batch);
+  }
+
+  async fetchTagged(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits: FetchLimits,
+  ): Promise<FetchedSeries[]> {
+    // The index and fetch take half-open ranges; remote read's end is inclusive.
+    const found = this.db.queryIndex(namespace, matchers, startMs, endMs + 1, {
+      maxSeries: limits.maxSeries > 0 ? limits.maxSeries : undefined,
+      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
+    });
+    const out: FetchedSeries[] = [];
+    let total = 0;
+    for (let s = 0; s < found.ids.length; s++) {
+      const it = await this.db.fetch(namespace, found.ids[s], startMs, endMs + 1);
+      let timesMs = new Float64Array(16);
+      let values = new Float64Array(16);
+      let count = 0;
+      while (it.next()) {
+        const t = it.timeMs;
+        if (t < startMs || t > endMs) continue;
+        if (count === timesMs.length) {
+          timesMs = grow(timesMs);
+          values = grow(values);
+        }
+        timesMs[count] = t;
+        values[count] = it.value;
+        count++;
+      }
+      if (it.error !== null) throw it.error;
+      total += count;
+      if (limits.maxSamples > 0 && total > limits.maxSamples) {
+        throw new QueryLimitError(
+          "maxSamples",
+          limits.maxSamples,
+          `the series matched hold more datapoints in the range`,
+        );
+      }
+      if (count > 0) out.push({ id: found.ids[s], tags: found.tags[s], timesMs, values, count });
+    }
+    return out;
+  }
+
+  async labelNames(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+  ): Promise<string[]> {
+    return this.db.labelNames(namespace, matchers, startMs, endMs + 1);
+  }
+
+  async labelValues(
+    namespace: string,
+    name: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+  ): Promise<string[]> {
+    return this.db.labelValues(namespace, name, matchers, startMs, endMs + 1);
+  }
+
+  namespaces(): { name: string; options: NamespaceOptions }[] {
+    return this.db.listNamespaces();
+  }
+
+  state(): NodeState {
+    return this.db.bootstrapProgress.state;
+  }
+}
+
+function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}

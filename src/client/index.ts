@@ -1,0 +1,4 @@
+// The client: the one way the coordinator reaches the database, in process
+// on a single node (gRPC to replicas arrives with the cluster).
+export type { Client, FetchedSeries, FetchLimits, NodeState } from "./client.js";
+export { InProcessClient } from "./in-process.js";

@@ -1,0 +1,185 @@
+// M3's admin API on the cluster KV (M3-NOTES Part B §1.6, §1.7, §1.11):
+// database/create, the namespace registry and the m3db placement, with M3's
+// request and response shapes. Changes go to the KV with check-and-set; the
+// node applies namespace changes when it sees them, as M3's dbnodes do.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { hostname } from "node:os";
+import type { Client } from "../client/index.js";
+import {
+  type KV,
+  localPlacement,
+  NAMESPACES_KEY,
+  PLACEMENT_KEY,
+  type Placement,
+  placementInitFromJson,
+  placementToJson,
+} from "../cluster/index.js";
+import { resolveNamespaceOptions, validateNamespaceName } from "../dbnode/namespace/index.js";
+import type { NamespaceOptionsInput } from "../dbnode/namespace/index.js";
+import {
+  databaseCreateFromJson,
+  durationToNanos,
+  namespaceAddFromJson,
+  namespaceOptionsToJson,
+} from "./admin-json.js";
+import { BadRequestError, ConflictError, NotFoundError, parseJsonBody, readBody, sendJson } from "./http.js";
+import { readRegistry, type RegistryJson } from "./namespace-registry.js";
+
+const MAX_ADMIN_BODY_BYTES = 1 << 20;
+
+export class AdminApi {
+  private readonly kv: KV;
+  private readonly client: Client;
+  private readonly numShards: number;
+  private readonly port: number;
+
+  constructor(deps: { kv: KV; client: Client; numShards: number; port: number }) {
+    this.kv = deps.kv;
+    this.client = deps.client;
+    this.numShards = deps.numShards;
+    this.port = deps.port;
+  }
+
+  async databaseCreate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = durationToNanos(parseJsonBody(await readBody(req, MAX_ADMIN_BODY_BYTES)));
+    const request = databaseCreateFromJson(body);
+    if (request.numShards !== undefined && request.numShards !== this.numShards) {
+      throw new BadRequestError(
+        `numShards ${request.numShards} differs from this node's shard count ${this.numShards} (db.numShards in its configuration)`,
+      );
+    }
+    const existing = await readRegistry(this.kv);
+    if (existing.registry.namespaces[request.namespaceName] !== undefined) {
+      throw new BadRequestError(`namespace ${JSON.stringify(request.namespaceName)} already exists`);
+    }
+    await this.addNamespace(request.namespaceName, request.options);
+    const placement = await this.ensureLocalPlacement();
+    const registry = await readRegistry(this.kv);
+    sendJson(res, 200, {
+      namespace: { registry: registry.registry },
+      placement: placementToJson(placement.placement, placement.version),
+    });
+  }
+
+  async namespaceGet(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const registry = await readRegistry(this.kv);
+    sendJson(res, 200, { registry: registry.registry });
+  }
+
+  async namespaceAdd(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = durationToNanos(parseJsonBody(await readBody(req, MAX_ADMIN_BODY_BYTES)));
+    const { name, options } = namespaceAddFromJson(body);
+    const existing = await readRegistry(this.kv);
+    if (existing.registry.namespaces[name] !== undefined) {
+      throw new ConflictError(`namespace ${JSON.stringify(name)} already exists`);
+    }
+    await this.addNamespace(name, options);
+    const registry = await readRegistry(this.kv);
+    sendJson(res, 200, { registry: registry.registry });
+  }
+
+  async namespaceDelete(_req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    for (;;) {
+      const current = await readRegistry(this.kv);
+      if (current.registry.namespaces[name] === undefined) {
+        throw new NotFoundError(`unable to find a namespace with specified name ${JSON.stringify(name)}`);
+      }
+      const namespaces = { ...current.registry.namespaces };
+      delete namespaces[name];
+      if (await this.casRegistry(current, { namespaces })) break;
+    }
+    sendJson(res, 200, {});
+  }
+
+  async placementGet(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const got = await this.kv.get(PLACEMENT_KEY);
+    if (got === null) throw new NotFoundError("placement not found: initialise it with POST /api/v1/services/m3db/placement/init or /api/v1/database/create");
+    sendJson(res, 200, placementToJson(got.value as Placement, got.version));
+  }
+
+  async placementInit(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = parseJsonBody(await readBody(req, MAX_ADMIN_BODY_BYTES));
+    const init = placementInitFromJson(body);
+    if (init.numShards !== this.numShards) {
+      throw new BadRequestError(
+        `numShards ${init.numShards} differs from this node's shard count ${this.numShards} (db.numShards in its configuration)`,
+      );
+    }
+    if (init.instances.length !== 1 || init.replicationFactor !== 1) {
+      throw new BadRequestError(
+        `this node runs alone: a placement of ${init.instances.length} instances with replicationFactor ${init.replicationFactor} needs the cluster mode; init with one instance and replicationFactor 1`,
+      );
+    }
+    const instance = init.instances[0];
+    const placement = localPlacement({
+      numShards: this.numShards,
+      endpoint: instance.endpoint ?? `127.0.0.1:${this.port}`,
+      hostname: instance.hostname ?? hostname(),
+      port: instance.port ?? this.port,
+      id: instance.id,
+      isolationGroup: instance.isolationGroup,
+      zone: instance.zone,
+      weight: instance.weight,
+    });
+    let version: number;
+    try {
+      version = await this.kv.setIfNotExists(PLACEMENT_KEY, placement);
+    } catch (e) {
+      if ((e as { code?: string }).code === "M3TS_ERR_KV_KEY_EXISTS") {
+        throw new ConflictError("placement already exists; it cannot be initialised again");
+      }
+      throw e;
+    }
+    sendJson(res, 200, placementToJson(placement, version));
+  }
+
+  /** Adds a namespace to the KV registry (check-and-set; retried on a concurrent change). */
+  private async addNamespace(name: string, options: NamespaceOptionsInput): Promise<void> {
+    validateNamespaceName(name);
+    const resolved = resolveNamespaceOptions(options);
+    for (;;) {
+      const current = await readRegistry(this.kv);
+      if (current.registry.namespaces[name] !== undefined) {
+        throw new ConflictError(`namespace ${JSON.stringify(name)} already exists`);
+      }
+      const namespaces = { ...current.registry.namespaces, [name]: namespaceOptionsToJson(resolved) };
+      if (await this.casRegistry(current, { namespaces })) return;
+    }
+  }
+
+  private async casRegistry(current: RegistryJson, next: RegistryJson["registry"]): Promise<boolean> {
+    try {
+      if (current.version === 0) await this.kv.setIfNotExists(NAMESPACES_KEY, next);
+      else await this.kv.checkAndSet(NAMESPACES_KEY, current.version, next);
+      return true;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "M3TS_ERR_KV_VERSION_MISMATCH" || code === "M3TS_ERR_KV_KEY_EXISTS") return false;
+      throw e;
+    }
+  }
+
+  private async ensureLocalPlacement(): Promise<{ placement: Placement; version: number }> {
+    const got = await this.kv.get(PLACEMENT_KEY);
+    if (got !== null) return { placement: got.value as Placement, version: got.version };
+    const placement = localPlacement({
+      numShards: this.numShards,
+      endpoint: `127.0.0.1:${this.port}`,
+      hostname: hostname(),
+      port: this.port,
+    });
+    try {
+      const version = await this.kv.setIfNotExists(PLACEMENT_KEY, placement);
+      return { placement, version };
+    } catch {
+      const again = await this.kv.get(PLACEMENT_KEY);
+      if (again === null) throw new Error("placement vanished while being created");
+      return { placement: again.value as Placement, version: again.version };
+    }
+  }
+
+  /** The client this API reports through (kept for /ready-style checks). */
+  get node(): Client {
+    return this.client;
+  }
+}

@@ -1,0 +1,160 @@
+// HTTP plumbing shared by the coordinator's handlers: bounded body reading,
+// M3's JSON error body, and the one table from error codes to statuses.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { gunzipSync } from "node:zlib";
+import { M3tsError } from "../x/index.js";
+
+/** A request body over the configured limit (HTTP 413). */
+export class BodyTooLargeError extends M3tsError {
+  constructor(limitBytes: number, gotBytes: number) {
+    super(
+      "M3TS_ERR_BODY_TOO_LARGE",
+      `request body of at least ${gotBytes} bytes is larger than coordinator.maxBodyBytes = ${limitBytes}`,
+    );
+  }
+}
+
+/** A request the handler cannot take as it is: names the field or parameter and the value. */
+export class BadRequestError extends M3tsError {
+  constructor(message: string) {
+    super("M3TS_ERR_BAD_REQUEST", message);
+  }
+}
+
+/** The server is over a bound (write queue, pending samples): the sender should retry later. */
+export class OverloadedError extends M3tsError {
+  readonly status: 429 | 503;
+
+  constructor(status: 429 | 503, message: string) {
+    super("M3TS_ERR_OVERLOADED", message);
+    this.status = status;
+  }
+}
+
+/** A resource the request names does not exist (HTTP 404). */
+export class NotFoundError extends M3tsError {
+  constructor(message: string) {
+    super("M3TS_ERR_NOT_FOUND", message);
+  }
+}
+
+/** The request conflicts with what exists (HTTP 409). */
+export class ConflictError extends M3tsError {
+  constructor(message: string) {
+    super("M3TS_ERR_CONFLICT", message);
+  }
+}
+
+/** HTTP status by error code; codes not listed are server faults (500). */
+const STATUS_BY_CODE: Record<string, number> = {
+  M3TS_ERR_BODY_TOO_LARGE: 413,
+  M3TS_ERR_BAD_REQUEST: 400,
+  M3TS_ERR_NOT_FOUND: 404,
+  M3TS_ERR_CONFLICT: 409,
+  M3TS_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  M3TS_ERR_WRITE_REQUEST_FORMAT: 400,
+  M3TS_ERR_READ_REQUEST_FORMAT: 400,
+  M3TS_ERR_INVALID_LABELS: 400,
+  M3TS_ERR_INVALID_TAGS: 400,
+  M3TS_ERR_INVALID_MATCHER: 400,
+  M3TS_ERR_WRITE_WINDOW: 400,
+  M3TS_ERR_INVALID_SERIES: 400,
+  M3TS_ERR_INVALID_WRITE: 400,
+  M3TS_ERR_QUERY_LIMIT: 400,
+  M3TS_ERR_NAMESPACE_OPTION: 400,
+  M3TS_ERR_NAMESPACE_OPTION_IMMUTABLE: 400,
+  M3TS_ERR_INVALID_DATAPOINT: 400,
+  M3TS_ERR_INDEX_DISABLED: 400,
+  M3TS_ERR_ADMIN_REQUEST: 400,
+  M3TS_ERR_INFLUX_PRECISION: 400,
+  M3TS_ERR_JSON_WRITE: 400,
+  M3TS_ERR_UNKNOWN_NAMESPACE: 404,
+  M3TS_ERR_NAMESPACE_EXISTS: 409,
+  M3TS_ERR_KV_VERSION_MISMATCH: 409,
+  M3TS_ERR_KV_KEY_EXISTS: 409,
+  M3TS_ERR_BOOTSTRAPPING: 503,
+  M3TS_ERR_COMMITLOG_QUEUE_FULL: 503,
+};
+
+/** The status an error maps to. */
+export function statusOf(error: unknown): number {
+  if (error instanceof OverloadedError) return error.status;
+  if (error instanceof M3tsError) return STATUS_BY_CODE[error.code] ?? 500;
+  return 500;
+}
+
+/** True when an error is the sender's fault, so a retry would fail again. */
+export function isClientError(error: unknown): boolean {
+  const s = statusOf(error);
+  return s >= 400 && s < 500 && s !== 429;
+}
+
+/** Reads the whole body, refusing (413) past `maxBytes`; gunzips `Content-Encoding: gzip` when allowed. */
+export async function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  options: { gzip?: boolean } = {},
+): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? -1);
+  if (declared > maxBytes) {
+    req.resume();
+    throw new BodyTooLargeError(maxBytes, declared);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      req.resume();
+      throw new BodyTooLargeError(maxBytes, size);
+    }
+    chunks.push(chunk);
+  }
+  const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+  const encoding = String(req.headers["content-encoding"] ?? "").toLowerCase();
+  if (options.gzip === true && encoding === "gzip") {
+    try {
+      const plain = gunzipSync(body, { maxOutputLength: maxBytes });
+      return plain;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new BodyTooLargeError(maxBytes, maxBytes + 1);
+      }
+      throw new BadRequestError(`body is not valid gzip: ${(e as Error).message}`);
+    }
+  }
+  return body;
+}
+
+/** M3's error body: `{"status":"error","error":"..."}`. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ status: "error", error: message });
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** Parses a JSON body, naming the problem in a 400 when it is not JSON. */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw new BadRequestError("request body is empty; a JSON object is expected");
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (e) {
+    throw new BadRequestError(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}

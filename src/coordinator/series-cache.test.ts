@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { decodeTags, seriesIdString } from "../x/index.js";
+import { SeriesCache } from "./series-cache.js";
+import { encodeWriteRequest } from "./testing.js";
+import { decodeWriteRequest, WriteRequestColumns } from "./write-request.js";
+
+function decoded(series: [string, string][][]): { body: Uint8Array; cols: WriteRequestColumns } {
+  const body = encodeWriteRequest(series.map((labels) => ({ labels, timesMs: [1], values: [1] })));
+  const cols = new WriteRequestColumns();
+  decodeWriteRequest(body, cols);
+  return { body, cols };
+}
+
+test("a series is found again from its label bytes, in a later request with other bytes around it", () => {
+  const cache = new SeriesCache();
+  const a: [string, string][] = [["__name__", "up"], ["job", "node"]];
+  const b: [string, string][] = [["__name__", "up"], ["job", "api"]];
+  const first = decoded([a, b]);
+  const ea = cache.resolve(first.body, first.cols, 0);
+  const eb = cache.resolve(first.body, first.cols, 1);
+  assert.notEqual(ea, eb);
+  const second = decoded([[["__name__", "other"]], b, a]);
+  assert.equal(cache.resolve(second.body, second.cols, 2), ea);
+  assert.equal(cache.resolve(second.body, second.cols, 1), eb);
+  assert.equal(cache.size, 3);
+  assert.equal(cache.ids[ea], seriesIdString(a));
+  assert.deepEqual(decodeTags(cache.tags[ea]), a);
+});
+
+test("labels are sorted into the canonical ID whatever order they arrive in; empty values are dropped", () => {
+  const cache = new SeriesCache();
+  const { body, cols } = decoded([[["job", "x"], ["__name__", "m"], ["env", ""]]]);
+  const e = cache.resolve(body, cols, 0);
+  assert.ok(e >= 0);
+  assert.equal(cache.ids[e], seriesIdString([["__name__", "m"], ["job", "x"]]));
+});
+
+test("invalid label sets are refused with a message naming the series and the rule", () => {
+  const cases: { labels: [string, string][]; reason: RegExp }[] = [
+    { labels: [["", "v"], ["__name__", "m"]], reason: /label name is empty/ },
+    { labels: [["__name__", "m"], ["bad-name", "v"]], reason: /label name "bad-name" is invalid/ },
+    { labels: [["__name__", "m"], ["a", "1"], ["a", "2"]], reason: /duplicate tag name "a"/ },
+    { labels: [["a", ""]], reason: /at least one tag/ },
+  ];
+  for (const { labels, reason } of cases) {
+    const cache = new SeriesCache();
+    const { body, cols } = decoded([labels]);
+    assert.equal(cache.resolve(body, cols, 0), -1, JSON.stringify(labels));
+    assert.match(cache.lastError?.message ?? "", reason);
+    assert.match(cache.lastError?.message ?? "", /^series \{/);
+    assert.equal(cache.size, 0);
+  }
+});
+
+test("a label value that is not UTF-8 is refused", () => {
+  const cache = new SeriesCache();
+  const { body, cols } = decoded([[["__name__", "mmmm"]]]);
+  body[cols.valueAt[0]] = 0xff;
+  assert.equal(cache.resolve(body, cols, 0), -1);
+  assert.match(cache.lastError?.message ?? "", /not valid UTF-8/);
+});
+
+test("past its bound the cache empties and starts a new generation, and still resolves correctly", () => {
+  const cache = new SeriesCache(4);
+  const series = Array.from({ length: 10 }, (_, i) => [["__name__", `m${i}`]] as [string, string][]);
+  const { body, cols } = decoded(series);
+  for (let s = 0; s < 10; s++) {
+    const e = cache.resolve(body, cols, s);
+    assert.equal(cache.ids[e], seriesIdString(series[s]));
+  }
+  assert.ok(cache.generation >= 2);
+  assert.ok(cache.size <= 4);
+});
+
+test("property: equal label sets resolve to one entry, different ones to different entries", () => {
+  const label = fc.tuple(
+    fc.constantFrom("__name__", "job", "instance", "le", "a_b"),
+    fc.string({ minLength: 1, maxLength: 6 }),
+  );
+  const labelSet = fc.uniqueArray(label, { minLength: 1, maxLength: 5, selector: (l) => l[0] });
+  fc.assert(
+    fc.property(fc.array(labelSet, { minLength: 1, maxLength: 30 }), (sets) => {
+      const cache = new SeriesCache();
+      const { body, cols } = decoded(sets as [string, string][][]);
+      const byId = new Map<string, number>();
+      for (let s = 0; s < sets.length; s++) {
+        const e = cache.resolve(body, cols, s);
+        assert.ok(e >= 0);
+        const id = seriesIdString([...sets[s]].sort((x, y) => (x[0] < y[0] ? -1 : 1)));
+        assert.equal(cache.ids[e], id);
+        const seen = byId.get(JSON.stringify(sets[s]));
+        if (seen !== undefined) assert.equal(e, seen);
+        byId.set(JSON.stringify(sets[s]), e);
+      }
+    }),
+  );
+});

@@ -1,0 +1,264 @@
+// Known series of the ingest path, found from the raw label bytes of a
+// request: a hash of the bytes, then a byte comparison, gives the series' ID,
+// its encoded tags and its ref in the database, with no string built. Only a
+// series not seen before (or since the cache was last emptied) is decoded,
+// validated and encoded. Decoding a label string per series and looking it up
+// in a Map costs several times more than the whole rest of the write.
+import {
+  encodeTags,
+  isValidPrometheusLabelName,
+  M3tsError,
+  normalizeTags,
+  seriesIdString,
+  type Tag,
+} from "../x/index.js";
+import type { WriteRequestColumns } from "./write-request.js";
+
+/** A series whose labels break a rule; the message names the series and the rule. */
+export class InvalidLabelsError extends M3tsError {
+  readonly series: string;
+
+  constructor(series: string, reason: string) {
+    super("M3TS_ERR_INVALID_LABELS", `series ${series}: ${reason}`);
+    this.series = series;
+  }
+}
+
+const EMPTY = -1;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export class SeriesCache {
+  /** Per entry: canonical series ID, M3-encoded tags, database ref (-1 unknown). */
+  ids: string[] = [];
+  tags: Uint8Array[] = [];
+  refs = new Float64Array(1024);
+  /** Grows by one each time the cache is emptied, so refs learnt before are not stored after. */
+  generation = 0;
+  /** The error of the last resolve that returned -1. */
+  lastError: InvalidLabelsError | null = null;
+
+  private readonly maxEntries: number;
+  private count = 0;
+  private hashes = new Int32Array(1024);
+  private keyAt = new Int32Array(1024);
+  private keyLen = new Int32Array(1024);
+  private arena = new Uint8Array(1 << 16);
+  private arenaUsed = 0;
+  private slots = new Int32Array(2048).fill(EMPTY);
+  private mask = 2047;
+
+  constructor(maxEntries = 1 << 21) {
+    this.maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The entry of request series `s`, created on a miss; -1 (see lastError) when its labels are invalid. */
+  resolve(body: Uint8Array, cols: WriteRequestColumns, s: number): number {
+    const first = cols.labelStart[s];
+    const end = first + cols.labelCount[s];
+    const { nameAt, nameLen, valueAt, valueLen } = cols;
+    let h = 0x811c9dc5;
+    let keyBytes = 0;
+    for (let l = first; l < end; l++) {
+      let p = nameAt[l];
+      let stop = p + nameLen[l];
+      for (; p < stop; p++) h = Math.imul(h ^ body[p], 0x01000193);
+      h = Math.imul(h ^ 0xff, 0x01000193);
+      p = valueAt[l];
+      stop = p + valueLen[l];
+      for (; p < stop; p++) h = Math.imul(h ^ body[p], 0x01000193);
+      h = Math.imul(h ^ 0xfe, 0x01000193);
+      keyBytes += 4 + nameLen[l] + valueLen[l];
+    }
+    let slot = h & this.mask;
+    for (;;) {
+      const e = this.slots[slot];
+      if (e === EMPTY) break;
+      if (this.hashes[e] === h && this.keyLen[e] === keyBytes && this.sameKey(e, body, cols, first, end))
+        return e;
+      slot = (slot + 1) & this.mask;
+    }
+    return this.add(body, cols, first, end, h, keyBytes);
+  }
+
+  private sameKey(e: number, body: Uint8Array, cols: WriteRequestColumns, first: number, end: number) {
+    const a = this.arena;
+    let k = this.keyAt[e];
+    for (let l = first; l < end; l++) {
+      const nl = cols.nameLen[l];
+      const vl = cols.valueLen[l];
+      if (a[k] !== (nl & 0xff) || a[k + 1] !== nl >>> 8) return false;
+      k += 2;
+      let p = cols.nameAt[l];
+      for (let i = 0; i < nl; i++) if (a[k++] !== body[p++]) return false;
+      if (a[k] !== (vl & 0xff) || a[k + 1] !== vl >>> 8) return false;
+      k += 2;
+      p = cols.valueAt[l];
+      for (let i = 0; i < vl; i++) if (a[k++] !== body[p++]) return false;
+    }
+    return true;
+  }
+
+  private add(
+    body: Uint8Array,
+    cols: WriteRequestColumns,
+    first: number,
+    end: number,
+    h: number,
+    keyBytes: number,
+  ): number {
+    const labels: Tag[] = [];
+    for (let l = first; l < end; l++) {
+      const name = text(body, cols.nameAt[l], cols.nameLen[l]);
+      const value = text(body, cols.valueAt[l], cols.valueLen[l]);
+      if (name === null || value === null) {
+        return this.refuse(body, cols, first, end, "a label name or value is not valid UTF-8");
+      }
+      if (cols.nameLen[l] > 0xffff || cols.valueLen[l] > 0xffff) {
+        return this.refuse(body, cols, first, end, `label ${show(name)} is longer than 65535 bytes`);
+      }
+      if (!isValidPrometheusLabelName(name)) {
+        const why = name === "" ? "a label name is empty" : `label name ${show(name)} is invalid`;
+        return this.refuse(body, cols, first, end, `${why} (names match [a-zA-Z_][a-zA-Z0-9_]*)`);
+      }
+      // Prometheus treats a label with an empty value as absent.
+      if (value !== "") labels.push([name, value]);
+    }
+    let sorted: Tag[];
+    try {
+      sorted = normalizeTags(labels);
+    } catch (e) {
+      if (!(e instanceof M3tsError)) throw e;
+      return this.refuse(body, cols, first, end, e.message);
+    }
+    if (this.count === this.maxEntries) this.clear();
+    const e = this.count++;
+    if (e === this.hashes.length) {
+      const n = e * 2;
+      this.hashes = grow32(this.hashes, n);
+      this.keyAt = grow32(this.keyAt, n);
+      this.keyLen = grow32(this.keyLen, n);
+      const refs = new Float64Array(n);
+      refs.set(this.refs);
+      this.refs = refs;
+    }
+    if (this.arenaUsed + keyBytes > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + keyBytes));
+      bigger.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = bigger;
+    }
+    const a = this.arena;
+    let k = this.arenaUsed;
+    for (let l = first; l < end; l++) {
+      const nl = cols.nameLen[l];
+      const vl = cols.valueLen[l];
+      a[k++] = nl & 0xff;
+      a[k++] = nl >>> 8;
+      a.set(body.subarray(cols.nameAt[l], cols.nameAt[l] + nl), k);
+      k += nl;
+      a[k++] = vl & 0xff;
+      a[k++] = vl >>> 8;
+      a.set(body.subarray(cols.valueAt[l], cols.valueAt[l] + vl), k);
+      k += vl;
+    }
+    this.hashes[e] = h;
+    this.keyAt[e] = this.arenaUsed;
+    this.keyLen[e] = keyBytes;
+    this.arenaUsed = k;
+    this.ids[e] = seriesIdString(sorted);
+    this.tags[e] = encodeTags(sorted);
+    this.refs[e] = -1;
+    if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(e);
+    return e;
+  }
+
+  private refuse(
+    body: Uint8Array,
+    cols: WriteRequestColumns,
+    first: number,
+    end: number,
+    reason: string,
+  ): number {
+    this.lastError = new InvalidLabelsError(describeSeries(body, cols, first, end), reason);
+    return -1;
+  }
+
+  private place(e: number): void {
+    let slot = this.hashes[e] & this.mask;
+    while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
+    this.slots[slot] = e;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size).fill(EMPTY);
+    this.mask = size - 1;
+    for (let e = 0; e < this.count; e++) this.place(e);
+  }
+
+  /** Forgets every series: the bound on memory when more distinct series arrive than the cache holds. */
+  clear(): void {
+    this.count = 0;
+    this.arenaUsed = 0;
+    this.ids = [];
+    this.tags = [];
+    this.slots.fill(EMPTY);
+    this.generation++;
+  }
+}
+
+function text(body: Uint8Array, at: number, len: number): string | null {
+  // Most labels are ASCII: build those without the decoder.
+  let ascii = true;
+  for (let i = at; i < at + len; i++) {
+    if (body[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return latin1(body, at, len);
+  try {
+    return utf8.decode(body.subarray(at, at + len));
+  } catch {
+    return null;
+  }
+}
+
+function latin1(body: Uint8Array, at: number, len: number): string {
+  if (len < 64) {
+    let s = "";
+    for (let i = at; i < at + len; i++) s += String.fromCharCode(body[i]);
+    return s;
+  }
+  return Buffer.from(body.buffer, body.byteOffset + at, len).toString("latin1");
+}
+
+/** `{name="value", ...}` of a request series for error messages, bounded in length. */
+export function describeSeries(
+  body: Uint8Array,
+  cols: WriteRequestColumns,
+  first: number,
+  end: number,
+): string {
+  const parts: string[] = [];
+  for (let l = first; l < end && parts.length < 20; l++) {
+    const name = Buffer.from(body.subarray(cols.nameAt[l], cols.nameAt[l] + cols.nameLen[l]));
+    const value = Buffer.from(body.subarray(cols.valueAt[l], cols.valueAt[l] + cols.valueLen[l]));
+    parts.push(`${name.toString("utf8").slice(0, 100)}=${JSON.stringify(value.toString("utf8").slice(0, 100))}`);
+  }
+  if (end - first > parts.length) parts.push("…");
+  return `{${parts.join(", ")}}`;
+}
+
+function show(s: string): string {
+  return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
+}
+
+function grow32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}

@@ -1,0 +1,212 @@
+// Remote write 1.0 and 2.0 through the HTTP endpoint: what is acknowledged
+// reads back exactly; refusals name the series and reason; bad bodies are
+// 4xx and never disturb what was accepted before.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
+import { compressSync } from "snappy";
+import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { remoteRead } from "../support/remote-read-client.js";
+import { nowSeriesTimes, post, remoteWrite, startTestNode, type TestNode } from "./support.js";
+
+const STALE = new DataView(new ArrayBuffer(8));
+STALE.setBigUint64(0, 0x7ff0000000000002n);
+const STALE_NAN = STALE.getFloat64(0);
+
+function bitsOf(v: number): bigint {
+  const d = new DataView(new ArrayBuffer(8));
+  d.setFloat64(0, v);
+  return d.getBigUint64(0);
+}
+
+async function read(base: string, name: string) {
+  const [series] = await remoteRead(`${base}/api/v1/read`, [
+    { startMs: Date.now() - 3_600_000, endMs: Date.now() + 60_000, matchers: [{ type: "=", name: "__name__", value: name }] },
+  ]);
+  return series;
+}
+
+describe("remote write endpoint", () => {
+  let n: TestNode;
+  before(async () => {
+    n = await startTestNode();
+  });
+  after(async () => {
+    await n.stop();
+  });
+
+  test("1.0 samples on both paths are acknowledged with 204 and read back exactly, stale markers bit for bit", async () => {
+    const times = nowSeriesTimes(4);
+    const series: TestSeries[] = [
+      { labels: [["__name__", "rw_one"], ["job", "a"]], timesMs: times, values: [1.5, -2, 1e300, STALE_NAN] },
+      { labels: [["__name__", "rw_one"], ["job", "b"]], timesMs: times.slice(0, 2), values: [0, 7] },
+    ];
+    const r1 = await remoteWrite(n.base, series.slice(0, 1));
+    assert.equal(r1.status, 204, r1.text);
+    const r2 = await remoteWrite(n.base, series.slice(1), { path: "/api/v1/write" });
+    assert.equal(r2.status, 204, r2.text);
+    const got = await read(n.base, "rw_one");
+    assert.equal(got.length, 2);
+    const a = got.find((s) => s.labels.job === "a");
+    assert.deepEqual(a?.timesMs, times);
+    assert.deepEqual(a?.values.slice(0, 3), [1.5, -2, 1e300]);
+    assert.equal(bitsOf(a?.values[3] ?? 0), 0x7ff0000000000002n);
+    assert.deepEqual(got.find((s) => s.labels.job === "b")?.values, [0, 7]);
+  });
+
+  test("2.0 requests are decoded from their symbol table and answer the written-samples header", async () => {
+    const times = nowSeriesTimes(3);
+    const res = await remoteWrite(
+      n.base,
+      [{ labels: [["__name__", "rw_two"], ["zone", "eu"]], timesMs: times, values: [3, 4, 5] }],
+      { version: "2.0" },
+    );
+    assert.equal(res.status, 204, res.text);
+    assert.equal(res.headers.get("x-prometheus-remote-write-samples-written"), "3");
+    const got = await read(n.base, "rw_two");
+    assert.deepEqual(got[0].values, [3, 4, 5]);
+    assert.equal(got[0].labels.zone, "eu");
+  });
+
+  test("invalid series are refused with 400 naming the first, and the valid ones of the request are written", async () => {
+    const times = nowSeriesTimes(2);
+    const cases: { labels: [string, string][]; reason: RegExp }[] = [
+      { labels: [["__name__", "rw_bad"], ["", "x"]], reason: /label name is empty/ },
+      { labels: [["__name__", "rw_bad"], ["bad-char", "x"]], reason: /"bad-char" is invalid/ },
+      { labels: [["__name__", "rw_bad"], ["d", "1"], ["d", "2"]], reason: /duplicate tag name "d"/ },
+    ];
+    for (const [i, { labels, reason }] of cases.entries()) {
+      const good: TestSeries = { labels: [["__name__", "rw_mixed"], ["case", String(i)]], timesMs: times, values: [i, i + 1] };
+      const res = await remoteWrite(n.base, [good, { labels, timesMs: times, values: [9, 9] }]);
+      assert.equal(res.status, 400, res.text);
+      const body = JSON.parse(res.text) as { status: string; error: string };
+      assert.equal(body.status, "error");
+      assert.match(body.error, reason);
+      assert.match(body.error, /__name__="rw_bad"/);
+      assert.match(body.error, /2 of 4 samples rejected/);
+    }
+    const got = await read(n.base, "rw_mixed");
+    assert.equal(got.length, cases.length);
+    for (const s of got) assert.deepEqual(s.values, [Number(s.labels.case), Number(s.labels.case) + 1]);
+    assert.equal((await read(n.base, "rw_bad")).length, 0);
+  });
+
+  test("samples outside the write window are 400 naming the series and the window; the others are written", async () => {
+    const now = Date.now();
+    const res = await remoteWrite(n.base, [
+      { labels: [["__name__", "rw_window"], ["w", "ok"]], timesMs: [now - 1000], values: [1] },
+      { labels: [["__name__", "rw_window"], ["w", "old"]], timesMs: [now - 3 * 86_400_000], values: [2] },
+    ]);
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /w=\\"old\\"/);
+    assert.match(res.text, /older than|retention|bufferPast/);
+    const got = await read(n.base, "rw_window");
+    assert.deepEqual(got.map((s) => s.labels.w), ["ok"]);
+  });
+
+  test("bodies that are not snappy or not protobuf are 400; an unknown content type is 415; a large body 413", async () => {
+    const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
+    const notSnappy = await post(`${n.base}/api/v1/prom/remote/write`, "hello, not snappy", h);
+    assert.equal(notSnappy.status, 400, notSnappy.text);
+    assert.match(notSnappy.text, /snappy/);
+    const notProto = await post(`${n.base}/api/v1/prom/remote/write`, compressSync(Buffer.from([0x0a, 0xff, 0xff, 0x01])), h);
+    assert.equal(notProto.status, 400, notProto.text);
+    assert.match(notProto.text, /remote write request/);
+    const wrongType = await post(`${n.base}/api/v1/prom/remote/write`, compressSync(Buffer.alloc(0)), {
+      ...h,
+      "Content-Type": "application/json",
+    });
+    assert.equal(wrongType.status, 415, wrongType.text);
+    assert.match(wrongType.text, /application\/json/);
+    const big = new Uint8Array(40 << 20);
+    const tooLarge = await post(`${n.base}/api/v1/prom/remote/write`, big, h);
+    assert.equal(tooLarge.status, 413, tooLarge.text);
+    assert.match(tooLarge.text, /maxBodyBytes/);
+  });
+
+  test("fuzz: truncated and corrupted bodies never get a 5xx and never disturb accepted data", async () => {
+    const times = nowSeriesTimes(5);
+    const base: TestSeries[] = [
+      { labels: [["__name__", "rw_fuzz"], ["k", "v"]], timesMs: times, values: [1, 2, 3, 4, 5] },
+    ];
+    assert.equal((await remoteWrite(n.base, base)).status, 204);
+    const valid = encodeWriteRequest(
+      [{ labels: [["__name__", "rw_fuzz_other"], ["a", "b"]], timesMs: times, values: [6, 7, 8, 9, 10] }],
+      { version: "1.0" },
+    );
+    const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.nat({ max: valid.length }).map((cut) => compressSync(valid.subarray(0, cut))),
+          fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
+            const copy = Uint8Array.from(valid);
+            copy[at] ^= x;
+            return compressSync(copy);
+          }),
+          fc.uint8Array({ maxLength: 200 }),
+        ),
+        async (body) => {
+          const res = await post(`${n.base}/api/v1/prom/remote/write`, body, h);
+          assert.ok([204, 400].includes(res.status), `status ${res.status}: ${res.text}`);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    const got = await read(n.base, "rw_fuzz");
+    assert.equal(got.length, 1);
+    assert.deepEqual(got[0].values, [1, 2, 3, 4, 5]);
+  });
+
+  test("M3-Metrics-Type and M3-Storage-Policy are checked as M3 defines them", async () => {
+    const s: TestSeries[] = [{ labels: [["__name__", "rw_hdr"]], timesMs: nowSeriesTimes(1), values: [1] }];
+    const unagg = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "unaggregated" } });
+    assert.equal(unagg.status, 204, unagg.text);
+    const bad = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "rollup" } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /M3-Metrics-Type "rollup"/);
+    const noPolicy = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "aggregated" } });
+    assert.equal(noPolicy.status, 400);
+    assert.match(noPolicy.text, /M3-Storage-Policy is required/);
+    const badPolicy = await remoteWrite(n.base, s, {
+      headers: { "M3-Metrics-Type": "aggregated", "M3-Storage-Policy": "1m" },
+    });
+    assert.equal(badPolicy.status, 400);
+    assert.match(badPolicy.text, /resolution:retention/);
+    const unknown = await remoteWrite(n.base, s, {
+      headers: { "M3-Metrics-Type": "aggregated", "M3-Storage-Policy": "1m:48h" },
+    });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.text, /no aggregated namespace has storage policy 1m:48h/);
+  });
+});
+
+describe("remote write overload", () => {
+  test("past maxPendingWriteSamples and maxInflightWriteRequests the sender is told to retry (503)", async () => {
+    const n = await startTestNode((c) => {
+      c.coordinator.maxPendingWriteSamples = 10;
+      c.coordinator.maxInflightWriteRequests = 2;
+    });
+    try {
+      const times = nowSeriesTimes(11);
+      const tooMany = await remoteWrite(n.base, [
+        { labels: [["__name__", "ov"]], timesMs: times, values: times.map((_, i) => i) },
+      ]);
+      assert.equal(tooMany.status, 503, tooMany.text);
+      assert.match(tooMany.text, /maxPendingWriteSamples = 10/);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          remoteWrite(n.base, [{ labels: [["__name__", "ov2"], ["i", String(i)]], timesMs: times.slice(0, 1), values: [i] }]),
+        ),
+      );
+      const statuses = results.map((r) => r.status);
+      assert.ok(statuses.every((s) => s === 204 || s === 503), statuses.join(","));
+      assert.ok(statuses.includes(204));
+      const acked = results.flatMap((r, i) => (r.status === 204 ? [String(i)] : []));
+      const got = await read(n.base, "ov2");
+      assert.deepEqual(got.map((s) => s.labels.i).sort(), acked.sort());
+    } finally {
+      await n.stop();
+    }
+  });
+});

@@ -1,0 +1,70 @@
+// An all-in-one node started in this process on ephemeral loopback ports,
+// for the coordinator's endpoint tests.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compressSync } from "snappy";
+import { defaultConfig, type M3tsConfig } from "../../src/cli/config.js";
+import { type RunningNode, startNode } from "../../src/cli/start.js";
+import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { silentLogger } from "../../src/x/index.js";
+
+export interface TestNode {
+  node: RunningNode;
+  base: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestNode(adjust: (config: M3tsConfig) => void = () => {}): Promise<TestNode> {
+  const dir = mkdtempSync(join(tmpdir(), "m3ts-coord-"));
+  const config = defaultConfig();
+  config.dataDir = join(dir, "data");
+  config.coordinator.listenAddress = { host: "127.0.0.1", port: 0 };
+  config.carbon.listenAddress = { host: "127.0.0.1", port: 0 };
+  adjust(config);
+  const node = await startNode(config, silentLogger);
+  await node.ready;
+  const { port } = node.coordinator.address;
+  return {
+    node,
+    base: `http://127.0.0.1:${port}`,
+    dir,
+    async stop() {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Posts a remote write of `series` (snappy-compressed) and returns status and body text. */
+export async function remoteWrite(
+  base: string,
+  series: readonly TestSeries[],
+  options: { version?: "1.0" | "2.0"; headers?: Record<string, string>; path?: string } = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const body = compressSync(encodeWriteRequest(series, { version: options.version ?? "1.0" }));
+  return post(base + (options.path ?? "/api/v1/prom/remote/write"), body, {
+    "Content-Type":
+      options.version === "2.0"
+        ? "application/x-protobuf;proto=io.prometheus.write.v2.Request"
+        : "application/x-protobuf",
+    "Content-Encoding": "snappy",
+    ...options.headers,
+  });
+}
+
+export async function post(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+  method = "POST",
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, { method, headers, body });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+export function nowSeriesTimes(count: number, stepMs = 1000): number[] {
+  const start = Date.now() - count * stepMs;
+  return Array.from({ length: count }, (_, i) => start + i * stepMs);
+}

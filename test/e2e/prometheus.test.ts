@@ -1,0 +1,162 @@
+// A real Prometheus (Debian package `prometheus`) against `m3ts start`: it
+// scrapes a target served here and remote-writes to m3ts; then a second,
+// empty Prometheus answers a query through remote read alone, and the values
+// must be exactly those the target exposed. Loopback only; the test stops
+// what it started.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ensureDebianPackages } from "../../bench/external-tsdb.js";
+import { freeLoopbackPort, type M3tsProcess, startM3ts, stopChild, waitForOk } from "../support/processes.js";
+import { remoteRead } from "../support/remote-read-client.js";
+
+const SCRAPES = 8;
+const STALE_NAN_BITS = 0x7ff0000000000002n;
+
+function isStaleMarker(v: number): boolean {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  return view.getBigUint64(0) === STALE_NAN_BITS;
+}
+
+async function startPrometheus(dir: string, config: string): Promise<{ child: ChildProcess; base: string; log: () => string }> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freeLoopbackPort();
+  writeFileSync(join(dir, "prometheus.yml"), config);
+  const logPath = join(dir, "prometheus.log");
+  const out = openSync(logPath, "a");
+  const child = spawn(
+    "prometheus",
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "tsdb")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: ["ignore", out, out] },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const log = () => readFileSync(logPath, "utf8");
+  try {
+    await waitForOk(`${base}/-/ready`, child, 60_000);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw new Error(`${(e as Error).message}\n${log().slice(-3000)}`);
+  }
+  return { child, base, log };
+}
+
+async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", { timeout: 300_000 }, async (t) => {
+  ensureDebianPackages(["prometheus"]);
+  const dir = mkdtempSync(join(tmpdir(), "m3ts-prom-e2e-"));
+  const served: number[] = [];
+  let value = 1000;
+  const target: Server = createServer((req, res) => {
+    if (req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    // Distinct, non-round values so a mix-up cannot pass by accident.
+    value += 1.25;
+    served.push(value);
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(`# TYPE e2e_probe_value gauge\ne2e_probe_value{kind="a"} ${value}\n`);
+  });
+  await new Promise<void>((r) => target.listen(0, "127.0.0.1", () => r()));
+  const targetPort = (target.address() as { port: number }).port;
+  let m3ts: M3tsProcess | null = null;
+  const started: ChildProcess[] = [];
+  try {
+    m3ts = await startM3ts(join(dir, "m3ts"));
+    const remote = [
+      "remote_write:",
+      `  - url: ${m3ts.base}/api/v1/prom/remote/write`,
+      "    queue_config:",
+      "      batch_send_deadline: 500ms",
+      "      min_backoff: 50ms",
+      "      max_backoff: 1s",
+      "remote_read:",
+      `  - url: ${m3ts.base}/api/v1/read`,
+      "    read_recent: true",
+    ].join("\n");
+    const scraper = await startPrometheus(
+      join(dir, "scraper"),
+      [
+        "global:",
+        "  scrape_interval: 1s",
+        "scrape_configs:",
+        "  - job_name: probe",
+        "    static_configs:",
+        `      - targets: ["127.0.0.1:${targetPort}"]`,
+        remote,
+      ].join("\n"),
+    );
+    started.push(scraper.child);
+    const m3tsBase = m3ts.base;
+    const stored = async () => {
+      const [series] = await remoteRead(`${m3tsBase}/api/v1/read`, [
+        {
+          startMs: Date.now() - 3_600_000,
+          endMs: Date.now() + 60_000,
+          matchers: [{ type: "=", name: "__name__", value: "e2e_probe_value" }],
+        },
+      ]);
+      return series;
+    };
+    await until(`${SCRAPES} scrapes stored in m3ts`, 120_000, async () => {
+      const series = await stored();
+      return series.length === 1 && series[0].values.filter((v) => !isStaleMarker(v)).length >= SCRAPES;
+    });
+    // Stop the target, then wait for everything it served to reach m3ts.
+    await new Promise<void>((r) => {
+      target.close(() => r());
+      target.closeAllConnections();
+    });
+    const exposed = [...served];
+    await until("every served value stored in m3ts", 60_000, async () => {
+      const series = await stored();
+      return series.length === 1 && series[0].values.filter((v) => !isStaleMarker(v)).length === exposed.length;
+    });
+    const [inM3ts] = await stored();
+    assert.equal(inM3ts.labels.job, "probe");
+    assert.equal(inM3ts.labels.kind, "a");
+    assert.deepEqual(inM3ts.values.filter((v) => !isStaleMarker(v)), exposed);
+    assert.equal(await stopChild(scraper.child, "SIGTERM", 30_000), 0);
+
+    // A Prometheus with an empty TSDB and no scrape jobs: only m3ts holds the data.
+    const reader = await startPrometheus(join(dir, "reader"), ["global:", "  scrape_interval: 1s", remote].join("\n"));
+    started.push(reader.child);
+    const url = `${reader.base}/api/v1/query?query=${encodeURIComponent('e2e_probe_value{kind="a"}[1h]')}&time=${Date.now() / 1000}`;
+    const res = await fetch(url);
+    const body = (await res.json()) as {
+      status: string;
+      data: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
+    };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.data.resultType, "matrix");
+    assert.equal(body.data.result.length, 1, JSON.stringify(body.data.result));
+    const got = body.data.result[0].values.map(([, v]) => Number(v));
+    assert.deepEqual(got, exposed, "values read through Prometheus from m3ts");
+    const times = body.data.result[0].values.map(([ts]) => ts * 1000);
+    assert.deepEqual(times, inM3ts.timesMs.filter((_, i) => !isStaleMarker(inM3ts.values[i])));
+    t.diagnostic(`${exposed.length} scraped values round-tripped through m3ts`);
+  } finally {
+    for (const child of started) await stopChild(child, "SIGTERM", 30_000);
+    if (m3ts !== null) await stopChild(m3ts.child, "SIGTERM", 30_000);
+    target.closeAllConnections();
+    target.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
