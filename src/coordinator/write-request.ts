@@ -23,10 +23,7 @@ export class WriteRequestFormatError extends M3tsError {
   }
 }
 
-const VARINT = 0;
-const FIXED64 = 1;
-const BYTES = 2;
-const FIXED32 = 5;
+import { BYTES, FIXED64, ProtoReader, VARINT } from "./proto-reader.js";
 
 /** A decoded WriteRequest. Arrays grow as needed and are kept for the next request. */
 export class WriteRequestColumns {
@@ -118,78 +115,7 @@ function grow64(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuff
   return b;
 }
 
-/** Reads protobuf wire data. */
-class Wire {
-  bytes: Uint8Array = new Uint8Array(0);
-  view: DataView = new DataView(new ArrayBuffer(0));
-  pos = 0;
-  /** The last varint's low and high 32 bits. */
-  lo = 0;
-  hi = 0;
-  /** The last varint as a number when below 2^53, else -1. */
-  value = 0;
-  /** The last key's field number and wire type. */
-  field = 0;
-  type = 0;
-
-  reset(bytes: Uint8Array): void {
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.pos = 0;
-  }
-
-  /** Reads a varint of up to 10 bytes. */
-  varint(end: number): void {
-    const b = this.bytes;
-    // Keys and lengths are nearly always one byte.
-    if (this.pos < end && b[this.pos] < 0x80) {
-      this.lo = this.value = b[this.pos++];
-      this.hi = 0;
-      return;
-    }
-    let lo = 0;
-    let hi = 0;
-    let shift = 0;
-    for (let i = 0; ; i++) {
-      if (this.pos >= end) throw new WriteRequestFormatError(this.pos, "varint cut short");
-      if (i === 10) throw new WriteRequestFormatError(this.pos, "varint longer than 10 bytes");
-      const byte = b[this.pos++];
-      const bits = byte & 0x7f;
-      if (shift < 28) lo |= bits << shift;
-      else if (shift === 28) {
-        lo |= (bits & 0x0f) << 28;
-        hi = bits >>> 4;
-      } else hi |= bits << (shift - 32);
-      shift += 7;
-      if (byte < 0x80) break;
-    }
-    this.lo = lo >>> 0;
-    this.hi = hi >>> 0;
-    this.value = this.hi < 0x200000 ? this.hi * 0x100000000 + this.lo : -1;
-  }
-
-  /** The last varint as a signed 64-bit integer; throws beyond ±2^53. */
-  int64(at: number, what: string): number {
-    if (this.hi < 0x200000) return this.value;
-    // Negative: two's complement over 64 bits.
-    if (this.hi >= 0xffe00000) return (this.hi - 0x100000000) * 0x100000000 + this.lo;
-    throw new WriteRequestFormatError(at, `${what} is beyond ±2^53`);
-  }
-
-  /** Reads a key into `field` and `type`. */
-  key(end: number): void {
-    const at = this.pos;
-    this.varint(end);
-    if (this.value < 0 || this.value > 0xffffffff) {
-      throw new WriteRequestFormatError(at, "field key out of range");
-    }
-    this.field = Math.floor(this.value / 8);
-    this.type = this.value & 7;
-    if (this.field === 0) throw new WriteRequestFormatError(at, "field number 0");
-  }
-}
-
-const wire = new Wire();
+const wire = new ProtoReader((offset, what) => new WriteRequestFormatError(offset, what));
 
 /**
  * Decodes a WriteRequest (uncompressed protobuf) into `out`, replacing what
@@ -215,47 +141,13 @@ function request(out: WriteRequestColumns, end: number): void {
     const field = wire.field;
     const type = wire.type;
     if (field === 1 && type === BYTES) {
-      const stop = lengthOf(end, "timeseries");
+      const stop = wire.lengthOf(end, "timeseries");
       timeSeries(out, stop);
     } else if (field === 3 && type === BYTES) {
-      wire.pos = lengthOf(end, "metadata");
+      wire.pos = wire.lengthOf(end, "metadata");
       out.metadata++;
-    } else skip(type, end);
+    } else wire.skip(type, end);
   }
-}
-
-/** Reads a length prefix; returns where the field ends. */
-function lengthOf(end: number, what: string): number {
-  const at = wire.pos;
-  wire.varint(end);
-  const stop = wire.pos + wire.value;
-  if (wire.value < 0 || stop > end) {
-    throw new WriteRequestFormatError(at, `${what} length runs past its enclosing message`);
-  }
-  return stop;
-}
-
-function skip(type: number, end: number): void {
-  const at = wire.pos;
-  let stop: number;
-  switch (type) {
-    case VARINT:
-      wire.varint(end);
-      return;
-    case FIXED64:
-      stop = wire.pos + 8;
-      break;
-    case BYTES:
-      stop = lengthOf(end, "field");
-      break;
-    case FIXED32:
-      stop = wire.pos + 4;
-      break;
-    default:
-      throw new WriteRequestFormatError(at, `wire type ${type} is not supported`);
-  }
-  if (stop > end) throw new WriteRequestFormatError(at, "field runs past its enclosing message");
-  wire.pos = stop;
 }
 
 function timeSeries(out: WriteRequestColumns, end: number): void {
@@ -265,20 +157,20 @@ function timeSeries(out: WriteRequestColumns, end: number): void {
     const field = wire.field;
     const type = wire.type;
     if (field === 1 && type === BYTES) {
-      const stop = lengthOf(end, "label");
+      const stop = wire.lengthOf(end, "label");
       label(out, stop);
       out.labelCount[s]++;
     } else if (field === 2 && type === BYTES) {
-      const stop = lengthOf(end, "sample");
+      const stop = wire.lengthOf(end, "sample");
       sample(out, stop);
       out.sampleCount[s]++;
     } else if (field === 3 && type === BYTES) {
-      wire.pos = lengthOf(end, "exemplar");
+      wire.pos = wire.lengthOf(end, "exemplar");
       out.exemplars++;
     } else if (field === 4 && type === BYTES) {
-      wire.pos = lengthOf(end, "histogram");
+      wire.pos = wire.lengthOf(end, "histogram");
       out.histograms++;
-    } else skip(type, end);
+    } else wire.skip(type, end);
   }
 }
 
@@ -289,7 +181,7 @@ function label(out: WriteRequestColumns, end: number): void {
     const field = wire.field;
     const type = wire.type;
     if ((field === 1 || field === 2) && type === BYTES) {
-      const stop = lengthOf(end, field === 1 ? "label name" : "label value");
+      const stop = wire.lengthOf(end, field === 1 ? "label name" : "label value");
       const at = wire.pos;
       if (field === 1) {
         out.nameAt[l] = at;
@@ -299,7 +191,7 @@ function label(out: WriteRequestColumns, end: number): void {
         out.valueLen[l] = stop - at;
       }
       wire.pos = stop;
-    } else skip(type, end);
+    } else wire.skip(type, end);
   }
 }
 
@@ -317,6 +209,6 @@ function sample(out: WriteRequestColumns, end: number): void {
     } else if (field === 2 && type === VARINT) {
       wire.varint(end);
       out.timesMs[i] = wire.int64(at, "sample timestamp");
-    } else skip(type, end);
+    } else wire.skip(type, end);
   }
 }

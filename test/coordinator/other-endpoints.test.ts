@@ -114,7 +114,7 @@ describe("remote read", () => {
       values: times.map((_, k) => k * (i + 1) + 0.5),
     }));
     assert.equal((await remoteWrite(n.base, series)).status, 204);
-    assert.equal((await remoteWrite(n.base, [{ labels: [["__name__", "rr_extra"], ["i", "9"]], timesMs: times, values: times })]).status, 204);
+    assert.equal((await remoteWrite(n.base, [{ labels: [["__name__", "rr_extra"], ["i", "9"]], timesMs: times, values: times }])).status, 204);
   });
   after(async () => {
     await n.stop();

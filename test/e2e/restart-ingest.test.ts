@@ -87,7 +87,12 @@ test("nothing acknowledged is lost when m3ts start is killed during ingest", { t
 
   try {
     for (let round = 0; round < KILLS; round++) {
+      const startedAt = Date.now();
       const node = await startM3ts(dir, { port });
+      if (round === 0) {
+        assert.match(node.log(), new RegExp(`m3ts listening: coordinator http://127\\.0\\.0\\.1:${port}`));
+        console.log(`empty data directory to ready in ${Date.now() - startedAt} ms`);
+      }
       await verify(node);
       const running = { on: true };
       const senders = Array.from({ length: SENDERS }, () => sender(node, running));
