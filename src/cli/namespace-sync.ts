@@ -5,9 +5,9 @@
 // the configured ones, so a first start needs no admin call.
 import type { KV } from "../cluster/index.js";
 import { NAMESPACES_KEY } from "../cluster/index.js";
-import type { Database } from "../dbnode/storage/index.js";
-import type { NamespaceOptionsInput } from "../dbnode/namespace/index.js";
 import { readRegistry, registryNamespaces, registryOf } from "../coordinator/namespace-registry.js";
+import type { NamespaceOptionsInput } from "../dbnode/namespace/index.js";
+import type { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
 
 export class NamespaceSync {
@@ -24,7 +24,9 @@ export class NamespaceSync {
   }
 
   /** Seeds the registry when empty, applies it, then follows its changes. */
-  async start(configured: readonly { name: string; options: NamespaceOptionsInput }[]): Promise<void> {
+  async start(
+    configured: readonly { name: string; options: NamespaceOptionsInput }[],
+  ): Promise<void> {
     const current = await readRegistry(this.kv);
     if (current.version === 0) {
       for (const { name, options } of configured) {
@@ -40,9 +42,11 @@ export class NamespaceSync {
     }
     await this.apply();
     this.unwatch = this.kv.watch(NAMESPACES_KEY, () => {
-      this.applying = this.applying.then(() => this.apply()).catch((e) => {
-        this.logger.error({ err: e }, "applying the namespace registry failed");
-      });
+      this.applying = this.applying
+        .then(() => this.apply())
+        .catch((e) => {
+          this.logger.error({ err: e }, "applying the namespace registry failed");
+        });
     });
   }
 

@@ -11,7 +11,7 @@ import { FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
-import { type M3tsConfig, ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, type M3tsConfig } from "./config.js";
 import { NamespaceSync } from "./namespace-sync.js";
 
 const USAGE = `Usage: m3ts start [--config FILE] [--data-dir DIR]`;
@@ -39,8 +39,12 @@ export async function startNode(config: M3tsConfig, logger: Logger): Promise<Run
     numShards: config.db.numShards,
     commitLog: {
       strategy: config.db.commitLog.strategy,
-      ...(config.db.commitLog.flushIntervalMs !== null && { flushIntervalMs: config.db.commitLog.flushIntervalMs }),
-      ...(config.db.commitLog.flushMaxBytes !== null && { flushMaxBytes: config.db.commitLog.flushMaxBytes }),
+      ...(config.db.commitLog.flushIntervalMs !== null && {
+        flushIntervalMs: config.db.commitLog.flushIntervalMs,
+      }),
+      ...(config.db.commitLog.flushMaxBytes !== null && {
+        flushMaxBytes: config.db.commitLog.flushMaxBytes,
+      }),
     },
     cache: config.db.cache,
     tickIntervalMs: config.db.tickIntervalMs,
@@ -145,7 +149,9 @@ export async function start(args: readonly string[], out: (line: string) => void
   const http = node.coordinator.address;
   out(
     `m3ts listening: coordinator http://${hostPort(http.host, http.port)}` +
-      (node.carbon === null ? "" : `, carbon tcp://${hostPort(node.carbon.address.host, node.carbon.address.port)}`) +
+      (node.carbon === null
+        ? ""
+        : `, carbon tcp://${hostPort(node.carbon.address.host, node.carbon.address.port)}`) +
       `; data in ${resolve(config.dataDir)}`,
   );
   node.ready.then(

@@ -1,8 +1,9 @@
 // The client interface: how the coordinator reaches the database. A single
 // node calls its Database in process; a cluster puts gRPC to the replicas
 // behind the same interface, so the coordinator never knows which it has.
-import type { WriteBatch, WriteResult } from "../dbnode/storage/index.js";
+
 import type { NamespaceOptions } from "../dbnode/namespace/index.js";
+import type { WriteBatch, WriteResult } from "../dbnode/storage/index.js";
 import type { Matcher } from "../index/index.js";
 import type { Tag } from "../x/index.js";
 
@@ -38,7 +39,12 @@ export interface Client {
     endMs: number,
     limits: FetchLimits,
   ): Promise<FetchedSeries[]>;
-  labelNames(namespace: string, matchers: readonly Matcher[], startMs: number, endMs: number): Promise<string[]>;
+  labelNames(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+  ): Promise<string[]>;
   labelValues(
     namespace: string,
     name: string,

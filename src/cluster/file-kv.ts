@@ -50,10 +50,16 @@ export class FileKV implements KV {
       throw new KVCorruptError(path, "it is not JSON");
     }
     if (parsed.format !== FORMAT || typeof parsed.entries !== "string") {
-      throw new KVCorruptError(path, `format is ${JSON.stringify(parsed.format)}, expected ${FORMAT}`);
+      throw new KVCorruptError(
+        path,
+        `format is ${JSON.stringify(parsed.format)}, expected ${FORMAT}`,
+      );
     }
-    if (crc32(parsed.entries) !== parsed.crc32) throw new KVCorruptError(path, "its checksum does not match");
-    const entries = new Map<string, KVValue>(Object.entries(JSON.parse(parsed.entries) as Record<string, KVValue>));
+    if (crc32(parsed.entries) !== parsed.crc32)
+      throw new KVCorruptError(path, "its checksum does not match");
+    const entries = new Map<string, KVValue>(
+      Object.entries(JSON.parse(parsed.entries) as Record<string, KVValue>),
+    );
     return new FileKV(dir, entries);
   }
 
@@ -69,7 +75,8 @@ export class FileKV implements KV {
   checkAndSet(key: string, expectedVersion: number, value: unknown): Promise<number> {
     return this.change(key, (current) => {
       const actual = current?.version ?? 0;
-      if (actual !== expectedVersion) throw new KVVersionMismatchError(key, expectedVersion, actual);
+      if (actual !== expectedVersion)
+        throw new KVVersionMismatchError(key, expectedVersion, actual);
       return value;
     });
   }
@@ -163,7 +170,8 @@ export class FileKV implements KV {
     const set = this.watchers.get(key);
     if (set === undefined) return;
     for (const fn of set) {
-      const copy = value === null ? null : { value: structuredClone(value.value), version: value.version };
+      const copy =
+        value === null ? null : { value: structuredClone(value.value), version: value.version };
       queueMicrotask(() => fn(copy));
     }
   }

@@ -105,12 +105,18 @@ export function localPlacement(o: {
 export function isLocalPlacement(p: Placement): boolean {
   const all = Object.values(p.instances);
   return (
-    all.length === 1 && all[0].id === "m3db_local" && all[0].isolationGroup === "local" && all[0].zone === "embedded"
+    all.length === 1 &&
+    all[0].id === "m3db_local" &&
+    all[0].isolationGroup === "local" &&
+    all[0].zone === "embedded"
   );
 }
 
 /** M3's GET placement response. */
-export function placementToJson(p: Placement, version: number): { placement: Placement; version: number } {
+export function placementToJson(
+  p: Placement,
+  version: number,
+): { placement: Placement; version: number } {
   return { placement: p, version };
 }
 
@@ -138,22 +144,28 @@ export function placementInitFromJson(body: unknown): PlacementInit {
     throw new AdminRequestError("instances", b.instances, "a non-empty array of instances");
   }
   const instances = b.instances.map((raw, i) => {
-    if (typeof raw !== "object" || raw === null) throw new AdminRequestError(`instances[${i}]`, raw, "an object");
+    if (typeof raw !== "object" || raw === null)
+      throw new AdminRequestError(`instances[${i}]`, raw, "an object");
     const r = raw as Record<string, unknown>;
     const str = (name: string, alt: string) => {
       const v = r[name] ?? r[alt];
       if (v === undefined) return undefined;
-      if (typeof v !== "string") throw new AdminRequestError(`instances[${i}].${name}`, v, "a string");
+      if (typeof v !== "string")
+        throw new AdminRequestError(`instances[${i}].${name}`, v, "a string");
       return v;
     };
     const id = str("id", "id");
-    if (id === undefined || id === "") throw new AdminRequestError(`instances[${i}].id`, r.id, "a non-empty string");
+    if (id === undefined || id === "")
+      throw new AdminRequestError(`instances[${i}].id`, r.id, "a non-empty string");
     const weight = r.weight;
     if (weight !== undefined && !(Number.isInteger(weight) && (weight as number) > 0)) {
       throw new AdminRequestError(`instances[${i}].weight`, weight, "a positive integer");
     }
     const port = r.port;
-    if (port !== undefined && !(Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536)) {
+    if (
+      port !== undefined &&
+      !(Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536)
+    ) {
       throw new AdminRequestError(`instances[${i}].port`, port, "a port number 1..65535");
     }
     return {

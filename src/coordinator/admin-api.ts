@@ -14,16 +14,23 @@ import {
   placementInitFromJson,
   placementToJson,
 } from "../cluster/index.js";
-import { resolveNamespaceOptions, validateNamespaceName } from "../dbnode/namespace/index.js";
 import type { NamespaceOptionsInput } from "../dbnode/namespace/index.js";
+import { resolveNamespaceOptions, validateNamespaceName } from "../dbnode/namespace/index.js";
 import {
   databaseCreateFromJson,
   durationToNanos,
   namespaceAddFromJson,
   namespaceOptionsToJson,
 } from "./admin-json.js";
-import { BadRequestError, ConflictError, NotFoundError, parseJsonBody, readBody, sendJson } from "./http.js";
-import { readRegistry, type RegistryJson } from "./namespace-registry.js";
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  parseJsonBody,
+  readBody,
+  sendJson,
+} from "./http.js";
+import { type RegistryJson, readRegistry } from "./namespace-registry.js";
 
 const MAX_ADMIN_BODY_BYTES = 1 << 20;
 
@@ -50,7 +57,9 @@ export class AdminApi {
     }
     const existing = await readRegistry(this.kv);
     if (existing.registry.namespaces[request.namespaceName] !== undefined) {
-      throw new BadRequestError(`namespace ${JSON.stringify(request.namespaceName)} already exists`);
+      throw new BadRequestError(
+        `namespace ${JSON.stringify(request.namespaceName)} already exists`,
+      );
     }
     await this.addNamespace(request.namespaceName, request.options);
     const placement = await this.ensureLocalPlacement();
@@ -82,7 +91,9 @@ export class AdminApi {
     for (;;) {
       const current = await readRegistry(this.kv);
       if (current.registry.namespaces[name] === undefined) {
-        throw new NotFoundError(`unable to find a namespace with specified name ${JSON.stringify(name)}`);
+        throw new NotFoundError(
+          `unable to find a namespace with specified name ${JSON.stringify(name)}`,
+        );
       }
       const namespaces = { ...current.registry.namespaces };
       delete namespaces[name];
@@ -93,7 +104,10 @@ export class AdminApi {
 
   async placementGet(_req: IncomingMessage, res: ServerResponse): Promise<void> {
     const got = await this.kv.get(PLACEMENT_KEY);
-    if (got === null) throw new NotFoundError("placement not found: initialise it with POST /api/v1/services/m3db/placement/init or /api/v1/database/create");
+    if (got === null)
+      throw new NotFoundError(
+        "placement not found: initialise it with POST /api/v1/services/m3db/placement/init or /api/v1/database/create",
+      );
     sendJson(res, 200, placementToJson(got.value as Placement, got.version));
   }
 
@@ -142,19 +156,26 @@ export class AdminApi {
       if (current.registry.namespaces[name] !== undefined) {
         throw new ConflictError(`namespace ${JSON.stringify(name)} already exists`);
       }
-      const namespaces = { ...current.registry.namespaces, [name]: namespaceOptionsToJson(resolved) };
+      const namespaces = {
+        ...current.registry.namespaces,
+        [name]: namespaceOptionsToJson(resolved),
+      };
       if (await this.casRegistry(current, { namespaces })) return;
     }
   }
 
-  private async casRegistry(current: RegistryJson, next: RegistryJson["registry"]): Promise<boolean> {
+  private async casRegistry(
+    current: RegistryJson,
+    next: RegistryJson["registry"],
+  ): Promise<boolean> {
     try {
       if (current.version === 0) await this.kv.setIfNotExists(NAMESPACES_KEY, next);
       else await this.kv.checkAndSet(NAMESPACES_KEY, current.version, next);
       return true;
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code === "M3TS_ERR_KV_VERSION_MISMATCH" || code === "M3TS_ERR_KV_KEY_EXISTS") return false;
+      if (code === "M3TS_ERR_KV_VERSION_MISMATCH" || code === "M3TS_ERR_KV_KEY_EXISTS")
+        return false;
       throw e;
     }
   }

@@ -29,16 +29,22 @@ export function durationToNanos(json: unknown, path = ""): unknown {
       try {
         out[nanosKey] = String(BigInt(parseDurationMs(value)) * NS_PER_MS);
       } catch (e) {
-        throw new AdminRequestError(where, value, `a duration such as "48h" (${(e as Error).message})`);
+        throw new AdminRequestError(
+          where,
+          value,
+          `a duration such as "48h" (${(e as Error).message})`,
+        );
       }
-    } else throw new AdminRequestError(where, value, "a duration string or a number of nanoseconds");
+    } else
+      throw new AdminRequestError(where, value, "a duration string or a number of nanoseconds");
   }
   return out;
 }
 
 function object(json: unknown, field: string): Json {
   if (json === undefined || json === null) return {};
-  if (typeof json !== "object" || Array.isArray(json)) throw new AdminRequestError(field, json, "a JSON object");
+  if (typeof json !== "object" || Array.isArray(json))
+    throw new AdminRequestError(field, json, "a JSON object");
   return json as Json;
 }
 
@@ -54,20 +60,31 @@ function nanosToMs(value: unknown, field: string): number | undefined {
   let ns: bigint;
   if (typeof value === "string" && /^-?\d+$/.test(value)) ns = BigInt(value);
   else if (typeof value === "number" && Number.isSafeInteger(value)) ns = BigInt(value);
-  else throw new AdminRequestError(field, value, "an integer number of nanoseconds (number or string)");
-  if (ns % NS_PER_MS !== 0n) throw new AdminRequestError(field, value, "a whole number of milliseconds");
+  else
+    throw new AdminRequestError(
+      field,
+      value,
+      "an integer number of nanoseconds (number or string)",
+    );
+  if (ns % NS_PER_MS !== 0n)
+    throw new AdminRequestError(field, value, "a whole number of milliseconds");
   return Number(ns / NS_PER_MS);
 }
 
 function bool(value: unknown, field: string): boolean | undefined {
   if (value === undefined || value === null) return undefined;
   // BoolValue wrappers arrive as {"value": true}.
-  if (typeof value === "object" && value !== null && "value" in value) return bool((value as Json).value, field);
+  if (typeof value === "object" && value !== null && "value" in value)
+    return bool((value as Json).value, field);
   if (typeof value !== "boolean") throw new AdminRequestError(field, value, "true or false");
   return value;
 }
 
-function set<K extends keyof NamespaceOptionsInput>(o: { -readonly [P in keyof NamespaceOptionsInput]?: NamespaceOptionsInput[P] }, key: K, v: NamespaceOptionsInput[K] | undefined): void {
+function set<K extends keyof NamespaceOptionsInput>(
+  o: { -readonly [P in keyof NamespaceOptionsInput]?: NamespaceOptionsInput[P] },
+  key: K,
+  v: NamespaceOptionsInput[K] | undefined,
+): void {
   if (v !== undefined) o[key] = v;
 }
 
@@ -78,7 +95,11 @@ export function namespaceOptionsFromJson(json: unknown, path = "options"): Names
   const ix = object(pick(o, "indexOptions"), `${path}.indexOptions`);
   const out: { -readonly [P in keyof NamespaceOptionsInput]?: NamespaceOptionsInput[P] } = {};
   const rp = `${path}.retentionOptions`;
-  set(out, "retentionPeriodMs", nanosToMs(pick(r, "retentionPeriodNanos"), `${rp}.retentionPeriodNanos`));
+  set(
+    out,
+    "retentionPeriodMs",
+    nanosToMs(pick(r, "retentionPeriodNanos"), `${rp}.retentionPeriodNanos`),
+  );
   set(out, "blockSizeMs", nanosToMs(pick(r, "blockSizeNanos"), `${rp}.blockSizeNanos`));
   set(out, "bufferFutureMs", nanosToMs(pick(r, "bufferFutureNanos"), `${rp}.bufferFutureNanos`));
   set(out, "bufferPastMs", nanosToMs(pick(r, "bufferPastNanos"), `${rp}.bufferPastNanos`));
@@ -86,9 +107,16 @@ export function namespaceOptionsFromJson(json: unknown, path = "options"): Names
   set(
     out,
     "blockDataExpiryAfterNotAccessedPeriodMs",
-    nanosToMs(pick(r, "blockDataExpiryAfterNotAccessPeriodNanos"), `${rp}.blockDataExpiryAfterNotAccessPeriodNanos`),
+    nanosToMs(
+      pick(r, "blockDataExpiryAfterNotAccessPeriodNanos"),
+      `${rp}.blockDataExpiryAfterNotAccessPeriodNanos`,
+    ),
   );
-  set(out, "futureRetentionPeriodMs", nanosToMs(pick(r, "futureRetentionPeriodNanos"), `${rp}.futureRetentionPeriodNanos`));
+  set(
+    out,
+    "futureRetentionPeriodMs",
+    nanosToMs(pick(r, "futureRetentionPeriodNanos"), `${rp}.futureRetentionPeriodNanos`),
+  );
   for (const flag of [
     "bootstrapEnabled",
     "flushEnabled",
@@ -104,10 +132,19 @@ export function namespaceOptionsFromJson(json: unknown, path = "options"): Names
   const enabled = bool(pick(ix, "enabled"), `${path}.indexOptions.enabled`);
   const indexBlock = nanosToMs(pick(ix, "blockSizeNanos"), `${path}.indexOptions.blockSizeNanos`);
   if (enabled !== undefined || indexBlock !== undefined) {
-    out.index = { ...(enabled !== undefined && { enabled }), ...(indexBlock !== undefined && { blockSizeMs: indexBlock }) };
+    out.index = {
+      ...(enabled !== undefined && { enabled }),
+      ...(indexBlock !== undefined && { blockSizeMs: indexBlock }),
+    };
   }
-  const aggregations = pick(object(pick(o, "aggregationOptions"), `${path}.aggregationOptions`), "aggregations");
-  if (Array.isArray(aggregations) && aggregations.some((a) => object(a, `${path}.aggregationOptions`).aggregated === true)) {
+  const aggregations = pick(
+    object(pick(o, "aggregationOptions"), `${path}.aggregationOptions`),
+    "aggregations",
+  );
+  if (
+    Array.isArray(aggregations) &&
+    aggregations.some((a) => object(a, `${path}.aggregationOptions`).aggregated === true)
+  ) {
     throw new AdminRequestError(
       `${path}.aggregationOptions.aggregations`,
       aggregations,
@@ -146,9 +183,13 @@ export function namespaceOptionsToJson(o: NamespaceOptions): Json {
 }
 
 /** POST /api/v1/services/m3db/namespace: `{name, options}`. */
-export function namespaceAddFromJson(body: unknown): { name: string; options: NamespaceOptionsInput } {
+export function namespaceAddFromJson(body: unknown): {
+  name: string;
+  options: NamespaceOptionsInput;
+} {
   const b = object(body, "body");
-  if (typeof b.name !== "string" || b.name === "") throw new AdminRequestError("name", b.name, "a non-empty string");
+  if (typeof b.name !== "string" || b.name === "")
+    throw new AdminRequestError("name", b.name, "a non-empty string");
   return { name: b.name, options: namespaceOptionsFromJson(b.options ?? {}, "options") };
 }
 
@@ -173,12 +214,20 @@ export function databaseCreateFromJson(body: unknown): DatabaseCreate {
   const b = object(body, "body");
   const type = b.type ?? "local";
   if (type === "cluster" || pick(b, "hosts") !== undefined) {
-    throw new AdminRequestError("type", type, '"local": this node runs alone; clusters arrive with the cluster mode');
+    throw new AdminRequestError(
+      "type",
+      type,
+      '"local": this node runs alone; clusters arrive with the cluster mode',
+    );
   }
   if (type !== "local") throw new AdminRequestError("type", type, '"local" or "cluster"');
   const name = pick(b, "namespaceName");
   if (typeof name !== "string" || name === "") {
-    throw new AdminRequestError("namespaceName", name, "a non-empty string (missing required field)");
+    throw new AdminRequestError(
+      "namespaceName",
+      name,
+      "a non-empty string (missing required field)",
+    );
   }
   if (pick(b, "aggregatedNamespace") !== undefined) {
     throw new AdminRequestError(
@@ -187,13 +236,19 @@ export function databaseCreateFromJson(body: unknown): DatabaseCreate {
       "nothing: aggregated namespaces arrive with the downsampler",
     );
   }
-  const retentionMs = nanosToMs(pick(b, "retentionTimeNanos"), "retentionTime") ?? parseRetention(b.retentionTime);
+  const retentionMs =
+    nanosToMs(pick(b, "retentionTimeNanos"), "retentionTime") ?? parseRetention(b.retentionTime);
   const blockSize = object(pick(b, "blockSize"), "blockSize");
-  let blockSizeMs = nanosToMs(pick(blockSize, "timeNanos"), "blockSize.time") ?? parseBlockTime(blockSize.time);
+  let blockSizeMs =
+    nanosToMs(pick(blockSize, "timeNanos"), "blockSize.time") ?? parseBlockTime(blockSize.time);
   const perHour = pick(blockSize, "expectedSeriesDatapointsPerHour");
   if (blockSizeMs === undefined && perHour !== undefined) {
     if (!(Number.isInteger(perHour) && (perHour as number) > 0)) {
-      throw new AdminRequestError("blockSize.expectedSeriesDatapointsPerHour", perHour, "a positive integer");
+      throw new AdminRequestError(
+        "blockSize.expectedSeriesDatapointsPerHour",
+        perHour,
+        "a positive integer",
+      );
     }
     // 720 datapoints per block, snapped down to 5 minutes, within [30m, 24h].
     const raw = (720 * HOUR_MS) / (perHour as number);
@@ -235,6 +290,10 @@ function parseDurationField(field: string, v: unknown): number {
     if (ms <= 0) throw new Error("it must be positive");
     return ms;
   } catch (e) {
-    throw new AdminRequestError(field, v, `a positive duration such as "48h" (${(e as Error).message})`);
+    throw new AdminRequestError(
+      field,
+      v,
+      `a positive duration such as "48h" (${(e as Error).message})`,
+    );
   }
 }

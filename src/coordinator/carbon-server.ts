@@ -3,8 +3,9 @@
 // Part B §1.3). Carbon has no acknowledgements, so lines are gathered into
 // batches (by count or after a short wait) and refusals are counted and
 // logged rather than answered.
-import { createServer, type Server, type Socket } from "node:net";
+
 import type { AddressInfo } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import type { Client } from "../client/index.js";
 import type { Logger } from "../x/index.js";
 import { CarbonLineSplitter, parseCarbonLine } from "./carbon-line.js";
@@ -79,8 +80,14 @@ export class CarbonServer {
       if (line.trim() === "") return;
       const parsed = parseCarbonLine(line, now());
       if ("reason" in parsed) {
-        this.options.metrics.samplesRejected.inc({ protocol: "carbon", reason: "M3TS_ERR_CARBON_LINE" });
-        this.options.logger.debug({ line: line.slice(0, 200), reason: parsed.reason }, "carbon line refused");
+        this.options.metrics.samplesRejected.inc({
+          protocol: "carbon",
+          reason: "M3TS_ERR_CARBON_LINE",
+        });
+        this.options.logger.debug(
+          { line: line.slice(0, 200), reason: parsed.reason },
+          "carbon line refused",
+        );
         return;
       }
       this.add(parsed.sample);
@@ -116,7 +123,10 @@ export class CarbonServer {
       try {
         const outcome = await writeSamples(client, namespace, "carbon", batch, metrics);
         if (outcome.firstError !== null) {
-          logger.warn({ rejected: outcome.rejected, first: outcome.firstError.message }, "carbon samples refused");
+          logger.warn(
+            { rejected: outcome.rejected, first: outcome.firstError.message },
+            "carbon samples refused",
+          );
         }
       } catch (e) {
         logger.error({ err: e, samples: batch.length }, "carbon write failed");

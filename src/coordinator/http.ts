@@ -151,7 +151,8 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 
 /** Parses a JSON body, naming the problem in a 400 when it is not JSON. */
 export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0) throw new BadRequestError("request body is empty; a JSON object is expected");
+  if (body.length === 0)
+    throw new BadRequestError("request body is empty; a JSON object is expected");
   try {
     return JSON.parse(body.toString("utf8"));
   } catch (e) {

@@ -41,7 +41,9 @@ export class RemoteReadHandler {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const request = decodeReadRequest(unsnappy(await readBody(req, this.maxBodyBytes), this.maxBodyBytes));
+    const request = decodeReadRequest(
+      unsnappy(await readBody(req, this.maxBodyBytes), this.maxBodyBytes),
+    );
     const queries = request.queries.map((q) => ({ q, matchers: toMatchers(q) }));
     const streamed = request.acceptedResponseTypes.includes(RESPONSE_TYPE.STREAMED_XOR_CHUNKS);
     const type = streamed ? "streamed_xor_chunks" : "samples";
@@ -49,16 +51,26 @@ export class RemoteReadHandler {
       if (streamed) await this.streamChunks(res, queries);
       else await this.samples(res, queries);
     } finally {
-      this.metrics.readSeconds.observe({ response_type: type }, (performance.now() - started) / 1000);
+      this.metrics.readSeconds.observe(
+        { response_type: type },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 
   private async samples(res: ServerResponse, queries: { q: ReadQuery; matchers: Matcher[] }[]) {
     const writer = new ReadResponseWriter();
     for (const { q, matchers } of queries) {
-      const series = await this.client.fetchTagged(this.namespace, matchers, q.startMs, q.endMs, this.limits);
+      const series = await this.client.fetchTagged(
+        this.namespace,
+        matchers,
+        q.startMs,
+        q.endMs,
+        this.limits,
+      );
       writer.beginResult();
-      for (const s of sortByLabels(series)) writer.addSeries(labelsOf(s.tags), s.timesMs, s.values, s.count);
+      for (const s of sortByLabels(series))
+        writer.addSeries(labelsOf(s.tags), s.timesMs, s.values, s.count);
       writer.endResult();
     }
     const body = compressSync(writer.finish());
@@ -70,13 +82,18 @@ export class RemoteReadHandler {
     res.end(body);
   }
 
-  private async streamChunks(res: ServerResponse, queries: { q: ReadQuery; matchers: Matcher[] }[]) {
+  private async streamChunks(
+    res: ServerResponse,
+    queries: { q: ReadQuery; matchers: Matcher[] }[],
+  ) {
     // Every query is read before the first frame goes out, so that a limit or
     // a read error is still an HTTP error status rather than a cut stream.
     const results = [];
     for (const { q, matchers } of queries) {
       results.push(
-        sortByLabels(await this.client.fetchTagged(this.namespace, matchers, q.startMs, q.endMs, this.limits)),
+        sortByLabels(
+          await this.client.fetchTagged(this.namespace, matchers, q.startMs, q.endMs, this.limits),
+        ),
       );
     }
     res.writeHead(200, {
@@ -86,7 +103,8 @@ export class RemoteReadHandler {
       maxBytesInFrame: this.limits.maxBytesInFrame,
     });
     for (let qi = 0; qi < results.length; qi++) {
-      for (const s of results[qi]) writer.writeSeries(qi, labelsOf(s.tags), s.timesMs, s.values, s.count);
+      for (const s of results[qi])
+        writer.writeSeries(qi, labelsOf(s.tags), s.timesMs, s.values, s.count);
       writer.flush();
     }
     res.end();
@@ -102,7 +120,9 @@ function labelsOf(tags: readonly (readonly [string, string])[]): [string, string
 }
 
 /** Prometheus answers series sorted by their label sets; so do we. */
-function sortByLabels<T extends { tags: readonly (readonly [string, string])[] }>(series: T[]): T[] {
+function sortByLabels<T extends { tags: readonly (readonly [string, string])[] }>(
+  series: T[],
+): T[] {
   return series.sort((a, b) => {
     const n = Math.min(a.tags.length, b.tags.length);
     for (let i = 0; i < n; i++) {
@@ -114,4 +134,3 @@ function sortByLabels<T extends { tags: readonly (readonly [string, string])[] }
     return a.tags.length - b.tags.length;
   });
 }
-

@@ -30,7 +30,10 @@ export function remoteWriteVersionOf(contentType: string | undefined): "1.0" | "
   for (const p of params) {
     const eq = p.indexOf("=");
     if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== "proto") continue;
-    const proto = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+    const proto = p
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
     if (proto === V1) return "1.0";
     if (proto === V2) return "2.0";
     throw new UnsupportedMediaTypeError(
@@ -42,7 +45,12 @@ export function remoteWriteVersionOf(contentType: string | undefined): "1.0" | "
 
 /** Remote write bodies are snappy blocks; an absent encoding is taken as snappy, as senders of 1.0 expect. */
 export function checkContentEncoding(encoding: string | undefined): void {
-  if (encoding === undefined || encoding.trim() === "" || encoding.trim().toLowerCase() === "snappy") return;
+  if (
+    encoding === undefined ||
+    encoding.trim() === "" ||
+    encoding.trim().toLowerCase() === "snappy"
+  )
+    return;
   throw new UnsupportedMediaTypeError(
     `Content-Encoding ${JSON.stringify(encoding)} is not supported: remote write bodies are snappy`,
   );

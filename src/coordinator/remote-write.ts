@@ -91,7 +91,10 @@ export class RemoteWriteHandler {
       const version = remoteWriteVersionOf(req.headers["content-type"]);
       checkContentEncoding(header(req, "content-encoding"));
       const namespace = namespaceOf(writeTargetOf(req.headers), this.namespace);
-      const body = unsnappy(await readBody(req, this.limits.maxBodyBytes), this.limits.maxBodyBytes);
+      const body = unsnappy(
+        await readBody(req, this.limits.maxBodyBytes),
+        this.limits.maxBodyBytes,
+      );
       const cols = scratch.cols;
       if (version === "2.0") decodeWriteRequestV2(body, cols);
       else decodeWriteRequest(body, cols);
@@ -130,7 +133,10 @@ export class RemoteWriteHandler {
       this.pendingSamples -= pending;
       this.inflight--;
       this.pool.push(scratch);
-      this.metrics.writeSeconds.observe({ protocol: "prometheus" }, (performance.now() - started) / 1000);
+      this.metrics.writeSeconds.observe(
+        { protocol: "prometheus" },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 
@@ -138,7 +144,12 @@ export class RemoteWriteHandler {
     namespace: string,
     body: Uint8Array,
     scratch: Scratch,
-  ): Promise<{ written: number; rejected: number; firstError: M3tsError | null; allClientErrors: boolean }> {
+  ): Promise<{
+    written: number;
+    rejected: number;
+    firstError: M3tsError | null;
+    allClientErrors: boolean;
+  }> {
     const { cols } = scratch;
     const cache = this.cache;
     if (scratch.entry.length < cols.series) {
@@ -161,7 +172,10 @@ export class RemoteWriteHandler {
       if (e < 0) {
         rejected += n;
         firstError ??= cache.lastError as InvalidLabelsError;
-        this.metrics.samplesRejected.inc({ protocol: "prometheus", reason: "M3TS_ERR_INVALID_LABELS" }, n);
+        this.metrics.samplesRejected.inc(
+          { protocol: "prometheus", reason: "M3TS_ERR_INVALID_LABELS" },
+          n,
+        );
         continue;
       }
       const k = ids.length;
@@ -200,17 +214,28 @@ export class RemoteWriteHandler {
       if (firstError === null) {
         const s = origin[series[index]];
         const first = cols.labelStart[s];
-        firstError = withSeries(error, describeSeries(body, cols, first, first + cols.labelCount[s]));
+        firstError = withSeries(
+          error,
+          describeSeries(body, cols, first, first + cols.labelCount[s]),
+        );
       }
       if (!isClientError(error)) allClientErrors = false;
     }
     if (result.errors.length > 0) {
       const byCode = new Map<string, number>();
-      for (const { error } of result.errors) byCode.set(error.code, (byCode.get(error.code) ?? 0) + 1);
-      for (const [reason, n] of byCode) this.metrics.samplesRejected.inc({ protocol: "prometheus", reason }, n);
+      for (const { error } of result.errors)
+        byCode.set(error.code, (byCode.get(error.code) ?? 0) + 1);
+      for (const [reason, n] of byCode)
+        this.metrics.samplesRejected.inc({ protocol: "prometheus", reason }, n);
     }
-    if (result.written > 0) this.metrics.samplesWritten.inc({ protocol: "prometheus" }, result.written);
-    return { written: result.written, rejected: rejected + result.errors.length, firstError, allClientErrors };
+    if (result.written > 0)
+      this.metrics.samplesWritten.inc({ protocol: "prometheus" }, result.written);
+    return {
+      written: result.written,
+      rejected: rejected + result.errors.length,
+      firstError,
+      allClientErrors,
+    };
   }
 
   private countDropped(cols: WriteRequestColumns): void {

@@ -70,7 +70,15 @@ export async function writeSamples(
     count++;
   }
   if (count === 0) return { written: 0, rejected, firstError, allClientErrors: true };
-  const batch: WriteBatch = { count, series, timesMs, nsInMs, values, seriesIds: ids, seriesTags: tags };
+  const batch: WriteBatch = {
+    count,
+    series,
+    timesMs,
+    nsInMs,
+    values,
+    seriesIds: ids,
+    seriesTags: tags,
+  };
   const result = await client.writeBatch(namespace, batch);
   let allClientErrors = true;
   for (const { index, error } of result.errors) {
@@ -82,11 +90,18 @@ export async function writeSamples(
     metrics.samplesRejected.inc({ protocol, reason: error.code });
   }
   if (result.written > 0) metrics.samplesWritten.inc({ protocol }, result.written);
-  return { written: result.written, rejected: rejected + result.errors.length, firstError, allClientErrors };
+  return {
+    written: result.written,
+    rejected: rejected + result.errors.length,
+    firstError,
+    allClientErrors,
+  };
 }
 
 function describe(labels: readonly Tag[]): string {
-  const parts = labels.slice(0, 20).map(([k, v]) => `${k.slice(0, 100)}=${JSON.stringify(v.slice(0, 100))}`);
+  const parts = labels
+    .slice(0, 20)
+    .map(([k, v]) => `${k.slice(0, 100)}=${JSON.stringify(v.slice(0, 100))}`);
   if (labels.length > 20) parts.push("…");
   return `{${parts.join(", ")}}`;
 }

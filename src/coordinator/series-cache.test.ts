@@ -15,8 +15,14 @@ function decoded(series: [string, string][][]): { body: Uint8Array; cols: WriteR
 
 test("a series is found again from its label bytes, in a later request with other bytes around it", () => {
   const cache = new SeriesCache();
-  const a: [string, string][] = [["__name__", "up"], ["job", "node"]];
-  const b: [string, string][] = [["__name__", "up"], ["job", "api"]];
+  const a: [string, string][] = [
+    ["__name__", "up"],
+    ["job", "node"],
+  ];
+  const b: [string, string][] = [
+    ["__name__", "up"],
+    ["job", "api"],
+  ];
   const first = decoded([a, b]);
   const ea = cache.resolve(first.body, first.cols, 0);
   const eb = cache.resolve(first.body, first.cols, 1);
@@ -31,17 +37,48 @@ test("a series is found again from its label bytes, in a later request with othe
 
 test("labels are sorted into the canonical ID whatever order they arrive in; empty values are dropped", () => {
   const cache = new SeriesCache();
-  const { body, cols } = decoded([[["job", "x"], ["__name__", "m"], ["env", ""]]]);
+  const { body, cols } = decoded([
+    [
+      ["job", "x"],
+      ["__name__", "m"],
+      ["env", ""],
+    ],
+  ]);
   const e = cache.resolve(body, cols, 0);
   assert.ok(e >= 0);
-  assert.equal(cache.ids[e], seriesIdString([["__name__", "m"], ["job", "x"]]));
+  assert.equal(
+    cache.ids[e],
+    seriesIdString([
+      ["__name__", "m"],
+      ["job", "x"],
+    ]),
+  );
 });
 
 test("invalid label sets are refused with a message naming the series and the rule", () => {
   const cases: { labels: [string, string][]; reason: RegExp }[] = [
-    { labels: [["", "v"], ["__name__", "m"]], reason: /label name is empty/ },
-    { labels: [["__name__", "m"], ["bad-name", "v"]], reason: /label name "bad-name" is invalid/ },
-    { labels: [["__name__", "m"], ["a", "1"], ["a", "2"]], reason: /duplicate tag name "a"/ },
+    {
+      labels: [
+        ["", "v"],
+        ["__name__", "m"],
+      ],
+      reason: /label name is empty/,
+    },
+    {
+      labels: [
+        ["__name__", "m"],
+        ["bad-name", "v"],
+      ],
+      reason: /label name "bad-name" is invalid/,
+    },
+    {
+      labels: [
+        ["__name__", "m"],
+        ["a", "1"],
+        ["a", "2"],
+      ],
+      reason: /duplicate tag name "a"/,
+    },
     { labels: [["a", ""]], reason: /at least one tag/ },
   ];
   for (const { labels, reason } of cases) {
@@ -64,7 +101,10 @@ test("a label value that is not UTF-8 is refused", () => {
 
 test("past its bound the cache empties and starts a new generation, and still resolves correctly", () => {
   const cache = new SeriesCache(4);
-  const series = Array.from({ length: 10 }, (_, i) => [["__name__", `m${i}`]] as [string, string][]);
+  const series = Array.from(
+    { length: 10 },
+    (_, i) => [["__name__", `m${i}`]] as [string, string][],
+  );
   const { body, cols } = decoded(series);
   for (let s = 0; s < 10; s++) {
     const e = cache.resolve(body, cols, s);

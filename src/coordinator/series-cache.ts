@@ -77,14 +77,24 @@ export class SeriesCache {
     for (;;) {
       const e = this.slots[slot];
       if (e === EMPTY) break;
-      if (this.hashes[e] === h && this.keyLen[e] === keyBytes && this.sameKey(e, body, cols, first, end))
+      if (
+        this.hashes[e] === h &&
+        this.keyLen[e] === keyBytes &&
+        this.sameKey(e, body, cols, first, end)
+      )
         return e;
       slot = (slot + 1) & this.mask;
     }
     return this.add(body, cols, first, end, h, keyBytes);
   }
 
-  private sameKey(e: number, body: Uint8Array, cols: WriteRequestColumns, first: number, end: number) {
+  private sameKey(
+    e: number,
+    body: Uint8Array,
+    cols: WriteRequestColumns,
+    first: number,
+    end: number,
+  ) {
     const a = this.arena;
     let k = this.keyAt[e];
     for (let l = first; l < end; l++) {
@@ -118,7 +128,13 @@ export class SeriesCache {
         return this.refuse(body, cols, first, end, "a label name or value is not valid UTF-8");
       }
       if (cols.nameLen[l] > 0xffff || cols.valueLen[l] > 0xffff) {
-        return this.refuse(body, cols, first, end, `label ${show(name)} is longer than 65535 bytes`);
+        return this.refuse(
+          body,
+          cols,
+          first,
+          end,
+          `label ${show(name)} is longer than 65535 bytes`,
+        );
       }
       if (!isValidPrometheusLabelName(name)) {
         const why = name === "" ? "a label name is empty" : `label name ${show(name)} is invalid`;
@@ -247,7 +263,9 @@ export function describeSeries(
   for (let l = first; l < end && parts.length < 20; l++) {
     const name = Buffer.from(body.subarray(cols.nameAt[l], cols.nameAt[l] + cols.nameLen[l]));
     const value = Buffer.from(body.subarray(cols.valueAt[l], cols.valueAt[l] + cols.valueLen[l]));
-    parts.push(`${name.toString("utf8").slice(0, 100)}=${JSON.stringify(value.toString("utf8").slice(0, 100))}`);
+    parts.push(
+      `${name.toString("utf8").slice(0, 100)}=${JSON.stringify(value.toString("utf8").slice(0, 100))}`,
+    );
   }
   if (end - first > parts.length) parts.push("…");
   return `{${parts.join(", ")}}`;

@@ -9,10 +9,10 @@ import type { KV } from "../cluster/index.js";
 import type { Logger } from "../x/index.js";
 import { AdminApi } from "./admin-api.js";
 import { sendError, sendJson, statusOf } from "./http.js";
-import { handleInfluxWrite, handleJsonWrite } from "./text-write.js";
 import type { CoordinatorMetrics } from "./metrics.js";
 import { RemoteReadHandler, type RemoteReadLimits } from "./remote-read.js";
 import { type IngestLimits, RemoteWriteHandler } from "./remote-write.js";
+import { handleInfluxWrite, handleJsonWrite } from "./text-write.js";
 
 export interface CoordinatorOptions {
   client: Client;
@@ -33,7 +33,11 @@ export interface CoordinatorOptions {
   now?: () => number;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void> | void;
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: string[],
+) => Promise<void> | void;
 
 interface Route {
   path: RegExp;
@@ -68,8 +72,19 @@ export class Coordinator {
       maxBodyBytes: options.ingest.maxBodyBytes,
       metrics,
     });
-    const admin = new AdminApi({ kv: options.kv, client, numShards: options.numShards, port: options.port });
-    const textDeps = { client, namespace: options.namespace, metrics, maxBodyBytes: options.ingest.maxBodyBytes, now };
+    const admin = new AdminApi({
+      kv: options.kv,
+      client,
+      numShards: options.numShards,
+      port: options.port,
+    });
+    const textDeps = {
+      client,
+      namespace: options.namespace,
+      metrics,
+      maxBodyBytes: options.ingest.maxBodyBytes,
+      now,
+    };
     const write = (req: IncomingMessage, res: ServerResponse) => this.remoteWrite.handle(req, res);
     const readH = (req: IncomingMessage, res: ServerResponse) => read.handle(req, res);
     this.routes = [
@@ -151,7 +166,10 @@ export class Coordinator {
     const state = this.options.client.state();
     const namespaces = this.options.client.namespaces().map((ns) => ({
       id: ns.name,
-      attributes: { metricsType: "unaggregated", retention: `${ns.options.retentionPeriodMs / 1000}s` },
+      attributes: {
+        metricsType: "unaggregated",
+        retention: `${ns.options.retentionPeriodMs / 1000}s`,
+      },
     }));
     const ok = state === "bootstrapped" && (this.options.isReady?.() ?? true);
     const body = ok
@@ -180,7 +198,11 @@ export class Coordinator {
         if (handler === undefined) {
           req.resume();
           res.setHeader("Allow", Object.keys(r.methods).join(", "));
-          sendError(res, 405, `method ${req.method} is not allowed on ${path}; use ${Object.keys(r.methods).join(" or ")}`);
+          sendError(
+            res,
+            405,
+            `method ${req.method} is not allowed on ${path}; use ${Object.keys(r.methods).join(" or ")}`,
+          );
           return;
         }
         await handler(req, res, m.slice(1));

@@ -10,13 +10,15 @@ export function unsnappy(body: Uint8Array, maxBytes: number): Buffer {
   let shift = 0;
   let i = 0;
   for (; i < 5; i++) {
-    if (i >= body.length) throw new BadRequestError("body is not snappy-compressed: it is empty or truncated");
+    if (i >= body.length)
+      throw new BadRequestError("body is not snappy-compressed: it is empty or truncated");
     const b = body[i];
     length += (b & 0x7f) * 2 ** shift;
     shift += 7;
     if (b < 0x80) break;
   }
-  if (i === 5) throw new BadRequestError("body is not snappy-compressed: its length header is malformed");
+  if (i === 5)
+    throw new BadRequestError("body is not snappy-compressed: its length header is malformed");
   if (length > maxBytes) throw new BodyTooLargeError(maxBytes, length);
   try {
     return uncompressSync(body) as Buffer;

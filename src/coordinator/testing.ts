@@ -40,7 +40,7 @@ class Writer {
     this.ensure(10);
     if (v < 0) {
       // int64 two's complement: ten bytes.
-      let lo = v % 0x100000000 >>> 0;
+      let lo = (v % 0x100000000) >>> 0;
       let hi = Math.floor(v / 0x100000000) >>> 0;
       for (let i = 0; i < 9; i++) {
         this.buf[this.pos++] = (lo & 0x7f) | 0x80;
@@ -110,7 +110,10 @@ function samples(w: Writer, field: number, s: TestSeries): void {
 }
 
 /** The protobuf bytes of a remote write request holding `series`, labels in the order given. */
-export function encodeWriteRequest(series: readonly TestSeries[], options: EncodeOptions = {}): Uint8Array {
+export function encodeWriteRequest(
+  series: readonly TestSeries[],
+  options: EncodeOptions = {},
+): Uint8Array {
   return options.version === "2.0" ? encodeV2(series, options) : encodeV1(series, options);
 }
 

@@ -28,13 +28,20 @@ export async function handleInfluxWrite(
   try {
     const namespace = namespaceOf(writeTargetOf(req.headers), deps.namespace);
     const body = await readBody(req, deps.maxBodyBytes, { gzip: true });
-    if (body.length === 0) throw new BadRequestError("request body is empty; InfluxDB line protocol is expected");
+    if (body.length === 0)
+      throw new BadRequestError("request body is empty; InfluxDB line protocol is expected");
     const url = new URL(req.url ?? "/", "http://localhost");
     const precision = url.searchParams.get("precision") ?? undefined;
-    const { samples, problems } = parseInfluxLines(body.toString("utf8"), { precision, nowMs: deps.now() });
+    const { samples, problems } = parseInfluxLines(body.toString("utf8"), {
+      precision,
+      nowMs: deps.now(),
+    });
     const outcome = await writeSamples(deps.client, namespace, "influxdb", samples, deps.metrics);
     if (problems.length > 0) {
-      deps.metrics.samplesRejected.inc({ protocol: "influxdb", reason: "M3TS_ERR_INFLUX_LINE" }, problems.length);
+      deps.metrics.samplesRejected.inc(
+        { protocol: "influxdb", reason: "M3TS_ERR_INFLUX_LINE" },
+        problems.length,
+      );
       const p = problems[0];
       sendError(
         res,
@@ -45,7 +52,10 @@ export async function handleInfluxWrite(
     }
     answer(res, outcome, 204);
   } finally {
-    deps.metrics.writeSeconds.observe({ protocol: "influxdb" }, (performance.now() - started) / 1000);
+    deps.metrics.writeSeconds.observe(
+      { protocol: "influxdb" },
+      (performance.now() - started) / 1000,
+    );
   }
 }
 

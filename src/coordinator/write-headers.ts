@@ -55,7 +55,8 @@ export function parseStoragePolicy(text: string): StoragePolicy {
   } catch (e) {
     throw bad((e as Error).message);
   }
-  if (!(resolutionMs > 0 && retentionMs > 0)) throw bad("resolution and retention must be positive");
+  if (!(resolutionMs > 0 && retentionMs > 0))
+    throw bad("resolution and retention must be positive");
   return { resolutionMs, retentionMs, text };
 }
 

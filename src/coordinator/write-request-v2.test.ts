@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { encodeWriteRequest, type TestSeries } from "./testing.js";
-import { decodeWriteRequest, WriteRequestColumns, WriteRequestFormatError } from "./write-request.js";
+import {
+  decodeWriteRequest,
+  WriteRequestColumns,
+  WriteRequestFormatError,
+} from "./write-request.js";
 import { decodeWriteRequestV2 } from "./write-request-v2.js";
 
 const text = new TextDecoder();
@@ -31,11 +35,12 @@ function readBack(body: Uint8Array, cols: WriteRequestColumns) {
 const seriesArb: fc.Arbitrary<TestSeries[]> = fc.array(
   fc
     .record({
-      labels: fc.array(fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), { maxLength: 5 }),
-      points: fc.array(
-        fc.tuple(fc.integer({ min: -(2 ** 50), max: 2 ** 50 }), fc.double()),
-        { maxLength: 5 },
-      ),
+      labels: fc.array(fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), {
+        maxLength: 5,
+      }),
+      points: fc.array(fc.tuple(fc.integer({ min: -(2 ** 50), max: 2 ** 50 }), fc.double()), {
+        maxLength: 5,
+      }),
     })
     .map(({ labels, points }) => ({
       labels,
@@ -54,7 +59,11 @@ test("property: 2.0 requests decode to the labels and samples encoded, the same 
       const got = readBack(v2, c2);
       assert.deepEqual(
         got,
-        series.map((s) => ({ labels: s.labels, timesMs: Array.from(s.timesMs), values: Array.from(s.values) })),
+        series.map((s) => ({
+          labels: s.labels,
+          timesMs: Array.from(s.timesMs),
+          values: Array.from(s.values),
+        })),
       );
       const v1 = encodeWriteRequest(series, { version: "1.0" });
       const c1 = new WriteRequestColumns();
@@ -81,7 +90,19 @@ test("a stale-marker NaN keeps its bits; histograms, exemplars and metadata are 
 test("symbols after the series are resolved as well", () => {
   // Hand-built: timeseries (field 5) first, then symbols "", "a", "b".
   const ts = [0x0a, 0x02, 0x01, 0x02];
-  const body = Uint8Array.from([0x2a, ts.length, ...ts, 0x22, 0x00, 0x22, 0x01, 0x61, 0x22, 0x01, 0x62]);
+  const body = Uint8Array.from([
+    0x2a,
+    ts.length,
+    ...ts,
+    0x22,
+    0x00,
+    0x22,
+    0x01,
+    0x61,
+    0x22,
+    0x01,
+    0x62,
+  ]);
   const cols = new WriteRequestColumns();
   decodeWriteRequestV2(body, cols);
   assert.deepEqual(readBack(body, cols)[0].labels, [["a", "b"]]);
@@ -103,7 +124,16 @@ test("refs outside the table, an odd ref count and a table not starting with '' 
 
 test("fuzz: truncations and garbage raise only WriteRequestFormatError", () => {
   const valid = encodeWriteRequest(
-    [{ labels: [["__name__", "up"], ["job", "j"]], timesMs: [1, 2, -3], values: [1, 2, 3] }],
+    [
+      {
+        labels: [
+          ["__name__", "up"],
+          ["job", "j"],
+        ],
+        timesMs: [1, 2, -3],
+        values: [1, 2, 3],
+      },
+    ],
     { version: "2.0", exemplarsPerSeries: 1 },
   );
   const cols = new WriteRequestColumns();

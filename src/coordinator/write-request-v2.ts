@@ -95,7 +95,8 @@ function timeSeries(out: WriteRequestColumns, end: number): void {
 function addRef(out: WriteRequestColumns, s: number, refs: number, end: number): number {
   const at = wire.pos;
   wire.varint(end);
-  if (wire.hi !== 0 || wire.lo > 0x7fffffff) throw new WriteRequestFormatError(at, "label ref beyond 2^31");
+  if (wire.hi !== 0 || wire.lo > 0x7fffffff)
+    throw new WriteRequestFormatError(at, "label ref beyond 2^31");
   if (refs % 2 === 0) {
     const l = out.addLabel();
     if (l >= refAt.length) refAt = grow32(refAt);

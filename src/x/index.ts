@@ -1,5 +1,6 @@
 // Small helpers shared by two or more parts of m3ts.
 export { type Clock, ManualClock, systemClock } from "./clock.js";
+export { crc32c } from "./crc32c.js";
 export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./duration.js";
 export { M3tsError } from "./errors.js";
 export { type Logger, MemoryLogger, silentLogger } from "./logger.js";

@@ -27,13 +27,19 @@ describe("text ingest endpoints", () => {
 
   test("InfluxDB lines become measurement_field series with tags as labels; precision is honoured", async () => {
     const s = Math.floor(Date.now() / 1000) - 10;
-    const body = [`cpu,host=a,region=eu usage_user=1.5,usage_system=2i ${s}`, `cpu,host=b usage_user=3 ${s + 1}`].join("\n");
+    const body = [
+      `cpu,host=a,region=eu usage_user=1.5,usage_system=2i ${s}`,
+      `cpu,host=b usage_user=3 ${s + 1}`,
+    ].join("\n");
     const res = await post(`${n.base}/api/v1/influxdb/write?precision=s`, body);
     assert.equal(res.status, 204, res.text);
     const user = await read(n.base, [{ type: "=", name: "__name__", value: "cpu_usage_user" }]);
     assert.deepEqual(
       user.map((x) => [x.labels.host, x.timesMs[0], x.values[0]]).sort(),
-      [["a", s * 1000, 1.5], ["b", (s + 1) * 1000, 3]].sort(),
+      [
+        ["a", s * 1000, 1.5],
+        ["b", (s + 1) * 1000, 3],
+      ].sort(),
     );
     assert.equal(user.find((x) => x.labels.host === "a")?.labels.region, "eu");
     const system = await read(n.base, [{ type: "=", name: "__name__", value: "cpu_usage_system" }]);
@@ -42,12 +48,24 @@ describe("text ingest endpoints", () => {
 
   test("a bad Influx line is 400 naming the line; the good lines of the request are written", async () => {
     const s = Math.floor(Date.now() / 1000) - 5;
-    const res = await post(`${n.base}/api/v1/influxdb/write?precision=s`, `mem free=1 ${s}\nmem free= ${s}\nmem used=4 ${s}`);
+    const res = await post(
+      `${n.base}/api/v1/influxdb/write?precision=s`,
+      `mem free=1 ${s}\nmem free= ${s}\nmem used=4 ${s}`,
+    );
     assert.equal(res.status, 400, res.text);
     assert.match(res.text, /line 2/);
-    assert.equal((await read(n.base, [{ type: "=", name: "__name__", value: "mem_free" }])).length, 1);
-    assert.equal((await read(n.base, [{ type: "=", name: "__name__", value: "mem_used" }])).length, 1);
-    const badPrecision = await post(`${n.base}/api/v1/influxdb/write?precision=fortnight`, `mem free=1`);
+    assert.equal(
+      (await read(n.base, [{ type: "=", name: "__name__", value: "mem_free" }])).length,
+      1,
+    );
+    assert.equal(
+      (await read(n.base, [{ type: "=", name: "__name__", value: "mem_used" }])).length,
+      1,
+    );
+    const badPrecision = await post(
+      `${n.base}/api/v1/influxdb/write?precision=fortnight`,
+      `mem free=1`,
+    );
     assert.equal(badPrecision.status, 400);
     assert.match(badPrecision.text, /fortnight/);
     const empty = await post(`${n.base}/api/v1/influxdb/write`, "");
@@ -58,11 +76,18 @@ describe("text ingest endpoints", () => {
     const t = Math.floor(Date.now() / 1000) - 3;
     const ok = await post(
       `${n.base}/api/v1/json/write`,
-      JSON.stringify({ tags: { __name__: "json_probe", host: "h1" }, timestamp: String(t), value: 42.5 }),
+      JSON.stringify({
+        tags: { __name__: "json_probe", host: "h1" },
+        timestamp: String(t),
+        value: 42.5,
+      }),
     );
     assert.equal(ok.status, 200, ok.text);
     const got = await read(n.base, [{ type: "=", name: "__name__", value: "json_probe" }]);
-    assert.deepEqual([got[0].timesMs[0], got[0].values[0], got[0].labels.host], [t * 1000, 42.5, "h1"]);
+    assert.deepEqual(
+      [got[0].timesMs[0], got[0].values[0], got[0].labels.host],
+      [t * 1000, 42.5, "h1"],
+    );
     for (const [body, field] of [
       ["{", /JSON/],
       [JSON.stringify({ tags: { a: "b" }, timestamp: String(t) }), /value/],
@@ -96,7 +121,10 @@ describe("text ingest endpoints", () => {
     }
     assert.deepEqual(
       got.map((s) => [s.labels.__g1__, s.labels.__g2__, s.values[0], s.timesMs[0]]).sort(),
-      [["web1", "cpu", 12.5, t * 1000], ["web2", "cpu", 7, t * 1000]],
+      [
+        ["web1", "cpu", 12.5, t * 1000],
+        ["web2", "cpu", 7, t * 1000],
+      ],
     );
   });
 });
@@ -109,12 +137,29 @@ describe("remote read", () => {
     });
     const times = nowSeriesTimes(300, 100);
     const series = Array.from({ length: 3 }, (_, i) => ({
-      labels: [["__name__", "rr"], ["i", String(i)]] as [string, string][],
+      labels: [
+        ["__name__", "rr"],
+        ["i", String(i)],
+      ] as [string, string][],
       timesMs: times,
       values: times.map((_, k) => k * (i + 1) + 0.5),
     }));
     assert.equal((await remoteWrite(n.base, series)).status, 204);
-    assert.equal((await remoteWrite(n.base, [{ labels: [["__name__", "rr_extra"], ["i", "9"]], timesMs: times, values: times }])).status, 204);
+    assert.equal(
+      (
+        await remoteWrite(n.base, [
+          {
+            labels: [
+              ["__name__", "rr_extra"],
+              ["i", "9"],
+            ],
+            timesMs: times,
+            values: times,
+          },
+        ])
+      ).status,
+      204,
+    );
   });
   after(async () => {
     await n.stop();
@@ -122,25 +167,44 @@ describe("remote read", () => {
 
   test("SAMPLES answers every query of the request, series sorted by labels, range ends included", async () => {
     const all = await read(n.base, [{ type: "=", name: "__name__", value: "rr" }]);
-    assert.deepEqual(all.map((s) => s.labels.i), ["0", "1", "2"]);
+    assert.deepEqual(
+      all.map((s) => s.labels.i),
+      ["0", "1", "2"],
+    );
     const t0 = all[0].timesMs[10];
     const t1 = all[0].timesMs[20];
     const [a, b] = await remoteRead(`${n.base}/api/v1/read`, [
       { startMs: t0, endMs: t1, matchers: [{ type: "=", name: "i", value: "1" }] },
-      { startMs: t0, endMs: t1, matchers: [{ type: "=~", name: "__name__", value: "rr.*" }, { type: "!=", name: "i", value: "0" }] },
+      {
+        startMs: t0,
+        endMs: t1,
+        matchers: [
+          { type: "=~", name: "__name__", value: "rr.*" },
+          { type: "!=", name: "i", value: "0" },
+        ],
+      },
     ]);
     assert.equal(a.length, 2, "i=1 of rr only, rr_extra has i=9");
     assert.deepEqual(a.map((s) => s.labels.__name__).sort(), ["rr", "rr"].slice(0, a.length));
     assert.equal(a[0].timesMs.length, 11);
     assert.equal(a[0].timesMs[0], t0);
     assert.equal(a[0].timesMs[10], t1);
-    assert.deepEqual(b.map((s) => `${s.labels.__name__}/${s.labels.i}`), ["rr/1", "rr/2", "rr_extra/9"]);
+    assert.deepEqual(
+      b.map((s) => `${s.labels.__name__}/${s.labels.i}`),
+      ["rr/1", "rr/2", "rr_extra/9"],
+    );
   });
 
   test("STREAMED_XOR_CHUNKS frames carry the same samples in XOR chunks of at most 120", async () => {
     const body = compressSync(
       encodeReadRequest(
-        [{ startMs: 0, endMs: Date.now() + 60_000, matchers: [{ type: "=", name: "__name__", value: "rr" }] }],
+        [
+          {
+            startMs: 0,
+            endMs: Date.now() + 60_000,
+            matchers: [{ type: "=", name: "__name__", value: "rr" }],
+          },
+        ],
         [1],
       ),
     );
@@ -150,7 +214,10 @@ describe("remote read", () => {
       body,
     });
     assert.equal(res.status, 200);
-    assert.match(res.headers.get("content-type") ?? "", /application\/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse/);
+    assert.match(
+      res.headers.get("content-type") ?? "",
+      /application\/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse/,
+    );
     const frames = readChunkedFrames(new Uint8Array(await res.arrayBuffer()));
     const plain = await read(n.base, [{ type: "=", name: "__name__", value: "rr" }]);
     const seen: { labels: Record<string, string>; times: number[]; values: number[] }[] = [];
@@ -158,7 +225,11 @@ describe("remote read", () => {
     for (const frame of frames) {
       assert.equal(frame.queryIndex, 0);
       for (const cs of frame.series) {
-        const entry = { labels: Object.fromEntries(cs.labels), times: [] as number[], values: [] as number[] };
+        const entry = {
+          labels: Object.fromEntries(cs.labels),
+          times: [] as number[],
+          values: [] as number[],
+        };
         for (const chunk of cs.chunks) {
           it.reset(chunk.data);
           let k = 0;
@@ -185,7 +256,13 @@ describe("remote read", () => {
       method: "POST",
       headers: { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" },
       body: compressSync(
-        encodeReadRequest([{ startMs: 0, endMs: Date.now() + 60_000, matchers: [{ type: "=~", name: "__name__", value: "rr.*" }] }]),
+        encodeReadRequest([
+          {
+            startMs: 0,
+            endMs: Date.now() + 60_000,
+            matchers: [{ type: "=~", name: "__name__", value: "rr.*" }],
+          },
+        ]),
       ),
     });
     assert.equal(res.status, 400);
@@ -194,12 +271,20 @@ describe("remote read", () => {
 
   test("garbage read requests and invalid matchers are 400", async () => {
     const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
-    assert.equal((await post(`${n.base}/api/v1/read`, compressSync(Buffer.from([0x0a, 0x05, 0x01])), h)).status, 400);
+    assert.equal(
+      (await post(`${n.base}/api/v1/read`, compressSync(Buffer.from([0x0a, 0x05, 0x01])), h))
+        .status,
+      400,
+    );
     assert.equal((await post(`${n.base}/api/v1/read`, "zzz", h)).status, 400);
     const bad = await fetch(`${n.base}/api/v1/read`, {
       method: "POST",
       headers: h,
-      body: compressSync(encodeReadRequest([{ startMs: 0, endMs: 1, matchers: [{ type: "=~", name: "x", value: "(" }] }])),
+      body: compressSync(
+        encodeReadRequest([
+          { startMs: 0, endMs: 1, matchers: [{ type: "=~", name: "x", value: "(" }] },
+        ]),
+      ),
     });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /x/);
@@ -223,8 +308,13 @@ describe("admin API and status endpoints", () => {
     const ready = await fetch(`${n.base}/ready`);
     assert.equal(ready.status, 200);
     const readyBody = (await ready.json()) as { readyWrites: { id: string }[] };
-    assert.deepEqual(readyBody.readyWrites.map((x) => x.id), ["default"]);
-    await remoteWrite(n.base, [{ labels: [["__name__", "m"]], timesMs: nowSeriesTimes(1), values: [1] }]);
+    assert.deepEqual(
+      readyBody.readyWrites.map((x) => x.id),
+      ["default"],
+    );
+    await remoteWrite(n.base, [
+      { labels: [["__name__", "m"]], timesMs: nowSeriesTimes(1), values: [1] },
+    ]);
     const metrics = await (await fetch(`${n.base}/metrics`)).text();
     for (const name of [
       "m3ts_coordinator_samples_received_total",
@@ -245,9 +335,14 @@ describe("admin API and status endpoints", () => {
 
   test("namespaces: list, add (409 when it exists, 400 naming a bad option), delete (404 when unknown)", async () => {
     const list = (await (await fetch(`${n.base}/api/v1/services/m3db/namespace`)).json()) as {
-      registry: { namespaces: Record<string, { retentionOptions: { retentionPeriodNanos: string } }> };
+      registry: {
+        namespaces: Record<string, { retentionOptions: { retentionPeriodNanos: string } }>;
+      };
     };
-    assert.equal(list.registry.namespaces.default.retentionOptions.retentionPeriodNanos, String(48 * 3600 * 1e9));
+    assert.equal(
+      list.registry.namespaces.default.retentionOptions.retentionPeriodNanos,
+      String(48 * 3600 * 1e9),
+    );
     const add = await post(
       `${n.base}/api/v1/services/m3db/namespace`,
       JSON.stringify({
@@ -262,19 +357,32 @@ describe("admin API and status endpoints", () => {
     await n.node.settled();
     const created = n.node.db.listNamespaces().find((ns) => ns.name === "metrics_long");
     assert.equal(created?.options.retentionPeriodMs, 720 * 3600_000);
-    const again = await post(`${n.base}/api/v1/services/m3db/namespace`, JSON.stringify({ name: "metrics_long", options: {} }));
+    const again = await post(
+      `${n.base}/api/v1/services/m3db/namespace`,
+      JSON.stringify({ name: "metrics_long", options: {} }),
+    );
     assert.equal(again.status, 409, again.text);
     const bad = await post(
       `${n.base}/api/v1/services/m3db/namespace`,
-      JSON.stringify({ name: "bad_ns", options: { retentionOptions: { blockSizeDuration: "banana" } } }),
+      JSON.stringify({
+        name: "bad_ns",
+        options: { retentionOptions: { blockSizeDuration: "banana" } },
+      }),
     );
     assert.equal(bad.status, 400, bad.text);
     assert.match(bad.text, /blockSize/);
-    const del = await fetch(`${n.base}/api/v1/services/m3db/namespace/metrics_long`, { method: "DELETE" });
+    const del = await fetch(`${n.base}/api/v1/services/m3db/namespace/metrics_long`, {
+      method: "DELETE",
+    });
     assert.equal(del.status, 200);
     await n.node.settled();
-    assert.equal(n.node.db.listNamespaces().some((ns) => ns.name === "metrics_long"), false);
-    const missing = await fetch(`${n.base}/api/v1/services/m3db/namespace/metrics_long`, { method: "DELETE" });
+    assert.equal(
+      n.node.db.listNamespaces().some((ns) => ns.name === "metrics_long"),
+      false,
+    );
+    const missing = await fetch(`${n.base}/api/v1/services/m3db/namespace/metrics_long`, {
+      method: "DELETE",
+    });
     assert.equal(missing.status, 404);
   });
 
@@ -285,23 +393,43 @@ describe("admin API and status endpoints", () => {
     );
     assert.equal(res.status, 200, res.text);
     const body = JSON.parse(res.text) as {
-      namespace: { registry: { namespaces: Record<string, { retentionOptions: { blockSizeNanos: string } }> } };
-      placement: { placement: { instances: Record<string, { isolationGroup: string; zone: string }>; numShards: number } };
+      namespace: {
+        registry: { namespaces: Record<string, { retentionOptions: { blockSizeNanos: string } }> };
+      };
+      placement: {
+        placement: {
+          instances: Record<string, { isolationGroup: string; zone: string }>;
+          numShards: number;
+        };
+      };
     };
-    assert.equal(body.namespace.registry.namespaces.created.retentionOptions.blockSizeNanos, String(30 * 60 * 1e9));
+    assert.equal(
+      body.namespace.registry.namespaces.created.retentionOptions.blockSizeNanos,
+      String(30 * 60 * 1e9),
+    );
     assert.equal(body.placement.placement.instances.m3db_local.isolationGroup, "local");
     assert.equal(body.placement.placement.instances.m3db_local.zone, "embedded");
     const get = await fetch(`${n.base}/api/v1/services/m3db/placement`);
     assert.equal(get.status, 200);
-    const again = await post(`${n.base}/api/v1/database/create`, JSON.stringify({ type: "local", namespaceName: "created" }));
+    const again = await post(
+      `${n.base}/api/v1/database/create`,
+      JSON.stringify({ type: "local", namespaceName: "created" }),
+    );
     assert.equal(again.status, 400);
     assert.match(again.text, /already exists/);
     const init = await post(
       `${n.base}/api/v1/services/m3db/placement/init`,
-      JSON.stringify({ numShards: 64, replicationFactor: 1, instances: [{ id: "m3db_local", endpoint: "127.0.0.1:9000" }] }),
+      JSON.stringify({
+        numShards: 64,
+        replicationFactor: 1,
+        instances: [{ id: "m3db_local", endpoint: "127.0.0.1:9000" }],
+      }),
     );
     assert.equal(init.status, 409, init.text);
-    const missingName = await post(`${n.base}/api/v1/database/create`, JSON.stringify({ type: "local" }));
+    const missingName = await post(
+      `${n.base}/api/v1/database/create`,
+      JSON.stringify({ type: "local" }),
+    );
     assert.equal(missingName.status, 400);
     assert.match(missingName.text, /namespaceName/);
   });

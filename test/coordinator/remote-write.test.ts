@@ -21,7 +21,11 @@ function bitsOf(v: number): bigint {
 
 async function read(base: string, name: string) {
   const [series] = await remoteRead(`${base}/api/v1/read`, [
-    { startMs: Date.now() - 3_600_000, endMs: Date.now() + 60_000, matchers: [{ type: "=", name: "__name__", value: name }] },
+    {
+      startMs: Date.now() - 3_600_000,
+      endMs: Date.now() + 60_000,
+      matchers: [{ type: "=", name: "__name__", value: name }],
+    },
   ]);
   return series;
 }
@@ -38,8 +42,22 @@ describe("remote write endpoint", () => {
   test("1.0 samples on both paths are acknowledged with 204 and read back exactly, stale markers bit for bit", async () => {
     const times = nowSeriesTimes(4);
     const series: TestSeries[] = [
-      { labels: [["__name__", "rw_one"], ["job", "a"]], timesMs: times, values: [1.5, -2, 1e300, STALE_NAN] },
-      { labels: [["__name__", "rw_one"], ["job", "b"]], timesMs: times.slice(0, 2), values: [0, 7] },
+      {
+        labels: [
+          ["__name__", "rw_one"],
+          ["job", "a"],
+        ],
+        timesMs: times,
+        values: [1.5, -2, 1e300, STALE_NAN],
+      },
+      {
+        labels: [
+          ["__name__", "rw_one"],
+          ["job", "b"],
+        ],
+        timesMs: times.slice(0, 2),
+        values: [0, 7],
+      },
     ];
     const r1 = await remoteWrite(n.base, series.slice(0, 1));
     assert.equal(r1.status, 204, r1.text);
@@ -58,7 +76,16 @@ describe("remote write endpoint", () => {
     const times = nowSeriesTimes(3);
     const res = await remoteWrite(
       n.base,
-      [{ labels: [["__name__", "rw_two"], ["zone", "eu"]], timesMs: times, values: [3, 4, 5] }],
+      [
+        {
+          labels: [
+            ["__name__", "rw_two"],
+            ["zone", "eu"],
+          ],
+          timesMs: times,
+          values: [3, 4, 5],
+        },
+      ],
       { version: "2.0" },
     );
     assert.equal(res.status, 204, res.text);
@@ -71,12 +98,38 @@ describe("remote write endpoint", () => {
   test("invalid series are refused with 400 naming the first, and the valid ones of the request are written", async () => {
     const times = nowSeriesTimes(2);
     const cases: { labels: [string, string][]; reason: RegExp }[] = [
-      { labels: [["__name__", "rw_bad"], ["", "x"]], reason: /label name is empty/ },
-      { labels: [["__name__", "rw_bad"], ["bad-char", "x"]], reason: /"bad-char" is invalid/ },
-      { labels: [["__name__", "rw_bad"], ["d", "1"], ["d", "2"]], reason: /duplicate tag name "d"/ },
+      {
+        labels: [
+          ["__name__", "rw_bad"],
+          ["", "x"],
+        ],
+        reason: /label name is empty/,
+      },
+      {
+        labels: [
+          ["__name__", "rw_bad"],
+          ["bad-char", "x"],
+        ],
+        reason: /"bad-char" is invalid/,
+      },
+      {
+        labels: [
+          ["__name__", "rw_bad"],
+          ["d", "1"],
+          ["d", "2"],
+        ],
+        reason: /duplicate tag name "d"/,
+      },
     ];
     for (const [i, { labels, reason }] of cases.entries()) {
-      const good: TestSeries = { labels: [["__name__", "rw_mixed"], ["case", String(i)]], timesMs: times, values: [i, i + 1] };
+      const good: TestSeries = {
+        labels: [
+          ["__name__", "rw_mixed"],
+          ["case", String(i)],
+        ],
+        timesMs: times,
+        values: [i, i + 1],
+      };
       const res = await remoteWrite(n.base, [good, { labels, timesMs: times, values: [9, 9] }]);
       assert.equal(res.status, 400, res.text);
       const body = JSON.parse(res.text) as { status: string; error: string };
@@ -87,21 +140,39 @@ describe("remote write endpoint", () => {
     }
     const got = await read(n.base, "rw_mixed");
     assert.equal(got.length, cases.length);
-    for (const s of got) assert.deepEqual(s.values, [Number(s.labels.case), Number(s.labels.case) + 1]);
+    for (const s of got)
+      assert.deepEqual(s.values, [Number(s.labels.case), Number(s.labels.case) + 1]);
     assert.equal((await read(n.base, "rw_bad")).length, 0);
   });
 
   test("samples outside the write window are 400 naming the series and the window; the others are written", async () => {
     const now = Date.now();
     const res = await remoteWrite(n.base, [
-      { labels: [["__name__", "rw_window"], ["w", "ok"]], timesMs: [now - 1000], values: [1] },
-      { labels: [["__name__", "rw_window"], ["w", "old"]], timesMs: [now - 3 * 86_400_000], values: [2] },
+      {
+        labels: [
+          ["__name__", "rw_window"],
+          ["w", "ok"],
+        ],
+        timesMs: [now - 1000],
+        values: [1],
+      },
+      {
+        labels: [
+          ["__name__", "rw_window"],
+          ["w", "old"],
+        ],
+        timesMs: [now - 3 * 86_400_000],
+        values: [2],
+      },
     ]);
     assert.equal(res.status, 400, res.text);
     assert.match(res.text, /w=\\"old\\"/);
     assert.match(res.text, /older than|retention|bufferPast/);
     const got = await read(n.base, "rw_window");
-    assert.deepEqual(got.map((s) => s.labels.w), ["ok"]);
+    assert.deepEqual(
+      got.map((s) => s.labels.w),
+      ["ok"],
+    );
   });
 
   test("bodies that are not snappy or not protobuf are 400; an unknown content type is 415; a large body 413", async () => {
@@ -109,13 +180,21 @@ describe("remote write endpoint", () => {
     const notSnappy = await post(`${n.base}/api/v1/prom/remote/write`, "hello, not snappy", h);
     assert.equal(notSnappy.status, 400, notSnappy.text);
     assert.match(notSnappy.text, /snappy/);
-    const notProto = await post(`${n.base}/api/v1/prom/remote/write`, compressSync(Buffer.from([0x0a, 0xff, 0xff, 0x01])), h);
+    const notProto = await post(
+      `${n.base}/api/v1/prom/remote/write`,
+      compressSync(Buffer.from([0x0a, 0xff, 0xff, 0x01])),
+      h,
+    );
     assert.equal(notProto.status, 400, notProto.text);
     assert.match(notProto.text, /remote write request/);
-    const wrongType = await post(`${n.base}/api/v1/prom/remote/write`, compressSync(Buffer.alloc(0)), {
-      ...h,
-      "Content-Type": "application/json",
-    });
+    const wrongType = await post(
+      `${n.base}/api/v1/prom/remote/write`,
+      compressSync(Buffer.alloc(0)),
+      {
+        ...h,
+        "Content-Type": "application/json",
+      },
+    );
     assert.equal(wrongType.status, 415, wrongType.text);
     assert.match(wrongType.text, /application\/json/);
     const big = new Uint8Array(40 << 20);
@@ -127,11 +206,27 @@ describe("remote write endpoint", () => {
   test("fuzz: truncated and corrupted bodies never get a 5xx and never disturb accepted data", async () => {
     const times = nowSeriesTimes(5);
     const base: TestSeries[] = [
-      { labels: [["__name__", "rw_fuzz"], ["k", "v"]], timesMs: times, values: [1, 2, 3, 4, 5] },
+      {
+        labels: [
+          ["__name__", "rw_fuzz"],
+          ["k", "v"],
+        ],
+        timesMs: times,
+        values: [1, 2, 3, 4, 5],
+      },
     ];
     assert.equal((await remoteWrite(n.base, base)).status, 204);
     const valid = encodeWriteRequest(
-      [{ labels: [["__name__", "rw_fuzz_other"], ["a", "b"]], timesMs: times, values: [6, 7, 8, 9, 10] }],
+      [
+        {
+          labels: [
+            ["__name__", "rw_fuzz_other"],
+            ["a", "b"],
+          ],
+          timesMs: times,
+          values: [6, 7, 8, 9, 10],
+        },
+      ],
       { version: "1.0" },
     );
     const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
@@ -139,11 +234,13 @@ describe("remote write endpoint", () => {
       fc.asyncProperty(
         fc.oneof(
           fc.nat({ max: valid.length }).map((cut) => compressSync(valid.subarray(0, cut))),
-          fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
-            const copy = Uint8Array.from(valid);
-            copy[at] ^= x;
-            return compressSync(copy);
-          }),
+          fc
+            .tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 }))
+            .map(([at, x]) => {
+              const copy = Uint8Array.from(valid);
+              copy[at] ^= x;
+              return compressSync(copy);
+            }),
           fc.uint8Array({ maxLength: 200 }),
         ),
         async (body) => {
@@ -159,7 +256,9 @@ describe("remote write endpoint", () => {
   });
 
   test("M3-Metrics-Type and M3-Storage-Policy are checked as M3 defines them", async () => {
-    const s: TestSeries[] = [{ labels: [["__name__", "rw_hdr"]], timesMs: nowSeriesTimes(1), values: [1] }];
+    const s: TestSeries[] = [
+      { labels: [["__name__", "rw_hdr"]], timesMs: nowSeriesTimes(1), values: [1] },
+    ];
     const unagg = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "unaggregated" } });
     assert.equal(unagg.status, 204, unagg.text);
     const bad = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "rollup" } });
@@ -196,11 +295,23 @@ describe("remote write overload", () => {
       assert.match(tooMany.text, /maxPendingWriteSamples = 10/);
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          remoteWrite(n.base, [{ labels: [["__name__", "ov2"], ["i", String(i)]], timesMs: times.slice(0, 1), values: [i] }]),
+          remoteWrite(n.base, [
+            {
+              labels: [
+                ["__name__", "ov2"],
+                ["i", String(i)],
+              ],
+              timesMs: times.slice(0, 1),
+              values: [i],
+            },
+          ]),
         ),
       );
       const statuses = results.map((r) => r.status);
-      assert.ok(statuses.every((s) => s === 204 || s === 503), statuses.join(","));
+      assert.ok(
+        statuses.every((s) => s === 204 || s === 503),
+        statuses.join(","),
+      );
       assert.ok(statuses.includes(204));
       const acked = results.flatMap((r, i) => (r.status === 204 ? [String(i)] : []));
       const got = await read(n.base, "ov2");

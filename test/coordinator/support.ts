@@ -16,7 +16,9 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
-export async function startTestNode(adjust: (config: M3tsConfig) => void = () => {}): Promise<TestNode> {
+export async function startTestNode(
+  adjust: (config: M3tsConfig) => void = () => {},
+): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), "m3ts-coord-"));
   const config = defaultConfig();
   config.dataDir = join(dir, "data");

@@ -11,7 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ensureDebianPackages } from "../../bench/external-tsdb.js";
-import { freeLoopbackPort, type M3tsProcess, startM3ts, stopChild, waitForOk } from "../support/processes.js";
+import {
+  freeLoopbackPort,
+  type M3tsProcess,
+  startM3ts,
+  stopChild,
+  waitForOk,
+} from "../support/processes.js";
 import { remoteRead } from "../support/remote-read-client.js";
 
 const SCRAPES = 8;
@@ -23,7 +29,10 @@ function isStaleMarker(v: number): boolean {
   return view.getBigUint64(0) === STALE_NAN_BITS;
 }
 
-async function startPrometheus(dir: string, config: string): Promise<{ child: ChildProcess; base: string; log: () => string }> {
+async function startPrometheus(
+  dir: string,
+  config: string,
+): Promise<{ child: ChildProcess; base: string; log: () => string }> {
   mkdirSync(dir, { recursive: true });
   const port = await freeLoopbackPort();
   writeFileSync(join(dir, "prometheus.yml"), config);
@@ -49,7 +58,11 @@ async function startPrometheus(dir: string, config: string): Promise<{ child: Ch
   return { child, base, log };
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function until(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -58,7 +71,9 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", { timeout: 300_000 }, async (t) => {
+test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", {
+  timeout: 300_000,
+}, async (t) => {
   ensureDebianPackages(["prometheus"]);
   const dir = mkdtempSync(join(tmpdir(), "m3ts-prom-e2e-"));
   const served: number[] = [];
@@ -117,7 +132,9 @@ test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", { t
     };
     await until(`${SCRAPES} scrapes stored in m3ts`, 120_000, async () => {
       const series = await stored();
-      return series.length === 1 && series[0].values.filter((v) => !isStaleMarker(v)).length >= SCRAPES;
+      return (
+        series.length === 1 && series[0].values.filter((v) => !isStaleMarker(v)).length >= SCRAPES
+      );
     });
     // Stop the target, then wait for everything it served to reach m3ts.
     await new Promise<void>((r) => {
@@ -127,22 +144,34 @@ test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", { t
     const exposed = [...served];
     await until("every served value stored in m3ts", 60_000, async () => {
       const series = await stored();
-      return series.length === 1 && series[0].values.filter((v) => !isStaleMarker(v)).length === exposed.length;
+      return (
+        series.length === 1 &&
+        series[0].values.filter((v) => !isStaleMarker(v)).length === exposed.length
+      );
     });
     const [inM3ts] = await stored();
     assert.equal(inM3ts.labels.job, "probe");
     assert.equal(inM3ts.labels.kind, "a");
-    assert.deepEqual(inM3ts.values.filter((v) => !isStaleMarker(v)), exposed);
+    assert.deepEqual(
+      inM3ts.values.filter((v) => !isStaleMarker(v)),
+      exposed,
+    );
     assert.equal(await stopChild(scraper.child, "SIGTERM", 30_000), 0);
 
     // A Prometheus with an empty TSDB and no scrape jobs: only m3ts holds the data.
-    const reader = await startPrometheus(join(dir, "reader"), ["global:", "  scrape_interval: 1s", remote].join("\n"));
+    const reader = await startPrometheus(
+      join(dir, "reader"),
+      ["global:", "  scrape_interval: 1s", remote].join("\n"),
+    );
     started.push(reader.child);
     const url = `${reader.base}/api/v1/query?query=${encodeURIComponent('e2e_probe_value{kind="a"}[1h]')}&time=${Date.now() / 1000}`;
     const res = await fetch(url);
     const body = (await res.json()) as {
       status: string;
-      data: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
+      data: {
+        resultType: string;
+        result: { metric: Record<string, string>; values: [number, string][] }[];
+      };
     };
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.equal(body.data.resultType, "matrix");
@@ -150,7 +179,10 @@ test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", { t
     const got = body.data.result[0].values.map(([, v]) => Number(v));
     assert.deepEqual(got, exposed, "values read through Prometheus from m3ts");
     const times = body.data.result[0].values.map(([ts]) => ts * 1000);
-    assert.deepEqual(times, inM3ts.timesMs.filter((_, i) => !isStaleMarker(inM3ts.values[i])));
+    assert.deepEqual(
+      times,
+      inM3ts.timesMs.filter((_, i) => !isStaleMarker(inM3ts.values[i])),
+    );
     t.diagnostic(`${exposed.length} scraped values round-tripped through m3ts`);
   } finally {
     for (const child of started) await stopChild(child, "SIGTERM", 30_000);

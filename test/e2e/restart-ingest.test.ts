@@ -16,7 +16,9 @@ const SENDERS = 4;
 const SERIES = 40;
 const SAMPLES_PER_SERIES = 5;
 
-test("nothing acknowledged is lost when m3ts start is killed during ingest", { timeout: 240_000 }, async () => {
+test("nothing acknowledged is lost when m3ts start is killed during ingest", {
+  timeout: 240_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), "m3ts-restart-"));
   const port = await freeLoopbackPort();
   const baseMs = Date.now() - 60_000;
@@ -29,7 +31,11 @@ test("nothing acknowledged is lost when m3ts start is killed during ingest", { t
 
   const verify = async (node: M3tsProcess) => {
     const [series] = await remoteRead(`${node.base}/api/v1/read`, [
-      { startMs: baseMs - 1, endMs: Date.now() + 120_000, matchers: [{ type: "=", name: "__name__", value: "restart_probe" }] },
+      {
+        startMs: baseMs - 1,
+        endMs: Date.now() + 120_000,
+        matchers: [{ type: "=", name: "__name__", value: "restart_probe" }],
+      },
     ]);
     const stored = new Map<number, Map<number, number>>();
     for (const s of series) {
@@ -71,7 +77,8 @@ test("nothing acknowledged is lost when m3ts start is killed during ingest", { t
         await res.arrayBuffer();
         if (res.status === 204 || res.status === 200) {
           for (let s = 0; s < SERIES; s++) {
-            for (let i = 0; i < SAMPLES_PER_SERIES; i++) acked[s].set(series[s].timesMs[i], series[s].values[i]);
+            for (let i = 0; i < SAMPLES_PER_SERIES; i++)
+              acked[s].set(series[s].timesMs[i], series[s].values[i]);
           }
           ackedCount += SERIES * SAMPLES_PER_SERIES;
         } else {
@@ -90,7 +97,10 @@ test("nothing acknowledged is lost when m3ts start is killed during ingest", { t
       const startedAt = Date.now();
       const node = await startM3ts(dir, { port });
       if (round === 0) {
-        assert.match(node.log(), new RegExp(`m3ts listening: coordinator http://127\\.0\\.0\\.1:${port}`));
+        assert.match(
+          node.log(),
+          new RegExp(`m3ts listening: coordinator http://127\\.0\\.0\\.1:${port}`),
+        );
         console.log(`empty data directory to ready in ${Date.now() - startedAt} ms`);
       }
       await verify(node);
@@ -109,7 +119,9 @@ test("nothing acknowledged is lost when m3ts start is killed during ingest", { t
     const after = await startM3ts(dir, { port });
     await verify(after);
     assert.equal(await stopChild(after.child, "SIGTERM", 20_000), 0);
-    console.log(`acked ${ackedCount} samples over ${KILLS} kills; ${killedRequests} requests cut by a kill`);
+    console.log(
+      `acked ${ackedCount} samples over ${KILLS} kills; ${killedRequests} requests cut by a kill`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,11 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 /** Polls `url` until it answers 200, the child exits, or `timeoutMs` passes. */
-export async function waitForOk(url: string, child: ChildProcess | null, timeoutMs: number): Promise<void> {
+export async function waitForOk(
+  url: string,
+  child: ChildProcess | null,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -40,9 +44,15 @@ export async function waitForOk(url: string, child: ChildProcess | null, timeout
 }
 
 /** Sends `signal` and waits for the exit; SIGKILL after `graceMs`. Returns the exit code (null if killed). */
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<number | null> {
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  graceMs: number,
+): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   child.kill(signal);
   const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   try {
@@ -83,9 +93,13 @@ export async function startM3ts(
   );
   const logPath = join(dir, `m3ts-${port}-${Date.now()}.log`);
   const out = openSync(logPath, "a");
-  const child = spawn(process.execPath, [join(ROOT, "bin/m3ts.js"), "start", "--config", configPath], {
-    stdio: ["ignore", out, out],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "bin/m3ts.js"), "start", "--config", configPath],
+    {
+      stdio: ["ignore", out, out],
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   const log = () => readFileSync(logPath, "utf8");
   try {

@@ -202,6 +202,7 @@ export async function remoteRead(
     body: compressSync(encodeReadRequest(queries)),
   });
   const body = new Uint8Array(await res.arrayBuffer());
-  if (res.status !== 200) throw new Error(`remote read: ${res.status} ${Buffer.from(body).toString()}`);
+  if (res.status !== 200)
+    throw new Error(`remote read: ${res.status} ${Buffer.from(body).toString()}`);
   return decodeReadResponse(uncompressSync(body) as Buffer);
 }
