@@ -13,12 +13,6 @@ const STALE = new DataView(new ArrayBuffer(8));
 STALE.setBigUint64(0, 0x7ff0000000000002n);
 const STALE_NAN = STALE.getFloat64(0);
 
-function bitsOf(v: number): bigint {
-  const d = new DataView(new ArrayBuffer(8));
-  d.setFloat64(0, v);
-  return d.getBigUint64(0);
-}
-
 async function read(base: string, name: string) {
   const [series] = await remoteRead(`${base}/api/v1/read`, [
     {
@@ -48,7 +42,8 @@ describe("remote write endpoint", () => {
           ["job", "a"],
         ],
         timesMs: times,
-        values: [1.5, -2, 1e300, STALE_NAN],
+        // A typed array: V8 may quiet a signalling NaN kept in a plain array.
+        values: Float64Array.of(1.5, -2, 1e300, STALE_NAN),
       },
       {
         labels: [
@@ -68,7 +63,7 @@ describe("remote write endpoint", () => {
     const a = got.find((s) => s.labels.job === "a");
     assert.deepEqual(a?.timesMs, times);
     assert.deepEqual(a?.values.slice(0, 3), [1.5, -2, 1e300]);
-    assert.equal(bitsOf(a?.values[3] ?? 0), 0x7ff0000000000002n);
+    assert.equal(a?.valueBits[3], 0x7ff0000000000002n);
     assert.deepEqual(got.find((s) => s.labels.job === "b")?.values, [0, 7]);
   });
 
@@ -245,7 +240,8 @@ describe("remote write endpoint", () => {
         ),
         async (body) => {
           const res = await post(`${n.base}/api/v1/prom/remote/write`, body, h);
-          assert.ok([204, 400].includes(res.status), `status ${res.status}: ${res.text}`);
+          // 413 when a garbage snappy header claims a decoded size past the limit.
+          assert.ok([204, 400, 413].includes(res.status), `status ${res.status}: ${res.text}`);
         },
       ),
       { numRuns: 150 },
@@ -263,7 +259,7 @@ describe("remote write endpoint", () => {
     assert.equal(unagg.status, 204, unagg.text);
     const bad = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "rollup" } });
     assert.equal(bad.status, 400);
-    assert.match(bad.text, /M3-Metrics-Type "rollup"/);
+    assert.match(JSON.parse(bad.text).error, /M3-Metrics-Type "rollup"/);
     const noPolicy = await remoteWrite(n.base, s, { headers: { "M3-Metrics-Type": "aggregated" } });
     assert.equal(noPolicy.status, 400);
     assert.match(noPolicy.text, /M3-Storage-Policy is required/);

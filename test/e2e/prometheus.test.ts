@@ -18,15 +18,18 @@ import {
   stopChild,
   waitForOk,
 } from "../support/processes.js";
-import { remoteRead } from "../support/remote-read-client.js";
+import { type ReadSeries, remoteRead } from "../support/remote-read-client.js";
 
 const SCRAPES = 8;
 const STALE_NAN_BITS = 0x7ff0000000000002n;
 
-function isStaleMarker(v: number): boolean {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, v);
-  return view.getBigUint64(0) === STALE_NAN_BITS;
+/** The values of a series that are not staleness markers (told apart by their bits). */
+function samplesOf(s: ReadSeries): { timesMs: number[]; values: number[] } {
+  const keep = s.valueBits.map((b) => b !== STALE_NAN_BITS);
+  return {
+    timesMs: s.timesMs.filter((_, i) => keep[i]),
+    values: s.values.filter((_, i) => keep[i]),
+  };
 }
 
 async function startPrometheus(
@@ -132,9 +135,7 @@ test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", {
     };
     await until(`${SCRAPES} scrapes stored in m3ts`, 120_000, async () => {
       const series = await stored();
-      return (
-        series.length === 1 && series[0].values.filter((v) => !isStaleMarker(v)).length >= SCRAPES
-      );
+      return series.length === 1 && samplesOf(series[0]).values.length >= SCRAPES;
     });
     // Stop the target, then wait for everything it served to reach m3ts.
     await new Promise<void>((r) => {
@@ -144,18 +145,12 @@ test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", {
     const exposed = [...served];
     await until("every served value stored in m3ts", 60_000, async () => {
       const series = await stored();
-      return (
-        series.length === 1 &&
-        series[0].values.filter((v) => !isStaleMarker(v)).length === exposed.length
-      );
+      return series.length === 1 && samplesOf(series[0]).values.length === exposed.length;
     });
     const [inM3ts] = await stored();
     assert.equal(inM3ts.labels.job, "probe");
     assert.equal(inM3ts.labels.kind, "a");
-    assert.deepEqual(
-      inM3ts.values.filter((v) => !isStaleMarker(v)),
-      exposed,
-    );
+    assert.deepEqual(samplesOf(inM3ts).values, exposed);
     assert.equal(await stopChild(scraper.child, "SIGTERM", 30_000), 0);
 
     // A Prometheus with an empty TSDB and no scrape jobs: only m3ts holds the data.
@@ -179,10 +174,7 @@ test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", {
     const got = body.data.result[0].values.map(([, v]) => Number(v));
     assert.deepEqual(got, exposed, "values read through Prometheus from m3ts");
     const times = body.data.result[0].values.map(([ts]) => ts * 1000);
-    assert.deepEqual(
-      times,
-      inM3ts.timesMs.filter((_, i) => !isStaleMarker(inM3ts.values[i])),
-    );
+    assert.deepEqual(times, samplesOf(inM3ts).timesMs);
     t.diagnostic(`${exposed.length} scraped values round-tripped through m3ts`);
   } finally {
     for (const child of started) await stopChild(child, "SIGTERM", 30_000);

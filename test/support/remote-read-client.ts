@@ -13,6 +13,8 @@ export interface ReadSeries {
   labels: Record<string, string>;
   timesMs: number[];
   values: number[];
+  /** The bits of each value: plain arrays may quiet a NaN, and stale markers are NaNs told apart by their bits. */
+  valueBits: bigint[];
 }
 
 const MATCH_TYPE = { "=": 0, "!=": 1, "=~": 2, "!~": 3 } as const;
@@ -150,7 +152,7 @@ export function decodeReadResponse(bytes: Uint8Array): ReadSeries[][] {
         continue;
       }
       const ts = qr.sub();
-      const s: ReadSeries = { labels: {}, timesMs: [], values: [] };
+      const s: ReadSeries = { labels: {}, timesMs: [], values: [], valueBits: [] };
       while (!ts.done) {
         const kk = ts.varint();
         if (kk >>> 3 === 1) {
@@ -168,16 +170,19 @@ export function decodeReadResponse(bytes: Uint8Array): ReadSeries[][] {
           const smp = ts.sub();
           let t = 0;
           let v = 0;
+          let bits = 0n;
           while (!smp.done) {
             const sk = smp.varint();
             if (sk >>> 3 === 1) {
               v = smp.view.getFloat64(smp.pos, true);
+              bits = smp.view.getBigUint64(smp.pos, true);
               smp.pos += 8;
             } else if (sk >>> 3 === 2) t = smp.int64();
             else smp.skip(sk & 7);
           }
           s.timesMs.push(t);
           s.values.push(v);
+          s.valueBits.push(bits);
         } else ts.skip(kk & 7);
       }
       series.push(s);
