@@ -211,3 +211,34 @@ export async function remoteRead(
     throw new Error(`remote read: ${res.status} ${Buffer.from(body).toString()}`);
   return decodeReadResponse(uncompressSync(body) as Buffer);
 }
+
+/** Posts a STREAMED_XOR_CHUNKS remote read and returns the chunks of each series, in order. */
+export async function streamedRead(
+  url: string,
+  query: { startMs: number; endMs: number; matchers: ReadMatcher[] },
+): Promise<{ labels: [string, string][]; chunks: Uint8Array[] }[]> {
+  const { readChunkedFrames } = await import("../../src/coordinator/chunked-read-response.js");
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-protobuf",
+      "Content-Encoding": "snappy",
+      "X-Prometheus-Remote-Read-Version": "0.1.0",
+    },
+    body: compressSync(encodeReadRequest([query], [1])),
+  });
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200)
+    throw new Error(`streamed read: ${res.status} ${Buffer.from(body).toString()}`);
+  const out: { labels: [string, string][]; chunks: Uint8Array[] }[] = [];
+  for (const frame of readChunkedFrames(body)) {
+    for (const s of frame.series) {
+      const last = out[out.length - 1];
+      // A long series continues in the next frame with the same labels.
+      if (last !== undefined && JSON.stringify(last.labels) === JSON.stringify(s.labels)) {
+        last.chunks.push(...s.chunks.map((c) => c.data));
+      } else out.push({ labels: s.labels, chunks: s.chunks.map((c) => c.data) });
+    }
+  }
+  return out;
+}
