@@ -40,6 +40,14 @@ export class WriteRequestColumns {
   labelCount = new Int32Array(256);
   sampleStart = new Int32Array(256);
   sampleCount = new Int32Array(256);
+  /**
+   * Per series: the byte range of its label fields when they are one run
+   * (as senders write them: all labels, then the samples), else -1. Equal
+   * label sets sent by one sender have equal runs, so a known series is
+   * found from this range alone.
+   */
+  labelsFrom = new Int32Array(256);
+  labelsTo = new Int32Array(256);
   /** Per label: where its name and value are in the body. */
   nameAt = new Int32Array(1024);
   nameLen = new Int32Array(1024);
@@ -65,12 +73,16 @@ export class WriteRequestColumns {
       this.labelCount = grow32(this.labelCount, n);
       this.sampleStart = grow32(this.sampleStart, n);
       this.sampleCount = grow32(this.sampleCount, n);
+      this.labelsFrom = grow32(this.labelsFrom, n);
+      this.labelsTo = grow32(this.labelsTo, n);
     }
     const s = this.series++;
     this.labelStart[s] = this.labels;
     this.labelCount[s] = 0;
     this.sampleStart[s] = this.samples;
     this.sampleCount[s] = 0;
+    this.labelsFrom[s] = -1;
+    this.labelsTo[s] = -1;
     return s;
   }
 
@@ -152,7 +164,10 @@ function request(out: WriteRequestColumns, end: number): void {
 
 function timeSeries(out: WriteRequestColumns, end: number): void {
   const s = out.addSeries();
+  // 0: no label yet, 1: in the run of labels, 2: run ended, 3: labels not in one run.
+  let run = 0;
   while (wire.pos < end) {
+    const keyAt = wire.pos;
     wire.key(end);
     const field = wire.field;
     const type = wire.type;
@@ -160,7 +175,15 @@ function timeSeries(out: WriteRequestColumns, end: number): void {
       const stop = wire.lengthOf(end, "label");
       label(out, stop);
       out.labelCount[s]++;
-    } else if (field === 2 && type === BYTES) {
+      if (run === 0) {
+        out.labelsFrom[s] = keyAt;
+        run = 1;
+      } else if (run === 2) run = 3;
+      out.labelsTo[s] = stop;
+      continue;
+    }
+    if (run === 1) run = 2;
+    if (field === 2 && type === BYTES) {
       const stop = wire.lengthOf(end, "sample");
       sample(out, stop);
       out.sampleCount[s]++;
@@ -171,6 +194,10 @@ function timeSeries(out: WriteRequestColumns, end: number): void {
       wire.pos = wire.lengthOf(end, "histogram");
       out.histograms++;
     } else wire.skip(type, end);
+  }
+  if (run === 3) {
+    out.labelsFrom[s] = -1;
+    out.labelsTo[s] = -1;
   }
 }
 
