@@ -20,6 +20,7 @@ export interface LoadOptions {
 }
 
 export interface Load {
+  rounds: number;
   /** requests[shard][k]: compressed body and its sample count, in send order. */
   requests: { body: Buffer; samples: number }[][];
   totalSamples: number;
@@ -117,5 +118,5 @@ export function buildLoad(o: LoadOptions): Load {
       }
     }
   }
-  return { requests, totalSamples, bodyBytes };
+  return { rounds: o.rounds, requests, totalSamples, bodyBytes };
 }

@@ -6,6 +6,7 @@
 //
 // Flags: --only m3ts,prometheus,victoriametrics  --series 100000
 //        --seconds 20  --senders 8  --reps 1  --strategy wait|behind
+//        --warmup-rounds 1 (sent untimed first, so that series exist)
 //        --node-args "--cpu-prof --cpu-prof-dir=DIR" (for the m3ts process)
 // The senders are Prometheus's shards: each owns a fixed set of series and
 // sends its requests one at a time, in order (a request of round r+1 only
@@ -32,6 +33,7 @@ interface Args {
   reps: number;
   strategy: "wait" | "behind";
   rounds: number;
+  warmupRounds: number;
   /** Extra Node.js flags for the m3ts process (e.g. "--cpu-prof"). */
   nodeArgs: string[];
 }
@@ -46,6 +48,7 @@ function parseArgs(argv: string[]): Args {
     strategy: "wait",
     rounds: 0,
     nodeArgs: [],
+    warmupRounds: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -68,6 +71,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--reps":
         a.reps = Number(v);
+        break;
+      case "--warmup-rounds":
+        a.warmupRounds = Number(v);
         break;
       case "--rounds":
         a.rounds = Number(v);
@@ -94,7 +100,11 @@ interface Server {
   dir: string;
 }
 
-async function startServer(name: ServerName, strategy: string, nodeArgs: string[]): Promise<Server> {
+async function startServer(
+  name: ServerName,
+  strategy: string,
+  nodeArgs: string[],
+): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), `bench-ingest-${name}-`));
   const port = await freeLoopbackPort();
   const log = openSync(join(dir, "server.log"), "w");
@@ -118,9 +128,13 @@ async function startServer(name: ServerName, strategy: string, nodeArgs: string[
         `    strategy: ${strategy}`,
       ].join("\n"),
     );
-    child = spawn(process.execPath, [...nodeArgs, join(ROOT, "bin/m3ts.js"), "start", "--config", config], {
-      stdio: ["ignore", log, log],
-    });
+    child = spawn(
+      process.execPath,
+      [...nodeArgs, join(ROOT, "bin/m3ts.js"), "start", "--config", config],
+      {
+        stdio: ["ignore", log, log],
+      },
+    );
     ready = `http://127.0.0.1:${port}/ready`;
     writeUrl = `http://127.0.0.1:${port}/api/v1/prom/remote/write`;
   } else if (name === "prometheus") {
@@ -211,10 +225,31 @@ interface RunFigures {
   retries: number;
 }
 
-async function runLoad(server: Server, load: Load, seconds: number): Promise<RunFigures> {
+/**
+ * Sends the first `warmupRounds` rounds untimed, so that the timed part
+ * measures a steady state of known series (as a Prometheus long running has)
+ * rather than their creation; then the rest, timed.
+ */
+async function runLoad(
+  server: Server,
+  load: Load,
+  seconds: number,
+  warmupRounds: number,
+): Promise<RunFigures> {
   const pid = server.child.pid as number;
   const url = new URL(server.writeUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: load.requests.length });
+  const timed = load.requests.map((shard) => shard.slice(0));
+  await Promise.all(
+    timed.map(async (shard, i) => {
+      const warm = Math.round((load.requests[i].length * warmupRounds) / load.rounds);
+      for (const r of shard.splice(0, warm)) {
+        const res = await post(agent, url, r.body);
+        if (res.status < 200 || res.status >= 300)
+          throw new Error(`warm-up request refused: ${res.status} ${res.text}`);
+      }
+    }),
+  );
   const latencies: number[] = [];
   let accepted = 0;
   let rejectedRequests = 0;
@@ -230,7 +265,7 @@ async function runLoad(server: Server, load: Load, seconds: number): Promise<Run
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   await Promise.all(
-    load.requests.map(async (shard) => {
+    timed.map(async (shard) => {
       for (const r of shard) {
         if (performance.now() > deadline) return;
         for (;;) {
@@ -286,9 +321,7 @@ async function main(): Promise<void> {
   // Enough rounds for the run at up to 600k samples/s; times stay inside every
   // server's write window (m3ts: 10 minutes back, 2 ahead).
   const rounds =
-    args.rounds > 0
-      ? args.rounds
-      : Math.max(2, Math.ceil((600_000 * args.seconds) / args.series));
+    args.rounds > 0 ? args.rounds : Math.max(2, Math.ceil((600_000 * args.seconds) / args.series));
   const stepMs = Math.max(1, Math.floor(240_000 / rounds));
   const t0 = performance.now();
   const load = buildLoad({
@@ -307,7 +340,7 @@ async function main(): Promise<void> {
     for (const name of args.only) {
       const server = await startServer(name, args.strategy, args.nodeArgs);
       try {
-        const f = await runLoad(server, load, args.seconds);
+        const f = await runLoad(server, load, args.seconds, args.warmupRounds);
         console.log(
           `ingest.${name}.rep${rep}.samples_per_s ${Math.round(f.samplesPerS)} samples/s ` +
             `(p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, cpu ${f.cpuCores.toFixed(2)} cores, rss ${f.rssMb.toFixed(0)} MB, ` +

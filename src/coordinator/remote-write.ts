@@ -19,7 +19,7 @@ import {
 import { describeSeries, type InvalidLabelsError, SeriesCache } from "./series-cache.js";
 import { unsnappy } from "./snappy-body.js";
 import { namespaceOf, writeTargetOf } from "./write-headers.js";
-import { decodeWriteRequest, WriteRequestColumns } from "./write-request.js";
+import { decodeLabels, decodeWriteRequest, WriteRequestColumns } from "./write-request.js";
 import { decodeWriteRequestV2 } from "./write-request-v2.js";
 
 export interface IngestLimits {
@@ -97,7 +97,7 @@ export class RemoteWriteHandler {
       );
       const cols = scratch.cols;
       if (version === "2.0") decodeWriteRequestV2(body, cols);
-      else decodeWriteRequest(body, cols);
+      else decodeWriteRequest(body, cols, true);
       this.countDropped(cols);
       if (this.pendingSamples + cols.samples > this.limits.maxPendingWriteSamples) {
         throw new OverloadedError(
@@ -213,6 +213,7 @@ export class RemoteWriteHandler {
     for (const { index, error } of result.errors) {
       if (firstError === null) {
         const s = origin[series[index]];
+        decodeLabels(body, cols, s);
         const first = cols.labelStart[s];
         firstError = withSeries(
           error,

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { decodeTags, seriesIdString } from "../x/index.js";
 import { SeriesCache } from "./series-cache.js";
 import { encodeWriteRequest } from "./testing.js";
-import { decodeWriteRequest, WriteRequestColumns } from "./write-request.js";
+import { decodeLabels, decodeWriteRequest, WriteRequestColumns } from "./write-request.js";
 
 function decoded(series: [string, string][][]): { body: Uint8Array; cols: WriteRequestColumns } {
   const body = encodeWriteRequest(series.map((labels) => ({ labels, timesMs: [1], values: [1] })));
@@ -136,4 +136,41 @@ test("property: equal label sets resolve to one entry, different ones to differe
       }
     }),
   );
+});
+
+test("lazily decoded requests resolve to the same series as eagerly decoded ones, labels parsed only on a miss", () => {
+  const sets: [string, string][][] = [
+    [
+      ["__name__", "a"],
+      ["job", "x"],
+    ],
+    [
+      ["__name__", "b"],
+      ["job", "y"],
+      ["le", "0.5"],
+    ],
+  ];
+  const body = encodeWriteRequest(
+    sets.map((labels) => ({ labels, timesMs: [1, 2], values: [3, 4] })),
+  );
+  const eager = new WriteRequestColumns();
+  decodeWriteRequest(body, eager);
+  const lazy = new WriteRequestColumns();
+  decodeWriteRequest(body, lazy, true);
+  assert.deepEqual([lazy.labelCount[0], lazy.labelCount[1]], [-1, -1]);
+  assert.deepEqual(
+    Array.from(lazy.timesMs.subarray(0, 4)),
+    Array.from(eager.timesMs.subarray(0, 4)),
+  );
+  const a = new SeriesCache();
+  const b = new SeriesCache();
+  for (let s = 0; s < 2; s++)
+    assert.equal(a.ids[a.resolve(body, lazy, s)], b.ids[b.resolve(body, eager, s)]);
+  // Seen before: found from the raw label run without parsing the labels again.
+  const again = new WriteRequestColumns();
+  decodeWriteRequest(body, again, true);
+  assert.equal(a.resolve(body, again, 1), 1);
+  assert.equal(again.labelCount[1], -1);
+  decodeLabels(body, again, 1);
+  assert.equal(again.labelCount[1], 3);
 });

@@ -12,7 +12,7 @@ import {
   seriesIdString,
   type Tag,
 } from "../x/index.js";
-import type { WriteRequestColumns } from "./write-request.js";
+import { decodeLabels, type WriteRequestColumns } from "./write-request.js";
 
 /** A series whose labels break a rule; the message names the series and the rule. */
 export class InvalidLabelsError extends M3tsError {
@@ -98,7 +98,13 @@ export class SeriesCache {
    * bytes at a time (murmur3's mixing) and compared natively, with no look at
    * the labels themselves.
    */
-  private resolveRun(body: Uint8Array, cols: WriteRequestColumns, s: number, from: number, to: number): number {
+  private resolveRun(
+    body: Uint8Array,
+    cols: WriteRequestColumns,
+    s: number,
+    from: number,
+    to: number,
+  ): number {
     const len = to - from;
     let h = 0x9747b28c ^ len;
     const end4 = from + (len & ~3);
@@ -128,6 +134,7 @@ export class SeriesCache {
         return e;
       slot = (slot + 1) & this.mask;
     }
+    decodeLabels(body, cols, s);
     const first = cols.labelStart[s];
     return this.add(body, cols, first, first + cols.labelCount[s], h, len, from);
   }

@@ -134,8 +134,13 @@ const wire = new ProtoReader((offset, what) => new WriteRequestFormatError(offse
  * it held. Throws WriteRequestFormatError naming the byte where the bytes
  * stop being one.
  */
-export function decodeWriteRequest(body: Uint8Array, out: WriteRequestColumns): void {
+export function decodeWriteRequest(
+  body: Uint8Array,
+  out: WriteRequestColumns,
+  lazyLabels = false,
+): void {
   out.reset();
+  lazy = lazyLabels;
   wire.reset(body);
   try {
     request(out, body.length);
@@ -146,6 +151,37 @@ export function decodeWriteRequest(body: Uint8Array, out: WriteRequestColumns): 
 }
 
 const EMPTY = new Uint8Array(0);
+/** When set, labels whose fields form one run are left unparsed (labelCount -1) until decodeLabels. */
+let lazy = false;
+
+/**
+ * Parses the labels of series `s` of a request decoded with lazyLabels, if
+ * they are not parsed yet. Only series the cache has not seen need them.
+ */
+export function decodeLabels(body: Uint8Array, out: WriteRequestColumns, s: number): void {
+  if (out.labelCount[s] >= 0) return;
+  wire.reset(body);
+  try {
+    labelsIn(out, s, out.labelsFrom[s], out.labelsTo[s]);
+  } finally {
+    wire.reset(EMPTY);
+  }
+}
+
+/** Parses the label fields found in [from, to) of a series' message as its labels. */
+function labelsIn(out: WriteRequestColumns, s: number, from: number, to: number): void {
+  out.labelStart[s] = out.labels;
+  out.labelCount[s] = 0;
+  wire.pos = from;
+  while (wire.pos < to) {
+    wire.key(to);
+    if (wire.field === 1 && wire.type === BYTES) {
+      const stop = wire.lengthOf(to, "label");
+      label(out, stop);
+      out.labelCount[s]++;
+    } else wire.skip(wire.type, to);
+  }
+}
 
 function request(out: WriteRequestColumns, end: number): void {
   while (wire.pos < end) {
@@ -164,6 +200,8 @@ function request(out: WriteRequestColumns, end: number): void {
 
 function timeSeries(out: WriteRequestColumns, end: number): void {
   const s = out.addSeries();
+  const messageAt = wire.pos;
+  if (lazy) out.labelCount[s] = -1;
   // 0: no label yet, 1: in the run of labels, 2: run ended, 3: labels not in one run.
   let run = 0;
   while (wire.pos < end) {
@@ -173,8 +211,11 @@ function timeSeries(out: WriteRequestColumns, end: number): void {
     const type = wire.type;
     if (field === 1 && type === BYTES) {
       const stop = wire.lengthOf(end, "label");
-      label(out, stop);
-      out.labelCount[s]++;
+      if (lazy) wire.pos = stop;
+      else {
+        label(out, stop);
+        out.labelCount[s]++;
+      }
       if (run === 0) {
         out.labelsFrom[s] = keyAt;
         run = 1;
@@ -198,6 +239,13 @@ function timeSeries(out: WriteRequestColumns, end: number): void {
   if (run === 3) {
     out.labelsFrom[s] = -1;
     out.labelsTo[s] = -1;
+    if (lazy) {
+      // Labels split by other fields: parse them now, from the whole message.
+      labelsIn(out, s, messageAt, end);
+      wire.pos = end;
+    }
+  } else if (lazy && run === 0) {
+    out.labelCount[s] = 0;
   }
 }
 
