@@ -3,11 +3,12 @@
 // namespaces and placement, and the carbon listener, in one process.
 // SIGTERM or SIGINT stops taking requests, lets the ones in flight finish,
 // flushes the commit log and exits 0; a second signal exits at once.
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { InProcessClient } from "../client/index.js";
-import { FileKV } from "../cluster/index.js";
+import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
@@ -92,6 +93,8 @@ export async function startNode(config: M3tsConfig, logger: Logger): Promise<Run
   const ready = (async () => {
     await db.bootstrapped;
     await sync.start(config.namespaces);
+    const { port } = coordinator.address;
+    await ensureLocalPlacement(kv, { numShards: config.db.numShards, endpoint: `127.0.0.1:${port}`, hostname: hostname(), port });
     isReady = true;
   })();
   ready.catch((e) => logger.error({ err: e }, "bootstrap failed"));

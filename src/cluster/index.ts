@@ -4,6 +4,7 @@ export { FileKV, KVCorruptError } from "./file-kv.js";
 export { type KV, KVKeyExistsError, type KVValue, KVVersionMismatchError } from "./kv.js";
 export {
   AdminRequestError,
+  ensureLocalPlacement,
   type Instance,
   isLocalPlacement,
   localPlacement,

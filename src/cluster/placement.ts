@@ -2,6 +2,7 @@
 // single node's local placement, and the JSON shapes of M3's placement API
 // (jsonpb: lowerCamel names, int64 as strings, enums by name).
 import { M3tsError } from "../x/index.js";
+import type { KV } from "./kv.js";
 
 /** KV keys, as M3 names them (env default_env; the namespace key has no prefix in M3's KV API). */
 export const PLACEMENT_KEY = "_sd.placement/default_env/m3db";
@@ -179,4 +180,22 @@ export function placementInitFromJson(body: unknown): PlacementInit {
     };
   });
   return { instances, numShards: numShards as number, replicationFactor: rf as number };
+}
+
+/** The placement in the KV, creating the local placement when there is none (a lone node's first start). */
+export async function ensureLocalPlacement(
+  kv: KV,
+  o: { numShards: number; endpoint: string; hostname: string; port: number },
+): Promise<{ placement: Placement; version: number }> {
+  const got = await kv.get(PLACEMENT_KEY);
+  if (got !== null) return { placement: got.value as Placement, version: got.version };
+  const placement = localPlacement(o);
+  try {
+    return { placement, version: await kv.setIfNotExists(PLACEMENT_KEY, placement) };
+  } catch (e) {
+    if ((e as { code?: string }).code !== "M3TS_ERR_KV_KEY_EXISTS") throw e;
+    const again = await kv.get(PLACEMENT_KEY);
+    if (again === null) throw e;
+    return { placement: again.value as Placement, version: again.version };
+  }
 }

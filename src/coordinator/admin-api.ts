@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { hostname } from "node:os";
 import type { Client } from "../client/index.js";
 import {
+  ensureLocalPlacement,
   type KV,
   localPlacement,
   NAMESPACES_KEY,
@@ -180,23 +181,12 @@ export class AdminApi {
     }
   }
 
-  private async ensureLocalPlacement(): Promise<{ placement: Placement; version: number }> {
-    const got = await this.kv.get(PLACEMENT_KEY);
-    if (got !== null) return { placement: got.value as Placement, version: got.version };
-    const placement = localPlacement({
-      numShards: this.numShards,
-      endpoint: `127.0.0.1:${this.port}`,
-      hostname: hostname(),
-      port: this.port,
-    });
-    try {
-      const version = await this.kv.setIfNotExists(PLACEMENT_KEY, placement);
-      return { placement, version };
-    } catch {
-      const again = await this.kv.get(PLACEMENT_KEY);
-      if (again === null) throw new Error("placement vanished while being created");
-      return { placement: again.value as Placement, version: again.version };
-    }
+  private ensureLocalPlacement(): Promise<{ placement: Placement; version: number }> {
+    return ensureLocalPlacement(this.kv, this.localInstance());
+  }
+
+  private localInstance() {
+    return { numShards: this.numShards, endpoint: `127.0.0.1:${this.port}`, hostname: hostname(), port: this.port };
   }
 
   /** The client this API reports through (kept for /ready-style checks). */
