@@ -94,7 +94,12 @@ export async function startNode(config: M3tsConfig, logger: Logger): Promise<Run
     await db.bootstrapped;
     await sync.start(config.namespaces);
     const { port } = coordinator.address;
-    await ensureLocalPlacement(kv, { numShards: config.db.numShards, endpoint: `127.0.0.1:${port}`, hostname: hostname(), port });
+    await ensureLocalPlacement(kv, {
+      numShards: config.db.numShards,
+      endpoint: `127.0.0.1:${port}`,
+      hostname: hostname(),
+      port,
+    });
     isReady = true;
   })();
   ready.catch((e) => logger.error({ err: e }, "bootstrap failed"));

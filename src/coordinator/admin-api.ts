@@ -186,7 +186,12 @@ export class AdminApi {
   }
 
   private localInstance() {
-    return { numShards: this.numShards, endpoint: `127.0.0.1:${this.port}`, hostname: hostname(), port: this.port };
+    return {
+      numShards: this.numShards,
+      endpoint: `127.0.0.1:${this.port}`,
+      hostname: hostname(),
+      port: this.port,
+    };
   }
 
   /** The client this API reports through (kept for /ready-style checks). */
