@@ -1,90 +1,370 @@
+// Tests of the configuration loader: defaults, every kind of error, environment
+// expansion, sizes, durations, addresses, and the reference page against the schema.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { ConfigError, defaultConfig, loadConfig, schemaKeys } from "./config.js";
+import fc from "fast-check";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import {
+  ConfigError,
+  defaultConfig,
+  loadConfig,
+  parseAddress,
+  parseDuration,
+  parseSize,
+  SCHEMA,
+  type Spec,
+  schemaKeys,
+} from "./config.js";
+
+const HOUR_MS = 3_600_000;
+const MiB = 1024 * 1024;
 
 const reference = readFileSync(
   new URL("../../../docs/reference/configuration.md", import.meta.url),
   "utf8",
 );
 
-test("with no file every key has its default, one indexed namespace and loopback addresses", () => {
-  const c = defaultConfig();
-  assert.equal(c.dataDir, "./data");
-  assert.deepEqual(c.coordinator.listenAddress, { host: "127.0.0.1", port: 7201 });
-  assert.deepEqual(c.carbon.listenAddress, { host: "127.0.0.1", port: 7204 });
-  assert.equal(c.coordinator.maxBodyBytes, 32 << 20);
-  assert.equal(c.db.commitLog.strategy, "wait");
-  assert.equal(c.db.commitLog.flushIntervalMs, null);
-  assert.equal(c.db.tickIntervalMs, 10_000);
-  assert.deepEqual(
-    c.namespaces.map((n) => [n.name, n.options.retentionPeriodMs, n.options.index?.enabled]),
-    [["default", 48 * 3_600_000, true]],
-  );
+/** Asserts that `fn` throws a ConfigError whose key starts with `key` and whose message matches. */
+function throwsConfigError(fn: () => unknown, key: string, message: RegExp, label?: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `${label}: not a ConfigError: ${String(e)}`);
+    assert.equal(e.code, "M3TS_ERR_CONFIG");
+    assert.ok(e.key.startsWith(key), `${label}: key ${e.key}, wanted ${key}`);
+    assert.ok(e.message.startsWith(`${e.key}: expected `), `${label}: ${e.message}`);
+    assert.match(e.message, message, label);
+    return true;
+  });
+}
+
+const load = (text: string) => loadConfig({ text, env: {} });
+
+test("with no file every key has the default the brief gives, with loopback addresses", () => {
+  assert.deepEqual(defaultConfig(), {
+    dataDir: "./data",
+    logging: { level: "info" },
+    coordinator: {
+      listenAddress: { host: "127.0.0.1", port: 7201 },
+      maxBodyBytes: 32 * MiB,
+      maxInflightWriteRequests: 64,
+      maxPendingWriteSamples: 4_000_000,
+      tagOptions: { allowTagValueEmpty: false, allowTagNameDuplicates: false },
+      remoteRead: {
+        maxSeries: 100_000,
+        maxDocsScanned: 0,
+        maxSamples: 50_000_000,
+        maxBytesInFrame: MiB,
+      },
+      writeNamespace: "default",
+    },
+    carbon: { enabled: true, listenAddress: { host: "127.0.0.1", port: 7204 }, maxLineBytes: 4096 },
+    db: {
+      numShards: 64,
+      commitLog: { strategy: "wait", flushIntervalMs: null, flushMaxBytes: null },
+      cache: { policy: "lru", maxBlocks: 65_536 },
+      tickIntervalMs: 10_000,
+      snapshotIntervalMs: 60_000,
+      maxOpenFiles: 128,
+    },
+    namespaces: [
+      {
+        name: "default",
+        options: {
+          retentionPeriodMs: 48 * HOUR_MS,
+          blockSizeMs: 2 * HOUR_MS,
+          index: { enabled: true, blockSizeMs: 2 * HOUR_MS },
+        },
+      },
+    ],
+  });
+  assert.deepEqual(load(""), defaultConfig(), "an empty file is the defaults");
+  assert.deepEqual(load("# only a comment\n"), defaultConfig());
+  assert.deepEqual(loadConfig({ env: {} }), defaultConfig(), "no file at all");
+});
+
+test("defaultConfig returns a fresh object each time", () => {
+  const a = defaultConfig();
+  a.coordinator.listenAddress.port = 1;
+  a.namespaces.length = 0;
+  assert.equal(defaultConfig().coordinator.listenAddress.port, 7201);
+  assert.equal(defaultConfig().namespaces.length, 1);
 });
 
 test("a partial section keeps the defaults of the keys it leaves out; --data-dir wins", () => {
   const c = loadConfig({
-    text: "dataDir: /x\ndb:\n  commitLog:\n    strategy: behind\n",
+    text: "dataDir: /x\ndb:\n  commitLog:\n    strategy: behind\ncoordinator:\n  remoteRead:\n    maxSeries: 5\n",
     env: {},
     dataDir: "/override",
   });
   assert.equal(c.dataDir, "/override");
   assert.equal(c.db.commitLog.strategy, "behind");
+  assert.equal(c.db.commitLog.flushIntervalMs, null);
   assert.equal(c.db.numShards, 64);
   assert.equal(c.db.cache.policy, "lru");
+  assert.equal(c.coordinator.remoteRead.maxSeries, 5);
+  assert.equal(c.coordinator.remoteRead.maxSamples, 50_000_000);
+  assert.equal(c.coordinator.maxBodyBytes, 32 * MiB);
+  assert.equal(load("dataDir: /x\n").dataDir, "/x");
+  // A section written with no keys (YAML null) is all defaults.
+  assert.deepEqual(load("db:\ncoordinator:\n").db, defaultConfig().db);
 });
 
-test("errors name the key, the value and what is expected", () => {
+test("every kind of error names the key, the value and what is expected", () => {
   const cases: [string, string, RegExp][] = [
     [
       "db:\n  commitLog:\n    strategy: fast\n",
       "db.commitLog.strategy",
       /expected one of "wait", "behind", got "fast"/,
     ],
+    ["logging:\n  level: loud\n", "logging.level", /"debug", "info", "warn", "error".*"loud"/],
+    ["db:\n  cache:\n    policy: mru\n", "db.cache.policy", /"recently_read", "lru", got "mru"/],
     [
       "coordinator:\n  listenAdress: x\n",
       "coordinator.listenAdress",
       /did you mean listenAddress\?/,
     ],
+    ["datadir: /x\n", "datadir", /did you mean dataDir\?/],
+    ["bogus: 1\n", "bogus", /keys here: dataDir, logging, coordinator, carbon, db, namespaces/],
+    ["db:\n  nested:\n    deep: 1\n", "db.nested", /keys here: numShards, commitLog/],
+    ["__proto__: 1\n", "__proto__", /known key/],
+    ["coordinator:\n  toString: 1\n", "coordinator.toString", /known key/],
+    ["db: 5\n", "db", /a mapping of keys to values, got 5/],
+    ["db:\n  - numShards\n", "db", /a mapping/],
+    ["7\n", "configuration", /a mapping/],
     [
       "coordinator:\n  listenAddress: 127.0.0.1:99999\n",
       "coordinator.listenAddress",
+      /port from 1 to 65535, got "127.0.0.1:99999"/,
+    ],
+    [
+      "coordinator:\n  listenAddress: 127.0.0.1:0\n",
+      "coordinator.listenAddress",
       /port from 1 to 65535/,
     ],
-    ["coordinator:\n  maxBodyBytes: 3 elephants\n", "coordinator.maxBodyBytes", /size in bytes/],
-    ["db:\n  tickInterval: 5\n", "db.tickInterval", /duration/],
-    ["db:\n  numShards: 0\n", "db.numShards", /integer from 1 to 4096/],
-    ["carbon:\n  enabled: yes please\n", "carbon.enabled", /true or false/],
-    ["namespaces:\n  - name: a\n  - name: a\n", "namespaces[1].name", /not used by another/],
+    ["coordinator:\n  listenAddress: 7201\n", "coordinator.listenAddress", /host:port.*got 7201/],
+    ["carbon:\n  listenAddress: ::1:7204\n", "carbon.listenAddress", /\[::1\]:7201/],
     [
-      "namespaces:\n  - name: a\n    retention: 1h\n    blockSize: 2h\n",
-      "namespaces[0]",
-      /retention|blockSize/,
+      "coordinator:\n  maxBodyBytes: 3 elephants\n",
+      "coordinator.maxBodyBytes",
+      /size in bytes.*got "3 elephants"/,
     ],
+    ["coordinator:\n  maxBodyBytes: 2GiB\n", "coordinator.maxBodyBytes", /from 1 to 1073741824/],
+    ["coordinator:\n  maxBodyBytes: 0\n", "coordinator.maxBodyBytes", /from 1 to/],
+    ["carbon:\n  maxLineBytes: -5\n", "carbon.maxLineBytes", /size in bytes/],
+    ["db:\n  tickInterval: 5\n", "db.tickInterval", /duration.*got 5/],
+    ["db:\n  tickInterval: 0s\n", "db.tickInterval", /at least 1ms/],
+    ["db:\n  snapshotInterval: 1d\n", "db.snapshotInterval", /duration.*got "1d"/],
+    ["db:\n  commitLog:\n    flushInterval: -1s\n", "db.commitLog.flushInterval", /duration/],
+    ["db:\n  numShards: 0\n", "db.numShards", /integer from 1 to 4096, got 0/],
+    ["db:\n  numShards: 1.5\n", "db.numShards", /integer/],
+    ['db:\n  numShards: "64"\n', "db.numShards", /integer.*got "64"/],
+    ["carbon:\n  enabled: yes please\n", "carbon.enabled", /true or false/],
+    ["dataDir: ''\n", "dataDir", /non-empty string/],
+    ["dataDir: [a]\n", "dataDir", /non-empty string/],
+    [
+      "coordinator:\n  tagOptions:\n    allowTagValueEmpty: 1\n",
+      "coordinator.tagOptions.allowTagValueEmpty",
+      /true or false/,
+    ],
+    ["namespaces: default\n", "namespaces", /a list of namespaces/],
+    [
+      "namespaces:\n  - name: a\n  - name: a\n",
+      "namespaces[1].name",
+      /not used by another namespace, got "a"/,
+    ],
+    ["namespaces:\n  - retention: 2h\n", "namespaces[0].name", /namespace name.*got nothing/],
+    ["namespaces:\n  - name: a/b\n", "namespaces[0].name", /A-Z, a-z, 0-9.*got "a\/b"/],
+    ["namespaces:\n  - name: ..\n", "namespaces[0].name", /other than/],
     [
       "namespaces:\n  - name: a\n    retension: 1h\n",
       "namespaces[0].retension",
       /did you mean retention\?/,
     ],
+    [
+      "namespaces:\n  - name: a\n    index:\n      size: 1h\n",
+      "namespaces[0].index.size",
+      /keys here: enabled, blockSize/,
+    ],
+    ["namespaces:\n  - name: a\n    retention: forever\n", "namespaces[0].retention", /duration/],
+    [
+      "namespaces:\n  - name: a\n    coldWritesEnabled: maybe\n",
+      "namespaces[0].coldWritesEnabled",
+      /true or false/,
+    ],
+    [
+      "namespaces:\n  - name: a\n    index:\n      enabled: 1\n",
+      "namespaces[0].index.enabled",
+      /true or false/,
+    ],
+    // M3's namespace rules, reported under the file's key names and in its units.
+    [
+      "namespaces:\n  - name: a\n    retention: 1h\n",
+      "namespaces[0].retention",
+      /at least blockSize 2h, got "1h"/,
+    ],
+    [
+      "namespaces:\n  - name: a\n    blockSize: 1h\n    bufferPast: 1h\n",
+      "namespaces[0].bufferPast",
+      /less than blockSize 1h, got "1h"/,
+    ],
+    [
+      "namespaces:\n  - name: a\n    index:\n      blockSize: 3h\n",
+      "namespaces[0].index.blockSize",
+      /multiple of blockSize 2h, got "3h"/,
+    ],
+    [
+      "namespaces:\n  - name: a\n    blockSize: 72h\n",
+      "namespaces[0].retention",
+      /at least blockSize 72h, got "48h \(default\)"/,
+    ],
   ];
-  for (const [text, key, message] of cases) {
-    assert.throws(
-      () => loadConfig({ text, env: {} }),
-      (e: unknown) =>
-        e instanceof ConfigError &&
-        e.key.startsWith(key) &&
-        message.test(e.message) &&
-        e.message.startsWith(e.key),
-      text,
-    );
+  for (const [text, key, message] of cases) throwsConfigError(() => load(text), key, message, text);
+});
+
+test("a ConfigError carries key, value and expected as fields", () => {
+  try {
+    load("db:\n  commitLog:\n    strategy: fast\n");
+    assert.fail("no error");
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.key, "db.commitLog.strategy");
+    assert.equal(e.value, "fast");
+    assert.equal(e.expected, 'one of "wait", "behind"');
   }
 });
 
-test("YAML syntax errors give the line and column", () => {
-  assert.throws(
+test("YAML syntax errors and duplicate keys give the file, line and column", () => {
+  throwsConfigError(
     () => loadConfig({ text: "db:\n  numShards: [1,\n", env: {}, file: "m3ts.yml" }),
-    (e: unknown) => e instanceof ConfigError && /^m3ts\.yml:\d+:\d+/.test(e.key),
+    "m3ts.yml:",
+    /valid YAML/,
+  );
+  assert.throws(
+    () => loadConfig({ text: "db:\n  numShards: 1\n  numShards: 2\n", env: {}, file: "m3ts.yml" }),
+    (e: unknown) =>
+      e instanceof ConfigError && e.key === "m3ts.yml:3:3" && /valid YAML/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ text: "a: 1\n---\nb: 2\n", env: {}, file: "two.yml" }),
+    (e: unknown) => e instanceof ConfigError && /^two\.yml:2:\d+$/.test(e.key),
+  );
+});
+
+test("a file is read from disk; a missing file is a ConfigError naming it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "m3ts-config-"));
+  try {
+    const file = join(dir, "m3ts.yml");
+    writeFileSync(file, "db:\n  numShards: 8\n");
+    assert.equal(loadConfig({ file, env: {} }).db.numShards, 8);
+    const missing = join(dir, "nope.yml");
+    assert.throws(
+      () => loadConfig({ file: missing, env: {} }),
+      (e: unknown) =>
+        e instanceof ConfigError && e.value === missing && e.message.includes(missing),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("listen addresses: host:port and [v6]:port; any interface when written explicitly", () => {
+  assert.deepEqual(
+    load('coordinator:\n  listenAddress: "[::1]:9201"\n').coordinator.listenAddress,
+    {
+      host: "::1",
+      port: 9201,
+    },
+  );
+  assert.deepEqual(
+    load("coordinator:\n  listenAddress: 0.0.0.0:7201\n").coordinator.listenAddress,
+    {
+      host: "0.0.0.0",
+      port: 7201,
+    },
+  );
+  assert.deepEqual(load("carbon:\n  listenAddress: localhost:2003\n").carbon.listenAddress, {
+    host: "localhost",
+    port: 2003,
+  });
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.ipV4(), fc.domain()),
+      fc.ipV6(),
+      fc.integer({ min: 1, max: 65535 }),
+      (v4, v6, port) => {
+        assert.deepEqual(parseAddress(`${v4}:${port}`, "k"), { host: v4, port });
+        assert.deepEqual(parseAddress(`[${v6}]:${port}`, "k"), { host: v6, port });
+      },
+    ),
+  );
+});
+
+test("sizes: integers, decimal and binary units, fractions of a unit", () => {
+  const cases: [unknown, number][] = [
+    [4096, 4096],
+    ["4096", 4096],
+    ["1B", 1],
+    ["1KB", 1000],
+    ["2MB", 2_000_000],
+    ["1GB", 1_000_000_000],
+    ["1KiB", 1024],
+    ["32MiB", 32 * 1024 * 1024],
+    ["1GiB", 1024 * 1024 * 1024],
+    ["1.5KiB", 1536],
+    [" 8 KiB ", 8192],
+  ];
+  for (const [text, bytes] of cases) assert.equal(parseSize(text, "k"), bytes, String(text));
+  for (const bad of [
+    "",
+    "1.5B",
+    "0",
+    "1kib",
+    "1 TiB",
+    "KiB",
+    "1e3",
+    "-1",
+    "0x10",
+    1.5,
+    0,
+    -1,
+    true,
+    null,
+    {},
+  ]) {
+    assert.throws(() => parseSize(bad, "k"), ConfigError, String(bad));
+  }
+  assert.throws(() => parseSize("2KiB", "k", 2000), ConfigError, "above the key's bound");
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 1 << 20 }),
+      fc.constantFrom(["B", 1], ["KB", 1000], ["KiB", 1024], ["MiB", 1 << 20], ["MB", 1e6]),
+      (n, [unit, size]) => {
+        const expected = n * (size as number);
+        assert.equal(parseSize(`${n}${unit}`, "k"), expected);
+        assert.equal(parseSize(expected, "k"), expected);
+      },
+    ),
+  );
+});
+
+test("durations: Go syntax in whole milliseconds, bounded below", () => {
+  assert.equal(parseDuration("10s", "k"), 10_000);
+  assert.equal(parseDuration("2h", "k"), 2 * HOUR_MS);
+  assert.equal(parseDuration("1h30m", "k"), 90 * 60_000);
+  assert.equal(parseDuration("500ms", "k"), 500);
+  assert.equal(parseDuration("0", "k"), 0);
+  assert.equal(load("db:\n  commitLog:\n    flushInterval: 0s\n").db.commitLog.flushIntervalMs, 0);
+  assert.equal(load("db:\n  snapshotInterval: 90s\n").db.snapshotIntervalMs, 90_000);
+  for (const bad of ["", "10", "1d", "1.5us", "abc", "-1s", 10, null]) {
+    assert.throws(() => parseDuration(bad, "k"), ConfigError, String(bad));
+  }
+  assert.throws(() => parseDuration("0s", "k", 1), ConfigError);
+  fc.assert(
+    fc.property(fc.nat(1000), fc.nat(59), fc.nat(59), (h, m, s) => {
+      assert.equal(parseDuration(`${h}h${m}m${s}s`, "k"), ((h * 60 + m) * 60 + s) * 1000);
+    }),
   );
 });
 
@@ -92,38 +372,258 @@ test("YAML syntax errors give the line and column", () => {
 test("environment variables expand in values, with defaults, $$ and typed whole references", () => {
   const c = loadConfig({
     text: [
-      "dataDir: ${DATA:/fallback}/m3ts$$x",
+      "dataDir: ${DATA:/fallback}/m3ts$$x$y",
       "carbon:",
       "  enabled: ${CARBON}",
       "coordinator:",
-      '  listenAddress: "127.0.0.1:${PORT}"',
+      '  listenAddress: "${HOST:127.0.0.1}:${PORT}"',
       "  maxInflightWriteRequests: ${INFLIGHT:12}",
+      "  writeNamespace: ${NS}",
+      "namespaces:",
+      "  - name: ${NS}",
+      "    retention: ${RETENTION:72h}",
     ].join("\n"),
-    env: { CARBON: "false", PORT: "9201" },
+    env: { CARBON: "false", PORT: "9201", NS: "metrics", DATA: undefined },
   });
-  assert.equal(c.dataDir, "/fallback/m3ts$x");
+  assert.equal(c.dataDir, "/fallback/m3ts$x$y");
   assert.equal(c.carbon.enabled, false);
-  assert.equal(c.coordinator.listenAddress.port, 9201);
+  assert.deepEqual(c.coordinator.listenAddress, { host: "127.0.0.1", port: 9201 });
   assert.equal(c.coordinator.maxInflightWriteRequests, 12);
-  assert.throws(
-    () => loadConfig({ text: "dataDir: ${NOPE}\n", env: {} }),
-    (e: unknown) => e instanceof ConfigError && e.key === "dataDir" && /NOPE/.test(e.message),
+  assert.equal(c.coordinator.writeNamespace, "metrics");
+  assert.equal(c.namespaces[0].name, "metrics");
+  assert.equal(c.namespaces[0].options.retentionPeriodMs, 72 * HOUR_MS);
+  // An empty default is a value, not a missing variable.
+  assert.equal(loadConfig({ text: "dataDir: /a${SUFFIX:}\n", env: {} }).dataDir, "/a");
+  // A set variable wins over the default, even when empty.
+  assert.equal(loadConfig({ text: "dataDir: /a${S:x}\n", env: { S: "" } }).dataDir, "/a");
+  // A variable's text is not expanded again.
+  assert.equal(loadConfig({ text: "dataDir: ${D}\n", env: { D: "${E}" } }).dataDir, "${E}");
+});
+
+test("an unset variable without a default names the variable and the key", () => {
+  throwsConfigError(() => load("dataDir: ${NOPE}\n"), "dataDir", /NOPE/);
+  throwsConfigError(
+    () => load("db:\n  commitLog:\n    strategy: ${STRATEGY}\n"),
+    "db.commitLog.strategy",
+    /STRATEGY/,
+  );
+  throwsConfigError(
+    () => load("namespaces:\n  - name: a\n    retention: ${RET}\n"),
+    "namespaces[0].retention",
+    /RET/,
+  );
+  // An expanded value is validated like a written one.
+  throwsConfigError(
+    () => loadConfig({ text: "db:\n  commitLog:\n    strategy: ${S}\n", env: { S: "fast" } }),
+    "db.commitLog.strategy",
+    /got "fast"/,
   );
 });
 // biome-ignore-end lint/suspicious/noTemplateCurlyInString: configuration text holds ${NAME} references
 
-test("the reference page documents every key, and its example loads to the values it shows", () => {
-  for (const key of schemaKeys())
-    assert.ok(reference.includes(`\`${key}\``), `${key} is not documented`);
+test("configured namespaces: M3 defaults, the index on unless told, its block the data block", () => {
+  const c = load(
+    [
+      "namespaces:",
+      "  - name: short",
+      "    retention: 6h",
+      "    blockSize: 1h",
+      "    coldWritesEnabled: true",
+      "  - name: plain",
+      "    index:",
+      "      enabled: false",
+    ].join("\n"),
+  );
+  assert.deepEqual(c.namespaces, [
+    {
+      name: "short",
+      options: {
+        retentionPeriodMs: 6 * HOUR_MS,
+        blockSizeMs: HOUR_MS,
+        coldWritesEnabled: true,
+        index: { enabled: true, blockSizeMs: HOUR_MS },
+      },
+    },
+    { name: "plain", options: { index: { enabled: false } } },
+  ]);
+  assert.deepEqual(load("namespaces: []\n").namespaces, []);
+});
+
+/** The notation the reference page uses for a default. */
+function documentedDefault(spec: Spec): string | undefined {
+  if (spec.kind === "section" || spec.default === null) return undefined;
+  if (spec.kind === "size") {
+    const units: [string, number][] = [
+      ["GiB", 1 << 30],
+      ["MiB", 1 << 20],
+      ["KiB", 1024],
+    ];
+    const [unit, size] = units.find(([, s]) => spec.default !== null && spec.default % s === 0) ?? [
+      "",
+      1,
+    ];
+    return `${spec.default / size}${unit}`;
+  }
+  if (spec.kind === "duration") {
+    return spec.default % 60_000 === 0 ? `${spec.default / 60_000}m` : `${spec.default / 1000}s`;
+  }
+  return String(spec.default);
+}
+
+test("the reference page documents every key of the schema with its default", () => {
+  const keys = schemaKeys();
+  assert.ok(keys.includes("db.commitLog.strategy") && keys.includes("namespaces[].retention"));
+  for (const key of keys) assert.ok(reference.includes(`\`${key}\``), `${key} is not documented`);
+  const walk = (fields: Record<string, Spec>, prefix: string) => {
+    for (const [k, spec] of Object.entries(fields)) {
+      const key = prefix === "" ? k : `${prefix}.${k}`;
+      if (spec.kind === "section") {
+        walk(spec.fields, key);
+        continue;
+      }
+      const row = reference.split("\n").find((l) => l.startsWith(`| \`${key}\` `));
+      assert.ok(row !== undefined, `${key} has no row in a table`);
+      const shown = documentedDefault(spec);
+      if (shown !== undefined)
+        assert.ok(row.includes(`\`${shown}\``), `${key}: default ${shown} not in ${row}`);
+    }
+  };
+  walk(SCHEMA, "");
+});
+
+test("the reference page's example sets every key and loads to the values it shows", () => {
   const example = /## A complete example\n\n```yaml\n([\s\S]*?)```/.exec(reference)?.[1];
-  assert.ok(example !== undefined);
+  assert.ok(example !== undefined, "no example on the page");
+  const raw = parseYaml(example) as Record<string, unknown>;
+  for (const key of schemaKeys().filter((k) => !k.startsWith("namespaces"))) {
+    let v: unknown = raw;
+    for (const part of key.split(".")) v = (v as Record<string, unknown> | undefined)?.[part];
+    assert.ok(v !== undefined, `the example does not set ${key}`);
+  }
   const c = loadConfig({ text: example, env: {} });
   assert.equal(c.dataDir, "/var/lib/m3ts");
-  assert.equal(c.carbon.enabled, true);
+  assert.equal(c.logging.level, "info");
+  assert.deepEqual(c.coordinator.listenAddress, { host: "127.0.0.1", port: 7201 });
+  assert.equal(c.coordinator.maxBodyBytes, 32 * MiB);
+  assert.deepEqual(c.coordinator.tagOptions, {
+    allowTagValueEmpty: false,
+    allowTagNameDuplicates: false,
+  });
+  assert.equal(c.coordinator.remoteRead.maxBytesInFrame, MiB);
+  assert.equal(c.carbon.enabled, true, "the carbon flag's default with M3TS_CARBON unset");
+  assert.equal(c.carbon.maxLineBytes, 4096);
+  assert.equal(c.db.commitLog.strategy, "wait");
   assert.equal(c.db.commitLog.flushIntervalMs, 2);
   assert.equal(c.db.commitLog.flushMaxBytes, 512 * 1024);
-  assert.equal(c.coordinator.remoteRead.maxBytesInFrame, 1 << 20);
+  assert.equal(c.db.tickIntervalMs, 10_000);
   assert.equal(c.db.snapshotIntervalMs, 60_000);
-  assert.equal(c.namespaces[0].options.retentionPeriodMs, 720 * 3_600_000);
-  assert.equal(c.namespaces[0].options.index?.blockSizeMs, 12 * 3_600_000);
+  assert.deepEqual(c.namespaces, [
+    {
+      name: "default",
+      options: {
+        retentionPeriodMs: 720 * HOUR_MS,
+        blockSizeMs: 12 * HOUR_MS,
+        bufferPastMs: 10 * 60_000,
+        bufferFutureMs: 2 * 60_000,
+        index: { enabled: true, blockSizeMs: 12 * HOUR_MS },
+      },
+    },
+  ]);
+  assert.equal(loadConfig({ text: example, env: { M3TS_CARBON: "false" } }).carbon.enabled, false);
+  // The example spells out the defaults apart from dataDir and the namespace.
+  const d = defaultConfig();
+  assert.deepEqual([c.coordinator, c.carbon, c.logging], [d.coordinator, d.carbon, d.logging]);
+  assert.deepEqual({ ...c.db, commitLog: d.db.commitLog }, d.db);
+});
+
+/** Loads text and returns normally or throws a ConfigError; anything else fails the property. */
+function loadsOrConfigError(text: string, env: Record<string, string> = {}): void {
+  try {
+    loadConfig({ text, env });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+  }
+}
+
+test("fuzz: arbitrary text gives a configuration or a ConfigError, never another error", () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), (t) => loadsOrConfigError(t)),
+    { numRuns: 500 },
+  );
+  const alphabet = fc.constantFrom(
+    ..."ab: -[]{}\n\"'&*!|>$#,?%@`".split(""),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a reference in configuration text
+    "${X}",
+    "$$",
+    "${",
+    "db:",
+    "  ",
+  );
+  fc.assert(
+    fc.property(fc.array(alphabet, { maxLength: 80 }), (parts) =>
+      loadsOrConfigError(parts.join(""), { X: "1" }),
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+test("fuzz: any YAML value at any key gives a configuration or a ConfigError", () => {
+  const key = fc.constantFrom(
+    ...schemaKeys().filter((k) => !k.startsWith("namespaces")),
+    "namespaces",
+    "x.y",
+  );
+  fc.assert(
+    fc.property(key, fc.jsonValue({ maxDepth: 3 }), (k, value) => {
+      const doc: Record<string, unknown> = {};
+      let at = doc;
+      const parts = k.split(".");
+      for (const p of parts.slice(0, -1)) {
+        const next: Record<string, unknown> = {};
+        at[p] = next;
+        at = next;
+      }
+      at[parts[parts.length - 1]] = value;
+      loadsOrConfigError(stringifyYaml(doc));
+    }),
+    { numRuns: 1000 },
+  );
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.dictionary(
+          fc.constantFrom("name", "retention", "blockSize", "index", "bufferPast", "q"),
+          fc.jsonValue({ maxDepth: 2 }),
+        ),
+        { maxLength: 3 },
+      ),
+      (entries) => loadsOrConfigError(stringifyYaml({ namespaces: entries })),
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test("fuzz: every truncation of the reference example loads or gives a ConfigError", () => {
+  const example = /## A complete example\n\n```yaml\n([\s\S]*?)```/.exec(reference)?.[1] ?? "";
+  for (let n = 0; n <= example.length; n++) loadsOrConfigError(example.slice(0, n));
+});
+
+test("a self-referencing YAML alias is refused, not followed forever", () => {
+  throwsConfigError(() => load("dataDir: &a [*a]\n"), "dataDir", /nesting/);
+});
+
+test("an alias with no anchor and an alias bomb are ConfigErrors naming the file", () => {
+  assert.throws(
+    () => loadConfig({ text: "dataDir: *a\n", env: {}, file: "m3ts.yml" }),
+    (e: unknown) => e instanceof ConfigError && e.key === "m3ts.yml:1:10" && /\*a/.test(e.message),
+  );
+  let bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (let i = 1; i < 9; i++)
+    bomb += `a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(", ")}]\n`;
+  assert.throws(
+    () => loadConfig({ text: bomb, env: {}, file: "m3ts.yml" }),
+    (e: unknown) => e instanceof ConfigError && e.key === "m3ts.yml" && /alias/.test(e.message),
+  );
 });

@@ -1,24 +1,23 @@
-// m3ts's configuration: a YAML file checked against one schema table, with
-// defaults for every key so that `m3ts start` runs with no file at all.
-// Values may use environment variables, `${NAME}` or `${NAME:default}` (M3's
-// syntax; `$$` is a literal `$`). Every error names the key, the value and
-// what is expected. The schema also drives the test that the reference page
-// (docs/reference/configuration.md) documents every key.
+// m3ts's configuration: a YAML file checked against one schema table that
+// gives every key a default, so `m3ts start` also runs with no file at all.
+// The same table drives the test that docs/reference/configuration.md documents every key.
 import { readFileSync } from "node:fs";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { LineCounter, parseDocument, visit } from "yaml";
 import {
   InvalidNamespaceOptionError,
   type NamespaceOptionsInput,
   resolveNamespaceOptions,
   validateNamespaceName,
 } from "../dbnode/namespace/index.js";
-import { M3tsError, parseDurationMs } from "../x/index.js";
+import { formatDurationMs, InvalidDurationError, M3tsError, parseDurationMs } from "../x/index.js";
 
+/** Where a listener binds; the defaults are loopback, anything else is written explicitly. */
 export interface ListenAddress {
   host: string;
   port: number;
 }
 
+/** Everything `m3ts start` needs, validated; durations in ms, sizes in bytes. */
 export interface M3tsConfig {
   dataDir: string;
   logging: { level: "debug" | "info" | "warn" | "error" };
@@ -27,6 +26,7 @@ export interface M3tsConfig {
     maxBodyBytes: number;
     maxInflightWriteRequests: number;
     maxPendingWriteSamples: number;
+    tagOptions: { allowTagValueEmpty: boolean; allowTagNameDuplicates: boolean };
     remoteRead: {
       maxSeries: number;
       maxDocsScanned: number;
@@ -40,6 +40,7 @@ export interface M3tsConfig {
     numShards: number;
     commitLog: {
       strategy: "wait" | "behind";
+      // null: the commit log's own default (which depends on the strategy).
       flushIntervalMs: number | null;
       flushMaxBytes: number | null;
     };
@@ -48,6 +49,7 @@ export interface M3tsConfig {
     snapshotIntervalMs: number;
     maxOpenFiles: number;
   };
+  // Created at start when missing; options are already checked by resolveNamespaceOptions.
   namespaces: { name: string; options: NamespaceOptionsInput }[];
 }
 
@@ -67,26 +69,35 @@ export class ConfigError extends M3tsError {
 
 function show(v: unknown): string {
   if (v === undefined) return "nothing";
-  const s = typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    // A self-referencing YAML alias.
+    s = Array.isArray(v) ? "a list" : "a mapping";
+  }
   return s.length > 100 ? `${s.slice(0, 100)}…` : s;
 }
 
 // ---- the schema --------------------------------------------------------------
 
-type Leaf =
+/** The type, bounds and default of one key of the file. */
+export type Leaf =
   | { kind: "string"; default: string }
   | { kind: "enum"; values: readonly string[]; default: string }
   | { kind: "bool"; default: boolean }
   | { kind: "int"; min: number; max: number; default: number }
-  | { kind: "size"; default: number | null }
-  | { kind: "duration"; default: number | null }
+  | { kind: "size"; max: number; default: number | null }
+  | { kind: "duration"; min: number; default: number | null }
   | { kind: "address"; default: string };
 
-type Spec =
+/** A key of the file: a value, or a section of keys. */
+export type Spec =
   | (Leaf & { doc: string })
   | { kind: "section"; doc: string; fields: Record<string, Spec> };
 
 const MiB = 1 << 20;
+const GiB = 1 << 30;
 const leaf = <T extends Leaf>(l: T, doc: string): T & { doc: string } => ({ ...l, doc });
 const section = (doc: string, fields: Record<string, Spec>): Spec => ({
   kind: "section",
@@ -112,17 +123,27 @@ export const SCHEMA: Record<string, Spec> = {
       "host:port to listen on; loopback unless set.",
     ),
     maxBodyBytes: leaf(
-      { kind: "size", default: 32 * MiB },
+      { kind: "size", max: GiB, default: 32 * MiB },
       "Largest request body, compressed or decoded (413 above).",
     ),
     maxInflightWriteRequests: leaf(
       { kind: "int", min: 1, max: 1_000_000, default: 64 },
-      "Write requests handled at once; more are answered 503 so the sender retries.",
+      "Write requests handled at once; one more is answered 429 with Retry-After.",
     ),
     maxPendingWriteSamples: leaf(
       { kind: "int", min: 1, max: 1e12, default: 4_000_000 },
       "Samples decoded and not yet acknowledged; past it requests are answered 503.",
     ),
+    tagOptions: section("How the coordinator treats the labels of written series.", {
+      allowTagValueEmpty: leaf(
+        { kind: "bool", default: false },
+        "Accept a label with an empty value (M3 rejects it by default).",
+      ),
+      allowTagNameDuplicates: leaf(
+        { kind: "bool", default: false },
+        "Accept a series that names one label twice (M3 rejects it by default).",
+      ),
+    }),
     writeNamespace: leaf(
       { kind: "string", default: "default" },
       "Unaggregated namespace the ingest endpoints write and remote read reads.",
@@ -143,7 +164,7 @@ export const SCHEMA: Record<string, Spec> = {
           "Most samples returned (0: no bound).",
         ),
         maxBytesInFrame: leaf(
-          { kind: "size", default: MiB },
+          { kind: "size", max: GiB, default: MiB },
           "Largest frame of a streamed (XOR chunks) answer.",
         ),
       },
@@ -153,7 +174,7 @@ export const SCHEMA: Record<string, Spec> = {
     enabled: leaf({ kind: "bool", default: true }, "Whether the carbon listener runs."),
     listenAddress: leaf({ kind: "address", default: "127.0.0.1:7204" }, "host:port to listen on."),
     maxLineBytes: leaf(
-      { kind: "size", default: 4096 },
+      { kind: "size", max: MiB, default: 4096 },
       "Longest line; longer ones are dropped and counted.",
     ),
   }),
@@ -168,11 +189,12 @@ export const SCHEMA: Record<string, Spec> = {
         "wait: acknowledge after fdatasync (nothing acknowledged is lost); behind: acknowledge at once.",
       ),
       flushInterval: leaf(
-        { kind: "duration", default: null },
+        { kind: "duration", min: 0, default: null },
         "Longest wait before pending records are written (default 2ms for wait, 1s for behind).",
       ),
       flushMaxBytes: leaf(
-        { kind: "size", default: null },
+        // The commit log's own bound on one write.
+        { kind: "size", max: GiB, default: null },
         "Pending bytes that trigger a write (default 512KiB).",
       ),
     }),
@@ -187,10 +209,14 @@ export const SCHEMA: Record<string, Spec> = {
       ),
     }),
     tickInterval: leaf(
-      { kind: "duration", default: 10_000 },
+      // A zero pause would make the tick loop spin.
+      { kind: "duration", min: 1, default: 10_000 },
       "Pause between background ticks (flushes, snapshots, retention).",
     ),
-    snapshotInterval: leaf({ kind: "duration", default: 60_000 }, "Least time between snapshots."),
+    snapshotInterval: leaf(
+      { kind: "duration", min: 1, default: 60_000 },
+      "Least time between snapshots.",
+    ),
     maxOpenFiles: leaf(
       { kind: "int", min: 1, max: 1_000_000, default: 128 },
       "Most fileset files held open for reads.",
@@ -205,9 +231,9 @@ export const NAMESPACE_KEYS: Record<string, string> = {
   blockSize: "Span of one data block (duration).",
   bufferPast: "How far behind now a warm write may be (duration).",
   bufferFuture: "How far ahead of now a warm write may be (duration).",
-  futureRetention: "How far ahead of now cold writes are kept (duration).",
+  futureRetentionPeriod: "How far ahead of now cold writes are kept (duration).",
   blockDataExpiry: "Whether cached blocks are evicted when not read (bool).",
-  blockDataExpiryAfterNotAccessed: "How long a cached block may go unread (duration).",
+  blockDataExpiryAfterNotAccessedPeriod: "How long a cached block may go unread (duration).",
   bootstrapEnabled: "Whether the namespace is restored at start (bool).",
   flushEnabled: "Whether blocks are flushed to filesets (bool).",
   snapshotEnabled: "Whether snapshots include the namespace (bool).",
@@ -224,7 +250,7 @@ export const NAMESPACE_KEYS: Record<string, string> = {
 
 /** The configuration with no file: the defaults of every key. */
 export function defaultConfig(): M3tsConfig {
-  return build({}, {});
+  return build({});
 }
 
 /** Reads and checks a configuration; `dataDir` (from --data-dir) overrides the file's. */
@@ -246,29 +272,65 @@ export function loadConfig(options: {
       );
     }
   }
-  let raw: unknown = {};
-  if (text !== undefined) {
-    try {
-      raw = parseYaml(text, { uniqueKeys: true }) ?? {};
-    } catch (e) {
-      if (e instanceof YAMLParseError) {
-        const at = e.linePos?.[0];
-        const where = `${options.file ?? "configuration"}${at === undefined ? "" : `:${at.line}:${at.col}`}`;
-        throw new ConfigError(where, undefined, `valid YAML (${e.message.split("\n")[0]})`);
-      }
-      throw e;
-    }
-  }
-  const config = build(expandEnv(raw, "", options.env), options.env);
+  const raw = text === undefined ? {} : parseText(text, options.file ?? "configuration");
+  const config = build(expandEnv(raw, "", options.env));
   if (options.dataDir !== undefined) config.dataDir = options.dataDir;
   return config;
+}
+
+/** Parses YAML text; a syntax error or an alias without an anchor is a ConfigError at file:line:col. */
+function parseText(text: string, file: string): unknown {
+  const lines = new LineCounter();
+  // logLevel "error": YAML warnings (an unknown tag) must not print; the schema checks values.
+  const doc = parseDocument(text, { uniqueKeys: true, logLevel: "error", lineCounter: lines });
+  const fail = (offset: number | undefined, why: string): ConfigError => {
+    if (offset === undefined) return new ConfigError(file, undefined, `valid YAML (${why})`);
+    const at = lines.linePos(offset);
+    return new ConfigError(
+      `${file}:${at.line}:${at.col}`,
+      text.split("\n")[at.line - 1],
+      `valid YAML (${why})`,
+    );
+  };
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    throw fail(
+      error.pos[0],
+      error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, ""),
+    );
+  }
+  // toJS would throw a bare ReferenceError for these; find them first to say where.
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined) {
+        throw fail(node.range?.[0], `alias *${node.source} has no anchor before it`);
+      }
+    },
+  });
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    // Too many alias expansions (a "billion laughs" file).
+    throw fail(undefined, (e as Error).message);
+  }
 }
 
 // ---- environment expansion -------------------------------------------------
 
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g;
+const WHOLE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::[^}]*)?\}$/;
+// Deeper than any valid file; also stops a self-referencing YAML alias.
+const MAX_DEPTH = 16;
 
-function expandEnv(raw: unknown, path: string, env: Record<string, string | undefined>): unknown {
+function expandEnv(
+  raw: unknown,
+  path: string,
+  env: Record<string, string | undefined>,
+  depth = 0,
+): unknown {
+  if (depth > MAX_DEPTH) {
+    throw new ConfigError(path, "…", `nesting at most ${MAX_DEPTH} levels deep`);
+  }
   if (typeof raw === "string") {
     if (!raw.includes("$")) return raw;
     const expanded = raw.replace(
@@ -286,17 +348,24 @@ function expandEnv(raw: unknown, path: string, env: Record<string, string | unde
       },
     );
     // A value that is one whole reference takes the variable's type (a port, a flag).
-    if (/^\$\{[^}]*\}$/.test(raw)) {
-      const scalar = parseYaml(expanded);
-      if (typeof scalar === "number" || typeof scalar === "boolean") return scalar;
+    if (WHOLE_REFERENCE.test(raw)) {
+      const t = expanded.trim();
+      if (t === "true" || t === "false") return t === "true";
+      if (/^-?\d+$/.test(t) && Number.isSafeInteger(Number(t))) return Number(t);
     }
     return expanded;
   }
-  if (Array.isArray(raw)) return raw.map((v, i) => expandEnv(v, `${path}[${i}]`, env));
+  if (Array.isArray(raw)) return raw.map((v, i) => expandEnv(v, `${path}[${i}]`, env, depth + 1));
   if (typeof raw === "object" && raw !== null) {
     const out: Record<string, unknown> = {};
+    // defineProperty keeps a key named __proto__ an ordinary (and so unknown) key.
     for (const [k, v] of Object.entries(raw))
-      out[k] = expandEnv(v, path === "" ? k : `${path}.${k}`, env);
+      Object.defineProperty(out, k, {
+        value: expandEnv(v, path === "" ? k : `${path}.${k}`, env, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return raw;
@@ -304,7 +373,7 @@ function expandEnv(raw: unknown, path: string, env: Record<string, string | unde
 
 // ---- checking --------------------------------------------------------------
 
-function build(raw: unknown, _env: Record<string, string | undefined>): M3tsConfig {
+function build(raw: unknown): M3tsConfig {
   const top = asObject(raw, "configuration");
   const { namespaces, ...rest } = top;
   const v = checkSection(SCHEMA, rest, "") as Record<string, Record<string, unknown>> & {
@@ -321,6 +390,7 @@ function build(raw: unknown, _env: Record<string, string | undefined>): M3tsConf
       maxBodyBytes: c.maxBodyBytes as number,
       maxInflightWriteRequests: c.maxInflightWriteRequests as number,
       maxPendingWriteSamples: c.maxPendingWriteSamples as number,
+      tagOptions: c.tagOptions as M3tsConfig["coordinator"]["tagOptions"],
       remoteRead: c.remoteRead as M3tsConfig["coordinator"]["remoteRead"],
       writeNamespace: c.writeNamespace as string,
     },
@@ -354,7 +424,7 @@ function checkSection(
   path: string,
 ): Record<string, unknown> {
   for (const key of Object.keys(raw)) {
-    if (!(key in fields) && !(path === "" && key === "namespaces")) {
+    if (!Object.hasOwn(fields, key) && !(path === "" && key === "namespaces")) {
       throw unknownKey(path, key, Object.keys(fields).concat(path === "" ? ["namespaces"] : []));
     }
   }
@@ -376,7 +446,18 @@ function defaultOf(spec: Leaf): unknown {
 }
 
 function unknownKey(path: string, key: string, allowed: string[]): ConfigError {
-  const near = allowed.find((a) => editDistance(a.toLowerCase(), key.toLowerCase()) <= 2);
+  // An obvious typo: at most two edits (one for short keys), case ignored.
+  let near: string | undefined;
+  let best = key.length <= 4 ? 1 : 2;
+  if (key.length <= 64) {
+    for (const a of allowed) {
+      const d = editDistance(a.toLowerCase(), key.toLowerCase());
+      if (d <= best) {
+        near = a;
+        best = d - 1;
+      }
+    }
+  }
   const where = path === "" ? key : `${path}.${key}`;
   return new ConfigError(
     where,
@@ -429,9 +510,9 @@ function checkLeaf(spec: Leaf, value: unknown, key: string): unknown {
       }
       return value;
     case "size":
-      return parseSize(value, key);
+      return parseSize(value, key, spec.max);
     case "duration":
-      return parseDuration(value, key);
+      return parseDuration(value, key, spec.min);
     case "address":
       return parseAddress(value, key);
   }
@@ -445,36 +526,40 @@ const SIZE_UNITS: Record<string, number> = {
   GB: 1e9,
   KiB: 1024,
   MiB: MiB,
-  GiB: 1 << 30,
+  GiB: GiB,
 };
 
-/** A byte size: an integer, or a number with B, KB, MB, GB, KiB, MiB or GiB. */
-export function parseSize(value: unknown, key: string): number {
-  const expected =
-    'a size in bytes: an integer or a number with a unit (B, KB, MB, GB, KiB, MiB, GiB), e.g. "32MiB"';
+/** A byte size from 1 to `max`: an integer, or a number with B, KB, MB, GB, KiB, MiB or GiB. */
+export function parseSize(value: unknown, key: string, max = Number.MAX_SAFE_INTEGER): number {
+  const expected = `a size in bytes from 1 to ${max}: an integer or a number with a unit (B, KB, MB, GB, KiB, MiB, GiB), e.g. "32MiB"`;
+  let bytes = Number.NaN;
   if (typeof value === "number") {
-    if (Number.isSafeInteger(value) && value > 0) return value;
+    bytes = value;
+  } else if (typeof value === "string" && value.length <= 64) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
+    const unit = m === null || !Object.hasOwn(SIZE_UNITS, m[2]) ? undefined : SIZE_UNITS[m[2]];
+    if (m !== null && unit !== undefined) bytes = Number(m[1]) * unit;
+  }
+  // A fraction of a byte ("1.5B") is refused rather than rounded.
+  if (!(Number.isSafeInteger(bytes) && bytes >= 1 && bytes <= max)) {
     throw new ConfigError(key, value, expected);
   }
-  if (typeof value !== "string") throw new ConfigError(key, value, expected);
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(value);
-  const unit = m === null ? undefined : SIZE_UNITS[m[2]];
-  if (m === null || unit === undefined) throw new ConfigError(key, value, expected);
-  const bytes = Math.round(Number(m[1]) * unit);
-  if (!(Number.isSafeInteger(bytes) && bytes > 0)) throw new ConfigError(key, value, expected);
   return bytes;
 }
 
-function parseDuration(value: unknown, key: string): number {
-  const expected = 'a duration such as "10s", "2h" or "1h30m"';
+/** A Go-style duration in whole milliseconds, at least `min`. */
+export function parseDuration(value: unknown, key: string, min = 0): number {
+  const expected = `a duration of at least ${formatDurationMs(min)} such as "10s", "2h" or "1h30m"`;
   if (typeof value !== "string") throw new ConfigError(key, value, expected);
+  let ms: number;
   try {
-    const ms = parseDurationMs(value);
-    if (ms < 0) throw new Error("negative");
-    return ms;
-  } catch {
-    throw new ConfigError(key, value, expected);
+    ms = parseDurationMs(value);
+  } catch (e) {
+    if (e instanceof InvalidDurationError) throw new ConfigError(key, value, expected);
+    throw e;
   }
+  if (ms < min) throw new ConfigError(key, value, expected);
+  return ms;
 }
 
 /** `host:port` or `[v6]:port`, port 1..65535. */
@@ -488,13 +573,14 @@ export function parseAddress(value: unknown, key: string): ListenAddress {
   return { host: m[1] ?? m[2], port };
 }
 
-const NS_FIELD: Record<string, keyof NamespaceOptionsInput> = {
+// YAML key -> NamespaceOptionsInput field, for the duration options.
+const NS_DURATIONS: Record<string, keyof NamespaceOptionsInput> = {
   retention: "retentionPeriodMs",
   blockSize: "blockSizeMs",
   bufferPast: "bufferPastMs",
   bufferFuture: "bufferFutureMs",
-  futureRetention: "futureRetentionPeriodMs",
-  blockDataExpiryAfterNotAccessed: "blockDataExpiryAfterNotAccessedPeriodMs",
+  futureRetentionPeriod: "futureRetentionPeriodMs",
+  blockDataExpiryAfterNotAccessedPeriod: "blockDataExpiryAfterNotAccessedPeriodMs",
 };
 const NS_BOOLS = [
   "blockDataExpiry",
@@ -507,21 +593,26 @@ const NS_BOOLS = [
   "coldWritesEnabled",
   "cacheBlocksOnRetrieve",
 ] as const;
-const NS_OPTION_KEY: Record<string, string> = Object.fromEntries([
-  ...Object.entries(NS_FIELD).map(([k, v]) => [v, k]),
-  ["index.blockSizeMs", "index.blockSize"],
-]);
+// NamespaceOptionsInput field -> YAML key, to report validation errors under the file's names.
+const NS_YAML_KEY: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(NS_DURATIONS).map(([k, v]) => [v, k])),
+  "index.blockSizeMs": "index.blockSize",
+};
+const NS_TOP_KEYS = [...new Set(Object.keys(NAMESPACE_KEYS).map((k) => k.split(".")[0]))];
+const NAME_RULE =
+  "a namespace name of 1 to 255 characters from A-Z, a-z, 0-9, '_', '.' and '-', other than \".\" and \"..\"";
+const BOOL: Leaf = { kind: "bool", default: false };
+const HOUR_MS = 3_600_000;
 
 function checkNamespaces(raw: unknown): { name: string; options: NamespaceOptionsInput }[] {
   if (raw === undefined || raw === null) {
-    const hours = (h: number) => h * 3_600_000;
     return [
       {
         name: "default",
         options: {
-          retentionPeriodMs: hours(48),
-          blockSizeMs: hours(2),
-          index: { enabled: true, blockSizeMs: hours(2) },
+          retentionPeriodMs: 48 * HOUR_MS,
+          blockSizeMs: 2 * HOUR_MS,
+          index: { enabled: true, blockSizeMs: 2 * HOUR_MS },
         },
       },
     ];
@@ -531,56 +622,82 @@ function checkNamespaces(raw: unknown): { name: string; options: NamespaceOption
   return raw.map((entry, i) => {
     const path = `namespaces[${i}]`;
     const o = asObject(entry, path);
-    const topKeys = new Set(Object.keys(NAMESPACE_KEYS).map((k) => k.split(".")[0]));
-    for (const k of Object.keys(o)) if (!topKeys.has(k)) throw unknownKey(path, k, [...topKeys]);
-    if (typeof o.name !== "string")
-      throw new ConfigError(`${path}.name`, o.name, "a namespace name");
+    for (const k of Object.keys(o))
+      if (!NS_TOP_KEYS.includes(k)) throw unknownKey(path, k, NS_TOP_KEYS);
+    const name = o.name;
+    if (typeof name !== "string") throw new ConfigError(`${path}.name`, name, NAME_RULE);
     try {
-      validateNamespaceName(o.name);
+      validateNamespaceName(name);
     } catch (e) {
-      throw new ConfigError(`${path}.name`, o.name, (e as Error).message);
+      if (e instanceof InvalidNamespaceOptionError)
+        throw new ConfigError(`${path}.name`, name, NAME_RULE);
+      throw e;
     }
-    if (seen.has(o.name))
-      throw new ConfigError(`${path}.name`, o.name, "a name not used by another namespace");
-    seen.add(o.name);
+    if (seen.has(name)) {
+      throw new ConfigError(`${path}.name`, name, "a name not used by another namespace");
+    }
+    seen.add(name);
+
     const options: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(NS_FIELD)) {
-      if (o[key] !== undefined) options[field] = parseDuration(o[key], `${path}.${key}`);
+    for (const [key, field] of Object.entries(NS_DURATIONS)) {
+      if (o[key] !== undefined && o[key] !== null)
+        options[field] = parseDuration(o[key], `${path}.${key}`);
     }
     for (const key of NS_BOOLS) {
-      if (o[key] !== undefined)
-        options[key] = checkLeaf({ kind: "bool", default: false }, o[key], `${path}.${key}`);
+      if (o[key] !== undefined && o[key] !== null)
+        options[key] = checkLeaf(BOOL, o[key], `${path}.${key}`);
     }
     const ix = asObject(o.index, `${path}.index`);
-    for (const k of Object.keys(ix))
+    for (const k of Object.keys(ix)) {
       if (k !== "enabled" && k !== "blockSize")
         throw unknownKey(`${path}.index`, k, ["enabled", "blockSize"]);
-    const index: Record<string, unknown> = {};
-    if (ix.enabled !== undefined)
-      index.enabled = checkLeaf(
-        { kind: "bool", default: false },
-        ix.enabled,
-        `${path}.index.enabled`,
-      );
-    if (ix.blockSize !== undefined)
+    }
+    // Remote read finds series through the index, so a configured namespace has one unless told not to.
+    const index: { enabled: boolean; blockSizeMs?: number } = { enabled: true };
+    if (ix.enabled !== undefined && ix.enabled !== null) {
+      index.enabled = checkLeaf(BOOL, ix.enabled, `${path}.index.enabled`) as boolean;
+    }
+    if (ix.blockSize !== undefined && ix.blockSize !== null) {
       index.blockSizeMs = parseDuration(ix.blockSize, `${path}.index.blockSize`);
-    // Remote read finds series through the index: configured namespaces have one unless told not to.
-    index.enabled ??= true;
-    // Index blocks default to the data block size, as database/create does.
-    if (index.blockSizeMs === undefined && options.blockSizeMs !== undefined)
-      index.blockSizeMs = options.blockSizeMs;
+    } else if (options.blockSizeMs !== undefined) {
+      // Index blocks default to the data block size, as M3's database/create does.
+      index.blockSizeMs = options.blockSizeMs as number;
+    }
     options.index = index;
+
     try {
       resolveNamespaceOptions(options as NamespaceOptionsInput);
     } catch (e) {
-      if (e instanceof InvalidNamespaceOptionError) {
-        const key = NS_OPTION_KEY[e.option] ?? e.option;
-        throw new ConfigError(`${path}.${key}`, e.value, e.message);
-      }
-      throw e;
+      if (!(e instanceof InvalidNamespaceOptionError)) throw e;
+      throw namespaceOptionError(path, o, e);
     }
-    return { name: o.name, options: options as NamespaceOptionsInput };
+    return { name, options: options as NamespaceOptionsInput };
   });
+}
+
+/** Restates a namespace validation error with the file's key names and durations as written. */
+function namespaceOptionError(
+  path: string,
+  entry: Record<string, unknown>,
+  e: InvalidNamespaceOptionError,
+): ConfigError {
+  const key = NS_YAML_KEY[e.option] ?? e.option;
+  const written =
+    key === "index.blockSize"
+      ? (entry.index as Record<string, unknown> | undefined)?.blockSize
+      : entry[key];
+  // The error's message is "<option> <value> <rule>"; keep the rule, in the file's terms.
+  const rule = e.message
+    .slice(e.message.indexOf(" must ") + 1)
+    .replace(
+      /([A-Za-z.]+Ms) (\d+)/g,
+      (_, option: string, ms: string) =>
+        `${NS_YAML_KEY[option] ?? option} ${formatDurationMs(Number(ms))}`,
+    )
+    .replace(/^must be /, "a value that is ");
+  const value =
+    written ?? (typeof e.value === "number" ? `${formatDurationMs(e.value)} (default)` : e.value);
+  return new ConfigError(`${path}.${key}`, value, rule);
 }
 
 /** Every documented key path, for the reference page's test. */

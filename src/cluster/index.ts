@@ -1,13 +1,32 @@
 // Cluster metadata: the KV interface with the embedded file-backed KV, and
-// M3's placement model.
-export { FileKV, KVCorruptError } from "./file-kv.js";
-export { type KV, KVKeyExistsError, type KVValue, KVVersionMismatchError } from "./kv.js";
+// M3's placement model with its admin JSON.
+export {
+  FileKV,
+  KV_FILE,
+  KV_TEMP_FILE,
+  KVCorruptError,
+  MAX_KV_FILE_BYTES,
+  MAX_KV_VALUE_BYTES,
+} from "./file-kv.js";
+export {
+  type KV,
+  KVClosedError,
+  KVInvalidValueError,
+  KVKeyExistsError,
+  type KVValue,
+  KVVersionMismatchError,
+} from "./kv.js";
 export {
   AdminRequestError,
   ensureLocalPlacement,
   type Instance,
   isLocalPlacement,
+  LOCAL_INSTANCE_ID,
+  LOCAL_ISOLATION_GROUP,
+  LOCAL_ZONE,
   localPlacement,
+  MAX_NUM_SHARDS,
+  MAX_PLACEMENT_INSTANCES,
   NAMESPACES_KEY,
   PLACEMENT_KEY,
   type Placement,

@@ -4,16 +4,18 @@
 // version by one (the first version is 1), so writers can check-and-set.
 import { M3tsError } from "../x/index.js";
 
+/** A key's value (JSON-serialisable) and its version: 1 at creation, one more per change. */
 export interface KVValue {
   value: unknown;
   version: number;
 }
 
+/** Versioned JSON values by key, as M3 keeps placement and namespaces (get, set, check-and-set, watch). */
 export interface KV {
   get(key: string): Promise<KVValue | null>;
   /** Sets a key whatever its version; resolves with the new version once durable. */
   set(key: string, value: unknown): Promise<number>;
-  /** Sets a key only if its version is `expectedVersion` (KVVersionMismatchError otherwise). */
+  /** Sets a key only if its version is `expectedVersion`, 0 meaning absent (KVVersionMismatchError otherwise). */
   checkAndSet(key: string, expectedVersion: number, value: unknown): Promise<number>;
   /** Sets a key only if it does not exist (KVKeyExistsError otherwise). */
   setIfNotExists(key: string, value: unknown): Promise<number>;
@@ -21,9 +23,11 @@ export interface KV {
   delete(key: string): Promise<KVValue | null>;
   /** Calls `onChange` after each durable change of `key`, in order; returns the way to stop. */
   watch(key: string, onChange: (value: KVValue | null) => void): () => void;
+  /** Waits for changes under way, then refuses new ones (KVClosedError) and drops the watchers. */
   close(): Promise<void>;
 }
 
+/** A check-and-set whose expected version is not the key's version (0 = the key does not exist). */
 export class KVVersionMismatchError extends M3tsError {
   readonly key: string;
   readonly expected: number;
@@ -40,11 +44,35 @@ export class KVVersionMismatchError extends M3tsError {
   }
 }
 
+/** A set-if-not-exists on a key that exists. */
 export class KVKeyExistsError extends M3tsError {
   readonly key: string;
 
   constructor(key: string) {
     super("M3TS_ERR_KV_KEY_EXISTS", `key ${JSON.stringify(key)} already exists`);
+    this.key = key;
+  }
+}
+
+/** A change asked of a KV after its close(). */
+export class KVClosedError extends M3tsError {
+  readonly key: string;
+
+  constructor(key: string) {
+    super(
+      "M3TS_ERR_KV_CLOSED",
+      `cannot change key ${JSON.stringify(key)}: the KV is closed (open it again to write)`,
+    );
+    this.key = key;
+  }
+}
+
+/** A value the KV cannot hold: not JSON-serialisable, or larger than the limit. */
+export class KVInvalidValueError extends M3tsError {
+  readonly key: string;
+
+  constructor(key: string, why: string) {
+    super("M3TS_ERR_KV_INVALID_VALUE", `cannot store key ${JSON.stringify(key)}: ${why}`);
     this.key = key;
   }
 }
