@@ -50,7 +50,6 @@ test("with no file every key has the default the brief gives, with loopback addr
       maxBodyBytes: 32 * MiB,
       maxInflightWriteRequests: 64,
       maxPendingWriteSamples: 4_000_000,
-      tagOptions: { allowTagValueEmpty: false, allowTagNameDuplicates: false },
       remoteRead: {
         maxSeries: 100_000,
         maxDocsScanned: 0,
@@ -163,11 +162,6 @@ test("every kind of error names the key, the value and what is expected", () => 
     ["carbon:\n  enabled: yes please\n", "carbon.enabled", /true or false/],
     ["dataDir: ''\n", "dataDir", /non-empty string/],
     ["dataDir: [a]\n", "dataDir", /non-empty string/],
-    [
-      "coordinator:\n  tagOptions:\n    allowTagValueEmpty: 1\n",
-      "coordinator.tagOptions.allowTagValueEmpty",
-      /true or false/,
-    ],
     ["namespaces: default\n", "namespaces", /a list of namespaces/],
     [
       "namespaces:\n  - name: a\n  - name: a\n",
@@ -505,10 +499,6 @@ test("the reference page's example sets every key and loads to the values it sho
   assert.equal(c.logging.level, "info");
   assert.deepEqual(c.coordinator.listenAddress, { host: "127.0.0.1", port: 7201 });
   assert.equal(c.coordinator.maxBodyBytes, 32 * MiB);
-  assert.deepEqual(c.coordinator.tagOptions, {
-    allowTagValueEmpty: false,
-    allowTagNameDuplicates: false,
-  });
   assert.equal(c.coordinator.remoteRead.maxBytesInFrame, MiB);
   assert.equal(c.carbon.enabled, true, "the carbon flag's default with M3TS_CARBON unset");
   assert.equal(c.carbon.maxLineBytes, 4096);

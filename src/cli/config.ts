@@ -26,7 +26,6 @@ export interface M3tsConfig {
     maxBodyBytes: number;
     maxInflightWriteRequests: number;
     maxPendingWriteSamples: number;
-    tagOptions: { allowTagValueEmpty: boolean; allowTagNameDuplicates: boolean };
     remoteRead: {
       maxSeries: number;
       maxDocsScanned: number;
@@ -128,22 +127,12 @@ export const SCHEMA: Record<string, Spec> = {
     ),
     maxInflightWriteRequests: leaf(
       { kind: "int", min: 1, max: 1_000_000, default: 64 },
-      "Write requests handled at once; one more is answered 429 with Retry-After.",
+      "Write requests handled at once; one more is answered 503 with Retry-After (Prometheus 2.x retries a 5xx always, a 429 only with retry_on_http_429).",
     ),
     maxPendingWriteSamples: leaf(
       { kind: "int", min: 1, max: 1e12, default: 4_000_000 },
       "Samples decoded and not yet acknowledged; past it requests are answered 503.",
     ),
-    tagOptions: section("How the coordinator treats the labels of written series.", {
-      allowTagValueEmpty: leaf(
-        { kind: "bool", default: false },
-        "Accept a label with an empty value (M3 rejects it by default).",
-      ),
-      allowTagNameDuplicates: leaf(
-        { kind: "bool", default: false },
-        "Accept a series that names one label twice (M3 rejects it by default).",
-      ),
-    }),
     writeNamespace: leaf(
       { kind: "string", default: "default" },
       "Unaggregated namespace the ingest endpoints write and remote read reads.",
@@ -390,7 +379,6 @@ function build(raw: unknown): M3tsConfig {
       maxBodyBytes: c.maxBodyBytes as number,
       maxInflightWriteRequests: c.maxInflightWriteRequests as number,
       maxPendingWriteSamples: c.maxPendingWriteSamples as number,
-      tagOptions: c.tagOptions as M3tsConfig["coordinator"]["tagOptions"],
       remoteRead: c.remoteRead as M3tsConfig["coordinator"]["remoteRead"],
       writeNamespace: c.writeNamespace as string,
     },

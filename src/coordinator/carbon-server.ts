@@ -97,6 +97,12 @@ export class CarbonServer {
     socket.on("error", () => {});
     socket.on("close", () => {
       this.sockets.delete(socket);
+      if (splitter.droppedNonUtf8Lines > 0) {
+        this.options.metrics.samplesRejected.inc(
+          { protocol: "carbon", reason: "M3TS_ERR_CARBON_LINE_NOT_UTF8" },
+          splitter.droppedNonUtf8Lines,
+        );
+      }
       if (splitter.droppedLongLines > 0) {
         this.options.metrics.samplesRejected.inc(
           { protocol: "carbon", reason: "M3TS_ERR_CARBON_LINE_TOO_LONG" },

@@ -4,10 +4,10 @@
 // chunks in CRC-checked frames, written as each series is read).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { compressSync } from "snappy";
-import type { Client, FetchLimits } from "../client/index.js";
+import type { Client, FetchedSeries, FetchLimits } from "../client/index.js";
 import { type Matcher, newMatcher } from "../index/index.js";
 import { ChunkedReadResponseWriter } from "./chunked-read-response.js";
-import { readBody } from "./http.js";
+import { BadRequestError, readBody } from "./http.js";
 import type { CoordinatorMetrics } from "./metrics.js";
 import { decodeReadRequest, RESPONSE_TYPE, type ReadQuery } from "./read-request.js";
 import { ReadResponseWriter } from "./read-response.js";
@@ -45,7 +45,8 @@ export class RemoteReadHandler {
       unsnappy(await readBody(req, this.maxBodyBytes), this.maxBodyBytes),
     );
     const queries = request.queries.map((q) => ({ q, matchers: toMatchers(q) }));
-    const streamed = request.acceptedResponseTypes.includes(RESPONSE_TYPE.STREAMED_XOR_CHUNKS);
+    const streamed =
+      responseTypeOf(request.acceptedResponseTypes) === RESPONSE_TYPE.STREAMED_XOR_CHUNKS;
     const type = streamed ? "streamed_xor_chunks" : "samples";
     try {
       if (streamed) await this.streamChunks(res, queries);
@@ -96,6 +97,7 @@ export class RemoteReadHandler {
         ),
       );
     }
+    for (const r of results) checkOrdered(r);
     res.writeHead(200, {
       "Content-Type": "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse",
     });
@@ -108,6 +110,32 @@ export class RemoteReadHandler {
       writer.flush();
     }
     res.end();
+  }
+}
+
+/**
+ * The answer's type, as remote.proto says: the first of the accepted types
+ * this server supports; SAMPLES when the list is empty (senders older than
+ * streaming); a 400 when none is supported.
+ */
+function responseTypeOf(accepted: readonly number[]): number {
+  if (accepted.length === 0) return RESPONSE_TYPE.SAMPLES;
+  for (const t of accepted) {
+    if (t === RESPONSE_TYPE.SAMPLES || t === RESPONSE_TYPE.STREAMED_XOR_CHUNKS) return t;
+  }
+  throw new BadRequestError(
+    `accepted_response_types ${JSON.stringify(accepted)} names none this server answers: SAMPLES (0) or STREAMED_XOR_CHUNKS (1)`,
+  );
+}
+
+/** XOR chunks need strictly increasing times; checked before the 200 goes out, so a fault is still an error status. */
+function checkOrdered(series: readonly FetchedSeries[]): void {
+  for (const s of series) {
+    for (let i = 1; i < s.count; i++) {
+      if (!(s.timesMs[i] > s.timesMs[i - 1])) {
+        throw new Error(`series ${s.id} read back with times out of order at ${s.timesMs[i]} ms`);
+      }
+    }
   }
 }
 

@@ -273,6 +273,31 @@ describe("remote read", () => {
     assert.match(await res.text(), /maxSeries = 3/);
   });
 
+  test("a read accepting no response type this server answers is 400; the first supported one is used", async () => {
+    const query = [
+      {
+        startMs: 0,
+        endMs: Date.now() + 60_000,
+        matchers: [{ type: "=" as const, name: "i", value: "0" }],
+      },
+    ];
+    const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
+    const none = await post(
+      `${n.base}/api/v1/read`,
+      compressSync(encodeReadRequest(query, [7])),
+      h,
+    );
+    assert.equal(none.status, 400, none.text);
+    assert.match(none.text, /accepted_response_types/);
+    const samplesFirst = await fetch(`${n.base}/api/v1/read`, {
+      method: "POST",
+      headers: h,
+      body: compressSync(encodeReadRequest(query, [0, 1])),
+    });
+    assert.equal(samplesFirst.headers.get("content-type"), "application/x-protobuf");
+    await samplesFirst.arrayBuffer();
+  });
+
   test("garbage read requests and invalid matchers are 400", async () => {
     const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
     assert.equal(
