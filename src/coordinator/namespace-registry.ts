@@ -4,7 +4,7 @@
 import { type KV, NAMESPACES_KEY } from "../cluster/index.js";
 import type { NamespaceOptions } from "../dbnode/namespace/index.js";
 import { resolveNamespaceOptions } from "../dbnode/namespace/index.js";
-import { namespaceOptionsFromJson, namespaceOptionsToJson } from "./admin-json.js";
+import { namespaceOptionsFromJson, registryToJson } from "./admin-json.js";
 
 export interface RegistryJson {
   /** 0 when the key does not exist yet. */
@@ -29,9 +29,7 @@ export function registryNamespaces(
   }));
 }
 
-/** The registry value for a list of namespaces. */
+/** The registry value (the KV's form) for a list of namespaces. */
 export function registryOf(list: readonly { name: string; options: NamespaceOptions }[]) {
-  const namespaces: Record<string, unknown> = {};
-  for (const { name, options } of list) namespaces[name] = namespaceOptionsToJson(options);
-  return { namespaces };
+  return registryToJson(list).registry;
 }

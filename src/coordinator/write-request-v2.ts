@@ -15,8 +15,8 @@
 //
 // The symbol table may come before, after or between the series: a label's refs are kept
 // in nameAt/valueAt while reading, and turned into byte ranges once every symbol is known.
-import { BYTES, FIXED64, ProtoReader, VARINT } from "./proto-reader.js";
-import { type WriteRequestColumns, WriteRequestFormatError } from "./write-request.js";
+import { BYTES, ProtoReader, VARINT } from "./proto-reader.js";
+import { readSample, type WriteRequestColumns, WriteRequestFormatError } from "./write-request.js";
 
 const wire = new ProtoReader((offset, what) => new WriteRequestFormatError(offset, what));
 const EMPTY = new Uint8Array(0);
@@ -90,7 +90,7 @@ function timeSeries(out: WriteRequestColumns, at: number, end: number): void {
       refs = addRef(out, s, refs, end);
     } else if (field === 2 && type === BYTES) {
       const stop = wire.lengthOf(end, "sample");
-      sample(out, stop);
+      readSample(wire, out, stop);
       out.sampleCount[s]++;
     } else if (field === 3 && type === BYTES) {
       wire.pos = wire.lengthOf(end, "histogram");
@@ -135,25 +135,6 @@ function addRef(out: WriteRequestColumns, s: number, refs: number, end: number):
     out.valueAt[out.labels - 1] = wire.lo;
   }
   return refs + 1;
-}
-
-function sample(out: WriteRequestColumns, end: number): void {
-  const i = out.addSample();
-  while (wire.pos < end) {
-    const at = wire.pos;
-    wire.key(end);
-    const field = wire.field;
-    const type = wire.type;
-    if (field === 1 && type === FIXED64) {
-      if (wire.pos + 8 > end) throw new WriteRequestFormatError(at, "sample value cut short");
-      // DataView keeps a NaN's payload (the stale marker) bit for bit.
-      out.values[i] = wire.view.getFloat64(wire.pos, true);
-      wire.pos += 8;
-    } else if (field === 2 && type === VARINT) {
-      wire.varint(end);
-      out.timesMs[i] = wire.int64(at, "sample timestamp");
-    } else wire.skip(type, end);
-  }
 }
 
 /** Reads a Metadata message; true when it names a type, a help text or a unit. */

@@ -271,6 +271,11 @@ function label(out: WriteRequestColumns, end: number): void {
 }
 
 function sample(out: WriteRequestColumns, end: number): void {
+  readSample(wire, out, end);
+}
+
+/** Reads a Sample (1 value: double, 2 timestamp: int64 ms; the same in 1.0 and 2.0) into the next sample column. */
+export function readSample(wire: ProtoReader, out: WriteRequestColumns, end: number): void {
   const i = out.addSample();
   while (wire.pos < end) {
     const at = wire.pos;
@@ -279,6 +284,7 @@ function sample(out: WriteRequestColumns, end: number): void {
     const type = wire.type;
     if (field === 1 && type === FIXED64) {
       if (wire.pos + 8 > end) throw new WriteRequestFormatError(at, "sample value cut short");
+      // DataView keeps a NaN's payload (the stale marker) bit for bit.
       out.values[i] = wire.view.getFloat64(wire.pos, true);
       wire.pos += 8;
     } else if (field === 2 && type === VARINT) {
