@@ -6,17 +6,20 @@
 //
 // Flags: --only m3ts,prometheus,victoriametrics  --series 100000
 //        --seconds 20  --senders 8  --reps 1  --strategy wait|behind
+//        --rounds N (default: enough for --seconds at 800k samples/s)
 //        --warmup-rounds 1 (sent untimed first, so that series exist)
 //        --node-args "--cpu-prof --cpu-prof-dir=DIR" (for the m3ts process)
-// The senders are Prometheus's shards: each owns a fixed set of series and
-// sends its requests one at a time, in order (a request of round r+1 only
-// after round r's for the same series was acknowledged); 429 and 503 are
-// retried after 50 ms, as Prometheus retries them.
+// Ordering: each sender is one of Prometheus's shards. It owns a fixed set of
+// series and sends its requests one at a time, in round order, so a request
+// of round r + 1 for a series leaves only after round r's was acknowledged
+// (per-shard ordering; shards do not wait for each other). 429 and 503 are
+// retried after a short pause, as Prometheus retries them.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { M3tsError } from "../src/x/index.js";
 import { freeLoopbackPort, stopChild, waitForOk } from "../test/support/processes.js";
 import { ensureDebianPackages } from "./external-tsdb.js";
 import { buildLoad, type Load } from "./ingest-load.js";
@@ -24,6 +27,35 @@ import { buildLoad, type Load } from "./ingest-load.js";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SERVERS = ["m3ts", "prometheus", "victoriametrics"] as const;
 type ServerName = (typeof SERVERS)[number];
+
+const LIMITS = {
+  /** Rate the default round count is sized for: the top of what the three servers reach here. */
+  plannedSamplesPerS: 800_000,
+  /** Pre-encoded samples held at once (about 25 bytes each compressed). */
+  maxLoadSamples: 24_000_000,
+  /** Span of the rounds' timestamps, ending `newestAgeMs` before the load is built. */
+  spanMs: 240_000,
+  newestAgeMs: 10_000,
+  /**
+   * m3ts accepts warm writes up to bufferPast (10 minutes by default) old;
+   * a run needs its oldest sample younger than this, less the run's length,
+   * else the load is built again with fresh times. Prometheus and
+   * VictoriaMetrics, started empty, take any age.
+   */
+  m3tsMaxAgeMs: 9 * 60_000,
+  readyMs: 60_000,
+  stopMs: 30_000,
+  retryPauseMs: 50,
+  rssSampleEveryMs: 200,
+  logTailChars: 3_000,
+} as const;
+
+/** A bench flag was missing or held a value the bench cannot use. */
+class IngestBenchArgsError extends M3tsError {
+  constructor(message: string) {
+    super("M3TS_ERR_BENCH_ARGS", message);
+  }
+}
 
 interface Args {
   only: ServerName[];
@@ -38,6 +70,14 @@ interface Args {
   nodeArgs: string[];
 }
 
+function positiveInt(flag: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min) {
+    throw new IngestBenchArgsError(`${flag}: expected an integer >= ${min}, got ${String(v)}`);
+  }
+  return n;
+}
+
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     only: [...SERVERS],
@@ -47,49 +87,55 @@ function parseArgs(argv: string[]): Args {
     reps: 1,
     strategy: "wait",
     rounds: 0,
-    nodeArgs: [],
     warmupRounds: 1,
+    nodeArgs: [],
   };
-  for (let i = 0; i < argv.length; i++) {
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i];
     const v = argv[i + 1];
-    switch (argv[i]) {
+    switch (flag) {
       case "--only":
-        a.only = v.split(",").map((s) => {
-          if (!(SERVERS as readonly string[]).includes(s))
-            throw new Error(`--only: unknown server ${s}`);
+        a.only = (v ?? "").split(",").map((s) => {
+          if (!(SERVERS as readonly string[]).includes(s)) {
+            throw new IngestBenchArgsError(
+              `--only: unknown server "${s}"; allowed: ${SERVERS.join(", ")}`,
+            );
+          }
           return s as ServerName;
         });
         break;
       case "--series":
-        a.series = Number(v);
+        a.series = positiveInt(flag, v, 1);
         break;
       case "--seconds":
-        a.seconds = Number(v);
+        a.seconds = positiveInt(flag, v, 1);
         break;
       case "--senders":
-        a.senders = Number(v);
+        a.senders = positiveInt(flag, v, 1);
         break;
       case "--reps":
-        a.reps = Number(v);
-        break;
-      case "--warmup-rounds":
-        a.warmupRounds = Number(v);
+        a.reps = positiveInt(flag, v, 1);
         break;
       case "--rounds":
-        a.rounds = Number(v);
+        a.rounds = positiveInt(flag, v, 2);
+        break;
+      case "--warmup-rounds":
+        a.warmupRounds = positiveInt(flag, v, 0);
         break;
       case "--node-args":
-        a.nodeArgs = v.split(" ").filter((x) => x !== "");
+        a.nodeArgs = (v ?? "").split(" ").filter((x) => x !== "");
         break;
       case "--strategy":
-        if (v !== "wait" && v !== "behind")
-          throw new Error(`--strategy: expected wait or behind, got ${v}`);
+        if (v !== "wait" && v !== "behind") {
+          throw new IngestBenchArgsError(`--strategy: expected wait or behind, got ${String(v)}`);
+        }
         a.strategy = v;
         break;
       default:
-        throw new Error(`unknown flag ${argv[i]}`);
+        throw new IngestBenchArgsError(
+          `unknown flag ${flag}; allowed: --only --series --seconds --senders --reps --rounds --warmup-rounds --strategy --node-args`,
+        );
     }
-    i++;
   }
   return a;
 }
@@ -108,9 +154,10 @@ async function startServer(
   const dir = mkdtempSync(join(tmpdir(), `bench-ingest-${name}-`));
   const port = await freeLoopbackPort();
   const log = openSync(join(dir, "server.log"), "w");
+  const writeUrl = `http://127.0.0.1:${port}/api/v1/write`;
   let child: ChildProcess;
   let ready: string;
-  let writeUrl = `http://127.0.0.1:${port}/api/v1/write`;
+  const stdio: ["ignore", number, number] = ["ignore", log, log];
   if (name === "m3ts") {
     const config = join(dir, "m3ts.yml");
     writeFileSync(
@@ -131,13 +178,11 @@ async function startServer(
     child = spawn(
       process.execPath,
       [...nodeArgs, join(ROOT, "bin/m3ts.js"), "start", "--config", config],
-      {
-        stdio: ["ignore", log, log],
-      },
+      { stdio },
     );
     ready = `http://127.0.0.1:${port}/ready`;
-    writeUrl = `http://127.0.0.1:${port}/api/v1/prom/remote/write`;
   } else if (name === "prometheus") {
+    // No scrape jobs: the server only receives what the bench writes.
     writeFileSync(join(dir, "prometheus.yml"), "global:\n  scrape_interval: 1m\n");
     child = spawn(
       "prometheus",
@@ -147,7 +192,7 @@ async function startServer(
         `--web.listen-address=127.0.0.1:${port}`,
         "--web.enable-remote-write-receiver",
       ],
-      { stdio: ["ignore", log, log] },
+      { stdio },
     );
     ready = `http://127.0.0.1:${port}/-/ready`;
   } else {
@@ -158,23 +203,27 @@ async function startServer(
         `-storageDataPath=${join(dir, "vm")}`,
         "-loggerLevel=WARN",
       ],
-      { stdio: ["ignore", log, log] },
+      { stdio },
     );
     ready = `http://127.0.0.1:${port}/health`;
   }
+  // The child holds its own copy of the descriptor.
+  closeSync(log);
   try {
-    await waitForOk(ready, child, 60_000);
+    await waitForOk(ready, child, LIMITS.readyMs);
   } catch (e) {
-    child.kill("SIGKILL");
-    throw new Error(
-      `${name}: ${(e as Error).message}\n${readFileSync(join(dir, "server.log"), "utf8").slice(-3000)}`,
-    );
+    await stopChild(child, "SIGKILL", LIMITS.stopMs);
+    const tail = readFileSync(join(dir, "server.log"), "utf8").slice(-LIMITS.logTailChars);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${name}: ${(e as Error).message}\n${tail}`);
   }
   return { child, writeUrl, dir };
 }
 
+/** CPU seconds the process has used (user + system), from /proc/<pid>/stat in clock ticks of 1/100 s. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which may hold spaces: state is [0], utime [11], stime [12].
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -226,9 +275,10 @@ interface RunFigures {
 }
 
 /**
- * Sends the first `warmupRounds` rounds untimed, so that the timed part
- * measures a steady state of known series (as a Prometheus long running has)
- * rather than their creation; then the rest, timed.
+ * Sends the rounds below `warmupRounds` untimed, so that the timed part
+ * measures a steady state of known series (as a long-running Prometheus
+ * sends) rather than their creation; then the rest, timed, until the load
+ * runs out or `seconds` pass.
  */
 async function runLoad(
   server: Server,
@@ -239,18 +289,21 @@ async function runLoad(
   const pid = server.child.pid as number;
   const url = new URL(server.writeUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: load.requests.length });
-  const timed = load.requests.map((shard) => shard.slice(0));
+  const firstTimed = load.requests.map((shard) => {
+    const k = shard.findIndex((r) => r.round >= warmupRounds);
+    return k < 0 ? shard.length : k;
+  });
   await Promise.all(
-    timed.map(async (shard, i) => {
-      const warm = Math.round((load.requests[i].length * warmupRounds) / load.rounds);
-      for (const r of shard.splice(0, warm)) {
-        const res = await post(agent, url, r.body);
-        if (res.status < 200 || res.status >= 300)
-          throw new Error(`warm-up request refused: ${res.status} ${res.text}`);
+    load.requests.map(async (shard, i) => {
+      for (let k = 0; k < firstTimed[i]; k++) {
+        const res = await post(agent, url, shard[k].body);
+        if (res.status < 200 || res.status >= 300) {
+          throw new Error(`warm-up request refused: ${res.status} ${res.text.slice(0, 300)}`);
+        }
       }
     }),
   );
-  const latencies: number[] = [];
+  const latenciesMs: number[] = [];
   let accepted = 0;
   let rejectedRequests = 0;
   let retries = 0;
@@ -259,43 +312,49 @@ async function runLoad(
   const sampler = setInterval(() => {
     try {
       peakRss = Math.max(peakRss, rssMb(pid));
-    } catch {}
-  }, 200);
+    } catch {
+      // The process is gone; the run fails on its next request.
+    }
+  }, LIMITS.rssSampleEveryMs);
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
-  await Promise.all(
-    timed.map(async (shard) => {
-      for (const r of shard) {
-        if (performance.now() > deadline) return;
-        for (;;) {
-          const start = performance.now();
-          const res = await post(agent, url, r.body);
-          latencies.push(performance.now() - start);
-          if (res.status >= 200 && res.status < 300) {
-            accepted += r.samples;
+  try {
+    await Promise.all(
+      load.requests.map(async (shard, i) => {
+        for (let k = firstTimed[i]; k < shard.length; k++) {
+          if (performance.now() > deadline) return;
+          const r = shard[k];
+          for (;;) {
+            const start = performance.now();
+            const res = await post(agent, url, r.body);
+            latenciesMs.push(performance.now() - start);
+            if (res.status >= 200 && res.status < 300) {
+              accepted += r.samples;
+              break;
+            }
+            if (res.status === 429 || res.status === 503) {
+              retries++;
+              await new Promise((w) => setTimeout(w, LIMITS.retryPauseMs));
+              continue;
+            }
+            rejectedRequests++;
+            firstError ||= `${res.status} ${res.text.slice(0, 300)}`;
             break;
           }
-          if (res.status === 429 || res.status === 503) {
-            retries++;
-            await new Promise((w) => setTimeout(w, 50));
-            continue;
-          }
-          rejectedRequests++;
-          firstError ||= `${res.status} ${res.text.slice(0, 300)}`;
-          break;
         }
-      }
-    }),
-  );
+      }),
+    );
+  } finally {
+    clearInterval(sampler);
+    agent.destroy();
+  }
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
-  clearInterval(sampler);
-  agent.destroy();
   if (firstError !== "") console.error(`  first refused request: ${firstError}`);
-  latencies.sort((a, b) => a - b);
+  latenciesMs.sort((a, b) => a - b);
   const q = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+    latenciesMs[Math.min(latenciesMs.length - 1, Math.floor(p * latenciesMs.length))] ?? 0;
   return {
     samplesPerS: accepted / wall,
     p50Ms: q(0.5),
@@ -310,74 +369,106 @@ async function runLoad(
   };
 }
 
+/** The middle value; the upper of the two middle ones for an even count. */
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.only.some((s) => s !== "m3ts")) ensureDebianPackages(["prometheus", "victoria-metrics"]);
-  // Enough rounds for the run at up to 600k samples/s; times stay inside every
-  // server's write window (m3ts: 10 minutes back, 2 ahead).
-  const rounds =
-    args.rounds > 0 ? args.rounds : Math.max(2, Math.ceil((600_000 * args.seconds) / args.series));
-  const stepMs = Math.max(1, Math.floor(240_000 / rounds));
+/** Builds a load whose timestamps end just before now (see LIMITS.spanMs). */
+function freshLoad(args: Args, rounds: number): { load: Load; firstMs: number } {
   const t0 = performance.now();
+  const firstMs = Date.now() - LIMITS.newestAgeMs - LIMITS.spanMs;
   const load = buildLoad({
     series: args.series,
     rounds,
     shards: args.senders,
-    firstMs: Date.now() - 270_000,
-    stepMs,
+    firstMs,
+    stepMs: Math.max(1, Math.floor(LIMITS.spanMs / (rounds - 1))),
   });
+  const requests = load.requests.reduce((n, r) => n + r.length, 0);
   console.log(
-    `ingest.load ${load.totalSamples} samples in ${load.requests.reduce((n, r) => n + r.length, 0)} requests, ` +
-      `${(load.bodyBytes / load.totalSamples).toFixed(1)} compressed bytes/sample, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `ingest.load ${load.totalSamples} samples in ${requests} requests, ` +
+      `${(load.bodyBytes / load.totalSamples).toFixed(1)} compressed bytes/sample, ` +
+      `built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  return { load, firstMs };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.only.some((s) => s !== "m3ts")) ensureDebianPackages(["prometheus", "victoria-metrics"]);
+  const wanted =
+    args.rounds > 0
+      ? args.rounds
+      : args.warmupRounds +
+        Math.max(2, Math.ceil((LIMITS.plannedSamplesPerS * args.seconds) / args.series));
+  const rounds = Math.max(2, Math.min(wanted, Math.floor(LIMITS.maxLoadSamples / args.series)));
+  if (rounds <= args.warmupRounds) {
+    throw new IngestBenchArgsError(
+      `--warmup-rounds ${args.warmupRounds} leaves nothing to time out of ${rounds} rounds ` +
+        `(at most ${LIMITS.maxLoadSamples} samples are held; lower --series or --warmup-rounds)`,
+    );
+  }
   const results = new Map<ServerName, RunFigures[]>();
+  let built: { load: Load; firstMs: number } | undefined;
   for (let rep = 0; rep < args.reps; rep++) {
     for (const name of args.only) {
+      const runMs = (args.seconds + 60) * 1000;
+      if (
+        built === undefined ||
+        (name === "m3ts" && Date.now() - built.firstMs + runMs > LIMITS.m3tsMaxAgeMs)
+      ) {
+        // Drop the old requests before encoding the new ones.
+        built = undefined;
+        (globalThis as { gc?: () => void }).gc?.();
+        built = freshLoad(args, rounds);
+      }
       const server = await startServer(name, args.strategy, args.nodeArgs);
       try {
-        const f = await runLoad(server, load, args.seconds, args.warmupRounds);
+        const f = await runLoad(server, built.load, args.seconds, args.warmupRounds);
         console.log(
-          `ingest.${name}.rep${rep}.samples_per_s ${Math.round(f.samplesPerS)} samples/s ` +
-            `(p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, cpu ${f.cpuCores.toFixed(2)} cores, rss ${f.rssMb.toFixed(0)} MB, ` +
-            `${f.accepted} samples in ${f.seconds.toFixed(1)} s, ${f.retries} retries, ${f.rejectedRequests} refused)`,
+          `ingest.${name}.rep${rep}.samples_per_s ${Math.round(f.samplesPerS)} samples/s`,
         );
+        console.log(`ingest.${name}.rep${rep}.p50_ms ${f.p50Ms.toFixed(2)} ms`);
+        console.log(`ingest.${name}.rep${rep}.p99_ms ${f.p99Ms.toFixed(2)} ms`);
+        console.log(`ingest.${name}.rep${rep}.cpu_s ${f.cpuS.toFixed(1)} s`);
+        console.log(`ingest.${name}.rep${rep}.cpu_cores ${f.cpuCores.toFixed(2)} cores`);
+        console.log(`ingest.${name}.rep${rep}.rss_mb ${f.rssMb.toFixed(0)} MB`);
+        console.log(`ingest.${name}.rep${rep}.timed_s ${f.seconds.toFixed(1)} s`);
+        console.log(`ingest.${name}.rep${rep}.retries ${f.retries} requests`);
+        console.log(`ingest.${name}.rep${rep}.refused ${f.rejectedRequests} requests`);
         const list = results.get(name) ?? [];
         list.push(f);
         results.set(name, list);
       } finally {
-        await stopChild(server.child, "SIGTERM", 30_000);
+        await stopChild(server.child, "SIGTERM", LIMITS.stopMs);
         rmSync(server.dir, { recursive: true, force: true });
       }
     }
   }
   const rate = new Map<ServerName, number>();
   for (const [name, list] of results) {
-    const key = name;
-    rate.set(name, median(list.map((f) => f.samplesPerS)));
-    console.log(
-      `ingest.${key}.samples_per_s ${Math.round(median(list.map((f) => f.samplesPerS)))} samples/s`,
+    const m = (pick: (f: RunFigures) => number) => median(list.map(pick));
+    rate.set(
+      name,
+      m((f) => f.samplesPerS),
     );
-    console.log(`ingest.${key}.p50_ms ${median(list.map((f) => f.p50Ms)).toFixed(2)} ms`);
-    console.log(`ingest.${key}.p99_ms ${median(list.map((f) => f.p99Ms)).toFixed(2)} ms`);
-    console.log(`ingest.${key}.cpu_s ${median(list.map((f) => f.cpuS)).toFixed(1)} s`);
-    console.log(`ingest.${key}.cpu_cores ${median(list.map((f) => f.cpuCores)).toFixed(2)} cores`);
-    console.log(`ingest.${key}.rss_mb ${median(list.map((f) => f.rssMb)).toFixed(0)} MB`);
+    console.log(`ingest.${name}.samples_per_s ${Math.round(m((f) => f.samplesPerS))} samples/s`);
+    console.log(`ingest.${name}.p50_ms ${m((f) => f.p50Ms).toFixed(2)} ms`);
+    console.log(`ingest.${name}.p99_ms ${m((f) => f.p99Ms).toFixed(2)} ms`);
+    console.log(`ingest.${name}.cpu_s ${m((f) => f.cpuS).toFixed(1)} s`);
+    console.log(`ingest.${name}.cpu_cores ${m((f) => f.cpuCores).toFixed(2)} cores`);
+    console.log(`ingest.${name}.rss_mb ${m((f) => f.rssMb).toFixed(0)} MB`);
   }
   const m3 = rate.get("m3ts");
-  if (m3 !== undefined && rate.has("prometheus")) {
-    console.log(
-      `ingest.ratio_vs_prometheus ${(m3 / (rate.get("prometheus") as number)).toFixed(3)} ratio`,
-    );
+  const prom = rate.get("prometheus");
+  const vm = rate.get("victoriametrics");
+  if (m3 !== undefined && prom !== undefined) {
+    console.log(`ingest.ratio_vs_prometheus ${(m3 / prom).toFixed(3)} ratio`);
   }
-  if (m3 !== undefined && rate.has("victoriametrics")) {
-    console.log(
-      `ingest.ratio_vs_victoriametrics ${(m3 / (rate.get("victoriametrics") as number)).toFixed(3)} ratio`,
-    );
+  if (m3 !== undefined && vm !== undefined) {
+    console.log(`ingest.ratio_vs_victoriametrics ${(m3 / vm).toFixed(3)} ratio`);
   }
 }
 
