@@ -20,11 +20,16 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { M3tsError } from "../src/x/index.js";
-import { freeLoopbackPort, stopChild, waitForOk } from "../test/support/processes.js";
+import {
+  freeLoopbackPort,
+  M3TS_BIN,
+  stopChild,
+  waitForOk,
+  writeM3tsConfig,
+} from "../test/support/processes.js";
 import { ensureDebianPackages } from "./external-tsdb.js";
 import { buildLoad, type Load } from "./ingest-load.js";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const SERVERS = ["m3ts", "prometheus", "victoriametrics"] as const;
 type ServerName = (typeof SERVERS)[number];
 
@@ -159,27 +164,10 @@ async function startServer(
   let ready: string;
   const stdio: ["ignore", number, number] = ["ignore", log, log];
   if (name === "m3ts") {
-    const config = join(dir, "m3ts.yml");
-    writeFileSync(
-      config,
-      [
-        `dataDir: ${JSON.stringify(join(dir, "data"))}`,
-        "logging:",
-        "  level: warn",
-        "coordinator:",
-        `  listenAddress: "127.0.0.1:${port}"`,
-        "carbon:",
-        "  enabled: false",
-        "db:",
-        "  commitLog:",
-        `    strategy: ${strategy}`,
-      ].join("\n"),
-    );
-    child = spawn(
-      process.execPath,
-      [...nodeArgs, join(ROOT, "bin/m3ts.js"), "start", "--config", config],
-      { stdio },
-    );
+    const config = writeM3tsConfig(dir, port, `db:\n  commitLog:\n    strategy: ${strategy}`);
+    child = spawn(process.execPath, [...nodeArgs, M3TS_BIN, "start", "--config", config], {
+      stdio,
+    });
     ready = `http://127.0.0.1:${port}/ready`;
   } else if (name === "prometheus") {
     // No scrape jobs: the server only receives what the bench writes.

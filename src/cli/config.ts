@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, visit } from "yaml";
 import {
+  BOOLEAN_NAMESPACE_OPTIONS,
   InvalidNamespaceOptionError,
   type NamespaceOptionsInput,
   resolveNamespaceOptions,
@@ -570,17 +571,7 @@ const NS_DURATIONS: Record<string, keyof NamespaceOptionsInput> = {
   futureRetentionPeriod: "futureRetentionPeriodMs",
   blockDataExpiryAfterNotAccessedPeriod: "blockDataExpiryAfterNotAccessedPeriodMs",
 };
-const NS_BOOLS = [
-  "blockDataExpiry",
-  "bootstrapEnabled",
-  "flushEnabled",
-  "snapshotEnabled",
-  "writesToCommitLog",
-  "cleanupEnabled",
-  "repairEnabled",
-  "coldWritesEnabled",
-  "cacheBlocksOnRetrieve",
-] as const;
+const NS_BOOLS = BOOLEAN_NAMESPACE_OPTIONS;
 // NamespaceOptionsInput field -> YAML key, to report validation errors under the file's names.
 const NS_YAML_KEY: Record<string, string> = {
   ...Object.fromEntries(Object.entries(NS_DURATIONS).map(([k, v]) => [v, k])),

@@ -4,7 +4,7 @@
 // start, an empty registry is filled from the node's own namespaces plus
 // the configured ones, so a first start needs no admin call.
 import type { KV } from "../cluster/index.js";
-import { NAMESPACES_KEY } from "../cluster/index.js";
+import { KVKeyExistsError, NAMESPACES_KEY } from "../cluster/index.js";
 import { readRegistry, registryNamespaces, registryOf } from "../coordinator/namespace-registry.js";
 import type { NamespaceOptionsInput } from "../dbnode/namespace/index.js";
 import type { Database } from "../dbnode/storage/index.js";
@@ -37,7 +37,7 @@ export class NamespaceSync {
       try {
         await this.kv.setIfNotExists(NAMESPACES_KEY, registryOf(this.db.listNamespaces()));
       } catch (e) {
-        if ((e as { code?: string }).code !== "M3TS_ERR_KV_KEY_EXISTS") throw e;
+        if (!(e instanceof KVKeyExistsError)) throw e;
       }
     }
     await this.apply();

@@ -4,10 +4,11 @@
 // node applies namespace changes when it sees them, as M3's dbnodes do.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { hostname } from "node:os";
-import type { Client } from "../client/index.js";
 import {
   ensureLocalPlacement,
   type KV,
+  KVKeyExistsError,
+  KVVersionMismatchError,
   localPlacement,
   NAMESPACES_KEY,
   PLACEMENT_KEY,
@@ -37,13 +38,11 @@ const MAX_ADMIN_BODY_BYTES = 1 << 20;
 
 export class AdminApi {
   private readonly kv: KV;
-  private readonly client: Client;
   private readonly numShards: number;
   private readonly port: number;
 
-  constructor(deps: { kv: KV; client: Client; numShards: number; port: number }) {
+  constructor(deps: { kv: KV; numShards: number; port: number }) {
     this.kv = deps.kv;
-    this.client = deps.client;
     this.numShards = deps.numShards;
     this.port = deps.port;
   }
@@ -140,7 +139,7 @@ export class AdminApi {
     try {
       version = await this.kv.setIfNotExists(PLACEMENT_KEY, placement);
     } catch (e) {
-      if ((e as { code?: string }).code === "M3TS_ERR_KV_KEY_EXISTS") {
+      if (e instanceof KVKeyExistsError) {
         throw new ConflictError("placement already exists; it cannot be initialised again");
       }
       throw e;
@@ -174,9 +173,7 @@ export class AdminApi {
       else await this.kv.checkAndSet(NAMESPACES_KEY, current.version, next);
       return true;
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === "M3TS_ERR_KV_VERSION_MISMATCH" || code === "M3TS_ERR_KV_KEY_EXISTS")
-        return false;
+      if (e instanceof KVVersionMismatchError || e instanceof KVKeyExistsError) return false;
       throw e;
     }
   }
@@ -192,10 +189,5 @@ export class AdminApi {
       hostname: hostname(),
       port: this.port,
     };
-  }
-
-  /** The client this API reports through (kept for /ready-style checks). */
-  get node(): Client {
-    return this.client;
   }
 }

@@ -117,9 +117,6 @@ export class ChunkedReadResponseWriter {
     this.emit(queryIndex, labels, seriesBytes, queryIndexBytes);
   }
 
-  /** Frames go out as each series is written; nothing is held back between calls. */
-  flush(): void {}
-
   private keepChunk(e: XorChunkEncoder): void {
     const need = this.dataBytes + e.byteLength;
     if (need > this.data.length) {

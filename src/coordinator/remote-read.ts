@@ -107,7 +107,6 @@ export class RemoteReadHandler {
     for (let qi = 0; qi < results.length; qi++) {
       for (const s of results[qi])
         writer.writeSeries(qi, labelsOf(s.tags), s.timesMs, s.values, s.count);
-      writer.flush();
     }
     res.end();
   }

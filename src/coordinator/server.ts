@@ -74,7 +74,6 @@ export class Coordinator {
     });
     const admin = new AdminApi({
       kv: options.kv,
-      client,
       numShards: options.numShards,
       port: options.port,
     });

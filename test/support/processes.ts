@@ -70,16 +70,18 @@ export interface M3tsProcess {
   log(): string;
 }
 
-/** Starts `m3ts start` on a free loopback port with its data under `dir`; resolves once /ready is 200. */
-export async function startM3ts(
-  dir: string,
-  options: { yaml?: string; port?: number; readyTimeoutMs?: number } = {},
-): Promise<M3tsProcess> {
-  mkdirSync(dir, { recursive: true });
-  const port = options.port ?? (await freeLoopbackPort());
-  const configPath = join(dir, "m3ts.yml");
+/** The m3ts command's script, to run with process.execPath. */
+export const M3TS_BIN = join(ROOT, "bin/m3ts.js");
+
+/**
+ * Writes `dir/m3ts.yml` for a test or benchmark node: data under `dir/data`,
+ * HTTP on 127.0.0.1:`port`, warnings only, no carbon, plus `extraYaml`
+ * (further top-level sections). Returns the file's path.
+ */
+export function writeM3tsConfig(dir: string, port: number, extraYaml: string): string {
+  const path = join(dir, "m3ts.yml");
   writeFileSync(
-    configPath,
+    path,
     [
       `dataDir: ${JSON.stringify(join(dir, "data"))}`,
       "logging:",
@@ -88,18 +90,25 @@ export async function startM3ts(
       `  listenAddress: "127.0.0.1:${port}"`,
       "carbon:",
       "  enabled: false",
-      options.yaml ?? "",
+      extraYaml,
     ].join("\n"),
   );
+  return path;
+}
+
+/** Starts `m3ts start` on a free loopback port with its data under `dir`; resolves once /ready is 200. */
+export async function startM3ts(
+  dir: string,
+  options: { yaml?: string; port?: number; readyTimeoutMs?: number } = {},
+): Promise<M3tsProcess> {
+  mkdirSync(dir, { recursive: true });
+  const port = options.port ?? (await freeLoopbackPort());
+  const configPath = writeM3tsConfig(dir, port, options.yaml ?? "");
   const logPath = join(dir, `m3ts-${port}-${Date.now()}.log`);
   const out = openSync(logPath, "a");
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, "bin/m3ts.js"), "start", "--config", configPath],
-    {
-      stdio: ["ignore", out, out],
-    },
-  );
+  const child = spawn(process.execPath, [M3TS_BIN, "start", "--config", configPath], {
+    stdio: ["ignore", out, out],
+  });
   const base = `http://127.0.0.1:${port}`;
   const log = () => readFileSync(logPath, "utf8");
   try {

@@ -1,5 +1,6 @@
 // Namespaces: their options with M3's defaults and rules, and their names.
 export {
+  BOOLEAN_NAMESPACE_OPTIONS,
   DEFAULT_NAMESPACE_OPTIONS,
   ImmutableNamespaceOptionError,
   InvalidNamespaceOptionError,

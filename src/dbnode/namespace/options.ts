@@ -142,7 +142,8 @@ const DURATION_OPTIONS = [
   "blockDataExpiryAfterNotAccessedPeriodMs",
 ] as const;
 
-const BOOLEAN_OPTIONS = [
+/** The options that are flags, by name. */
+export const BOOLEAN_NAMESPACE_OPTIONS = [
   "blockDataExpiry",
   "bootstrapEnabled",
   "flushEnabled",
@@ -156,7 +157,7 @@ const BOOLEAN_OPTIONS = [
 
 const TOP_LEVEL_OPTIONS: ReadonlySet<string> = new Set<string>([
   ...DURATION_OPTIONS,
-  ...BOOLEAN_OPTIONS,
+  ...BOOLEAN_NAMESPACE_OPTIONS,
   "index",
 ]);
 const INDEX_OPTIONS: ReadonlySet<string> = new Set(["enabled", "blockSizeMs"]);
@@ -181,7 +182,7 @@ export function namespaceOptionsUpdate(
 ): NamespaceOptions {
   const next = merge(current, input);
   const updatable = new Set(UPDATABLE_NAMESPACE_OPTIONS);
-  for (const option of [...DURATION_OPTIONS, ...BOOLEAN_OPTIONS]) {
+  for (const option of [...DURATION_OPTIONS, ...BOOLEAN_NAMESPACE_OPTIONS]) {
     if (next[option] !== current[option] && !updatable.has(option)) {
       throw new ImmutableNamespaceOptionError(option, current[option], next[option]);
     }
@@ -277,7 +278,7 @@ export const MAX_NAMESPACE_DURATION_MS = MAX_INT64_NS_MS;
  */
 export function validateNamespaceOptions(o: NamespaceOptions): void {
   for (const option of DURATION_OPTIONS) checkDuration(option, o[option]);
-  for (const option of BOOLEAN_OPTIONS) checkBoolean(option, o[option]);
+  for (const option of BOOLEAN_NAMESPACE_OPTIONS) checkBoolean(option, o[option]);
   if (!isPlainObject(o.index))
     throw new InvalidNamespaceOptionError("index", o.index, "must be an object");
   checkBoolean("index.enabled", o.index.enabled);
