@@ -634,7 +634,9 @@ export class Database implements SequenceSource {
         const cutoff = this.clock.nowMs() - ns.options.retentionPeriodMs;
         result.blocksExpired += buffer.dropBlocksBefore(cutoff, ns.options.blockSizeMs);
         result.bucketsMerged += buffer.mergeEncoders();
-        if (buffer.isEmpty()) {
+        // A write in flight may have resolved the series (it is pinned until
+        // its datapoints are in the buffer), and a flush may hold its buckets.
+        if (buffer.isEmpty() && !table.isPinned(ref) && !ns.flushing.has(ref)) {
           ns.removeSeries(ref, this.clock.nowMs());
           result.seriesRemoved++;
         }

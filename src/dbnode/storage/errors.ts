@@ -90,3 +90,45 @@ export class BootstrappingError extends M3tsError {
     );
   }
 }
+
+/**
+ * The database is closing or closed: the write was not taken. Retryable
+ * against the node once it runs again (HTTP 503).
+ */
+export class NodeStoppingError extends M3tsError {
+  constructor(what: string) {
+    super("M3TS_ERR_NODE_STOPPING", `cannot ${what}: the database is closing; retry later`);
+  }
+}
+
+/**
+ * The database stopped taking writes after its commit log failed to write or
+ * sync (fail-stop): what was written since the last good sync may not be on
+ * disk, so nothing more is acknowledged until the node is restarted and has
+ * replayed what the disk really holds. Retryable against a restarted node.
+ */
+export class NodeFailedError extends M3tsError {
+  readonly reason: string;
+
+  constructor(what: string, reason: string) {
+    super(
+      "M3TS_ERR_NODE_FAILED",
+      `cannot ${what}: the database stopped taking writes because ${reason}; ` +
+        "fix the disk (space, I/O errors) and restart the node",
+    );
+    this.reason = reason;
+  }
+}
+
+/**
+ * A namespace was created, dropped or changed while the request used it, or
+ * is being dropped now: the datapoints named were not written. Retryable.
+ */
+export class NamespaceChangingError extends M3tsError {
+  readonly namespace: string;
+
+  constructor(namespace: string, why: string) {
+    super("M3TS_ERR_NAMESPACE_CHANGING", `namespace "${namespace}" ${why}; retry the request`);
+    this.namespace = namespace;
+  }
+}

@@ -33,6 +33,8 @@ export class SeriesTable {
   private tagLength = new Int32Array(1024);
   // The index block each series was last indexed for (NaN: none yet).
   private indexed = new Float64Array(1024).fill(Number.NaN);
+  // Writes in flight that resolved each series: a pinned series is not removed.
+  private pins = new Int32Array(1024);
   private readonly arena: Uint8Array[] = [new Uint8Array(ARENA_CHUNK_BYTES)];
   private arenaUsed = 0;
   /** The reused commit-log view, pointed at one series at a time. */
@@ -67,6 +69,7 @@ export class SeriesTable {
     this.seriesIndex[ref] = seriesIndex;
     this.shard[ref] = shard;
     this.indexed[ref] = fresh ? FRESH : Number.NaN;
+    this.pins[ref] = 0;
     this.storeTags(ref, encodedTags);
     return ref;
   }
@@ -75,9 +78,29 @@ export class SeriesTable {
   remove(ref: number): void {
     const id = this.ids[ref];
     if (id === null) return;
+    if (this.pins[ref] > 0)
+      throw new Error(`series ${id} of ${this.namespace} removed while a write holds it`);
     this.byId.delete(id);
     this.ids[ref] = null;
     this.buffers[ref] = null;
+  }
+
+  /**
+   * Marks a series as used by a write that has resolved it and not yet put
+   * its datapoints in the buffer; the tick leaves pinned series in place.
+   */
+  pin(ref: number): void {
+    this.pins[ref]++;
+  }
+
+  unpin(ref: number): void {
+    if (this.pins[ref] <= 0)
+      throw new Error(`series ref ${ref} of ${this.namespace} unpinned more than pinned`);
+    this.pins[ref]--;
+  }
+
+  isPinned(ref: number): boolean {
+    return this.pins[ref] > 0;
   }
 
   shardOf(ref: number): number {
@@ -138,6 +161,7 @@ export class SeriesTable {
     this.tagOffset = grow(this.tagOffset, (k) => new Int32Array(k));
     this.tagLength = grow(this.tagLength, (k) => new Int32Array(k));
     this.indexed = grow(this.indexed, (k) => new Float64Array(k).fill(Number.NaN));
+    this.pins = grow(this.pins, (k) => new Int32Array(k));
   }
 }
 
