@@ -6,7 +6,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { M3tsError } from "../../x/index.js";
-import { batchOf, HOUR, MIN, NOW, openDb, read, tempDir } from "./testing.js";
+import { batchOf, HOUR, NOW, openDb, read, tempDir } from "./testing.js";
 
 test("a brand-new series survives a tick that runs while its first write awaits the commit", async () => {
   const dir = await tempDir();
