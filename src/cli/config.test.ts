@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { resolveNamespaceOptions } from "../dbnode/namespace/index.js";
 import {
   ConfigError,
   defaultConfig,
@@ -73,6 +74,7 @@ test("with no file every key has the default the brief gives, with loopback addr
         options: {
           retentionPeriodMs: 48 * HOUR_MS,
           blockSizeMs: 2 * HOUR_MS,
+          coldWritesEnabled: true,
           index: { enabled: true, blockSizeMs: 2 * HOUR_MS },
         },
       },
@@ -81,6 +83,25 @@ test("with no file every key has the default the brief gives, with loopback addr
   assert.deepEqual(load(""), defaultConfig(), "an empty file is the defaults");
   assert.deepEqual(load("# only a comment\n"), defaultConfig());
   assert.deepEqual(loadConfig({ env: {} }), defaultConfig(), "no file at all");
+});
+
+test("m3ts start's default namespace: 48h retention, 2h blocks, M3's buffers, indexed, cold writes on", () => {
+  const [ns] = defaultConfig().namespaces;
+  assert.equal(ns.name, "default");
+  const o = resolveNamespaceOptions(ns.options);
+  assert.equal(o.retentionPeriodMs, 48 * HOUR_MS);
+  assert.equal(o.blockSizeMs, 2 * HOUR_MS);
+  assert.equal(o.bufferPastMs, 10 * 60_000);
+  assert.equal(o.bufferFutureMs, 2 * 60_000);
+  assert.deepEqual(o.index, { enabled: true, blockSizeMs: 2 * HOUR_MS });
+  // Writes older than bufferPast but within retention are accepted, so a
+  // Prometheus catching up after an outage is not answered 400.
+  assert.equal(o.coldWritesEnabled, true);
+  assert.equal(o.flushEnabled, true);
+  assert.equal(o.snapshotEnabled, true);
+  assert.equal(o.writesToCommitLog, true);
+  assert.equal(o.bootstrapEnabled, true);
+  assert.equal(o.cleanupEnabled, true);
 });
 
 test("defaultConfig returns a fresh object each time", () => {

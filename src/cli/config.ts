@@ -591,6 +591,10 @@ function checkNamespaces(raw: unknown): { name: string; options: NamespaceOption
         options: {
           retentionPeriodMs: 48 * HOUR_MS,
           blockSizeMs: 2 * HOUR_MS,
+          // Cold writes on: a Prometheus resending its WAL after an outage
+          // longer than bufferPast gets 400s it does not retry, and loses
+          // that span; with cold writes the whole retention is accepted.
+          coldWritesEnabled: true,
           index: { enabled: true, blockSizeMs: 2 * HOUR_MS },
         },
       },

@@ -423,7 +423,7 @@ function createdBlockMs(body: Record<string, unknown>): number {
   return r.options.blockSizeMs as number;
 }
 
-test("database/create defaults: local, 24h retention, 1h blocks, index on at the block size, repair off", () => {
+test("database/create defaults: local, 24h retention, 1h blocks, index on at the block size, repair off, cold writes on", () => {
   assert.deepEqual(databaseCreateFromJson({ type: "local", namespaceName: "default" }), {
     type: "local",
     namespaceName: "default",
@@ -431,6 +431,7 @@ test("database/create defaults: local, 24h retention, 1h blocks, index on at the
       retentionPeriodMs: DAY,
       blockSizeMs: HOUR,
       repairEnabled: false,
+      coldWritesEnabled: true,
       index: { enabled: true, blockSizeMs: HOUR },
     },
   });
@@ -445,6 +446,7 @@ test("database/create defaults: local, 24h retention, 1h blocks, index on at the
         retentionPeriodMs: 48 * HOUR,
         blockSizeMs: 2 * HOUR,
         repairEnabled: false,
+        coldWritesEnabled: true,
         index: { enabled: true, blockSizeMs: 2 * HOUR },
       },
     },

@@ -474,6 +474,9 @@ export function databaseCreateFromJson(body: unknown): DatabaseCreate {
       retentionPeriodMs: retentionMs,
       blockSizeMs,
       repairEnabled: false,
+      // As m3ts start's default namespace: late samples within retention are
+      // accepted rather than refused with a 400 that Prometheus drops.
+      coldWritesEnabled: true,
       index: { enabled: true, blockSizeMs },
     },
     ...(numShards !== undefined && { numShards }),

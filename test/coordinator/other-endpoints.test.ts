@@ -436,6 +436,12 @@ describe("admin API and status endpoints", () => {
       body.namespace.registry.namespaces.created.retentionOptions.blockSizeNanos,
       String(30 * 60 * 1e9),
     );
+    const created = n.node.db.listNamespaces().find((ns) => ns.name === "created");
+    assert.equal(
+      created?.options.coldWritesEnabled,
+      true,
+      "database/create namespaces take cold writes",
+    );
     assert.equal(body.placement.placement.instances.m3db_local.isolationGroup, "local");
     assert.equal(body.placement.placement.instances.m3db_local.zone, "embedded");
     const get = await fetch(`${n.base}/api/v1/services/m3db/placement`);

@@ -13,10 +13,10 @@ const STALE = new DataView(new ArrayBuffer(8));
 STALE.setBigUint64(0, 0x7ff0000000000002n);
 const STALE_NAN = STALE.getFloat64(0);
 
-async function read(base: string, name: string) {
+async function read(base: string, name: string, sinceMs = 3_600_000) {
   const [series] = await remoteRead(`${base}/api/v1/read`, [
     {
-      startMs: Date.now() - 3_600_000,
+      startMs: Date.now() - sinceMs,
       endMs: Date.now() + 60_000,
       matchers: [{ type: "=", name: "__name__", value: name }],
     },
@@ -168,6 +168,20 @@ describe("remote write endpoint", () => {
       got.map((s) => s.labels.w),
       ["ok"],
     );
+  });
+
+  test("with the default namespace a sample hours older than bufferPast but within retention is 204 and reads back", async () => {
+    // The default namespace has cold writes on: a sender resending a backlog
+    // after an outage must not get a 400 it would not retry.
+    const threeHoursAgo = Date.now() - 3 * 3_600_000;
+    const res = await remoteWrite(n.base, [
+      { labels: [["__name__", "rw_backlog"]], timesMs: [threeHoursAgo], values: [42.5] },
+    ]);
+    assert.equal(res.status, 204, res.text);
+    const got = await read(n.base, "rw_backlog", 4 * 3_600_000);
+    assert.equal(got.length, 1, "the backlog series should be stored");
+    assert.deepEqual(got[0].timesMs, [threeHoursAgo]);
+    assert.deepEqual(got[0].values, [42.5]);
   });
 
   test("bodies that are not snappy or not protobuf are 400; an unknown content type is 415; a large body 413", async () => {

@@ -4,21 +4,16 @@
 // must be exactly those the target exposed. Loopback only; the test stops
 // what it started.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ensureDebianPackages } from "../../bench/external-tsdb.js";
 import { XorChunkIterator } from "../../src/coordinator/xor-chunk.js";
-import {
-  freeLoopbackPort,
-  type M3tsProcess,
-  startM3ts,
-  stopChild,
-  waitForOk,
-} from "../support/processes.js";
+import { type M3tsProcess, startM3ts, stopChild } from "../support/processes.js";
+import { startPrometheus, until } from "../support/prometheus.js";
 import { type ReadSeries, remoteRead, streamedRead } from "../support/remote-read-client.js";
 
 const SCRAPES = 8;
@@ -31,35 +26,6 @@ function samplesOf(s: ReadSeries): { timesMs: number[]; values: number[] } {
     timesMs: s.timesMs.filter((_, i) => keep[i]),
     values: s.values.filter((_, i) => keep[i]),
   };
-}
-
-async function startPrometheus(
-  dir: string,
-  config: string,
-): Promise<{ child: ChildProcess; base: string; log: () => string }> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freeLoopbackPort();
-  writeFileSync(join(dir, "prometheus.yml"), config);
-  const logPath = join(dir, "prometheus.log");
-  const out = openSync(logPath, "a");
-  const child = spawn(
-    "prometheus",
-    [
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "tsdb")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: ["ignore", out, out] },
-  );
-  const base = `http://127.0.0.1:${port}`;
-  const log = () => readFileSync(logPath, "utf8");
-  try {
-    await waitForOk(`${base}/-/ready`, child, 60_000);
-  } catch (e) {
-    child.kill("SIGKILL");
-    throw new Error(`${(e as Error).message}\n${log().slice(-3000)}`);
-  }
-  return { child, base, log };
 }
 
 /** Every sample of a series' chunks as `time:bits`, so NaN payloads compare exactly. */
@@ -75,19 +41,6 @@ function decodeChunks(chunks: Uint8Array[]): string[] {
     }
   }
   return out;
-}
-
-async function until(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 test("Prometheus remote-writes to m3ts and reads back what only m3ts holds", {
