@@ -390,6 +390,12 @@ export class Database implements SequenceSource {
       // Copy out the accepted set: another batch may reuse the scratch during the await.
       const keep = accepted.slice(0, count);
       const keepType = acceptedType.slice(0, count);
+      // Pinned across the await: a tick must not remove these series (and a
+      // later series reuse their refs) before their datapoints are in.
+      for (let s = 0; s < refs.length; s++) if (refs[s] >= 0) ns.series.pin(refs[s]);
+      const unpin = () => {
+        for (let s = 0; s < refs.length; s++) if (refs[s] >= 0) ns.series.unpin(refs[s]);
+      };
       const applied = log.commit().then(() => {
         if (this.namespaces.get(namespace) !== ns) {
           this.countWrites(namespace, 0, errors);
@@ -403,6 +409,7 @@ export class Database implements SequenceSource {
         return await applied;
       } finally {
         this.inflight.delete(applied);
+        unpin();
       }
     }
     return this.applyToBuffers(ns, batch, refs, accepted, acceptedType, count, errors);
@@ -647,6 +654,7 @@ export class Database implements SequenceSource {
           if (this.namespaces.get(ns.name) !== ns) break;
         }
       }
+      ns.reclaim();
     }
     if (this.flusher !== null && !this.closed) {
       const run: FlushRunResult = await this.flusher.run();
