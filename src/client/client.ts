@@ -54,6 +54,8 @@ export interface Client {
   ): Promise<string[]>;
   /** The namespaces the node serves, with their options. */
   namespaces(): { name: string; options: NamespaceOptions }[];
-  /** Whether the node serves reads and writes yet. */
+  /** Whether the node serves reads and writes yet ("failed" also once it stopped taking writes). */
   state(): NodeState;
+  /** Why the node is "failed" (a failed bootstrap, or a commit log that failed), else null. */
+  failureReason(): string | null;
 }

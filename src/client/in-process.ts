@@ -84,7 +84,11 @@ export class InProcessClient implements Client {
   }
 
   state(): NodeState {
-    return this.db.bootstrapProgress.state;
+    return this.db.failureReason !== null ? "failed" : this.db.bootstrapProgress.state;
+  }
+
+  failureReason(): string | null {
+    return this.db.failureReason ?? this.db.bootstrapProgress.error;
   }
 }
 

@@ -74,6 +74,14 @@ const STATUS_BY_CODE: Record<string, number> = {
   M3TS_ERR_KV_KEY_EXISTS: 409,
   M3TS_ERR_BOOTSTRAPPING: 503,
   M3TS_ERR_COMMITLOG_QUEUE_FULL: 503,
+  // Transient: the node is stopping, stopped taking writes after a disk
+  // failure (until restarted), a namespace is being changed, or the commit
+  // log could not write (ENOSPC, EIO). Prometheus retries 5xx, never 400.
+  M3TS_ERR_NODE_STOPPING: 503,
+  M3TS_ERR_NODE_FAILED: 503,
+  M3TS_ERR_NAMESPACE_CHANGING: 503,
+  M3TS_ERR_COMMITLOG_WRITE: 503,
+  M3TS_ERR_COMMITLOG_CLOSED: 503,
 };
 
 /** The status an error maps to. */

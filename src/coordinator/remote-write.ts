@@ -121,7 +121,9 @@ export class RemoteWriteHandler {
         res.writeHead(204);
         res.end();
       } else {
-        const status = outcome.allClientErrors ? 400 : statusOf(outcome.firstError);
+        // Any refusal the sender is not at fault for makes the whole request
+        // retryable (5xx): Prometheus drops a request answered 400.
+        const status = outcome.retryError === null ? 400 : statusOf(outcome.retryError);
         sendError(
           res,
           status === 400 || status >= 500 ? status : 500,
@@ -151,7 +153,8 @@ export class RemoteWriteHandler {
     written: number;
     rejected: number;
     firstError: M3tsError | null;
-    allClientErrors: boolean;
+    /** The first refusal that is not the sender's fault, null when all are. */
+    retryError: M3tsError | null;
   }> {
     const { cols } = scratch;
     const cache = this.cache;
@@ -199,7 +202,7 @@ export class RemoteWriteHandler {
       }
     }
     if (count === 0) {
-      return { written: 0, rejected, firstError, allClientErrors: true };
+      return { written: 0, rejected, firstError, retryError: null };
     }
     const batch: WriteBatch = {
       count,
@@ -214,7 +217,7 @@ export class RemoteWriteHandler {
     if (cache.generation === generation) {
       for (let k = 0; k < ids.length; k++) cache.refs[entry[k]] = result.refs[k];
     }
-    let allClientErrors = true;
+    let retryError: M3tsError | null = null;
     for (const { index, error } of result.errors) {
       if (firstError === null) {
         const s = origin[series[index]];
@@ -225,7 +228,7 @@ export class RemoteWriteHandler {
           describeSeries(body, cols, first, first + cols.labelCount[s]),
         );
       }
-      if (!isClientError(error)) allClientErrors = false;
+      if (retryError === null && !isClientError(error)) retryError = error;
     }
     if (result.errors.length > 0) {
       const byCode = new Map<string, number>();
@@ -240,7 +243,7 @@ export class RemoteWriteHandler {
       written: result.written,
       rejected: rejected + result.errors.length,
       firstError,
-      allClientErrors,
+      retryError,
     };
   }
 

@@ -15,8 +15,8 @@ export interface SampleWriteOutcome {
   rejected: number;
   /** The first refusal, naming its series; null when every sample was written. */
   firstError: M3tsError | null;
-  /** True when every refusal is the sender's fault (400), false when one is the server's. */
-  allClientErrors: boolean;
+  /** The first refusal that is not the sender's fault (a retry may succeed); null when all are. */
+  retryError: M3tsError | null;
 }
 
 /** Writes `samples` to `namespace`; each sample is accepted or refused on its own. */
@@ -69,7 +69,7 @@ export async function writeSamples(
     origin[count] = i;
     count++;
   }
-  if (count === 0) return { written: 0, rejected, firstError, allClientErrors: true };
+  if (count === 0) return { written: 0, rejected, firstError, retryError: null };
   const batch: WriteBatch = {
     count,
     series,
@@ -80,13 +80,13 @@ export async function writeSamples(
     seriesTags: tags,
   };
   const result = await client.writeBatch(namespace, batch);
-  let allClientErrors = true;
+  let retryError: M3tsError | null = null;
   for (const { index, error } of result.errors) {
     if (firstError === null) {
       error.message = `series ${describe(samples[origin[index]].labels)}: ${error.message}`;
       firstError = error;
     }
-    if (!isClientError(error)) allClientErrors = false;
+    if (retryError === null && !isClientError(error)) retryError = error;
     metrics.samplesRejected.inc({ protocol, reason: error.code });
   }
   if (result.written > 0) metrics.samplesWritten.inc({ protocol }, result.written);
@@ -94,7 +94,7 @@ export async function writeSamples(
     written: result.written,
     rejected: rejected + result.errors.length,
     firstError,
-    allClientErrors,
+    retryError,
   };
 }
 

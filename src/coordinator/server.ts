@@ -173,7 +173,12 @@ export class Coordinator {
     const ok = state === "bootstrapped" && (this.options.isReady?.() ?? true);
     const body = ok
       ? { readyReads: namespaces, readyWrites: namespaces }
-      : { notReadyReads: namespaces, notReadyWrites: namespaces, state };
+      : {
+          notReadyReads: namespaces,
+          notReadyWrites: namespaces,
+          state,
+          reason: this.options.client.failureReason(),
+        };
     sendJson(res, ok ? 200 : 503, body);
   }
 

@@ -4,7 +4,7 @@
 // naming the first; the other samples of the request are still written.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Client } from "../client/index.js";
-import { BadRequestError, readBody, sendError } from "./http.js";
+import { BadRequestError, readBody, sendError, statusOf } from "./http.js";
 import { parseInfluxLines } from "./influx-line.js";
 import { parseJsonWrite } from "./json-write.js";
 import type { CoordinatorMetrics } from "./metrics.js";
@@ -84,7 +84,7 @@ function answer(res: ServerResponse, outcome: SampleWriteOutcome, okStatus: numb
   }
   sendError(
     res,
-    outcome.allClientErrors ? 400 : 500,
+    outcome.retryError === null ? 400 : Math.max(500, statusOf(outcome.retryError)),
     `${outcome.rejected} of ${outcome.rejected + outcome.written} samples rejected; first: ${outcome.firstError.message}`,
   );
 }

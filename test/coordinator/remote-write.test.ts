@@ -316,4 +316,37 @@ describe("remote write overload", () => {
       await n.stop();
     }
   });
+  test("a node that stopped taking writes answers 503 (retryable), never 400, and /ready says why", async () => {
+    const n = await startTestNode();
+    try {
+      const times = nowSeriesTimes(3);
+      const series = [
+        {
+          labels: [["__name__", "failing"]] as [string, string][],
+          timesMs: times,
+          values: [1, 2, 3],
+        },
+      ];
+      assert.equal((await remoteWrite(n.base, series)).status, 204);
+      // The commit log's file closed under it fails the next write in the OS (EBADF), as a failing disk would.
+      const internals = n.node.db as unknown as {
+        log: { file: { fh: { close(): Promise<void> } } };
+      };
+      await internals.log.file.fh.close();
+      const later = [{ ...series[0], timesMs: times.map((t) => t + 500) }];
+      const failed = await remoteWrite(n.base, later);
+      assert.equal(failed.status, 503, failed.text);
+      assert.match(failed.text, /commit log/);
+      const again = await remoteWrite(n.base, later);
+      assert.equal(again.status, 503, again.text);
+      assert.match(again.text, /stopped taking writes/);
+      const ready = await fetch(`${n.base}/ready`);
+      assert.equal(ready.status, 503);
+      const body = (await ready.json()) as { state: string; reason: string };
+      assert.equal(body.state, "failed");
+      assert.match(body.reason, /commit log failed/);
+    } finally {
+      await n.stop().catch(() => {});
+    }
+  });
 });

@@ -23,6 +23,8 @@ import {
 export interface ReplayOptions {
   /** Files with a lower index are skipped (a snapshot holds their data). */
   fromIndex?: number;
+  /** Called with each file's index before its records. */
+  onFile?: (index: number) => void;
 }
 
 export type ReplayCallback = (
@@ -85,7 +87,11 @@ export async function replayCommitLogs(
   }
   const reader = new FileReplayer(stats, onDatapoint);
   const fromIndex = options.fromIndex ?? 0;
-  for (const file of listing.files) if (file.index >= fromIndex) await reader.replay(file);
+  for (const file of listing.files) {
+    if (file.index < fromIndex) continue;
+    options.onFile?.(file.index);
+    await reader.replay(file);
+  }
   return stats;
 }
 

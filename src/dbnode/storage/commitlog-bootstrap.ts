@@ -103,11 +103,17 @@ export async function replayCommitLogInto(
   progress.filesTotal = (await listCommitLogFiles(dir)).filter((f) => f.index >= fromIndex).length;
   // A series' metadata object is shared by its datapoints within one file.
   const refs = new Map<SeriesMetadata, number>();
+  let fileIndex = 0;
   const stats = await replayCommitLogs(
     dir,
     (meta, timeMs, nsInMs, value, unit, annotation) => {
       const ns = target.namespaces.get(meta.namespace);
-      if (ns === undefined || timeMs < target.nowMs - ns.options.retentionPeriodMs) {
+      // A file older than the namespace holds records of a dropped one of its name.
+      if (
+        ns === undefined ||
+        fileIndex < ns.commitLogFrom ||
+        timeMs < target.nowMs - ns.options.retentionPeriodMs
+      ) {
         progress.datapointsSkipped++;
         return;
       }
@@ -122,7 +128,12 @@ export async function replayCommitLogInto(
         progress.datapointsSkipped++;
       }
     },
-    { fromIndex },
+    {
+      fromIndex,
+      onFile: (index) => {
+        fileIndex = index;
+      },
+    },
   );
   progress.skippedBytes = stats.skippedBytes;
   progress.corruptFiles = [

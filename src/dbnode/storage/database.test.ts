@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { Registry } from "prom-client";
 import {
   encodeTags,
@@ -16,7 +15,6 @@ import { listCommitLogFiles } from "../commitlog/index.js";
 import {
   BootstrappingError,
   Database,
-  type DatabaseOptions,
   InvalidSeriesError,
   InvalidWriteError,
   NamespaceExistsError,
@@ -24,65 +22,13 @@ import {
   type WriteBatch,
   WriteWindowError,
 } from "./index.js";
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const NOW = 1_700_000_000_000; // 2023-11-14T22:13:20Z
-const dirs: string[] = [];
-
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "m3ts-db-test-"));
-  dirs.push(d);
-  return d;
-}
-
-async function openDb(extra: Partial<DatabaseOptions> = {}, clock = new ManualClock(NOW)) {
-  const db = await Database.open({ dataDir: null, clock, ...extra });
-  await db.bootstrapped;
-  return { db, clock };
-}
+import { batchOf, HOUR, MIN, NOW, openDb, read, tagsOf, tempDir } from "./testing.js";
 
 /** Cuts `bytes` off the end of the newest commit log file, as a crash mid-write would. */
 async function tearNewestLog(dir: string, bytes: number): Promise<void> {
   const files = await listCommitLogFiles(join(dir, "commitlogs"));
   const newest = files[files.length - 1].path;
   await truncate(newest, (await stat(newest)).size - bytes);
-}
-
-function tagsOf(name: string, extra: Tag[] = []): Tag[] {
-  return [["__name__", name], ...extra];
-}
-
-/** A batch writing `points` (series name, time, value) with one entry per distinct series. */
-function batchOf(points: [string, number, number][]): WriteBatch {
-  const names = [...new Set(points.map((p) => p[0]))];
-  return {
-    count: points.length,
-    series: points.map((p) => names.indexOf(p[0])),
-    timesMs: points.map((p) => p[1]),
-    // A Float64Array: plain JS arrays of doubles may canonicalise NaN payloads.
-    values: Float64Array.from(points, (p) => p[2]),
-    seriesIds: names.map((n) => seriesIdString(tagsOf(n))),
-    seriesTags: names.map((n) => encodeTags(tagsOf(n))),
-  };
-}
-
-async function read(
-  db: Database,
-  ns: string,
-  name: string,
-  start = 0,
-  end = Number.MAX_SAFE_INTEGER,
-): Promise<[number, number][]> {
-  const it = await db.fetch(ns, seriesIdString(tagsOf(name)), start, end);
-  const out: [number, number][] = [];
-  while (it.next()) out.push([it.timeMs, it.value]);
-  assert.equal(it.error, null);
-  return out;
 }
 
 test("namespaces are created with M3's defaults, listed, updated and dropped", async () => {

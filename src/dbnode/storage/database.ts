@@ -26,7 +26,13 @@ import {
   systemClock,
   TimeUnit,
 } from "../../x/index.js";
-import { CommitLog, type CommitLogStrategy, listCommitLogFiles } from "../commitlog/index.js";
+import {
+  CommitLog,
+  CommitLogClosedError,
+  type CommitLogStrategy,
+  CommitLogWriteError,
+  listCommitLogFiles,
+} from "../commitlog/index.js";
 import { FileHandlePool, indexVolumeDir, type VolumeCorruptError } from "../fs/index.js";
 import {
   type NamespaceOptions,
@@ -47,7 +53,10 @@ import {
   IndexDisabledError,
   InvalidSeriesError,
   InvalidWriteError,
+  NamespaceChangingError,
   NamespaceExistsError,
+  NodeFailedError,
+  NodeStoppingError,
   UnknownNamespaceError,
   WriteWindowError,
 } from "./errors.js";
@@ -56,7 +65,7 @@ import { bootstrapDataVolumes, bootstrapSnapshot } from "./fs-bootstrap.js";
 import { IndexVolumes } from "./index-volumes.js";
 import { StorageMetrics } from "./metrics.js";
 import { Namespace } from "./namespace.js";
-import { loadRegistry, saveRegistry } from "./namespace-registry.js";
+import { loadRegistry, type RegistryEntry, saveRegistry } from "./namespace-registry.js";
 import { type ReadContext, readSeriesStreams } from "./read.js";
 import { type SequenceSource, WriteType } from "./series-buffer.js";
 import {
@@ -141,6 +150,8 @@ export class Database implements SequenceSource {
   private tickTimer: NodeJS.Timeout | null = null;
   private ticking: Promise<TickResult> | null = null;
   private closed = false;
+  /** Set once the commit log failed: the node takes no more writes (fail-stop). */
+  private failure: string | null = null;
   readonly logger: Logger;
   readonly metrics: StorageMetrics;
   private readonly dataDir: string | null;
@@ -157,6 +168,8 @@ export class Database implements SequenceSource {
   /** Writes appended to the commit log but not yet in the buffers. */
   private readonly inflight = new Set<Promise<WriteResult>>();
   private logPeriodStartMs = 0;
+  /** The namespace change under way; the next one starts after it (changeRegistry). */
+  private registryChain: Promise<unknown> = Promise.resolve();
   private seq = 0;
   private seriesIndex = 0;
   private progress: BootstrapProgress = {
@@ -232,8 +245,8 @@ export class Database implements SequenceSource {
     const db = new Database(options);
     if (db.dataDir !== null) {
       await mkdir(db.dataDir, { recursive: true });
-      for (const { name, options } of await loadRegistry(db.dataDir)) {
-        db.namespaces.set(name, new Namespace(name, options, db.numShards));
+      for (const { name, options, commitLogFrom } of await loadRegistry(db.dataDir)) {
+        db.namespaces.set(name, new Namespace(name, options, db.numShards, commitLogFrom));
       }
     }
     (db as { bootstrapped: Promise<void> }).bootstrapped = db.bootstrap();
@@ -258,17 +271,28 @@ export class Database implements SequenceSource {
 
   // ---- namespaces ----------------------------------------------------------
 
-  /** Creates a namespace with M3's defaults for every option not given. */
+  /**
+   * Creates a namespace with M3's defaults for every option not given. It is
+   * visible (takes writes) only once the registry holding it is saved.
+   */
   async createNamespace(
     name: string,
     input: NamespaceOptionsInput = {},
   ): Promise<NamespaceOptions> {
     validateNamespaceName(name);
-    if (this.namespaces.has(name)) throw new NamespaceExistsError(name);
     const options = resolveNamespaceOptions(input);
-    this.namespaces.set(name, new Namespace(name, options, this.numShards));
-    await saveRegistry(this.dataDir, this.listNamespaces());
-    return options;
+    await this.bootstrapped;
+    return this.changeRegistry(async () => {
+      if (this.namespaces.has(name)) throw new NamespaceExistsError(name);
+      // Its commit-log records start in a fresh file: replay gives it only
+      // records from there on, never those of a dropped namespace of its name.
+      const commitLogFrom = await this.freshCommitLogIndex();
+      const ns = new Namespace(name, options, this.numShards, commitLogFrom);
+      await saveRegistry(this.dataDir, this.registryEntries([...this.namespaces.values(), ns]));
+      if (this.closed) throw new NodeStoppingError(`create namespace "${name}"`);
+      this.namespaces.set(name, ns);
+      return options;
+    });
   }
 
   /** Every namespace with its options, by name. */
@@ -278,20 +302,40 @@ export class Database implements SequenceSource {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Changes the options M3 allows to change on a live namespace. */
+  /** Changes the options M3 allows to change on a live namespace, once the registry holds them. */
   async updateNamespace(name: string, input: NamespaceOptionsInput): Promise<NamespaceOptions> {
-    const ns = this.namespaceOf(name);
-    ns.options = namespaceOptionsUpdate(ns.options, input);
-    await saveRegistry(this.dataDir, this.listNamespaces());
-    return ns.options;
+    this.namespaceOf(name);
+    await this.bootstrapped;
+    return this.changeRegistry(async () => {
+      const ns = this.namespaceOf(name);
+      const options = namespaceOptionsUpdate(ns.options, input);
+      const entries = this.registryEntries([...this.namespaces.values()]).map((e) =>
+        e.name === name ? { ...e, options } : e,
+      );
+      await saveRegistry(this.dataDir, entries);
+      if (this.namespaces.get(name) !== ns) {
+        throw new NamespaceChangingError(name, "was dropped while its options were saved");
+      }
+      ns.options = options;
+      return options;
+    });
   }
 
-  /** Drops a namespace with its in-memory data and its filesets. */
+  /**
+   * Drops a namespace with its in-memory data and its filesets. A tick under
+   * way finishes before the files go, so none of the namespace's volumes is
+   * written after; a namespace of the same name can be created only after.
+   */
   async dropNamespace(name: string): Promise<void> {
     this.namespaceOf(name);
-    this.namespaces.delete(name);
-    await saveRegistry(this.dataDir, this.listNamespaces());
-    if (this.disk !== null && this.dataDir !== null) {
+    await this.bootstrapped;
+    return this.changeRegistry(async () => {
+      const ns = this.namespaceOf(name);
+      const rest = [...this.namespaces.values()].filter((n) => n !== ns);
+      await saveRegistry(this.dataDir, this.registryEntries(rest));
+      this.namespaces.delete(name);
+      if (this.disk === null || this.dataDir === null) return;
+      await this.ticking?.catch(() => {});
       this.disk.forgetNamespace(name);
       this.indexVolumes?.forgetNamespace(name);
       await this.disk.drain();
@@ -300,7 +344,31 @@ export class Database implements SequenceSource {
         await rm(join(this.dataDir, kind, name), { recursive: true, force: true });
       }
       await rm(indexVolumeDir(this.dataDir, name), { recursive: true, force: true });
-    }
+    });
+  }
+
+  /**
+   * Runs namespace changes one at a time: each saves the registry as it
+   * will be, then changes memory, so saves land in order and memory never
+   * holds what the registry lacks.
+   */
+  private changeRegistry<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.registryChain.then(change);
+    this.registryChain = run.catch(() => {});
+    return run;
+  }
+
+  private registryEntries(namespaces: readonly Namespace[]): RegistryEntry[] {
+    return namespaces
+      .map((ns) => ({ name: ns.name, options: ns.options, commitLogFrom: ns.commitLogFrom }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Rotates the commit log and returns the new file's index (0 without a log). */
+  private async freshCommitLogIndex(): Promise<number> {
+    if (this.log === null) return 0;
+    await this.log.rotate();
+    return this.log.currentIndex;
   }
 
   private namespaceOf(name: string): Namespace {
@@ -318,12 +386,35 @@ export class Database implements SequenceSource {
    * namespace, bootstrap not finished, a commit log that cannot write.
    */
   async writeBatch(namespace: string, batch: WriteBatch): Promise<WriteResult> {
-    if (this.progress.state !== "bootstrapped") throw new BootstrappingError("write");
+    this.checkWritable("write");
     const ns = this.namespaceOf(namespace);
     checkBatchShape(batch);
     const errors: { index: number; error: M3tsError }[] = [];
-    const refs = this.resolveSeries(ns, batch);
+    const seriesErrors = new Map<number, M3tsError>();
+    // Every resolved series stays pinned until its datapoints are in its
+    // buffer (or the batch fails): the tick cannot remove it meanwhile.
+    const refs = this.resolveSeries(ns, batch, seriesErrors);
+    try {
+      return await this.writeResolved(ns, batch, refs, seriesErrors, errors);
+    } finally {
+      for (let s = 0; s < refs.length; s++) if (refs[s] >= 0) ns.series.unpin(refs[s]);
+    }
+  }
 
+  /** Refuses writes while the node cannot make them durable. */
+  private checkWritable(what: string): void {
+    if (this.failure !== null) throw new NodeFailedError(what, this.failure);
+    if (this.closed) throw new NodeStoppingError(what);
+    if (this.progress.state !== "bootstrapped") throw new BootstrappingError(what);
+  }
+
+  private async writeResolved(
+    ns: Namespace,
+    batch: WriteBatch,
+    refs: Float64Array,
+    seriesErrors: Map<number, M3tsError>,
+    errors: { index: number; error: M3tsError }[],
+  ): Promise<WriteResult> {
     // Validate every datapoint against the series, its time and the window.
     const n = batch.count;
     if (this.accepted.length < n) {
@@ -340,7 +431,7 @@ export class Database implements SequenceSource {
       const s = series[i];
       const ref = refs[s];
       if (ref < 0) {
-        errors.push({ index: i, error: this.seriesErrors.get(s) as M3tsError });
+        errors.push({ index: i, error: seriesErrors.get(s) as M3tsError });
         continue;
       }
       const t = timesMs[i];
@@ -371,11 +462,14 @@ export class Database implements SequenceSource {
       acceptedType[count] = type;
       count++;
     }
-    this.seriesErrors.clear();
 
+    if (count === 0 || !ns.options.writesToCommitLog || this.dataDir === null) {
+      return this.applyToBuffers(ns, batch, refs, accepted, acceptedType, count, errors);
+    }
     // Durable first: the commit log holds the batch before any buffer does.
-    if (count > 0 && ns.options.writesToCommitLog && this.log !== null) {
-      const log = this.log;
+    const log = this.log;
+    if (log === null) throw new NodeStoppingError("write");
+    try {
       for (let k = 0; k < count; k++) {
         const i = accepted[k];
         log.append(
@@ -387,32 +481,61 @@ export class Database implements SequenceSource {
           batch.annotations?.[i] ?? null,
         );
       }
-      // Copy out the accepted set: another batch may reuse the scratch during the await.
-      const keep = accepted.slice(0, count);
-      const keepType = acceptedType.slice(0, count);
-      // Pinned across the await: a tick must not remove these series (and a
-      // later series reuse their refs) before their datapoints are in.
-      for (let s = 0; s < refs.length; s++) if (refs[s] >= 0) ns.series.pin(refs[s]);
-      const unpin = () => {
-        for (let s = 0; s < refs.length; s++) if (refs[s] >= 0) ns.series.unpin(refs[s]);
-      };
-      const applied = log.commit().then(() => {
-        if (this.namespaces.get(namespace) !== ns) {
-          this.countWrites(namespace, 0, errors);
+    } catch (err) {
+      if (err instanceof CommitLogWriteError) this.failStop(err);
+      if (err instanceof CommitLogClosedError) throw new NodeStoppingError("write");
+      throw err;
+    }
+    // Copy out the accepted set: another batch may reuse the scratch during the await.
+    const keep = accepted.slice(0, count);
+    const keepType = acceptedType.slice(0, count);
+    const applied = log.commit().then(
+      () => {
+        // The namespace may have been dropped (and even created again) while
+        // the commit was awaited: its datapoints are not written, and say so.
+        if (this.namespaces.get(ns.name) !== ns) {
+          const why = new NamespaceChangingError(ns.name, "was dropped while the write waited");
+          for (let k = 0; k < count; k++) errors.push({ index: keep[k], error: why });
+          errors.sort((a, b) => a.index - b.index);
+          this.countWrites(ns.name, 0, errors);
           return { written: 0, errors, refs };
         }
         return this.applyToBuffers(ns, batch, refs, keep, keepType, count, errors);
-      });
-      // A snapshot waits for the writes appended before its rotation (rotateForSnapshot).
-      this.inflight.add(applied);
-      try {
-        return await applied;
-      } finally {
-        this.inflight.delete(applied);
-        unpin();
-      }
+      },
+      (err: unknown) => {
+        if (err instanceof CommitLogWriteError) this.failStop(err);
+        throw err;
+      },
+    );
+    // A snapshot waits for the writes appended before its rotation (rotateForSnapshot).
+    this.inflight.add(applied);
+    try {
+      return await applied;
+    } finally {
+      this.inflight.delete(applied);
     }
-    return this.applyToBuffers(ns, batch, refs, accepted, acceptedType, count, errors);
+  }
+
+  /**
+   * Stops taking writes after the commit log failed: a failed write or sync
+   * may have lost data the kernel had, so nothing is acknowledged again
+   * until a restart replays what the disk holds (fail-stop; never retry a
+   * failed fsync as if the data were safe).
+   */
+  private failStop(err: CommitLogWriteError): void {
+    if (this.failure !== null) return;
+    this.failure = `its commit log failed (${err.message})`;
+    this.metrics.setBootstrapState("failed");
+    this.logger.error(
+      { err: err.message, path: err.path, op: err.op, osCode: err.osCode },
+      "commit log failed: the node takes no more writes and reports not ready; " +
+        "free disk space or fix the I/O error, then restart it to replay the commit log",
+    );
+  }
+
+  /** Why the node takes no writes (its commit log failed), or null while it does. */
+  get failureReason(): string | null {
+    return this.failure;
   }
 
   private applyToBuffers(
@@ -428,8 +551,12 @@ export class Database implements SequenceSource {
     let written = 0;
     for (let k = 0; k < count; k++) {
       const i = accepted[k];
-      const buffer = ns.series.buffers[refs[series[i]]];
-      if (buffer === null) continue;
+      const ref = refs[series[i]];
+      const buffer = ns.series.buffers[ref];
+      // Pinned since it was resolved: a missing buffer is a broken invariant, not a skip.
+      if (buffer === null) {
+        throw new Error(`series ref ${ref} of namespace ${ns.name} was removed while pinned`);
+      }
       const t = timesMs[i];
       try {
         buffer.write(
@@ -442,7 +569,7 @@ export class Database implements SequenceSource {
           annotations?.[i] ?? null,
           this,
         );
-        ns.indexWrite(refs[series[i]], t);
+        ns.indexWrite(ref, t);
         written++;
       } catch (e) {
         if (!(e instanceof M3tsError)) throw e;
@@ -460,30 +587,40 @@ export class Database implements SequenceSource {
       this.metrics.datapointsRejected.inc({ namespace, code: error.code });
   }
 
-  private readonly seriesErrors = new Map<number, M3tsError>();
-
-  /** Finds or creates the batch's series; -1 (with the reason in seriesErrors) where it cannot. */
-  private resolveSeries(ns: Namespace, batch: WriteBatch): Float64Array {
+  /**
+   * Finds or creates the batch's series and pins each one found; -1 (with
+   * the reason in `seriesErrors`) where it cannot.
+   */
+  private resolveSeries(
+    ns: Namespace,
+    batch: WriteBatch,
+    seriesErrors: Map<number, M3tsError>,
+  ): Float64Array {
     const ids = batch.seriesIds;
+    const table = ns.series;
     const refs = new Float64Array(ids.length);
     for (let s = 0; s < ids.length; s++) {
       const given = batch.seriesRefs?.[s] ?? -1;
-      if (given >= 0 && ns.series.ids[given] === ids[s]) {
-        refs[s] = given;
-        continue;
+      let ref: number;
+      if (given >= 0 && table.ids[given] === ids[s]) {
+        ref = given;
+      } else {
+        const known = table.byId.get(ids[s]);
+        if (known !== undefined) {
+          ref = known;
+        } else {
+          try {
+            ref = this.createSeries(ns, ids[s], batch.seriesTags?.[s] ?? null);
+          } catch (e) {
+            if (!(e instanceof M3tsError)) throw e;
+            refs[s] = -1;
+            seriesErrors.set(s, e);
+            continue;
+          }
+        }
       }
-      const known = ns.series.byId.get(ids[s]);
-      if (known !== undefined) {
-        refs[s] = known;
-        continue;
-      }
-      try {
-        refs[s] = this.createSeries(ns, ids[s], batch.seriesTags?.[s] ?? null);
-      } catch (e) {
-        if (!(e instanceof M3tsError)) throw e;
-        refs[s] = -1;
-        this.seriesErrors.set(s, e);
-      }
+      table.pin(ref);
+      refs[s] = ref;
     }
     return refs;
   }
@@ -902,12 +1039,17 @@ export class Database implements SequenceSource {
     this.tickTimer = null;
     await this.bootstrapped.catch(() => {});
     await this.ticking?.catch(() => {});
-    if (this.log !== null) await this.log.close();
+    let logError: unknown = null;
+    if (this.log !== null) await this.log.close().catch((e: unknown) => (logError = e));
+    // Writes whose commit the close completed put their datapoints in the
+    // buffers (or fail) before the database reports closed.
+    await Promise.allSettled([...this.inflight]);
     this.log = null;
     if (this.disk !== null) {
       await this.disk.close();
       await this.disk.handles.close();
     }
+    if (logError !== null) throw logError;
   }
 }
 

@@ -103,9 +103,11 @@ export class FlushManager {
     }
     const snapshots = host.namespaces().some((ns) => ns.options.snapshotEnabled);
     // A snapshot deletes the commit logs that would index again the series
-    // of a failed index write, so it waits for a run where all succeed.
+    // of a failed index write, so it waits for a run where all succeed; a
+    // close cuts index seals short the same way, so it takes none either.
     if (
       snapshots &&
+      !host.closing() &&
       result.indexFlushFailures === 0 &&
       now - this.lastSnapshotMs >= this.snapshotIntervalMs
     ) {

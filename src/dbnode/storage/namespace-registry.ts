@@ -1,7 +1,7 @@
 // The namespace registry of a single node: the namespaces and their options,
 // kept as JSON in the data directory so they survive a restart. (Clusters
 // keep the same registry in the cluster KV.)
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type NamespaceOptions,
@@ -11,10 +11,23 @@ import {
 
 const REGISTRY_FILE = "namespaces.json";
 
+/** One namespace as the registry keeps it. */
+export interface RegistryEntry {
+  name: string;
+  options: NamespaceOptions;
+  /**
+   * Index of the first commit log file that may hold the namespace's
+   * records: older files belong to a dropped namespace of the same name
+   * (0 in registries written before it was recorded: every file).
+   */
+  commitLogFrom: number;
+}
+
+/** Tells apart the temporary files of successive saves. */
+let saveCount = 0;
+
 /** The saved namespaces, options resolved and validated; none if there is no registry yet. */
-export async function loadRegistry(
-  dataDir: string,
-): Promise<{ name: string; options: NamespaceOptions }[]> {
+export async function loadRegistry(dataDir: string): Promise<RegistryEntry[]> {
   let text: string;
   try {
     text = await readFile(join(dataDir, REGISTRY_FILE), "utf8");
@@ -23,21 +36,33 @@ export async function loadRegistry(
     throw e;
   }
   const saved = JSON.parse(text) as {
-    namespaces: { name: string; options: NamespaceOptionsInput }[];
+    namespaces: { name: string; options: NamespaceOptionsInput; commitLogFrom?: number }[];
   };
-  return saved.namespaces.map(({ name, options }) => ({
+  return saved.namespaces.map(({ name, options, commitLogFrom }) => ({
     name,
     options: resolveNamespaceOptions(options),
+    commitLogFrom: Number.isSafeInteger(commitLogFrom) ? (commitLogFrom as number) : 0,
   }));
 }
 
-/** Writes the registry atomically: a synced temporary file, then a rename over the old one. */
+/**
+ * Writes the registry atomically: a synced temporary file of its own, a
+ * rename over the old one, then a sync of the directory so the rename
+ * survives a crash. Callers run saves one at a time (Database.changeRegistry).
+ */
 export async function saveRegistry(
   dataDir: string | null,
-  namespaces: { name: string; options: NamespaceOptions }[],
+  namespaces: readonly RegistryEntry[],
 ): Promise<void> {
   if (dataDir === null) return;
   const path = join(dataDir, REGISTRY_FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify({ namespaces }, null, 2), { flush: true });
-  await rename(`${path}.tmp`, path);
+  const tmp = `${path}.${++saveCount}.tmp`;
+  await writeFile(tmp, JSON.stringify({ namespaces }, null, 2), { flush: true });
+  await rename(tmp, path);
+  const dir = await open(dataDir, "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }

@@ -47,8 +47,12 @@ export class Namespace {
   /** Per shard: 1 when its ref list may name removed series. */
   private readonly shardStale: Uint8Array;
 
-  constructor(name: string, options: NamespaceOptions, numShards: number) {
+  /** First commit log file that may hold this namespace's records (see RegistryEntry). */
+  readonly commitLogFrom: number;
+
+  constructor(name: string, options: NamespaceOptions, numShards: number, commitLogFrom = 0) {
     this.name = name;
+    this.commitLogFrom = commitLogFrom;
     this.options = options;
     this.index = options.index.enabled ? new TimeIndex(options.index.blockSizeMs) : null;
     this.shards = Array.from({ length: numShards }, (_, id) => ({ id, refs: [] }));
