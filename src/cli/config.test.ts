@@ -51,6 +51,7 @@ test("with no file every key has the default the brief gives, with loopback addr
       maxBodyBytes: 32 * MiB,
       maxInflightWriteRequests: 64,
       maxPendingWriteSamples: 4_000_000,
+      maxSeriesCacheBytes: 256 * 1024 * 1024,
       remoteRead: {
         maxSeries: 100_000,
         maxDocsScanned: 0,

@@ -27,6 +27,7 @@ export interface M3tsConfig {
     maxBodyBytes: number;
     maxInflightWriteRequests: number;
     maxPendingWriteSamples: number;
+    maxSeriesCacheBytes: number;
     remoteRead: {
       maxSeries: number;
       maxDocsScanned: number;
@@ -133,6 +134,10 @@ export const SCHEMA: Record<string, Spec> = {
     maxPendingWriteSamples: leaf(
       { kind: "int", min: 1, max: 1e12, default: 4_000_000 },
       "Samples decoded and not yet acknowledged; past it requests are answered 503.",
+    ),
+    maxSeriesCacheBytes: leaf(
+      { kind: "size", max: 64 * GiB, default: 256 * MiB },
+      "Memory of remote write's cache of known series (IDs, tags, label keys, slots); when full it is emptied and refills from the next requests.",
     ),
     writeNamespace: leaf(
       { kind: "string", default: "default" },
@@ -380,6 +385,7 @@ function build(raw: unknown): M3tsConfig {
       maxBodyBytes: c.maxBodyBytes as number,
       maxInflightWriteRequests: c.maxInflightWriteRequests as number,
       maxPendingWriteSamples: c.maxPendingWriteSamples as number,
+      maxSeriesCacheBytes: c.maxSeriesCacheBytes as number,
       remoteRead: c.remoteRead as M3tsConfig["coordinator"]["remoteRead"],
       writeNamespace: c.writeNamespace as string,
     },

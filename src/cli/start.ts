@@ -73,6 +73,7 @@ export async function startNode(config: M3tsConfig, logger: Logger): Promise<Run
       maxBodyBytes: c.maxBodyBytes,
       maxInflightWriteRequests: c.maxInflightWriteRequests,
       maxPendingWriteSamples: c.maxPendingWriteSamples,
+      maxSeriesCacheBytes: c.maxSeriesCacheBytes,
     },
     remoteRead: c.remoteRead,
     numShards: config.db.numShards,

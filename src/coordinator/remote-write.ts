@@ -28,6 +28,8 @@ export interface IngestLimits {
   maxInflightWriteRequests: number;
   /** Samples decoded and not yet acknowledged; past it requests are refused with 503. */
   maxPendingWriteSamples: number;
+  /** Bound on the series cache's memory in bytes (default DEFAULT_SERIES_CACHE_BYTES). */
+  maxSeriesCacheBytes?: number;
 }
 
 /** Per-request working columns, pooled: a request owns one until its write resolves. */
@@ -43,7 +45,7 @@ class Scratch {
 }
 
 export class RemoteWriteHandler {
-  readonly cache = new SeriesCache();
+  readonly cache: SeriesCache;
   private readonly client: Client;
   private readonly namespace: string;
   private readonly limits: IngestLimits;
@@ -63,6 +65,7 @@ export class RemoteWriteHandler {
     this.client = deps.client;
     this.namespace = deps.namespace;
     this.limits = deps.limits;
+    this.cache = new SeriesCache(undefined, deps.limits.maxSeriesCacheBytes);
     this.metrics = deps.metrics;
     this.logger = deps.logger;
   }
@@ -168,6 +171,9 @@ export class RemoteWriteHandler {
     let rejected = 0;
     let firstError: M3tsError | null = null;
     let count = 0;
+    // Read before resolving: a clear made by this request's own misses must
+    // keep the refs learnt below out of entries it has since handed to others.
+    const generation = cache.generation;
     for (let s = 0; s < cols.series; s++) {
       const e = cache.resolve(body, cols, s);
       const first = cols.sampleStart[s];
@@ -207,7 +213,6 @@ export class RemoteWriteHandler {
       seriesTags: tags,
       seriesRefs: refs,
     };
-    const generation = cache.generation;
     const result = await this.client.writeBatch(namespace, batch);
     if (cache.generation === generation) {
       for (let k = 0; k < ids.length; k++) cache.refs[entry[k]] = result.refs[k];

@@ -114,6 +114,54 @@ test("past its bound the cache empties and starts a new generation, and still re
   assert.ok(cache.size <= 4);
 });
 
+test("past its byte bound the cache empties, gives back its grown arrays and still resolves correctly", () => {
+  const maxBytes = 512 * 1024;
+  const cache = new SeriesCache(1 << 21, maxBytes);
+  const long = "x".repeat(200);
+  const series = Array.from(
+    { length: 5000 },
+    (_, i) =>
+      [
+        ["__name__", `m${i}`],
+        ["pod", `${long}${i}`],
+      ] as [string, string][],
+  );
+  const { body, cols } = decoded(series);
+  let peak = 0;
+  for (let s = 0; s < series.length; s++) {
+    const e = cache.resolve(body, cols, s);
+    assert.equal(cache.ids[e], seriesIdString(series[s]));
+    assert.deepEqual(decodeTags(cache.tags[e]), series[s]);
+    peak = Math.max(peak, cache.bytes);
+  }
+  // 5000 series of ~230-byte keys, IDs and tags are about 3 MiB: several clears.
+  assert.ok(cache.generation >= 3, `generation ${cache.generation}`);
+  assert.ok(peak <= maxBytes, `peak ${peak} bytes over the bound of ${maxBytes}`);
+  // What is left is found again without a miss.
+  const before = cache.size;
+  const last = cache.resolve(body, cols, series.length - 1);
+  assert.equal(cache.size, before);
+  assert.equal(cache.ids[last], seriesIdString(series[series.length - 1]));
+});
+
+test("the byte count covers what the entries hold", () => {
+  const cache = new SeriesCache();
+  const empty = cache.bytes;
+  const series = Array.from(
+    { length: 3000 },
+    (_, i) =>
+      [
+        ["__name__", `metric_${i}`],
+        ["instance", `host-${i}:9100`],
+      ] as [string, string][],
+  );
+  const { body, cols } = decoded(series);
+  for (let s = 0; s < series.length; s++) cache.resolve(body, cols, s);
+  let held = 0;
+  for (let e = 0; e < cache.size; e++) held += cache.ids[e].length + cache.tags[e].length;
+  assert.ok(cache.bytes - empty >= held, `${cache.bytes - empty} counted, ${held} held`);
+});
+
 test("property: equal label sets resolve to one entry, different ones to different entries", () => {
   const label = fc.tuple(
     fc.constantFrom("__name__", "job", "instance", "le", "a_b"),

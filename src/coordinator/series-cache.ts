@@ -25,6 +25,19 @@ export class InvalidLabelsError extends M3tsError {
 }
 
 const EMPTY = -1;
+/** Default bound on the cache's memory (coordinator.maxSeriesCacheBytes). */
+export const DEFAULT_SERIES_CACHE_BYTES = 256 * 1024 * 1024;
+const INITIAL_ENTRIES = 1024;
+const INITIAL_ARENA_BYTES = 1 << 16;
+/**
+ * Estimated heap bytes of an entry beyond its typed-array columns: the ID
+ * string's header, the tags' Uint8Array object and the two array slots
+ * pointing at them (V8, 64-bit, one-byte strings). The string's characters
+ * and the tag bytes are added per entry.
+ */
+const ENTRY_OBJECT_BYTES = 16 + 96 + 16;
+/** Bytes per entry of the typed-array columns: hash, key offset and length, raw flag, ref. */
+const COLUMN_BYTES_PER_ENTRY = 4 + 4 + 4 + 1 + 8;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class SeriesCache {
@@ -38,23 +51,48 @@ export class SeriesCache {
   lastError: InvalidLabelsError | null = null;
 
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
   private count = 0;
-  private hashes = new Int32Array(1024);
-  private keyAt = new Int32Array(1024);
-  private keyLen = new Int32Array(1024);
-  private arena: Buffer = Buffer.allocUnsafe(1 << 16);
+  private hashes = new Int32Array(INITIAL_ENTRIES);
+  private keyAt = new Int32Array(INITIAL_ENTRIES);
+  private keyLen = new Int32Array(INITIAL_ENTRIES);
+  private arena: Buffer = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
   /** Per entry: 1 when its key is a raw run of label fields, 0 when label by label. */
-  private keyRaw = new Uint8Array(1024);
+  private keyRaw = new Uint8Array(INITIAL_ENTRIES);
   private arenaUsed = 0;
-  private slots = new Int32Array(2048).fill(EMPTY);
-  private mask = 2047;
+  private slots = new Int32Array(2 * INITIAL_ENTRIES).fill(EMPTY);
+  private mask = 2 * INITIAL_ENTRIES - 1;
+  /** Estimated bytes of the entries' ID strings and tag arrays (see ENTRY_OBJECT_BYTES). */
+  private entryBytes = 0;
 
-  constructor(maxEntries = 1 << 21) {
+  /**
+   * `maxEntries` and `maxBytes` bound the cache; an entry that would pass
+   * either empties it first (see clear).
+   */
+  constructor(maxEntries = 1 << 21, maxBytes = DEFAULT_SERIES_CACHE_BYTES) {
+    if (!(Number.isInteger(maxEntries) && maxEntries >= 1))
+      throw new RangeError(`series cache maxEntries must be a positive integer, got ${maxEntries}`);
+    if (!(maxBytes > 0))
+      throw new RangeError(`series cache maxBytes must be positive, got ${maxBytes}`);
     this.maxEntries = maxEntries;
+    this.maxBytes = maxBytes;
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * Estimated bytes the cache holds: its columns, hash slots and key arena at
+   * their allocated sizes, and each entry's ID string and encoded tags.
+   */
+  get bytes(): number {
+    return (
+      this.hashes.length * COLUMN_BYTES_PER_ENTRY +
+      this.slots.byteLength +
+      this.arena.length +
+      this.entryBytes
+    );
   }
 
   /** The entry of request series `s`, created on a miss; -1 (see lastError) when its labels are invalid. */
@@ -202,7 +240,14 @@ export class SeriesCache {
       if (!(e instanceof M3tsError)) throw e;
       return this.refuse(body, cols, first, end, e.message);
     }
-    if (this.count === this.maxEntries) this.clear();
+    const id = seriesIdString(sorted);
+    const tags = encodeTags(sorted);
+    const cost = ENTRY_OBJECT_BYTES + id.length + tags.length;
+    if (
+      this.count === this.maxEntries ||
+      this.bytes + this.growthBytes(keyBytes) + cost > this.maxBytes
+    )
+      this.clear();
     const e = this.count++;
     if (e === this.hashes.length) {
       const n = e * 2;
@@ -244,9 +289,10 @@ export class SeriesCache {
     this.keyAt[e] = this.arenaUsed;
     this.keyLen[e] = keyBytes;
     this.arenaUsed = k;
-    this.ids[e] = seriesIdString(sorted);
-    this.tags[e] = encodeTags(sorted);
+    this.ids[e] = id;
+    this.tags[e] = tags;
     this.refs[e] = -1;
+    this.entryBytes += cost;
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else this.place(e);
     return e;
@@ -275,12 +321,41 @@ export class SeriesCache {
     for (let e = 0; e < this.count; e++) this.place(e);
   }
 
-  /** Forgets every series: the bound on memory when more distinct series arrive than the cache holds. */
+  /** Bytes the columns, slots and arena would grow by to take one more entry with a key of `keyBytes`. */
+  private growthBytes(keyBytes: number): number {
+    let n = 0;
+    if (this.count === this.hashes.length) n += this.hashes.length * COLUMN_BYTES_PER_ENTRY;
+    if ((this.count + 1) * 2 > this.slots.length) n += this.slots.byteLength;
+    if (this.arenaUsed + keyBytes > this.arena.length)
+      n += Math.max(this.arena.length, this.arenaUsed + keyBytes - this.arena.length);
+    return n;
+  }
+
+  /**
+   * Forgets every series and gives back the grown columns, slots and arena:
+   * the bound on memory when more distinct series arrive than the cache holds.
+   * A miss costs one decode, so refilling after a clear is cheap, and unlike
+   * eviction it keeps every lookup a plain probe.
+   */
   clear(): void {
     this.count = 0;
     this.arenaUsed = 0;
     this.ids = [];
     this.tags = [];
+    this.entryBytes = 0;
+    if (this.hashes.length > INITIAL_ENTRIES) {
+      this.hashes = new Int32Array(INITIAL_ENTRIES);
+      this.keyAt = new Int32Array(INITIAL_ENTRIES);
+      this.keyLen = new Int32Array(INITIAL_ENTRIES);
+      this.keyRaw = new Uint8Array(INITIAL_ENTRIES);
+      this.refs = new Float64Array(INITIAL_ENTRIES);
+    }
+    if (this.arena.length > INITIAL_ARENA_BYTES)
+      this.arena = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
+    if (this.slots.length > 2 * INITIAL_ENTRIES) {
+      this.slots = new Int32Array(2 * INITIAL_ENTRIES);
+      this.mask = 2 * INITIAL_ENTRIES - 1;
+    }
     this.slots.fill(EMPTY);
     this.generation++;
   }

@@ -616,3 +616,23 @@ test("a commit log that cannot write fails the batch clearly and damages nothing
   assert.deepEqual(await read(again, "m", "a"), [[NOW - 3000, 1]]);
   await again.close();
 });
+
+test("a removed series' ref is reused by a new series; a client's old ref for it falls back to the ID", async () => {
+  const { db, clock } = await openDb();
+  await db.createNamespace("m", { retentionPeriodMs: 4 * HOUR, blockSizeMs: 2 * HOUR });
+  const old = await db.writeBatch("m", batchOf([["gone", clock.nowMs() - MIN, 1]]));
+  const oldRef = old.refs[0];
+  clock.advance(7 * HOUR);
+  assert.equal((await db.tick()).seriesRemoved, 1);
+  const fresh = await db.writeBatch("m", batchOf([["new", clock.nowMs(), 2]]));
+  assert.equal(fresh.refs[0], oldRef, "the freed ref is handed to the next new series");
+  // "gone" comes back with the ref its client learnt before: it must not land in "new".
+  const back = await db.writeBatch("m", {
+    ...batchOf([["gone", clock.nowMs(), 3]]),
+    seriesRefs: [oldRef],
+  });
+  assert.deepEqual(back.errors, []);
+  assert.notEqual(back.refs[0], oldRef);
+  assert.deepEqual(await read(db, "m", "new"), [[clock.nowMs(), 2]]);
+  assert.deepEqual(await read(db, "m", "gone"), [[clock.nowMs(), 3]]);
+});

@@ -791,6 +791,7 @@ export class Database implements SequenceSource {
           if (this.namespaces.get(ns.name) !== ns) break;
         }
       }
+      ns.reclaim();
     }
     if (this.flusher !== null && !this.closed) {
       const run: FlushRunResult = await this.flusher.run();

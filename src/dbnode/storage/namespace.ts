@@ -4,6 +4,7 @@
 // writes known series without hashing or parsing their tags again.
 import { TimeIndex } from "../../index/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
+import { RemovedIds } from "./removed-ids.js";
 import { type Bucket, WriteType } from "./series-buffer.js";
 import { FRESH, SeriesTable } from "./series-table.js";
 
@@ -42,7 +43,9 @@ export class Namespace {
    * block may still hold them, so a series created again with one of these
    * IDs is not fresh to the index.
    */
-  private readonly removedAt = new Map<string, number>();
+  private readonly removedIds: RemovedIds | null;
+  /** Per shard: 1 when its ref list may name removed series. */
+  private readonly shardStale: Uint8Array;
 
   /** First commit log file that may hold this namespace's records (see RegistryEntry). */
   readonly commitLogFrom: number;
@@ -53,6 +56,8 @@ export class Namespace {
     this.options = options;
     this.index = options.index.enabled ? new TimeIndex(options.index.blockSizeMs) : null;
     this.shards = Array.from({ length: numShards }, (_, id) => ({ id, refs: [] }));
+    this.shardStale = new Uint8Array(numShards);
+    this.removedIds = this.index === null ? null : new RemovedIds(this.index.blockSizeMs);
     this.series = new SeriesTable(name);
   }
 
@@ -85,8 +90,9 @@ export class Namespace {
     encodedTags: Uint8Array,
     live = false,
   ): number {
-    const removed = this.removedAt.delete(id);
-    const fresh = live && !removed && this.index !== null;
+    // A removed ID stays in its set until the set is pruned: a series created,
+    // removed and created again is still not fresh while any block may hold it.
+    const fresh = live && this.removedIds !== null && !this.removedIds.has(id);
     const ref = this.series.add(id, seriesIndex, shard, encodedTags, fresh);
     this.shards[shard].refs.push(ref);
     return ref;
@@ -121,9 +127,29 @@ export class Namespace {
   /** Refs of a shard's live series; drops removed ones from the shard's list on the way. */
   liveRefs(shard: number): number[] {
     const s = this.shards[shard];
+    // A copy either way: callers walk it across awaits while series are added.
     const live = s.refs.filter((ref) => this.series.buffers[ref] !== null);
     if (live.length !== s.refs.length) s.refs = live;
+    this.shardStale[shard] = 0;
     return live;
+  }
+
+  /**
+   * Gives the refs and tag bytes of removed series back to the table: drops
+   * them from the shard lists first, so a ref reused by a new series is
+   * listed only under the new series' shard. Call with no flush or snapshot
+   * walking the shard lists (the tick calls it before its flush run).
+   */
+  reclaim(): void {
+    for (let shard = 0; shard < this.shards.length; shard++) {
+      if (this.shardStale[shard] === 1) this.liveRefs(shard);
+    }
+    this.series.reclaim();
+  }
+
+  /** Bytes of the removed-ID sets. */
+  get removedIdBytes(): number {
+    return this.removedIds?.bytes ?? 0;
   }
 
   /**
@@ -147,7 +173,10 @@ export class Namespace {
   removeSeries(ref: number, nowMs: number): void {
     const id = this.series.ids[ref];
     if (id === null) return;
-    if (this.index !== null) this.removedAt.set(id, nowMs);
+    if (this.flushing.has(ref))
+      throw new Error(`series ${id} of ${this.name} removed while a flush holds its buckets`);
+    this.removedIds?.add(id, nowMs);
+    this.shardStale[this.series.shardOf(ref)] = 1;
     this.series.remove(ref);
   }
 
@@ -157,10 +186,7 @@ export class Namespace {
     if (index === null) return;
     const o = this.options;
     const horizon = nowMs - o.retentionPeriodMs - o.bufferFutureMs - index.blockSizeMs;
-    for (const [id, at] of this.removedAt) {
-      if (at >= horizon) break;
-      this.removedAt.delete(id);
-    }
+    this.removedIds?.pruneBefore(horizon);
   }
 
   /** Start of the block holding `timeMs`. */

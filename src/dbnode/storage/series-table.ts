@@ -3,11 +3,21 @@
 // by the series' ref. Tags live in a shared byte arena, not one array each,
 // and the commit log's view of a series is one reused cursor object, so an
 // active series costs a few dozen bytes of bookkeeping beside its buffer.
+// A removed series gives its ref and its tag bytes back (reclaim), so the
+// table's memory follows the live series, not every series ever created.
 import type { SeriesMetadata } from "../commitlog/index.js";
 import { SeriesBuffer } from "./series-buffer.js";
 
 /** Bytes per arena chunk; a tag set larger than this gets a chunk of its own. */
 const ARENA_CHUNK_BYTES = 1 << 20;
+/**
+ * A full chunk whose live bytes fall below this share is compacted: its live
+ * tags are copied to the chunk being filled and the chunk is let go. With a
+ * half, the arena holds at most about twice the live tag bytes plus a chunk.
+ */
+const ARENA_COMPACT_BELOW = 0.5;
+/** Stands in for a chunk let go; never written, so views of old tags stay valid. */
+const NO_CHUNK = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
 /**
@@ -36,7 +46,21 @@ export class SeriesTable {
   // Writes in flight that resolved each series: a pinned series is not removed.
   private pins = new Int32Array(1024);
   private readonly arena: Uint8Array[] = [new Uint8Array(ARENA_CHUNK_BYTES)];
+  /** Per chunk: bytes of tags of series still in the table. */
+  private chunkLive: number[] = [0];
+  /** The chunk being filled and its used bytes; chunks before it are full. */
+  private current = 0;
   private arenaUsed = 0;
+  /** Indexes of let-go chunks, reused before the arena list grows. */
+  private readonly freeChunks: number[] = [];
+  /**
+   * Refs free for add, as a stack. A removed ref waits in `removed` until
+   * reclaim(): its namespace first drops it from the shard lists, so a reused
+   * ref is never listed under the old series' shard.
+   */
+  private freeRefs = new Int32Array(1024);
+  private freeCount = 0;
+  private removed: number[] = [];
   /** The reused commit-log view, pointed at one series at a time. */
   private readonly cursor: MetadataCursor;
 
@@ -61,10 +85,19 @@ export class SeriesTable {
     encodedTags: Uint8Array,
     fresh = false,
   ): number {
-    const ref = this.ids.length;
-    if (ref === this.shard.length) this.growColumns();
-    this.ids.push(id);
-    this.buffers.push(new SeriesBuffer());
+    let ref: number;
+    if (this.freeCount > 0) {
+      // Every column is set below; ids[ref] changes, so a caller's cached
+      // ref for the removed series no longer passes `ids[ref] === id`.
+      ref = this.freeRefs[--this.freeCount];
+      this.ids[ref] = id;
+      this.buffers[ref] = new SeriesBuffer();
+    } else {
+      ref = this.ids.length;
+      if (ref === this.shard.length) this.growColumns();
+      this.ids.push(id);
+      this.buffers.push(new SeriesBuffer());
+    }
     this.byId.set(id, ref);
     this.seriesIndex[ref] = seriesIndex;
     this.shard[ref] = shard;
@@ -74,7 +107,22 @@ export class SeriesTable {
     return ref;
   }
 
-  /** Removes a series whose buffer has emptied; its ref is never reused (its tag bytes stay in the arena). */
+  /** Number of refs, live or free: the length of every column in use. */
+  get slots(): number {
+    return this.ids.length;
+  }
+
+  /** Bytes held by arena chunks (live tags, dead tags and unused tail). */
+  get arenaBytes(): number {
+    let n = 0;
+    for (const chunk of this.arena) n += chunk.length;
+    return n;
+  }
+
+  /**
+   * Removes a series whose buffer has emptied. Its tag bytes count as dead at
+   * once; its ref becomes free for add after the next reclaim().
+   */
   remove(ref: number): void {
     const id = this.ids[ref];
     if (id === null) return;
@@ -83,6 +131,61 @@ export class SeriesTable {
     this.byId.delete(id);
     this.ids[ref] = null;
     this.buffers[ref] = null;
+    this.chunkLive[this.tagChunk[ref]] -= this.tagLength[ref];
+    this.tagLength[ref] = 0;
+    this.removed.push(ref);
+  }
+
+  /**
+   * Makes the refs removed since the last call free for add, and compacts
+   * arena chunks mostly dead. The caller must have dropped those refs from
+   * every list that names series by ref (Namespace.reclaim does).
+   */
+  reclaim(): void {
+    const removed = this.removed;
+    if (this.freeCount + removed.length > this.freeRefs.length) {
+      const bigger = new Int32Array(
+        Math.max(this.freeRefs.length * 2, this.freeCount + removed.length),
+      );
+      bigger.set(this.freeRefs.subarray(0, this.freeCount));
+      this.freeRefs = bigger;
+    }
+    for (let k = 0; k < removed.length; k++) this.freeRefs[this.freeCount++] = removed[k];
+    this.removed = [];
+    this.compactArena();
+  }
+
+  /** Copies the live tags out of mostly dead full chunks and lets those chunks go. */
+  private compactArena(): void {
+    const moving = new Uint8Array(this.arena.length);
+    let any = false;
+    for (let c = 0; c < this.arena.length; c++) {
+      const chunk = this.arena[c];
+      if (c === this.current || chunk === NO_CHUNK) continue;
+      if (this.chunkLive[c] < chunk.length * ARENA_COMPACT_BELOW) {
+        moving[c] = 1;
+        any = true;
+      }
+    }
+    if (!any) return;
+    for (let ref = 0; ref < this.ids.length; ref++) {
+      if (this.ids[ref] === null || moving[this.tagChunk[ref]] !== 1) continue;
+      const c = this.tagChunk[ref];
+      const start = this.tagOffset[ref];
+      const tags = this.arena[c].subarray(start, start + this.tagLength[ref]);
+      this.chunkLive[c] -= tags.length;
+      this.storeTags(ref, tags);
+    }
+    for (let c = 0; c < moving.length; c++) {
+      if (moving[c] === 0) continue;
+      if (this.chunkLive[c] !== 0)
+        throw new Error(
+          `arena chunk ${c} of ${this.namespace} still holds ${this.chunkLive[c]} live bytes after compaction`,
+        );
+      // Dropped, not overwritten: a view a caller took of old tags stays valid.
+      this.arena[c] = NO_CHUNK;
+      this.freeChunks.push(c);
+    }
   }
 
   /**
@@ -135,10 +238,20 @@ export class SeriesTable {
   }
 
   private storeTags(ref: number, tags: Uint8Array): void {
-    let chunk = this.arena.length - 1;
+    let chunk = this.current;
     if (this.arenaUsed + tags.length > this.arena[chunk].length) {
-      this.arena.push(new Uint8Array(Math.max(ARENA_CHUNK_BYTES, tags.length)));
-      chunk++;
+      const bytes = new Uint8Array(Math.max(ARENA_CHUNK_BYTES, tags.length));
+      const reuse = this.freeChunks.pop();
+      if (reuse === undefined) {
+        chunk = this.arena.length;
+        this.arena.push(bytes);
+        this.chunkLive.push(0);
+      } else {
+        chunk = reuse;
+        this.arena[chunk] = bytes;
+        this.chunkLive[chunk] = 0;
+      }
+      this.current = chunk;
       this.arenaUsed = 0;
     }
     this.arena[chunk].set(tags, this.arenaUsed);
@@ -146,6 +259,7 @@ export class SeriesTable {
     this.tagOffset[ref] = this.arenaUsed;
     this.tagLength[ref] = tags.length;
     this.arenaUsed += tags.length;
+    this.chunkLive[chunk] += tags.length;
   }
 
   private growColumns(): void {
