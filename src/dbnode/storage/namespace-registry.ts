@@ -1,8 +1,8 @@
 // The namespace registry of a single node: the namespaces and their options,
 // kept as JSON in the data directory so they survive a restart. (Clusters
 // keep the same registry in the cluster KV.)
-import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -14,10 +14,11 @@ const REGISTRY_FILE = "namespaces.json";
 /** The saved namespaces, options resolved and validated; none if there is no registry yet. */
 export async function loadRegistry(
   dataDir: string,
+  fs: FileSystem = nodeFileSystem,
 ): Promise<{ name: string; options: NamespaceOptions }[]> {
   let text: string;
   try {
-    text = await readFile(join(dataDir, REGISTRY_FILE), "utf8");
+    text = new TextDecoder().decode(await fs.readFile(join(dataDir, REGISTRY_FILE)));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
@@ -35,9 +36,12 @@ export async function loadRegistry(
 export async function saveRegistry(
   dataDir: string | null,
   namespaces: { name: string; options: NamespaceOptions }[],
+  fs: FileSystem = nodeFileSystem,
 ): Promise<void> {
   if (dataDir === null) return;
   const path = join(dataDir, REGISTRY_FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify({ namespaces }, null, 2), { flush: true });
-  await rename(`${path}.tmp`, path);
+  await fs.writeFile(`${path}.tmp`, JSON.stringify({ namespaces }, null, 2));
+  await fs.rename(`${path}.tmp`, path);
+  // The rename is durable only once the directory is synced.
+  await fs.syncDir(dataDir);
 }
