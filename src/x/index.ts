@@ -3,6 +3,13 @@ export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { crc32c } from "./crc32c.js";
 export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./duration.js";
 export { M3tsError } from "./errors.js";
+export {
+  type FileHandle,
+  type FileStat,
+  type FileSystem,
+  nodeFileSystem,
+  type OpenFlags,
+} from "./file-system.js";
 export { type Logger, MemoryLogger, silentLogger } from "./logger.js";
 export { murmur3_32 } from "./murmur3.js";
 export { seededRandom } from "./seeded-random.js";

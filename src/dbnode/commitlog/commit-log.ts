@@ -19,8 +19,8 @@
 // All file I/O runs in one async loop (`drain`), one operation at a time and in
 // order; appends never wait for it. The first failed write or sync fails the
 // log closed: it is never retried, so nothing already on disk is touched again.
-import { mkdir } from "node:fs/promises";
 import { TextEncoder } from "node:util";
+import type { FileSystem } from "../../x/file-system.js";
 import {
   CommitLogClosedError,
   CommitLogQueueFullError,
@@ -101,6 +101,7 @@ export class CommitLog {
   private readonly flushMaxBytes: number;
   private readonly maxQueueBytes: number;
   private readonly now: () => number;
+  private readonly fs: FileSystem;
   private readonly initialBufferBytes: number;
   /** Buffers up to this size go back to the spare list after their chunk is written. */
   private readonly maxSpareBytes: number;
@@ -147,6 +148,7 @@ export class CommitLog {
     this.flushMaxBytes = opts.flushMaxBytes;
     this.maxQueueBytes = opts.maxQueueBytes;
     this.now = opts.now;
+    this.fs = opts.fs;
     this.initialBufferBytes = Math.min(opts.flushMaxBytes, 65_536) + CHUNK_HEADER_SIZE + 256;
     this.maxSpareBytes = 2 * (opts.flushMaxBytes + CHUNK_HEADER_SIZE + 256);
     this.file = file;
@@ -188,17 +190,17 @@ export class CommitLog {
     const opts = resolveOptions(options);
     const dir = options.dir;
     try {
-      await mkdir(dir, { recursive: true });
+      await opts.fs.mkdir(dir, { recursive: true });
     } catch (err) {
       throw new CommitLogWriteError(dir, "mkdir", err);
     }
     let maxIndex: number;
     try {
-      maxIndex = (await scanCommitLogFiles(dir)).maxIndex;
+      maxIndex = (await scanCommitLogFiles(dir, opts.fs)).maxIndex;
     } catch (err) {
       throw new CommitLogWriteError(dir, "list", err);
     }
-    const file = await createLogFile(dir, maxIndex + 1, opts.now());
+    const file = await createLogFile(opts.fs, dir, maxIndex + 1, opts.now());
     return new CommitLog(opts, dir, file);
   }
 
@@ -555,7 +557,7 @@ export class CommitLog {
         throw new CommitLogWriteError(old.path, "close", err);
       }
       if (op.kind === OP_ROTATE) {
-        this.file = await createLogFile(this.dir, old.index + 1, this.now());
+        this.file = await createLogFile(this.fs, this.dir, old.index + 1, this.now());
         this.bytesWritten += this.file.pos;
       }
       op.resolve(old.path);

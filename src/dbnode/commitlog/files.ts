@@ -1,8 +1,9 @@
 // Finding commit log files in a directory: names select the candidates, each
 // file's own header gives its index (M3-NOTES §5.1), and a file whose header
 // cannot be read is reported as corrupt rather than guessed at.
-import { type FileHandle, open, readdir } from "node:fs/promises";
+
 import { join } from "node:path";
+import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, indexFromFileName } from "./format.js";
 
 /** A commit log file with a valid header. */
@@ -29,8 +30,11 @@ export interface CorruptCommitLogFile {
 export type CommitLogFiles = CommitLogFile[] & { corrupt: CorruptCommitLogFile[] };
 
 /** Lists the commit log files in `dir` by header index; a missing directory has none. */
-export async function listCommitLogFiles(dir: string): Promise<CommitLogFiles> {
-  const scan = await scanCommitLogFiles(dir);
+export async function listCommitLogFiles(
+  dir: string,
+  fs: FileSystem = nodeFileSystem,
+): Promise<CommitLogFiles> {
+  const scan = await scanCommitLogFiles(dir, fs);
   return Object.assign(scan.files, { corrupt: scan.corrupt });
 }
 
@@ -42,10 +46,13 @@ export interface CommitLogScan {
 }
 
 /** The files of `dir` as listCommitLogFiles sees them, plus the highest index in use. */
-export async function scanCommitLogFiles(dir: string): Promise<CommitLogScan> {
+export async function scanCommitLogFiles(
+  dir: string,
+  fs: FileSystem = nodeFileSystem,
+): Promise<CommitLogScan> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await fs.readdir(dir);
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT")
       return { files: [], corrupt: [], maxIndex: -1 };
@@ -61,7 +68,7 @@ export async function scanCommitLogFiles(dir: string): Promise<CommitLogScan> {
     // reuses a name that exists and the order of new files stays monotonic.
     if (nameIndex > maxIndex) maxIndex = nameIndex;
     const path = join(dir, name);
-    const header = await readHeader(path);
+    const header = await readHeader(fs, path);
     if (header === null) continue; // vanished or not a regular file
     if (typeof header.decoded === "string") {
       corrupt.push({ path, reason: header.decoded, sizeBytes: header.sizeBytes });
@@ -77,11 +84,12 @@ export async function scanCommitLogFiles(dir: string): Promise<CommitLogScan> {
 }
 
 async function readHeader(
+  fs: FileSystem,
   path: string,
 ): Promise<{ decoded: ReturnType<typeof decodeFileHeader>; sizeBytes: number } | null> {
   let fh: FileHandle;
   try {
-    fh = await open(path, "r");
+    fh = await fs.open(path, "r");
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT") return null;
     throw err;

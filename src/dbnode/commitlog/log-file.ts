@@ -1,7 +1,7 @@
 // One open commit log file: created exclusively under the next free index,
 // its header written and made durable with its directory entry.
-import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
+import type { FileHandle, FileSystem } from "../../x/file-system.js";
 import { CommitLogWriteError } from "./errors.js";
 import { commitLogFileName, encodeFileHeader } from "./format.js";
 
@@ -23,12 +23,17 @@ export interface LogFile {
  * `index` on), writes its header and makes both the header and the directory
  * entry durable.
  */
-export async function createLogFile(dir: string, index: number, nowMs: number): Promise<LogFile> {
+export async function createLogFile(
+  fs: FileSystem,
+  dir: string,
+  index: number,
+  nowMs: number,
+): Promise<LogFile> {
   for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++, index++) {
     const path = join(dir, commitLogFileName(index));
     let fh: FileHandle;
     try {
-      fh = await open(path, "wx");
+      fh = await fs.open(path, "wx");
     } catch (err) {
       if ((err as { code?: unknown }).code === "EEXIST") continue;
       throw new CommitLogWriteError(path, "create", err);
@@ -40,7 +45,7 @@ export async function createLogFile(dir: string, index: number, nowMs: number): 
         throw new Error(`short write: ${bytesWritten} of ${header.length} header bytes`);
       }
       await fh.datasync();
-      await syncDir(dir);
+      await fs.syncDir(dir);
       return { fh, path, index, pos: header.length, dirty: false };
     } catch (err) {
       await fh.close().catch(noop);
@@ -52,16 +57,6 @@ export async function createLogFile(dir: string, index: number, nowMs: number): 
     "create",
     new Error(`${MAX_CREATE_ATTEMPTS} consecutive commit log file names already exist`),
   );
-}
-
-/** fsyncs a directory so a file just created in it survives a crash. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 function noop(): void {}

@@ -1,5 +1,6 @@
 // Commit log options: the two strategies, flush triggers and the queue bound,
 // validated once at open and copied into plain fields for the hot path.
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { InvalidCommitLogOptionsError } from "./errors.js";
 
 export type CommitLogStrategy = "wait" | "behind";
@@ -25,6 +26,8 @@ export interface CommitLogOptions {
   maxQueueBytes?: number;
   /** Wall clock in epoch ms, for the file header. */
   now?: () => number;
+  /** Where the files live (default: the machine's file system). */
+  fs?: FileSystem;
 }
 
 const DEFAULT_FLUSH_INTERVAL_MS: Record<CommitLogStrategy, number> = { wait: 2, behind: 1000 };
@@ -48,6 +51,7 @@ export function resolveOptions(options: CommitLogOptions): ResolvedOptions {
     flushMaxBytes,
     maxQueueBytes: options.maxQueueBytes ?? Math.max(DEFAULT_MAX_QUEUE_BYTES, 4 * flushMaxBytes),
     now: options.now ?? Date.now,
+    fs: options.fs ?? nodeFileSystem,
   };
   if (!(Number.isFinite(opts.flushIntervalMs) && opts.flushIntervalMs >= 0)) {
     throw new InvalidCommitLogOptionsError(

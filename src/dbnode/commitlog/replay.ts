@@ -2,9 +2,9 @@
 // chunk, each chunk checked against its checksums before its records are
 // read. A file's reading stops at the first torn or corrupt place and keeps
 // everything before it; what was skipped is reported, never thrown.
-import { type FileHandle, open } from "node:fs/promises";
 import { TextDecoder } from "node:util";
 import { crc32 } from "node:zlib";
+import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import type { SeriesMetadata } from "./commit-log.js";
 import { type CommitLogFile, scanCommitLogFiles } from "./files.js";
 import {
@@ -25,6 +25,8 @@ export interface ReplayOptions {
   fromIndex?: number;
   /** Called with each file's index before its records. */
   onFile?: (index: number) => void;
+  /** Where the files live (default: the machine's file system). */
+  fs?: FileSystem;
 }
 
 export type ReplayCallback = (
@@ -79,13 +81,14 @@ export async function replayCommitLogs(
     skippedBytes: 0,
     skipped: [],
   };
-  const listing = await scanCommitLogFiles(dir);
+  const fs = options.fs ?? nodeFileSystem;
+  const listing = await scanCommitLogFiles(dir, fs);
   for (const bad of listing.corrupt) {
     stats.corruptFiles.push(bad.path);
     stats.skipped.push({ file: bad.path, offset: 0, reason: bad.reason });
     stats.skippedBytes += bad.sizeBytes;
   }
-  const reader = new FileReplayer(stats, onDatapoint);
+  const reader = new FileReplayer(fs, stats, onDatapoint);
   const fromIndex = options.fromIndex ?? 0;
   for (const file of listing.files) {
     if (file.index < fromIndex) continue;
@@ -97,13 +100,15 @@ export async function replayCommitLogs(
 
 /** Replays one file at a time, reusing its read window and cursor across files. */
 class FileReplayer {
+  private readonly fs: FileSystem;
   private readonly stats: ReplayStats;
   private readonly onDatapoint: ReplayCallback;
   private readonly window: FileWindow;
   private readonly cursor: PayloadCursor;
   private readonly decoder: TextDecoder;
 
-  constructor(stats: ReplayStats, onDatapoint: ReplayCallback) {
+  constructor(fs: FileSystem, stats: ReplayStats, onDatapoint: ReplayCallback) {
+    this.fs = fs;
     this.stats = stats;
     this.onDatapoint = onDatapoint;
     this.window = new FileWindow();
@@ -116,7 +121,7 @@ class FileReplayer {
     const path = file.path;
     let fh: FileHandle;
     try {
-      fh = await open(path, "r");
+      fh = await this.fs.open(path, "r");
     } catch (err) {
       if ((err as { code?: unknown }).code === "ENOENT") return; // removed since listing
       throw err;

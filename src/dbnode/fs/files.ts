@@ -1,8 +1,8 @@
 // Finding volumes on disk, telling complete ones from the leftovers of a
 // crash, and removing them (checkpoint first). M3-NOTES §6.1.
-import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { VolumeWriteError } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,
@@ -22,9 +22,9 @@ import { checkVolumeId, shardDir, type VolumeId, volumeFilePath } from "./writer
 export type ListedVolume = VolumeId & { complete: boolean; paths: string[] };
 
 /** A directory's entries; a missing directory (or a file in its place) has none. */
-export async function listDir(dir: string): Promise<string[]> {
+export async function listDir(fs: FileSystem, dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return await fs.readdir(dir);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === "ENOENT" || code === "ENOTDIR") return [];
@@ -33,9 +33,9 @@ export async function listDir(dir: string): Promise<string[]> {
 }
 
 /** A whole file, or null when it does not exist. */
-export async function readOrNull(path: string): Promise<Uint8Array | null> {
+export async function readOrNull(fs: FileSystem, path: string): Promise<Uint8Array | null> {
   try {
-    return await readFile(path);
+    return await fs.readFile(path);
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT") return null;
     throw err;
@@ -43,10 +43,15 @@ export async function readOrNull(path: string): Promise<Uint8Array | null> {
 }
 
 /** A checkpoint is valid when it is 4 bytes and equals the crc32 of a 20-byte digest file. */
-async function hasValidCheckpoint(dir: string, blockStartMs: number, volume: number) {
-  const checkpoint = await readOrNull(join(dir, fileName(blockStartMs, volume, "checkpoint")));
+async function hasValidCheckpoint(
+  fs: FileSystem,
+  dir: string,
+  blockStartMs: number,
+  volume: number,
+) {
+  const checkpoint = await readOrNull(fs, join(dir, fileName(blockStartMs, volume, "checkpoint")));
   if (checkpoint === null || checkpoint.length !== CHECKPOINT_FILE_SIZE) return false;
-  const digest = await readOrNull(join(dir, fileName(blockStartMs, volume, "digest")));
+  const digest = await readOrNull(fs, join(dir, fileName(blockStartMs, volume, "digest")));
   if (digest === null || digest.length !== DIGEST_FILE_SIZE) return false;
   return crc32(digest) === getU32(checkpoint, 0);
 }
@@ -61,12 +66,13 @@ export async function listVolumes(
   kind: VolumeKind,
   namespace?: string,
   shard?: number,
+  fs: FileSystem = nodeFileSystem,
 ): Promise<ListedVolume[]> {
   const base = join(root, kindDir(kind));
-  const namespaces = namespace === undefined ? await listDir(base) : [namespace];
+  const namespaces = namespace === undefined ? await listDir(fs, base) : [namespace];
   const out: ListedVolume[] = [];
   for (const ns of namespaces.sort()) {
-    const shardNames = shard === undefined ? await listDir(join(base, ns)) : [String(shard)];
+    const shardNames = shard === undefined ? await listDir(fs, join(base, ns)) : [String(shard)];
     const shards = shardNames
       .filter((s) => /^\d+$/.test(s))
       .map(Number)
@@ -74,7 +80,7 @@ export async function listVolumes(
     for (const sh of shards) {
       const dir = shardDir(root, kind, ns, sh);
       const byVolume = new Map<string, ListedVolume>();
-      for (const name of await listDir(dir)) {
+      for (const name of await listDir(fs, dir)) {
         const parsed = parseFileName(name);
         if (parsed === null) continue;
         const key = `${parsed.blockStartMs}/${parsed.volume}`;
@@ -97,7 +103,7 @@ export async function listVolumes(
       );
       for (const v of vols) {
         v.paths.sort();
-        v.complete = await hasValidCheckpoint(dir, v.blockStartMs, v.volume);
+        v.complete = await hasValidCheckpoint(fs, dir, v.blockStartMs, v.volume);
         out.push(v);
       }
     }
@@ -105,9 +111,9 @@ export async function listVolumes(
   return out;
 }
 
-async function unlinkIfPresent(path: string): Promise<boolean> {
+async function unlinkIfPresent(fs: FileSystem, path: string): Promise<boolean> {
   try {
-    await unlink(path);
+    await fs.unlink(path);
     return true;
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT") return false;
@@ -116,16 +122,20 @@ async function unlinkIfPresent(path: string): Promise<boolean> {
 }
 
 /** Deletes every file of incomplete volumes and temp files left by a crash; returns what it removed. */
-export async function removeIncompleteVolumes(root: string, kind: VolumeKind): Promise<string[]> {
+export async function removeIncompleteVolumes(
+  root: string,
+  kind: VolumeKind,
+  fs: FileSystem = nodeFileSystem,
+): Promise<string[]> {
   const removed: string[] = [];
-  for (const v of await listVolumes(root, kind)) {
+  for (const v of await listVolumes(root, kind, undefined, undefined, fs)) {
     // A complete volume only loses leftover temp files; an incomplete one
     // loses its checkpoint first (if any, e.g. an invalid one), then the rest.
     const doomed = v.complete
       ? v.paths.filter((p) => p.endsWith(TEMP_SUFFIX))
       : [...v.paths].sort((a, b) => checkpointFirst(a) - checkpointFirst(b));
     for (const p of doomed) {
-      if (await unlinkIfPresent(p)) removed.push(p);
+      if (await unlinkIfPresent(fs, p)) removed.push(p);
     }
   }
   return removed;
@@ -136,13 +146,18 @@ function checkpointFirst(path: string): number {
 }
 
 /** Deletes a volume's files, checkpoint first so it stops counting as complete before the rest goes. */
-export async function removeVolume(root: string, kind: VolumeKind, id: VolumeId): Promise<void> {
+export async function removeVolume(
+  root: string,
+  kind: VolumeKind,
+  id: VolumeId,
+  fs: FileSystem = nodeFileSystem,
+): Promise<void> {
   checkVolumeId(id);
   const order = ["checkpoint", ...FILE_TYPES.filter((t) => t !== "checkpoint")] as const;
   for (const type of order) {
     const path = volumeFilePath(root, kind, id, type);
-    await unlinkIfPresent(path);
-    await unlinkIfPresent(path + TEMP_SUFFIX);
+    await unlinkIfPresent(fs, path);
+    await unlinkIfPresent(fs, path + TEMP_SUFFIX);
   }
 }
 
@@ -157,10 +172,13 @@ export interface VerifyResult {
  * Verifies every complete volume under root, data and snapshots: every
  * file's digest at open, then every index entry and stream checksum.
  */
-export async function verifyDataDir(root: string): Promise<VerifyResult[]> {
+export async function verifyDataDir(
+  root: string,
+  fs: FileSystem = nodeFileSystem,
+): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   for (const kind of ["data", "snapshot"] as const) {
-    for (const v of await listVolumes(root, kind)) {
+    for (const v of await listVolumes(root, kind, undefined, undefined, fs)) {
       if (!v.complete) continue;
       const id: VolumeId = {
         namespace: v.namespace,
@@ -170,7 +188,7 @@ export async function verifyDataDir(root: string): Promise<VerifyResult[]> {
       };
       const volume = { ...id, kind };
       try {
-        const reader = await openVolume(root, kind, id);
+        const reader = await openVolume(root, kind, id, undefined, fs);
         try {
           for await (const _ of reader.entries()) {
             // entries() checks each entry's and each stream's crc32 as it goes.

@@ -1,7 +1,7 @@
 // A bounded pool of open read-only file handles shared by volume readers:
 // handles are borrowed for one operation and the least recently used idle
 // ones are closed once more than `max` are open.
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 
 interface Slot {
   path: string;
@@ -15,6 +15,8 @@ export const DEFAULT_MAX_OPEN_HANDLES = 128;
 /** A bounded pool of open read handles (LRU close beyond `max`). */
 export class FileHandlePool {
   readonly max: number;
+  /** Where the pooled files live; volume readers using the pool read through it too. */
+  readonly fs: FileSystem;
   // Map iteration order is insertion order: re-inserting on use keeps it LRU-first.
   private readonly slots = new Map<string, Slot>();
   private readonly waiters: Array<() => void> = [];
@@ -24,11 +26,12 @@ export class FileHandlePool {
   /** Handles opened over the pool's life. */
   opens = 0;
 
-  constructor(max = DEFAULT_MAX_OPEN_HANDLES) {
+  constructor(max = DEFAULT_MAX_OPEN_HANDLES, fs: FileSystem = nodeFileSystem) {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError(`FileHandlePool max must be an integer >= 1, got ${max}`);
     }
     this.max = max;
+    this.fs = fs;
   }
 
   /** Handles open now. */
@@ -80,7 +83,7 @@ export class FileHandlePool {
       if (this.slots.size < this.max || (await this.evictOne())) {
         // evictOne awaited: another borrower may have opened the path meanwhile.
         if (this.slots.has(path) || this.slots.size >= this.max) continue;
-        const slot: Slot = { path, handle: open(path, "r"), borrowers: 1 };
+        const slot: Slot = { path, handle: this.fs.open(path, "r"), borrowers: 1 };
         this.slots.set(path, slot);
         this.opens++;
         if (this.slots.size > this.highWater) this.highWater = this.slots.size;

@@ -5,9 +5,9 @@
 // `checkpoint` (crc32 of the digest), written last so that a volume is
 // complete exactly when its checkpoint matches. Byte layout:
 // docs/format/fileset.md, "Index volumes".
-import { mkdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { M3tsError } from "../../x/index.js";
 import { InvalidVolumeInputError } from "./errors.js";
 import { listDir, readOrNull } from "./files.js";
@@ -180,31 +180,32 @@ export async function writeIndexVolume(
   root: string,
   info: IndexVolumeInfo,
   segment: Uint8Array,
+  fs: FileSystem = nodeFileSystem,
 ): Promise<void> {
   checkInfo(info, segment);
   const dir = indexVolumeDir(root, info.namespace);
-  await io(dir, "mkdir", () => mkdir(dir, { recursive: true }));
+  await io(dir, "mkdir", () => fs.mkdir(dir, { recursive: true }));
   const checkpointPath = indexVolumePath(root, info, "checkpoint");
-  await unlinkIfPresent(checkpointPath);
+  await unlinkIfPresent(fs, checkpointPath);
   const infoBytes = encodeIndexInfo(info);
   const digest = new Uint8Array(INDEX_DIGEST_SIZE);
   putU32(digest, 0, crc32(infoBytes));
   putU32(digest, 4, crc32(segment));
   try {
-    await writeWholeFile(indexVolumePath(root, info, "info"), infoBytes);
-    await writeWholeFile(indexVolumePath(root, info, "segment"), segment);
-    await writeWholeFile(indexVolumePath(root, info, "digest"), digest);
+    await writeWholeFile(fs, indexVolumePath(root, info, "info"), infoBytes);
+    await writeWholeFile(fs, indexVolumePath(root, info, "segment"), segment);
+    await writeWholeFile(fs, indexVolumePath(root, info, "digest"), digest);
     // Every other file is in place and synced before the checkpoint can exist.
-    await syncDir(dir);
+    await syncDir(fs, dir);
     const checkpoint = new Uint8Array(CHECKPOINT_FILE_SIZE);
     putU32(checkpoint, 0, crc32(digest));
-    await writeWholeFile(checkpointPath, checkpoint);
-    await syncDir(dir);
+    await writeWholeFile(fs, checkpointPath, checkpoint);
+    await syncDir(fs, dir);
   } catch (err) {
     // Leave no temp file behind; the files already renamed, without a
     // checkpoint, are an incomplete volume that removeIncompleteIndexVolumes clears.
     for (const type of INDEX_VOLUME_FILE_TYPES) {
-      await unlink(indexVolumePath(root, info, type) + TEMP_SUFFIX).catch(() => undefined);
+      await fs.unlink(indexVolumePath(root, info, type) + TEMP_SUFFIX).catch(() => undefined);
     }
     throw err;
   }
@@ -222,6 +223,7 @@ interface CheckpointFailure {
 
 /** The digest's bytes when the checkpoint matches them, else the failure. */
 async function checkedDigest(
+  fs: FileSystem,
   root: string,
   id: IndexVolumeId,
 ): Promise<Uint8Array | CheckpointFailure> {
@@ -230,12 +232,12 @@ async function checkedDigest(
     reason: string,
     digest: Uint8Array | null = null,
   ): CheckpointFailure => ({ missing: false, file, reason, digest });
-  const checkpoint = await readOrNull(indexVolumePath(root, id, "checkpoint"));
+  const checkpoint = await readOrNull(fs, indexVolumePath(root, id, "checkpoint"));
   if (checkpoint === null) return { ...fail("checkpoint", "missing"), missing: true };
   if (checkpoint.length !== CHECKPOINT_FILE_SIZE) {
     return fail("checkpoint", `${checkpoint.length} bytes, expected ${CHECKPOINT_FILE_SIZE}`);
   }
-  const digest = await readOrNull(indexVolumePath(root, id, "digest"));
+  const digest = await readOrNull(fs, indexVolumePath(root, id, "digest"));
   if (digest === null) return fail("digest", "missing");
   if (digest.length !== INDEX_DIGEST_SIZE) {
     return fail("digest", `${digest.length} bytes, expected ${INDEX_DIGEST_SIZE}`);
@@ -253,12 +255,13 @@ async function checkedDigest(
  * digest, so a digest that matches both files is the intact one.
  */
 async function blameCheckpointOrDigest(
+  fs: FileSystem,
   root: string,
   id: IndexVolumeId,
   digest: Uint8Array,
 ): Promise<IndexVolumeCorruptError> {
-  const infoBytes = await readOrNull(indexVolumePath(root, id, "info"));
-  const segment = await readOrNull(indexVolumePath(root, id, "segment"));
+  const infoBytes = await readOrNull(fs, indexVolumePath(root, id, "info"));
+  const segment = await readOrNull(fs, indexVolumePath(root, id, "segment"));
   const digestHolds =
     infoBytes !== null &&
     segment !== null &&
@@ -277,14 +280,15 @@ async function blameCheckpointOrDigest(
 export async function listIndexVolumes(
   root: string,
   namespace?: string,
+  fs: FileSystem = nodeFileSystem,
 ): Promise<ListedIndexVolume[]> {
   const base = join(root, "index", "data");
-  const namespaces = namespace === undefined ? await listDir(base) : [namespace];
+  const namespaces = namespace === undefined ? await listDir(fs, base) : [namespace];
   const out: ListedIndexVolume[] = [];
   for (const ns of namespaces.sort()) {
     const dir = indexVolumeDir(root, ns);
     const byVolume = new Map<string, ListedIndexVolume>();
-    for (const name of await listDir(dir)) {
+    for (const name of await listDir(fs, dir)) {
       const m = NAME_PATTERN.exec(name);
       if (m === null) continue;
       const blockStartMs = Number(m[1]);
@@ -303,7 +307,7 @@ export async function listIndexVolumes(
     );
     for (const v of vols) {
       v.paths.sort();
-      v.complete = (await checkedDigest(root, v)) instanceof Uint8Array;
+      v.complete = (await checkedDigest(fs, root, v)) instanceof Uint8Array;
       out.push(v);
     }
   }
@@ -314,23 +318,24 @@ export async function listIndexVolumes(
 export async function readIndexVolume(
   root: string,
   id: IndexVolumeId,
+  fs: FileSystem = nodeFileSystem,
 ): Promise<{ info: IndexVolumeInfo; segment: Uint8Array }> {
-  const digest = await checkedDigest(root, id);
+  const digest = await checkedDigest(fs, root, id);
   if (!(digest instanceof Uint8Array)) {
     if (digest.missing) {
       throw new IndexVolumeMissingError(id, indexVolumePath(root, id, "checkpoint"));
     }
-    if (digest.digest !== null) throw await blameCheckpointOrDigest(root, id, digest.digest);
+    if (digest.digest !== null) throw await blameCheckpointOrDigest(fs, root, id, digest.digest);
     throw new IndexVolumeCorruptError(id, digest.file, digest.reason);
   }
-  const infoBytes = await readOrNull(indexVolumePath(root, id, "info"));
+  const infoBytes = await readOrNull(fs, indexVolumePath(root, id, "info"));
   if (infoBytes === null) throw new IndexVolumeCorruptError(id, "info", "missing");
   if (crc32(infoBytes) !== getU32(digest, 0)) {
     throw new IndexVolumeCorruptError(id, "info", "crc32 does not match the digest");
   }
   const info = decodeIndexInfo(infoBytes, id);
   if (typeof info === "string") throw new IndexVolumeCorruptError(id, "info", info);
-  const segment = await readOrNull(indexVolumePath(root, id, "segment"));
+  const segment = await readOrNull(fs, indexVolumePath(root, id, "segment"));
   if (segment === null) throw new IndexVolumeCorruptError(id, "segment", "missing");
   if (segment.length !== info.segmentBytes) {
     throw new IndexVolumeCorruptError(
@@ -346,26 +351,33 @@ export async function readIndexVolume(
 }
 
 /** Removes a volume's files, checkpoint first, and their temp files; missing files are fine. */
-export async function removeIndexVolume(root: string, id: IndexVolumeId): Promise<void> {
+export async function removeIndexVolume(
+  root: string,
+  id: IndexVolumeId,
+  fs: FileSystem = nodeFileSystem,
+): Promise<void> {
   const order = ["checkpoint", "info", "segment", "digest"] as const;
   for (const type of order) {
     const path = indexVolumePath(root, id, type);
-    await unlinkIfPresent(path);
-    await unlinkIfPresent(path + TEMP_SUFFIX);
+    await unlinkIfPresent(fs, path);
+    await unlinkIfPresent(fs, path + TEMP_SUFFIX);
   }
 }
 
 /** Deletes incomplete volumes and temp files a crash left; returns the paths removed. */
-export async function removeIncompleteIndexVolumes(root: string): Promise<string[]> {
+export async function removeIncompleteIndexVolumes(
+  root: string,
+  fs: FileSystem = nodeFileSystem,
+): Promise<string[]> {
   const removed: string[] = [];
-  for (const v of await listIndexVolumes(root)) {
+  for (const v of await listIndexVolumes(root, undefined, fs)) {
     if (v.complete) {
       for (const p of v.paths.filter((p) => p.endsWith(TEMP_SUFFIX))) {
-        await unlinkIfPresent(p);
+        await unlinkIfPresent(fs, p);
         removed.push(p);
       }
     } else {
-      await removeIndexVolume(root, v);
+      await removeIndexVolume(root, v, fs);
       removed.push(...v.paths);
     }
   }

@@ -1,9 +1,8 @@
 // Opens a complete volume (M3-NOTES §6.3): checks the checkpoint against the
 // digest file and every file against its digest, loads info, summaries and
 // the bloom filter, and reads the index and data files on demand.
-import type { FileHandle } from "node:fs/promises";
-import { readFile } from "node:fs/promises";
 import { crc32 } from "node:zlib";
+import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { BloomFilter, bloomBytes } from "./bloom-filter.js";
 import { VolumeClosedError, VolumeCorruptError, VolumeMissingError } from "./errors.js";
 import {
@@ -38,17 +37,18 @@ export async function openVolume(
   kind: VolumeKind,
   id: VolumeId,
   handles?: FileHandlePool,
+  fs: FileSystem = handles?.fs ?? nodeFileSystem,
 ): Promise<VolumeReader> {
   checkVolumeId(id);
   const vol = { ...id };
   const path = (type: FileType) => volumeFilePath(root, kind, vol, type);
   const corrupt = (file: FileType, reason: string) => new VolumeCorruptError(vol, file, reason);
 
-  const checkpoint = await readSmall(path("checkpoint"), vol, true);
+  const checkpoint = await readSmall(fs, path("checkpoint"), vol, true);
   if (checkpoint.length !== CHECKPOINT_FILE_SIZE) {
     throw corrupt("checkpoint", `length ${checkpoint.length}, expected ${CHECKPOINT_FILE_SIZE}`);
   }
-  const digest = await readSmall(path("digest"), vol, false);
+  const digest = await readSmall(fs, path("digest"), vol, false);
   if (digest.length !== DIGEST_FILE_SIZE) {
     throw corrupt("digest", `length ${digest.length}, expected ${DIGEST_FILE_SIZE}`);
   }
@@ -67,7 +67,7 @@ export async function openVolume(
     }
   };
 
-  const infoBytes = await readSmall(path("info"), vol, false);
+  const infoBytes = await readSmall(fs, path("info"), vol, false);
   checkCrc("info", crc32(infoBytes));
   const info = decodeInfo(infoBytes, crc32);
   if (typeof info === "string") throw corrupt("info", info);
@@ -75,19 +75,19 @@ export async function openVolume(
     throw corrupt("info", `block start ${info.blockStartMs} does not match the file name`);
   }
 
-  const summaryBytes = await readSmall(path("summaries"), vol, false);
+  const summaryBytes = await readSmall(fs, path("summaries"), vol, false);
   checkCrc("summaries", crc32(summaryBytes));
   const summaries = parseSummaries(summaryBytes, info.summaries);
   if (typeof summaries === "string") throw corrupt("summaries", summaries);
 
-  const bloomBits = await readSmall(path("bloomfilter"), vol, false);
+  const bloomBits = await readSmall(fs, path("bloomfilter"), vol, false);
   checkCrc("bloomfilter", crc32(bloomBits));
   if (bloomBits.length !== bloomBytes(info.bloomM)) {
     throw corrupt("bloomfilter", `length ${bloomBits.length}, expected ${bloomBytes(info.bloomM)}`);
   }
 
   const ownPool = handles === undefined;
-  const pool = handles ?? new FileHandlePool(2);
+  const pool = handles ?? new FileHandlePool(2, fs);
   const reader = new VolumeReader(
     vol,
     info,
@@ -117,9 +117,14 @@ export async function openVolume(
   return reader;
 }
 
-async function readSmall(path: string, vol: VolumeId, isCheckpoint: boolean): Promise<Uint8Array> {
+async function readSmall(
+  fs: FileSystem,
+  path: string,
+  vol: VolumeId,
+  isCheckpoint: boolean,
+): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await fs.readFile(path);
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT") {
       if (isCheckpoint) throw new VolumeMissingError(vol, path);

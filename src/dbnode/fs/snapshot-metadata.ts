@@ -1,9 +1,9 @@
 // Snapshot metadata files (M3-NOTES §5.6): which snapshot is the current one
 // and which commit logs it makes redundant. docs/format/fileset.md, section
 // "Snapshot metadata", is the byte-by-byte description.
-import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { M3tsError } from "../../x/index.js";
 import { readOrNull } from "./files.js";
 import { CHECKPOINT_FILE_SIZE, getU32, hex32, kindDir, putU32, TEMP_SUFFIX } from "./format.js";
@@ -125,7 +125,11 @@ export function decodeSnapshotMetadata(bytes: Uint8Array): SnapshotMetadata | st
 }
 
 /** Writes metadata then its checkpoint (crc32 of the metadata bytes), each via temp name, fsync, rename, dir fsync; the checkpoint last. */
-export async function writeSnapshotMetadata(root: string, meta: SnapshotMetadata): Promise<void> {
+export async function writeSnapshotMetadata(
+  root: string,
+  meta: SnapshotMetadata,
+  fs: FileSystem = nodeFileSystem,
+): Promise<void> {
   const bytes = encodeSnapshotMetadata(meta);
   // Check the record as a reader will see it before it reaches the disk.
   const back = decodeSnapshotMetadata(bytes);
@@ -140,20 +144,21 @@ export async function writeSnapshotMetadata(root: string, meta: SnapshotMetadata
   const dir = snapshotsDir(root);
   const metaPath = snapshotMetadataPath(root, meta.index);
   const checkpointPath = snapshotCheckpointPath(root, meta.index);
-  await io(dir, "mkdir", () => mkdir(dir, { recursive: true }));
+  await io(dir, "mkdir", () => fs.mkdir(dir, { recursive: true }));
   // A rewrite makes the index incomplete before the metadata changes; the
   // directory sync after the metadata rename makes this unlink durable too.
-  await unlinkIfPresent(checkpointPath);
-  await writeWholeFile(metaPath, bytes);
-  await syncDir(dir);
+  await unlinkIfPresent(fs, checkpointPath);
+  await writeWholeFile(fs, metaPath, bytes);
+  await syncDir(fs, dir);
   const checkpoint = new Uint8Array(CHECKPOINT_FILE_SIZE);
   putU32(checkpoint, 0, crc32(bytes));
-  await writeWholeFile(checkpointPath, checkpoint);
-  await syncDir(dir);
+  await writeWholeFile(fs, checkpointPath, checkpoint);
+  await syncDir(fs, dir);
 }
 
 /** Why an index's final files do not make a complete metadata, or its decoded record. */
 async function checkIndex(
+  fs: FileSystem,
   root: string,
   index: number,
   hasMeta: boolean,
@@ -161,8 +166,8 @@ async function checkIndex(
 ): Promise<SnapshotMetadata | string> {
   if (!hasMeta) return "checkpoint without a metadata file";
   if (!hasCheckpoint) return "no checkpoint file: the write did not finish";
-  const bytes = await readOrNull(snapshotMetadataPath(root, index));
-  const checkpoint = await readOrNull(snapshotCheckpointPath(root, index));
+  const bytes = await readOrNull(fs, snapshotMetadataPath(root, index));
+  const checkpoint = await readOrNull(fs, snapshotCheckpointPath(root, index));
   if (bytes === null || checkpoint === null) return "a file vanished while listing";
   const decoded = decodeSnapshotMetadata(bytes);
   if (typeof decoded === "string") return decoded;
@@ -181,21 +186,24 @@ async function checkIndex(
 }
 
 /** Metadata files under `<root>/snapshots`, complete ones apart from the rest; a missing directory lists nothing. */
-export async function listSnapshotMetadata(root: string): Promise<SnapshotMetadataListing> {
+export async function listSnapshotMetadata(
+  root: string,
+  fs: FileSystem = nodeFileSystem,
+): Promise<SnapshotMetadataListing> {
   const dir = snapshotsDir(root);
-  let dirents: { name: string; isFile(): boolean }[];
+  let names: string[];
   try {
-    dirents = await readdir(dir, { withFileTypes: true });
+    names = await fs.readdir(dir);
   } catch (err) {
     if ((err as { code?: unknown }).code === "ENOENT") return { complete: [], invalid: [] };
     throw err;
   }
   const byIndex = new Map<number, { meta: boolean; checkpoint: boolean; temps: string[] }>();
-  for (const d of dirents) {
-    // Namespace directories of snapshot filesets share this directory.
-    if (!d.isFile()) continue;
-    const m = NAME_PATTERN.exec(d.name);
+  for (const name of names) {
+    const m = NAME_PATTERN.exec(name);
     if (m === null) continue;
+    // Namespace directories of snapshot filesets share this directory.
+    if (!(await isFile(fs, join(dir, name)))) continue;
     const index = Number(m[1]);
     if (!Number.isSafeInteger(index)) continue;
     let g = byIndex.get(index);
@@ -203,7 +211,7 @@ export async function listSnapshotMetadata(root: string): Promise<SnapshotMetada
       g = { meta: false, checkpoint: false, temps: [] };
       byIndex.set(index, g);
     }
-    if (m[3] !== undefined) g.temps.push(join(dir, d.name));
+    if (m[3] !== undefined) g.temps.push(join(dir, name));
     else if (m[2] !== undefined) g.checkpoint = true;
     else g.meta = true;
   }
@@ -216,7 +224,7 @@ export async function listSnapshotMetadata(root: string): Promise<SnapshotMetada
       out.invalid.push({ index, paths: g.temps, reason: "only temp files of an unfinished write" });
       continue;
     }
-    const checked = await checkIndex(root, index, g.meta, g.checkpoint);
+    const checked = await checkIndex(fs, root, index, g.meta, g.checkpoint);
     if (typeof checked === "string") {
       const paths = [...g.temps];
       if (g.meta) paths.push(snapshotMetadataPath(root, index));
@@ -237,12 +245,25 @@ export async function listSnapshotMetadata(root: string): Promise<SnapshotMetada
 }
 
 /** Removes one metadata file and its checkpoint (checkpoint first) and any temp files; missing files are fine. */
-export async function removeSnapshotMetadata(root: string, index: number): Promise<void> {
+export async function removeSnapshotMetadata(
+  root: string,
+  index: number,
+  fs: FileSystem = nodeFileSystem,
+): Promise<void> {
   const checkpointPath = snapshotCheckpointPath(root, index);
   const metaPath = snapshotMetadataPath(root, index);
   // Checkpoint first: the index stops being complete before its record goes.
-  await unlinkIfPresent(checkpointPath);
-  await unlinkIfPresent(checkpointPath + TEMP_SUFFIX);
-  await unlinkIfPresent(metaPath);
-  await unlinkIfPresent(metaPath + TEMP_SUFFIX);
+  await unlinkIfPresent(fs, checkpointPath);
+  await unlinkIfPresent(fs, checkpointPath + TEMP_SUFFIX);
+  await unlinkIfPresent(fs, metaPath);
+  await unlinkIfPresent(fs, metaPath + TEMP_SUFFIX);
+}
+
+async function isFile(fs: FileSystem, path: string): Promise<boolean> {
+  try {
+    return (await fs.stat(path)).isFile();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "ENOENT") return false;
+    throw err;
+  }
 }

@@ -1,9 +1,9 @@
 // Writes one complete fileset volume (M3-NOTES §6.2): the data file streamed
 // as entries arrive, then the index, summaries and bloom filter from the
 // entries sorted by ID, then info, digest and, last, the checkpoint.
-import { type FileHandle, mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import { BloomFilter, bloomParams } from "./bloom-filter.js";
 import {
   DuplicateSeriesIdError,
@@ -53,6 +53,8 @@ export interface WriteVolumeOptions {
   bloomFalsePositive?: number;
   /** For snapshots: when the snapshot was taken, epoch ms (0 for flushes). */
   snapshotTimeMs?: number;
+  /** Where the files go (default: the machine's file system). */
+  fs?: FileSystem;
 }
 
 export const DEFAULT_SUMMARIES_PERCENT = 0.03;
@@ -110,6 +112,7 @@ export async function io<T>(path: string, op: VolumeWriteOp, fn: () => Promise<T
 
 /** A file written through one buffer, with a running crc32, under a temp name. */
 class BufferedFile {
+  private readonly fs: FileSystem;
   readonly path: string;
   readonly tempPath: string;
   private fh: FileHandle | null = null;
@@ -119,14 +122,15 @@ class BufferedFile {
   size = 0;
   crc = 0;
 
-  constructor(path: string, bufferBytes: number) {
+  constructor(fs: FileSystem, path: string, bufferBytes: number) {
+    this.fs = fs;
     this.path = path;
     this.tempPath = path + TEMP_SUFFIX;
     this.buf = new Uint8Array(bufferBytes);
   }
 
   async open(): Promise<void> {
-    this.fh = await io(this.tempPath, "open", () => open(this.tempPath, "w"));
+    this.fh = await io(this.tempPath, "open", () => this.fs.open(this.tempPath, "w"));
   }
 
   /** True when `n` more bytes fit in the buffer without a flush. */
@@ -197,7 +201,7 @@ class BufferedFile {
     await io(this.tempPath, "sync", () => fh.sync());
     this.fh = null;
     await io(this.tempPath, "close", () => fh.close());
-    await io(this.tempPath, "rename", () => rename(this.tempPath, this.path));
+    await io(this.tempPath, "rename", () => this.fs.rename(this.tempPath, this.path));
   }
 
   /** Closes the handle, if open, without raising (cleanup after another failure). */
@@ -209,8 +213,12 @@ class BufferedFile {
 }
 
 /** Writes `bytes` to `path` via temp file, fsync and rename. */
-export async function writeWholeFile(path: string, bytes: Uint8Array): Promise<void> {
-  const f = new BufferedFile(path, 0);
+export async function writeWholeFile(
+  fs: FileSystem,
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const f = new BufferedFile(fs, path, 0);
   await f.open();
   try {
     await f.write(bytes);
@@ -221,22 +229,15 @@ export async function writeWholeFile(path: string, bytes: Uint8Array): Promise<v
 }
 
 /** fsyncs a directory, making the renames in it durable. */
-export async function syncDir(dir: string): Promise<void> {
-  await io(dir, "sync", async () => {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  });
+export async function syncDir(fs: FileSystem, dir: string): Promise<void> {
+  await io(dir, "sync", () => fs.syncDir(dir));
 }
 
 /** Deletes a file; a missing one is fine. */
-export async function unlinkIfPresent(path: string): Promise<void> {
+export async function unlinkIfPresent(fs: FileSystem, path: string): Promise<void> {
   await io(path, "unlink", async () => {
     try {
-      await unlink(path);
+      await fs.unlink(path);
     } catch (err) {
       if ((err as { code?: unknown }).code !== "ENOENT") throw err;
     }
@@ -276,14 +277,15 @@ export async function writeVolume(
     throw new InvalidVolumeInputError("snapshotTimeMs", `${snapshotTimeMs} must be an integer`);
   }
 
+  const fs = options.fs ?? nodeFileSystem;
   const dir = shardDir(root, kind, id.namespace, id.shard);
   const path = (type: FileType) => join(dir, fileName(id.blockStartMs, id.volume, type));
-  await io(dir, "mkdir", () => mkdir(dir, { recursive: true }));
+  await io(dir, "mkdir", () => fs.mkdir(dir, { recursive: true }));
   // Rewriting a volume: it must stop counting as complete before any file changes.
-  await unlinkIfPresent(path("checkpoint"));
+  await unlinkIfPresent(fs, path("checkpoint"));
 
-  const data = new BufferedFile(path("data"), WRITE_BUFFER_BYTES);
-  const index = new BufferedFile(path("index"), WRITE_BUFFER_BYTES);
+  const data = new BufferedFile(fs, path("data"), WRITE_BUFFER_BYTES);
+  const index = new BufferedFile(fs, path("index"), WRITE_BUFFER_BYTES);
   try {
     // Data file first, in arrival order; per entry keep only small records.
     await data.open();
@@ -391,9 +393,9 @@ export async function writeVolume(
     };
     const infoBytes = encodeInfo(info, crc32);
     const summaryFile = summaries.subarray(0, summariesEnd);
-    await writeWholeFile(path("info"), infoBytes);
-    await writeWholeFile(path("summaries"), summaryFile);
-    await writeWholeFile(path("bloomfilter"), bloom.bits);
+    await writeWholeFile(fs, path("info"), infoBytes);
+    await writeWholeFile(fs, path("summaries"), summaryFile);
+    await writeWholeFile(fs, path("bloomfilter"), bloom.bits);
 
     const digest = new Uint8Array(DIGEST_FILE_SIZE);
     putU32(digest, 0, crc32(infoBytes));
@@ -401,13 +403,13 @@ export async function writeVolume(
     putU32(digest, 8, crc32(summaryFile));
     putU32(digest, 12, crc32(bloom.bits));
     putU32(digest, 16, data.crc);
-    await writeWholeFile(path("digest"), digest);
+    await writeWholeFile(fs, path("digest"), digest);
     // Every other file is in place and synced before the checkpoint can exist.
-    await syncDir(dir);
+    await syncDir(fs, dir);
     const checkpoint = new Uint8Array(CHECKPOINT_FILE_SIZE);
     putU32(checkpoint, 0, crc32(digest));
-    await writeWholeFile(path("checkpoint"), checkpoint);
-    await syncDir(dir);
+    await writeWholeFile(fs, path("checkpoint"), checkpoint);
+    await syncDir(fs, dir);
     return info;
   } catch (err) {
     await data.abandon();
@@ -415,7 +417,7 @@ export async function writeVolume(
     // Leave no temp file behind; finished files without a checkpoint are an
     // incomplete volume that removeIncompleteVolumes clears.
     for (const type of FILE_TYPES) {
-      await unlink(path(type) + TEMP_SUFFIX).catch(() => undefined);
+      await fs.unlink(path(type) + TEMP_SUFFIX).catch(() => undefined);
     }
     throw err;
   }

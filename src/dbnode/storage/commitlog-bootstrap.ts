@@ -1,6 +1,7 @@
 // Bootstrap from the commit log: replays every commit log file into the
 // namespaces' buffers, skipping what has left retention or belongs to a
 // dropped namespace, and reporting torn or corrupt tails it stopped at.
+import type { FileSystem } from "../../x/file-system.js";
 import { type Logger, M3tsError, shardOf } from "../../x/index.js";
 import { listCommitLogFiles, replayCommitLogs, type SeriesMetadata } from "../commitlog/index.js";
 import type { Namespace } from "./namespace.js";
@@ -94,13 +95,16 @@ export function restoreDatapoint(
  * `target`, counting into `progress` and logging skips.
  */
 export async function replayCommitLogInto(
+  fs: FileSystem,
   dir: string,
   target: ReplayTarget,
   progress: BootstrapProgress,
   logger: Logger,
   fromIndex = 0,
 ): Promise<void> {
-  progress.filesTotal = (await listCommitLogFiles(dir)).filter((f) => f.index >= fromIndex).length;
+  progress.filesTotal = (await listCommitLogFiles(dir, fs)).filter(
+    (f) => f.index >= fromIndex,
+  ).length;
   // A series' metadata object is shared by its datapoints within one file.
   const refs = new Map<SeriesMetadata, number>();
   let fileIndex = 0;
@@ -130,6 +134,7 @@ export async function replayCommitLogInto(
     },
     {
       fromIndex,
+      fs,
       onFile: (index) => {
         fileIndex = index;
       },

@@ -6,12 +6,13 @@
 //
 // One event loop owns all of this state; writes, reads and the tick interleave
 // only at their awaits.
-import { mkdir, rm, stat } from "node:fs/promises";
+
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Registry } from "prom-client";
 import { isWritableUnit, MultiStreamIterator } from "../../codec/index.js";
 import type { Matcher, QueryLimits, QueryResult, TimeIndex } from "../../index/index.js";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import {
   type Clock,
   checkEncodedTags,
@@ -80,6 +81,8 @@ export interface DatabaseOptions {
   /** Directory for the commit log and the namespace registry; null keeps everything in memory. */
   dataDir: string | null;
   clock?: Clock;
+  /** File system of the data directory (default: the machine's); tests pass a simulated one. */
+  fs?: FileSystem;
   /** Shards per namespace (M3's local default: 64). */
   numShards?: number;
   /** Murmur3 seed of the shard hash (M3's hashing.seed, default 0). */
@@ -155,6 +158,7 @@ export class Database implements SequenceSource {
   readonly logger: Logger;
   readonly metrics: StorageMetrics;
   private readonly dataDir: string | null;
+  private readonly fs: FileSystem;
   private readonly commitLogOptions: DatabaseOptions["commitLog"];
   private readonly namespaces = new Map<string, Namespace>();
   private log: CommitLog | null = null;
@@ -193,6 +197,7 @@ export class Database implements SequenceSource {
 
   private constructor(options: DatabaseOptions) {
     this.clock = options.clock ?? systemClock;
+    this.fs = options.fs ?? nodeFileSystem;
     this.numShards = options.numShards ?? DEFAULTS.numShards;
     this.shardSeed = options.shardSeed ?? 0;
     this.maxIdBytes = options.maxIdBytes ?? DEFAULTS.maxIdBytes;
@@ -213,13 +218,14 @@ export class Database implements SequenceSource {
       throw new RangeError(`snapshotIntervalMs must be an integer >= 0, got ${snapshotIntervalMs}`);
     }
     this.snapshotIntervalMs = snapshotIntervalMs;
-    this.indexVolumes = options.dataDir === null ? null : new IndexVolumes(options.dataDir);
+    this.indexVolumes =
+      options.dataDir === null ? null : new IndexVolumes(options.dataDir, this.fs);
     this.disk =
       options.dataDir === null
         ? null
         : new DiskBlocks(
             options.dataDir,
-            new FileHandlePool(options.maxOpenFiles ?? DEFAULTS.maxOpenFiles),
+            new FileHandlePool(options.maxOpenFiles ?? DEFAULTS.maxOpenFiles, this.fs),
             this.cache,
             (id, err) =>
               this.logger.error(
@@ -244,8 +250,8 @@ export class Database implements SequenceSource {
     }
     const db = new Database(options);
     if (db.dataDir !== null) {
-      await mkdir(db.dataDir, { recursive: true });
-      for (const { name, options, commitLogFrom } of await loadRegistry(db.dataDir)) {
+      await db.fs.mkdir(db.dataDir, { recursive: true });
+      for (const { name, options, commitLogFrom } of await loadRegistry(db.dataDir, db.fs)) {
         db.namespaces.set(name, new Namespace(name, options, db.numShards, commitLogFrom));
       }
     }
@@ -288,7 +294,11 @@ export class Database implements SequenceSource {
       // records from there on, never those of a dropped namespace of its name.
       const commitLogFrom = await this.freshCommitLogIndex();
       const ns = new Namespace(name, options, this.numShards, commitLogFrom);
-      await saveRegistry(this.dataDir, this.registryEntries([...this.namespaces.values(), ns]));
+      await saveRegistry(
+        this.dataDir,
+        this.registryEntries([...this.namespaces.values(), ns]),
+        this.fs,
+      );
       if (this.closed) throw new NodeStoppingError(`create namespace "${name}"`);
       this.namespaces.set(name, ns);
       return options;
@@ -312,7 +322,7 @@ export class Database implements SequenceSource {
       const entries = this.registryEntries([...this.namespaces.values()]).map((e) =>
         e.name === name ? { ...e, options } : e,
       );
-      await saveRegistry(this.dataDir, entries);
+      await saveRegistry(this.dataDir, entries, this.fs);
       if (this.namespaces.get(name) !== ns) {
         throw new NamespaceChangingError(name, "was dropped while its options were saved");
       }
@@ -332,7 +342,7 @@ export class Database implements SequenceSource {
     return this.changeRegistry(async () => {
       const ns = this.namespaceOf(name);
       const rest = [...this.namespaces.values()].filter((n) => n !== ns);
-      await saveRegistry(this.dataDir, this.registryEntries(rest));
+      await saveRegistry(this.dataDir, this.registryEntries(rest), this.fs);
       this.namespaces.delete(name);
       if (this.disk === null || this.dataDir === null) return;
       await this.ticking?.catch(() => {});
@@ -341,9 +351,9 @@ export class Database implements SequenceSource {
       await this.disk.drain();
       // A bootstrap also removes volumes of namespaces the registry lacks, should this be cut short.
       for (const kind of ["data", "snapshots"]) {
-        await rm(join(this.dataDir, kind, name), { recursive: true, force: true });
+        await this.fs.rm(join(this.dataDir, kind, name), { recursive: true, force: true });
       }
-      await rm(indexVolumeDir(this.dataDir, name), { recursive: true, force: true });
+      await this.fs.rm(indexVolumeDir(this.dataDir, name), { recursive: true, force: true });
     });
   }
 
@@ -858,11 +868,11 @@ export class Database implements SequenceSource {
     }
     const now = this.clock.nowMs();
     let removed = 0;
-    for (const file of await listCommitLogFiles(this.commitLogDir())) {
+    for (const file of await listCommitLogFiles(this.commitLogDir(), this.fs)) {
       if (file.path === this.log.currentPath) continue;
-      const info = await stat(file.path);
+      const info = await this.fs.stat(file.path);
       if (info.mtimeMs + keepMs < now) {
-        await rm(file.path, { force: true });
+        await this.fs.rm(file.path, { force: true });
         removed++;
       }
     }
@@ -928,10 +938,24 @@ export class Database implements SequenceSource {
           indexed.loaded,
         );
         this.progress.volumesServed = volumes.served;
-        const snap = await bootstrapSnapshot(root, target, this.progress, this.logger, onCorrupt);
+        const snap = await bootstrapSnapshot(
+          this.fs,
+          root,
+          target,
+          this.progress,
+          this.logger,
+          onCorrupt,
+        );
         this.progress.snapshotDatapoints = snap.datapoints;
         const dir = this.commitLogDir();
-        await replayCommitLogInto(dir, target, this.progress, this.logger, snap.commitLogIndex);
+        await replayCommitLogInto(
+          this.fs,
+          dir,
+          target,
+          this.progress,
+          this.logger,
+          snap.commitLogIndex,
+        );
         for (const ns of this.namespaces.values())
           if (ns.index !== null) ns.index.restoring = false;
         const m = this.metrics;
@@ -954,6 +978,7 @@ export class Database implements SequenceSource {
           flushIntervalMs: this.commitLogOptions?.flushIntervalMs,
           flushMaxBytes: this.commitLogOptions?.flushMaxBytes,
           now: () => this.clock.nowMs(),
+          fs: this.fs,
         });
         const period = this.rotationPeriodMs();
         this.logPeriodStartMs = Math.floor(this.clock.nowMs() / period) * period;
@@ -1001,6 +1026,7 @@ export class Database implements SequenceSource {
 
   private flushHost(root: string): FlushHost {
     return {
+      fs: this.fs,
       root,
       commitLogDir: this.commitLogDir(),
       disk: this.disk as DiskBlocks,

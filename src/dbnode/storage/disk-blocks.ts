@@ -184,7 +184,7 @@ export class DiskBlocks {
   private destroy(block: DiskBlock): void {
     const p = (async () => {
       await block.reader.close();
-      await removeVolume(this.root, "data", block.id);
+      await removeVolume(this.root, "data", block.id, this.handles.fs);
     })()
       .catch((err: unknown) => this.onRemoveError(block.id, err))
       .finally(() => this.removals.delete(p));

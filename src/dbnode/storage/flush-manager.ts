@@ -5,7 +5,7 @@
 // write succeeded, the commit log rotates and a snapshot of the unflushed
 // data is taken, after which older commit logs, snapshot volumes and
 // snapshot metadata are deleted.
-import { rm } from "node:fs/promises";
+import type { FileSystem } from "../../x/file-system.js";
 import type { Logger } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
 import {
@@ -26,6 +26,7 @@ import { writeSnapshotVolumes } from "./snapshot.js";
 
 /** What the flush manager needs from the database. */
 export interface FlushHost {
+  readonly fs: FileSystem;
   readonly root: string;
   readonly commitLogDir: string;
   readonly disk: DiskBlocks;
@@ -189,13 +190,14 @@ export class FlushManager {
         .every((ns) => ns.options.snapshotEnabled || !ns.options.writesToCommitLog);
       const commitLogIndex = covers ? rotated : 0;
       const written = await writeSnapshotVolumes(
+        host.fs,
         host.root,
         host.namespaces(),
         index,
         takenAtMs,
         VOLUME_WRITE_CONCURRENCY,
       );
-      await writeSnapshotMetadata(host.root, { index, commitLogIndex, takenAtMs });
+      await writeSnapshotMetadata(host.root, { index, commitLogIndex, takenAtMs }, host.fs);
       this.lastSnapshotMs = takenAtMs;
       result.snapshotTaken = true;
       host.metrics.snapshots.inc();
@@ -219,19 +221,19 @@ export class FlushManager {
    */
   private async cleanup(index: number, commitLogIndex: number): Promise<number> {
     const host = this.host;
-    for (const v of await listVolumes(host.root, "snapshot")) {
-      if (v.volume !== index) await removeVolume(host.root, "snapshot", v);
+    for (const v of await listVolumes(host.root, "snapshot", undefined, undefined, host.fs)) {
+      if (v.volume !== index) await removeVolume(host.root, "snapshot", v, host.fs);
     }
-    const listing = await listSnapshotMetadata(host.root);
+    const listing = await listSnapshotMetadata(host.root, host.fs);
     for (const m of listing.complete)
-      if (m.index < index) await removeSnapshotMetadata(host.root, m.index);
+      if (m.index < index) await removeSnapshotMetadata(host.root, m.index, host.fs);
     // Only the listed files: an invalid entry may be stray temp files beside a complete index.
-    for (const m of listing.invalid) for (const p of m.paths) await rm(p, { force: true });
+    for (const m of listing.invalid) for (const p of m.paths) await host.fs.rm(p, { force: true });
     const current = host.currentCommitLogIndex();
     let removed = 0;
-    for (const file of await listCommitLogFiles(host.commitLogDir)) {
+    for (const file of await listCommitLogFiles(host.commitLogDir, host.fs)) {
       if (file.index >= commitLogIndex || file.index === current) continue;
-      await rm(file.path, { force: true });
+      await host.fs.rm(file.path, { force: true });
       removed++;
     }
     return removed;

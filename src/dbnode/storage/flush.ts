@@ -89,7 +89,9 @@ export async function flushBlock(
   const takenRefs = [...taken.values()];
   const seriesFromBuffers = takenRefs.length;
   try {
-    await writeVolume(ctx.root, "data", id, ns.options.blockSizeMs, entries());
+    await writeVolume(ctx.root, "data", id, ns.options.blockSizeMs, entries(), {
+      fs: ctx.disk.handles.fs,
+    });
   } catch (err) {
     if (existing !== undefined) ctx.disk.release(existing);
     putBack(ns, takenRefs);
@@ -98,7 +100,7 @@ export async function flushBlock(
   if (existing !== undefined) ctx.disk.release(existing);
   ctx.disk.noteVolume(id);
   if (!ctx.isLive(ns)) {
-    await removeVolume(ctx.root, "data", id);
+    await removeVolume(ctx.root, "data", id, ctx.disk.handles.fs);
     return null;
   }
   let reader: Awaited<ReturnType<typeof openVolume>>;

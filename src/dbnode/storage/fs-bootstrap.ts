@@ -3,8 +3,9 @@
 // policy keeps everything), then the latest snapshot's volumes are loaded
 // into the buffers; the commit log written after that snapshot comes next
 // (commitlog-bootstrap.ts).
-import { rm } from "node:fs/promises";
+
 import { M3tszIterator } from "../../codec/index.js";
+import type { FileSystem } from "../../x/file-system.js";
 import type { Logger } from "../../x/index.js";
 import {
   type ListedVolume,
@@ -67,11 +68,12 @@ export async function bootstrapDataVolumes(
   indexLoaded: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
 ): Promise<{ served: number; removed: number }> {
   // `removed` counts complete volumes deleted (superseded, expired, of dropped namespaces).
-  await removeIncompleteVolumes(root, "data");
+  const fs = disk.handles.fs;
+  await removeIncompleteVolumes(root, "data", fs);
   let removed = 0;
   let served = 0;
   const groups = new Map<string, ListedVolume[]>();
-  for (const v of await listVolumes(root, "data")) {
+  for (const v of await listVolumes(root, "data", undefined, undefined, fs)) {
     if (!v.complete) continue;
     const key = `${v.namespace}\u0000${v.shard}\u0000${v.blockStartMs}`;
     const g = groups.get(key);
@@ -86,7 +88,7 @@ export async function bootstrapDataVolumes(
       ns !== undefined &&
       group[0].blockStartMs + ns.options.blockSizeMs <= target.nowMs - ns.options.retentionPeriodMs;
     if (ns === undefined || expired) {
-      for (const v of group) await removeVolume(root, "data", v);
+      for (const v of group) await removeVolume(root, "data", v, fs);
       removed += group.length;
       return;
     }
@@ -94,7 +96,7 @@ export async function bootstrapDataVolumes(
     let servedOne = false;
     for (const v of group) {
       if (servedOne) {
-        await removeVolume(root, "data", v);
+        await removeVolume(root, "data", v, fs);
         removed++;
         continue;
       }
@@ -143,31 +145,32 @@ export interface SnapshotBootstrap {
  * every other snapshot volume and metadata file.
  */
 export async function bootstrapSnapshot(
+  fs: FileSystem,
   root: string,
   target: ReplayTarget,
   progress: BootstrapProgress,
   logger: Logger,
   onCorrupt: CorruptVolumeHandler,
 ): Promise<SnapshotBootstrap> {
-  await removeIncompleteVolumes(root, "snapshot");
-  const listing = await listSnapshotMetadata(root);
+  await removeIncompleteVolumes(root, "snapshot", fs);
+  const listing = await listSnapshotMetadata(root, fs);
   const latest = listing.complete.at(-1) ?? null;
   let maxIndex = -1;
   for (const m of listing.complete) maxIndex = Math.max(maxIndex, m.index);
   for (const m of listing.invalid) maxIndex = Math.max(maxIndex, m.index);
   let datapoints = 0;
   const it = new M3tszIterator();
-  for (const v of await listVolumes(root, "snapshot")) {
+  for (const v of await listVolumes(root, "snapshot", undefined, undefined, fs)) {
     maxIndex = Math.max(maxIndex, v.volume);
     if (latest === null || v.volume !== latest.index) {
-      await removeVolume(root, "snapshot", v);
+      await removeVolume(root, "snapshot", v, fs);
       continue;
     }
     const ns = target.namespaces.get(v.namespace);
     if (ns === undefined) continue;
     let reader: Awaited<ReturnType<typeof openVolume>>;
     try {
-      reader = await openVolume(root, "snapshot", idOf(v));
+      reader = await openVolume(root, "snapshot", idOf(v), undefined, fs);
     } catch (err) {
       if (!(err instanceof VolumeCorruptError)) throw err;
       onCorrupt("snapshot", err);
@@ -205,9 +208,9 @@ export async function bootstrapSnapshot(
     }
   }
   // Only the listed files: an invalid entry may be stray temp files beside a complete index.
-  for (const m of listing.invalid) for (const p of m.paths) await rm(p, { force: true });
+  for (const m of listing.invalid) for (const p of m.paths) await fs.rm(p, { force: true });
   for (const m of listing.complete) {
-    if (m !== latest) await removeSnapshotMetadata(root, m.index);
+    if (m !== latest) await removeSnapshotMetadata(root, m.index, fs);
   }
   if (latest !== null) {
     logger.info(

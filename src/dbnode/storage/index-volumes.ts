@@ -13,6 +13,7 @@
 // block was written, and skipped when one failed.
 
 import { SealedSegment, SegmentFormatError } from "../../index/index.js";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import type { Logger } from "../../x/index.js";
 import {
   IndexVolumeCorruptError,
@@ -57,11 +58,13 @@ function keyOf(namespace: string, blockStartMs: number): string {
 
 export class IndexVolumes {
   private readonly root: string;
+  private readonly fs: FileSystem;
   /** Per namespace and block: the volume numbers that may be on disk, [oldest, newest]. */
   private readonly volumes = new Map<string, BlockVolumes>();
 
-  constructor(root: string) {
+  constructor(root: string, fs: FileSystem = nodeFileSystem) {
     this.root = root;
+    this.fs = fs;
   }
 
   /** Loads the newest verified volume of every index block in retention; removes what is not needed. */
@@ -70,10 +73,10 @@ export class IndexVolumes {
     nowMs: number,
     onCorrupt: CorruptIndexHandler,
   ): Promise<IndexBootstrapResult> {
-    await removeIncompleteIndexVolumes(this.root);
+    await removeIncompleteIndexVolumes(this.root, this.fs);
     const result: IndexBootstrapResult = { loaded: new Map(), docs: 0, removed: 0 };
     const groups = new Map<string, { namespace: string; start: number; volumes: number[] }>();
-    for (const v of await listIndexVolumes(this.root)) {
+    for (const v of await listIndexVolumes(this.root, undefined, this.fs)) {
       if (!v.complete) continue;
       const key = keyOf(v.namespace, v.blockStartMs);
       const g = groups.get(key);
@@ -107,7 +110,7 @@ export class IndexVolumes {
       this.volumes.set(key, { namespace: g.namespace, start: g.start, oldest: newest, newest });
       try {
         const id = { namespace: g.namespace, blockStartMs: g.start, volume: g.volumes[0] };
-        const { info, segment } = await readIndexVolume(this.root, id);
+        const { info, segment } = await readIndexVolume(this.root, id, this.fs);
         if (info.blockSizeMs !== index.blockSizeMs) {
           // The namespace's index block size changed: the volume's series are
           // indexed again from the data volumes instead.
@@ -176,6 +179,7 @@ export class IndexVolumes {
             segmentBytes: segment.length,
           },
           segment,
+          this.fs,
         );
         index.finishSeal(job, sealed);
         for (let older = b.oldest; older < volume; older++) {

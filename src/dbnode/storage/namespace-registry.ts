@@ -1,8 +1,8 @@
 // The namespace registry of a single node: the namespaces and their options,
 // kept as JSON in the data directory so they survive a restart. (Clusters
 // keep the same registry in the cluster KV.)
-import { open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -27,10 +27,13 @@ export interface RegistryEntry {
 let saveCount = 0;
 
 /** The saved namespaces, options resolved and validated; none if there is no registry yet. */
-export async function loadRegistry(dataDir: string): Promise<RegistryEntry[]> {
+export async function loadRegistry(
+  dataDir: string,
+  fs: FileSystem = nodeFileSystem,
+): Promise<RegistryEntry[]> {
   let text: string;
   try {
-    text = await readFile(join(dataDir, REGISTRY_FILE), "utf8");
+    text = new TextDecoder().decode(await fs.readFile(join(dataDir, REGISTRY_FILE)));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
@@ -53,16 +56,13 @@ export async function loadRegistry(dataDir: string): Promise<RegistryEntry[]> {
 export async function saveRegistry(
   dataDir: string | null,
   namespaces: readonly RegistryEntry[],
+  fs: FileSystem = nodeFileSystem,
 ): Promise<void> {
   if (dataDir === null) return;
   const path = join(dataDir, REGISTRY_FILE);
   const tmp = `${path}.${++saveCount}.tmp`;
-  await writeFile(tmp, JSON.stringify({ namespaces }, null, 2), { flush: true });
-  await rename(tmp, path);
-  const dir = await open(dataDir, "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await fs.writeFile(tmp, JSON.stringify({ namespaces }, null, 2));
+  await fs.rename(tmp, path);
+  // The rename is durable only once the directory is synced.
+  await fs.syncDir(dataDir);
 }

@@ -2,6 +2,7 @@
 // namespace, written as snapshot fileset volumes numbered by the snapshot
 // index, so that commit log files older than the snapshot can go. The
 // metadata file written after the volumes is what makes a snapshot count.
+import type { FileSystem } from "../../x/file-system.js";
 import { type VolumeEntry, writeVolume } from "../fs/index.js";
 import { eachBounded } from "./each-bounded.js";
 import type { Namespace } from "./namespace.js";
@@ -19,6 +20,7 @@ const utf8 = new TextEncoder();
  * buffered data in the namespaces with snapshots enabled.
  */
 export async function writeSnapshotVolumes(
+  fs: FileSystem,
   root: string,
   namespaces: readonly Namespace[],
   index: number,
@@ -65,7 +67,7 @@ export async function writeSnapshotVolumes(
       { namespace: ns.name, shard, blockStartMs, volume: index },
       ns.options.blockSizeMs,
       entries(),
-      { snapshotTimeMs: takenAtMs },
+      { snapshotTimeMs: takenAtMs, fs },
     );
     result.volumes++;
   });

@@ -1,0 +1,57 @@
+// The simulation's scheduler: one seeded random source, and a queue of
+// pending I/O completions of which it releases one at a time, so the seed
+// alone decides how the engine's asynchronous steps interleave.
+import { seededRandom } from "../../src/x/index.js";
+
+/** Event-loop turns the pump may spend waiting for work before it gives up. */
+const MAX_IDLE_TURNS = 64;
+
+export class SimScheduler {
+  readonly random: () => number;
+  private pending: { label: string; resolve: () => void }[] = [];
+  /** I/O operations released so far. */
+  released = 0;
+
+  constructor(seed: number) {
+    this.random = seededRandom(seed);
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+
+  /** Resolves when the scheduler releases this operation. */
+  io(label: string): Promise<void> {
+    return new Promise<void>((resolve) => this.pending.push({ label, resolve }));
+  }
+
+  /** Drops every pending completion: the operations of a crashed process never finish. */
+  abandon(): void {
+    this.pending = [];
+  }
+
+  /**
+   * Runs the event loop, releasing pending I/O in seeded order, until `done()`
+   * holds; `maxReleases` bounds the work. Only setImmediate turns are used,
+   * and no real timer or I/O runs, so the order is a function of the seed.
+   */
+  async runUntil(done: () => boolean, maxReleases: number): Promise<boolean> {
+    let idle = 0;
+    for (let n = 0; n < maxReleases; ) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (done()) return true;
+      if (this.pending.length === 0) {
+        if (++idle > MAX_IDLE_TURNS) return done();
+        continue;
+      }
+      idle = 0;
+      const i = this.int(this.pending.length);
+      const [op] = this.pending.splice(i, 1);
+      this.released++;
+      n++;
+      op.resolve();
+    }
+    return done();
+  }
+}
