@@ -1,4 +1,4 @@
-// npm run test:sim -- [--seeds N] [--seed S] [--first F] [--steps K] [--faults P]
+// npm run test:sim -- [--seeds N] [--seed S] [--first F] [--steps K] [--faults P] [--isolate-ticks]
 // Runs the deterministic storage simulation (built into dist/ first).
 import { parseArgs } from "node:util";
 
@@ -9,10 +9,17 @@ const { values } = parseArgs({
     first: { type: "string", default: "1" },
     steps: { type: "string", default: "30" },
     faults: { type: "string", default: "0" },
+    "isolate-ticks": { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
   },
 });
 const { runSeeds, describeFailure } = await import("../dist/test/sim/run-seeds.js");
-const options = { steps: Number(values.steps), faultRate: Number(values.faults) };
+const options = {
+  steps: Number(values.steps),
+  faultRate: Number(values.faults),
+  isolateTicks: values["isolate-ticks"],
+  verbose: values.verbose,
+};
 const first = values.seed !== undefined ? Number(values.seed) : Number(values.first);
 const count = values.seed !== undefined ? 1 : Number(values.seeds);
 const started = performance.now();

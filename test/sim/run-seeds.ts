@@ -19,7 +19,8 @@ export async function runSeeds(
 
 /** The failure report: what broke, the replay command, the step trace. */
 export function describeFailure(o: SimOutcome, options: SimOptions = DEFAULT_OPTIONS): string {
-  const flags = options.faultRate > 0 ? ` --faults ${options.faultRate}` : "";
+  let flags = options.faultRate > 0 ? ` --faults ${options.faultRate}` : "";
+  if (options.isolateTicks === true) flags += " --isolate-ticks";
   return [
     `simulation seed ${o.seed} failed: ${o.failure}`,
     `replay: npm run test:sim -- --seed ${o.seed}${flags}`,

@@ -3,8 +3,8 @@
 // alone decides how the engine's asynchronous steps interleave.
 import { seededRandom } from "../../src/x/index.js";
 
-/** Event-loop turns the pump may spend waiting for work before it gives up. */
-const MAX_IDLE_TURNS = 64;
+/** Event-loop turns with no I/O pending the pump allows before it calls a step hung (CPU work such as an index seal yields many turns). */
+const MAX_IDLE_TURNS = 5_000;
 
 export class SimScheduler {
   readonly random: () => number;

@@ -4,7 +4,7 @@
 // step. A failure returns the seed's trace and the command that replays it.
 import { Database } from "../../src/dbnode/storage/index.js";
 import { newMatcher } from "../../src/index/index.js";
-import { encodeTags, ManualClock, seriesIdString, silentLogger } from "../../src/x/index.js";
+import { encodeTags, type Logger, ManualClock, seriesIdString } from "../../src/x/index.js";
 import { SimScheduler } from "./scheduler.js";
 import { SimFileSystem } from "./sim-fs.js";
 import { SimProcessFs } from "./sim-process.js";
@@ -27,6 +27,13 @@ export interface SimOptions {
   steps: number;
   /** Probability that a disk operation that may fail does fail (0: no faults). */
   faultRate: number;
+  /**
+   * Run each tick alone, with no write in flight: hides the tick/write race
+   * so that a seed can look past it (the default expects the race fixed).
+   */
+  isolateTicks?: boolean;
+  /** Put the engine's debug and info messages in the trace too (warnings and errors always are). */
+  verbose?: boolean;
 }
 
 export interface SimOutcome {
@@ -87,6 +94,8 @@ class Simulation {
   private readonly model = new Map<number, Map<number, SentWrite[]>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private event = 0;
+  private tickWanted = false;
+  private readonly logger: Logger;
   private readonly ids: string[];
   private readonly tags: Uint8Array[];
 
@@ -95,6 +104,15 @@ class Simulation {
     this.options = options;
     this.disk = new SimFileSystem(this.sched, () => this.clock.nowMs());
     this.proc = new SimProcessFs(this.disk);
+    const say = (level: string) => (fields: object, message: string) =>
+      this.log(`engine ${level}: ${message} ${JSON.stringify(fields)}`);
+    const quiet = () => {};
+    this.logger = {
+      debug: options.verbose === true ? say("debug") : quiet,
+      info: options.verbose === true ? say("info") : quiet,
+      warn: say("warn"),
+      error: say("error"),
+    };
     const tagsOf = (s: number): [string, string][] => [
       ["__name__", "sim_metric"],
       ["series", String(s)],
@@ -152,7 +170,7 @@ class Simulation {
         tickIntervalMs: 0,
         snapshotIntervalMs: 0,
         commitLog: { strategy: "wait", flushIntervalMs: 0 },
-        logger: silentLogger,
+        logger: this.logger,
       }),
       "Database.open",
     );
@@ -189,6 +207,11 @@ class Simulation {
         const n = 1 + this.sched.int(3);
         for (let i = 0; i < n; i++) this.startAction();
         await this.drain();
+        if (this.tickWanted) {
+          this.tickWanted = false;
+          this.startTick(this.db as Database);
+          await this.drain();
+        }
       }
       await this.check(`after step ${step}`);
     }
@@ -212,15 +235,21 @@ class Simulation {
       const ms = this.sched.int(3) === 0 ? BLOCK_MS : this.sched.int(BUFFER_PAST_MS * 2);
       this.clock.advance(ms);
       this.log(`advance clock ${ms} ms`);
+    } else if (this.options.isolateTicks === true) {
+      this.tickWanted = true;
     } else {
-      this.log("tick");
-      this.track(
-        db.tick().then(
-          (r) => this.log(`tick done ${JSON.stringify(r)}`),
-          (e) => this.log(`tick failed: ${(e as Error).message}`),
-        ),
-      );
+      this.startTick(db);
     }
+  }
+
+  private startTick(db: Database): void {
+    this.log("tick");
+    this.track(
+      db.tick().then(
+        (r) => this.log(`tick done ${JSON.stringify(r)}`),
+        (e) => this.log(`tick failed: ${(e as Error).message}`),
+      ),
+    );
   }
 
   /** A batch of warm, cold, duplicate, equal-timestamp and future datapoints. */
