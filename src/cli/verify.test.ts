@@ -13,6 +13,7 @@ import {
   writeVolume,
 } from "../dbnode/fs/index.js";
 import { encodeSegments, MutableSegment } from "../index/index.js";
+import { nodeFileSystem } from "../x/index.js";
 import { main } from "./index.js";
 
 const dirs: string[] = [];
@@ -39,6 +40,7 @@ async function dataDirWithVolumes(): Promise<string> {
       { namespace: "m", shard: 3, blockStartMs, volume: 0 },
       7_200_000,
       entries,
+      { fs: nodeFileSystem },
     );
   }
   return dir;
@@ -97,7 +99,11 @@ test("verify without a directory, or with one that does not exist, is a usage er
 
 test("verify checks snapshot metadata and names an invalid one", async () => {
   const dir = await dataDirWithVolumes();
-  await writeSnapshotMetadata(dir, { index: 4, commitLogIndex: 9, takenAtMs: 1000 });
+  await writeSnapshotMetadata(
+    dir,
+    { index: 4, commitLogIndex: 9, takenAtMs: 1000 },
+    nodeFileSystem,
+  );
   const healthy = await run(["verify", dir]);
   assert.equal(healthy.code, 0, healthy.lines.join("\n"));
   assert.ok(healthy.lines.includes("ok       snapshot metadata 4 (commit logs from 9)"));
@@ -127,10 +133,10 @@ test("verify checks index volumes: their checksums and their segment", async () 
     docs: 1,
     segmentBytes: segment.length,
   });
-  await writeIndexVolume(dir, info(0, bytes), bytes);
+  await writeIndexVolume(dir, info(0, bytes), bytes, nodeFileSystem);
   // A volume whose checksums hold but whose segment is not one.
   const junk = new Uint8Array(20);
-  await writeIndexVolume(dir, info(1, junk), junk);
+  await writeIndexVolume(dir, info(1, junk), junk, nodeFileSystem);
   const { code, lines } = await run(["verify", dir]);
   assert.equal(code, 1);
   assert.ok(lines.includes("ok       index m block 0 volume 0 (1 series)"), lines.join("\n"));

@@ -12,6 +12,7 @@ import {
   verifyDataDir,
 } from "../dbnode/fs/index.js";
 import { SealedSegment } from "../index/index.js";
+import { nodeFileSystem } from "../x/index.js";
 
 /** Runs the check and returns the exit code: 0 all good, 1 something damaged, 2 bad usage. */
 export async function verify(
@@ -29,7 +30,7 @@ export async function verify(
   }
   let damaged = 0;
   let checked = 0;
-  for (const r of await verifyDataDir(dir)) {
+  for (const r of await verifyDataDir(dir, nodeFileSystem)) {
     const v = r.volume;
     const name = `${v.kind} ${v.namespace}/${v.shard} block ${v.blockStartMs} volume ${v.volume}`;
     checked++;
@@ -40,13 +41,13 @@ export async function verify(
       out(`DAMAGED  ${name}: ${r.error}`);
     }
   }
-  for (const v of await listIndexVolumes(dir)) {
+  for (const v of await listIndexVolumes(dir, undefined, nodeFileSystem)) {
     // Incomplete volumes are leftovers of an interrupted write, removed at the next start.
     if (!v.complete) continue;
     checked++;
     const name = `index ${v.namespace} block ${v.blockStartMs} volume ${v.volume}`;
     try {
-      const { info, segment } = await readIndexVolume(dir, v);
+      const { info, segment } = await readIndexVolume(dir, v, nodeFileSystem);
       const docs = SealedSegment.decode(segment).size;
       if (docs !== info.docs)
         throw new Error(`segment holds ${docs} series, info records ${info.docs}`);
@@ -56,7 +57,7 @@ export async function verify(
       out(`DAMAGED  ${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const snapshots = await listSnapshotMetadata(dir);
+  const snapshots = await listSnapshotMetadata(dir, nodeFileSystem);
   for (const m of snapshots.complete) {
     checked++;
     out(`ok       snapshot metadata ${m.index} (commit logs from ${m.commitLogIndex})`);
@@ -66,7 +67,7 @@ export async function verify(
     damaged++;
     out(`DAMAGED  snapshot metadata ${bad.index}: ${bad.reason} (${bad.paths.join(", ")})`);
   }
-  const logs = await listCommitLogFiles(join(dir, "commitlogs"));
+  const logs = await listCommitLogFiles(join(dir, "commitlogs"), nodeFileSystem);
   for (const file of logs) {
     checked++;
     out(`ok       commit log ${file.path} (index ${file.index})`);

@@ -436,6 +436,8 @@ describe("admin API and status endpoints", () => {
       body.namespace.registry.namespaces.created.retentionOptions.blockSizeNanos,
       String(30 * 60 * 1e9),
     );
+    // The node applies the registry change on its own schedule.
+    await n.node.settled();
     const created = n.node.db.listNamespaces().find((ns) => ns.name === "created");
     assert.equal(
       created?.options.coldWritesEnabled,

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { type FileHandle, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { nodeFileSystem } from "../../x/index.js";
 import { CHUNK_HEADER_SIZE, FILE_HEADER_SIZE, PayloadCursor, readU32 } from "./format.js";
 import {
   CommitLog,
@@ -156,7 +157,7 @@ test("a new log takes the index after every existing one, by header; replay foll
     await rename(join(dir, "commitlog-0-0.db"), join(dir, "commitlog-0-9.db"));
     await rename(join(dir, "commitlog-0-2.db"), join(dir, "commitlog-0-0.db"));
     await writeFile(join(dir, "notes.txt"), "not a commit log");
-    const files = await listCommitLogFiles(dir);
+    const files = await listCommitLogFiles(dir, nodeFileSystem);
     assert.deepEqual(
       files.map((f) => [f.index, f.path]),
       [
@@ -192,7 +193,7 @@ test("rotate closes the file, returns its path and continues at the next index",
     log.append(series(1), 3, 0, 3, 2, null);
     await log.rotate();
     await log.close();
-    const files = await listCommitLogFiles(dir);
+    const files = await listCommitLogFiles(dir, nodeFileSystem);
     assert.deepEqual(
       files.map((f) => [f.index, f.createdAtMs]),
       [

@@ -3,7 +3,7 @@
 // cannot be read is reported as corrupt rather than guessed at.
 
 import { join } from "node:path";
-import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileHandle, type FileSystem } from "../../x/file-system.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, indexFromFileName } from "./format.js";
 
 /** A commit log file with a valid header. */
@@ -30,10 +30,7 @@ export interface CorruptCommitLogFile {
 export type CommitLogFiles = CommitLogFile[] & { corrupt: CorruptCommitLogFile[] };
 
 /** Lists the commit log files in `dir` by header index; a missing directory has none. */
-export async function listCommitLogFiles(
-  dir: string,
-  fs: FileSystem = nodeFileSystem,
-): Promise<CommitLogFiles> {
+export async function listCommitLogFiles(dir: string, fs: FileSystem): Promise<CommitLogFiles> {
   const scan = await scanCommitLogFiles(dir, fs);
   return Object.assign(scan.files, { corrupt: scan.corrupt });
 }
@@ -46,10 +43,7 @@ export interface CommitLogScan {
 }
 
 /** The files of `dir` as listCommitLogFiles sees them, plus the highest index in use. */
-export async function scanCommitLogFiles(
-  dir: string,
-  fs: FileSystem = nodeFileSystem,
-): Promise<CommitLogScan> {
+export async function scanCommitLogFiles(dir: string, fs: FileSystem): Promise<CommitLogScan> {
   let names: string[];
   try {
     names = await fs.readdir(dir);

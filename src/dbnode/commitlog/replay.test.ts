@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { nodeFileSystem } from "../../x/index.js";
 import { encodeFileHeader, FILE_HEADER_SIZE, putVarint } from "./format.js";
 import { CommitLog, replayCommitLogs } from "./index.js";
 import {
@@ -172,7 +173,7 @@ test("garbage and empty files are reported corrupt while the good files replay",
 test("a missing directory replays as empty", async () => {
   await withTempDir(async (dir) => {
     let called = 0;
-    const stats = await replayCommitLogs(join(dir, "nope"), () => called++);
+    const stats = await replayCommitLogs(join(dir, "nope"), () => called++, { fs: nodeFileSystem });
     assert.equal(called, 0);
     assert.deepEqual(stats, {
       files: 0,
@@ -305,12 +306,16 @@ test("chunks straddling the read window and chunks larger than it replay whole",
     await log.close();
     let count = 0;
     let bigAnnotation = 0;
-    const stats = await replayCommitLogs(dir, (_s, t, _ns, v, _u, a) => {
-      assert.equal(v, t);
-      assert.equal(t, count);
-      if (a !== null) bigAnnotation = a.length;
-      count++;
-    });
+    const stats = await replayCommitLogs(
+      dir,
+      (_s, t, _ns, v, _u, a) => {
+        assert.equal(v, t);
+        assert.equal(t, count);
+        if (a !== null) bigAnnotation = a.length;
+        count++;
+      },
+      { fs: nodeFileSystem },
+    );
     assert.equal(count, 60_100);
     assert.equal(bigAnnotation, 3 << 20);
     assert.deepEqual(stats.skipped, []);

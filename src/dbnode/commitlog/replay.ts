@@ -4,7 +4,7 @@
 // everything before it; what was skipped is reported, never thrown.
 import { TextDecoder } from "node:util";
 import { crc32 } from "node:zlib";
-import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileHandle, type FileSystem } from "../../x/file-system.js";
 import type { SeriesMetadata } from "./commit-log.js";
 import { type CommitLogFile, scanCommitLogFiles } from "./files.js";
 import {
@@ -26,7 +26,7 @@ export interface ReplayOptions {
   /** Called with each file's index before its records. */
   onFile?: (index: number) => void;
   /** Where the files live (default: the machine's file system). */
-  fs?: FileSystem;
+  fs: FileSystem;
 }
 
 export type ReplayCallback = (
@@ -70,7 +70,7 @@ const WINDOW_BYTES = 1 << 20;
 export async function replayCommitLogs(
   dir: string,
   onDatapoint: ReplayCallback,
-  options: ReplayOptions = {},
+  options: ReplayOptions,
 ): Promise<ReplayStats> {
   const stats: ReplayStats = {
     files: 0,
@@ -81,7 +81,7 @@ export async function replayCommitLogs(
     skippedBytes: 0,
     skipped: [],
   };
-  const fs = options.fs ?? nodeFileSystem;
+  const fs = options.fs;
   const listing = await scanCommitLogFiles(dir, fs);
   for (const bad of listing.corrupt) {
     stats.corruptFiles.push(bad.path);

@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nodeFileSystem } from "../../x/file-system.js";
 import type { SeriesMetadata } from "./commit-log.js";
 import { CHUNK_HEADER_SIZE, FILE_HEADER_SIZE, readU32, writeChunkHeader } from "./format.js";
 import { type ReplayStats, replayCommitLogs } from "./replay.js";
@@ -82,9 +83,13 @@ export function rowOf(
 /** Replays `dir` into rows. */
 export async function replayRows(dir: string): Promise<{ rows: Row[]; stats: ReplayStats }> {
   const rows: Row[] = [];
-  const stats = await replayCommitLogs(dir, (s, t, ns, v, u, a) => {
-    rows.push(rowOf(s, t, ns, v, u, a));
-  });
+  const stats = await replayCommitLogs(
+    dir,
+    (s, t, ns, v, u, a) => {
+      rows.push(rowOf(s, t, ns, v, u, a));
+    },
+    { fs: nodeFileSystem },
+  );
   return { rows, stats };
 }
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import { crc32 } from "node:zlib";
+import { nodeFileSystem } from "../../x/index.js";
 import {
   FILE_TYPES,
   openVolume,
@@ -40,9 +41,11 @@ async function forgeDigests(root: string): Promise<void> {
 for (const type of FILE_TYPES) {
   test(`a flipped byte in the ${type} file is detected at open`, async () => {
     await withTempDir(async (root) => {
-      await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, makeEntries(300, 11));
+      await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, makeEntries(300, 11), {
+        fs: nodeFileSystem,
+      });
       await flipByte(volumeFilePath(root, "data", volumeId(), type), (n) => Math.floor(n / 2));
-      await assert.rejects(openVolume(root, "data", volumeId()), (err: unknown) => {
+      await assert.rejects(openVolume(root, "data", volumeId(), nodeFileSystem), (err: unknown) => {
         assert.ok(err instanceof VolumeCorruptError, String(err));
         assert.equal(err.code, "M3TS_ERR_VOLUME_CORRUPT");
         // A damaged digest or checkpoint shows as their mismatch, named as the checkpoint's.
@@ -52,7 +55,7 @@ for (const type of FILE_TYPES) {
         assert.match(err.message, new RegExp(`${expected} file`));
         return true;
       });
-      const [result] = await verifyDataDir(root);
+      const [result] = await verifyDataDir(root, nodeFileSystem);
       // A damaged checkpoint makes the volume incomplete, so verify skips it.
       if (type !== "checkpoint" && type !== "digest") assert.equal(result.ok, false);
     });
@@ -62,10 +65,10 @@ for (const type of FILE_TYPES) {
 test("a damaged stream behind forged digests is caught by the stream checksum on read", async () => {
   await withTempDir(async (root) => {
     const entries = makeEntries(200, 12);
-    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries);
+    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries, { fs: nodeFileSystem });
     await flipByte(volumeFilePath(root, "data", volumeId(), "data"), () => 0);
     await forgeDigests(root);
-    const reader = await openVolume(root, "data", volumeId());
+    const reader = await openVolume(root, "data", volumeId(), nodeFileSystem);
     // The first byte of the data file is the first entry written's stream.
     await assert.rejects(
       reader.read(entries[0].id),
@@ -74,7 +77,7 @@ test("a damaged stream behind forged digests is caught by the stream checksum on
     );
     assert.ok((await reader.read(entries[1].id)) !== null);
     await reader.close();
-    const [result] = await verifyDataDir(root);
+    const [result] = await verifyDataDir(root, nodeFileSystem);
     assert.equal(result.ok, false);
     assert.match(result.error ?? "", /data file/);
   });
@@ -83,10 +86,10 @@ test("a damaged stream behind forged digests is caught by the stream checksum on
 test("a damaged index entry behind forged digests is caught by the entry checksum on read", async () => {
   await withTempDir(async (root) => {
     const entries = makeEntries(200, 13);
-    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries);
+    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries, { fs: nodeFileSystem });
     await flipByte(volumeFilePath(root, "data", volumeId(), "index"), () => 20);
     await forgeDigests(root);
-    const reader = await openVolume(root, "data", volumeId());
+    const reader = await openVolume(root, "data", volumeId(), nodeFileSystem);
     const sorted = [...entries].sort((a, b) => Buffer.compare(a.id, b.id));
     await assert.rejects(
       reader.read(sorted[0].id),
@@ -100,7 +103,7 @@ test("a damaged index entry behind forged digests is caught by the entry checksu
 test("opening a volume without a checkpoint raises VolumeMissingError", async () => {
   await withTempDir(async (root) => {
     await assert.rejects(
-      openVolume(root, "data", volumeId()),
+      openVolume(root, "data", volumeId(), nodeFileSystem),
       (err: unknown) => err instanceof VolumeMissingError && err.code === "M3TS_ERR_VOLUME_MISSING",
     );
   });

@@ -2,7 +2,7 @@
 // crash, and removing them (checkpoint first). M3-NOTES §6.1.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileSystem } from "../../x/file-system.js";
 import { VolumeWriteError } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,
@@ -64,9 +64,9 @@ async function hasValidCheckpoint(
 export async function listVolumes(
   root: string,
   kind: VolumeKind,
-  namespace?: string,
-  shard?: number,
-  fs: FileSystem = nodeFileSystem,
+  namespace: string | undefined,
+  shard: number | undefined,
+  fs: FileSystem,
 ): Promise<ListedVolume[]> {
   const base = join(root, kindDir(kind));
   const namespaces = namespace === undefined ? await listDir(fs, base) : [namespace];
@@ -125,7 +125,7 @@ async function unlinkIfPresent(fs: FileSystem, path: string): Promise<boolean> {
 export async function removeIncompleteVolumes(
   root: string,
   kind: VolumeKind,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const v of await listVolumes(root, kind, undefined, undefined, fs)) {
@@ -150,7 +150,7 @@ export async function removeVolume(
   root: string,
   kind: VolumeKind,
   id: VolumeId,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<void> {
   checkVolumeId(id);
   const order = ["checkpoint", ...FILE_TYPES.filter((t) => t !== "checkpoint")] as const;
@@ -172,10 +172,7 @@ export interface VerifyResult {
  * Verifies every complete volume under root, data and snapshots: every
  * file's digest at open, then every index entry and stream checksum.
  */
-export async function verifyDataDir(
-  root: string,
-  fs: FileSystem = nodeFileSystem,
-): Promise<VerifyResult[]> {
+export async function verifyDataDir(root: string, fs: FileSystem): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   for (const kind of ["data", "snapshot"] as const) {
     for (const v of await listVolumes(root, kind, undefined, undefined, fs)) {
@@ -188,7 +185,7 @@ export async function verifyDataDir(
       };
       const volume = { ...id, kind };
       try {
-        const reader = await openVolume(root, kind, id, undefined, fs);
+        const reader = await openVolume(root, kind, id, fs);
         try {
           for await (const _ of reader.entries()) {
             // entries() checks each entry's and each stream's crc32 as it goes.

@@ -2,18 +2,19 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { test } from "node:test";
+import { nodeFileSystem } from "../../x/index.js";
 import { FileHandlePool, openVolume, type VolumeReader, writeVolume } from "./index.js";
 import { BLOCK_SIZE_MS, hex, makeEntries, volumeId, withTempDir } from "./testing.js";
 
 test("five volumes reading through a pool of 2 never hold more than 2 handles", async () => {
   await withTempDir(async (root) => {
-    const pool = new FileHandlePool(2);
+    const pool = new FileHandlePool(2, nodeFileSystem);
     const sets = [];
     const readers: VolumeReader[] = [];
     for (let v = 0; v < 5; v++) {
       const entries = makeEntries(40, 100 + v);
       sets.push(entries);
-      await writeVolume(root, "data", volumeId(v), BLOCK_SIZE_MS, entries);
+      await writeVolume(root, "data", volumeId(v), BLOCK_SIZE_MS, entries, { fs: nodeFileSystem });
       readers.push(await openVolume(root, "data", volumeId(v), pool));
       assert.ok(pool.size <= 2);
     }
@@ -37,7 +38,7 @@ test("five volumes reading through a pool of 2 never hold more than 2 handles", 
 });
 
 test("a pool rejects a bound below 1", () => {
-  assert.throws(() => new FileHandlePool(0), RangeError);
+  assert.throws(() => new FileHandlePool(0, nodeFileSystem), RangeError);
 });
 
 test("the pool closes the least recently used idle handle first", async () => {
@@ -45,7 +46,7 @@ test("the pool closes the least recently used idle handle first", async () => {
     const paths = ["a", "b", "c"].map((n) => `${root}/${n}`);
     for (const p of paths) await writeFile(p, p);
     const [a, b, c] = paths;
-    const pool = new FileHandlePool(2);
+    const pool = new FileHandlePool(2, nodeFileSystem);
     const touch = (p: string) => pool.use(p, async (fh) => (await fh.stat()).size);
     await touch(a);
     await touch(b);

@@ -1,7 +1,7 @@
 // A bounded pool of open read-only file handles shared by volume readers:
 // handles are borrowed for one operation and the least recently used idle
 // ones are closed once more than `max` are open.
-import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileHandle, type FileSystem } from "../../x/file-system.js";
 
 interface Slot {
   path: string;
@@ -26,7 +26,7 @@ export class FileHandlePool {
   /** Handles opened over the pool's life. */
   opens = 0;
 
-  constructor(max = DEFAULT_MAX_OPEN_HANDLES, fs: FileSystem = nodeFileSystem) {
+  constructor(max = DEFAULT_MAX_OPEN_HANDLES, fs: FileSystem) {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError(`FileHandlePool max must be an integer >= 1, got ${max}`);
     }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import { crc32 } from "node:zlib";
+import { nodeFileSystem } from "../../x/index.js";
 import {
   type IndexVolumeCorruptError,
   type IndexVolumeInfo,
@@ -36,10 +37,10 @@ function info(volume = 0, blockStartMs = START, segment = SEGMENT): IndexVolumeI
 
 test("a written index volume lists as complete and reads back its info and segment", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(0), SEGMENT);
+    await writeIndexVolume(root, info(0), SEGMENT, nodeFileSystem);
     const short = SEGMENT.subarray(0, 10);
-    await writeIndexVolume(root, info(1, START + 7_200_000, short), short);
-    const listed = await listIndexVolumes(root);
+    await writeIndexVolume(root, info(1, START + 7_200_000, short), short, nodeFileSystem);
+    const listed = await listIndexVolumes(root, undefined, nodeFileSystem);
     assert.deepEqual(
       listed.map((v) => [v.namespace, v.blockStartMs, v.volume, v.complete, v.paths.length]),
       [
@@ -47,8 +48,8 @@ test("a written index volume lists as complete and reads back its info and segme
         ["metrics", START + 7_200_000, 1, true, 4],
       ],
     );
-    assert.deepEqual(await listIndexVolumes(root, "other"), []);
-    const back = await readIndexVolume(root, info(0));
+    assert.deepEqual(await listIndexVolumes(root, "other", nodeFileSystem), []);
+    const back = await readIndexVolume(root, info(0), nodeFileSystem);
     assert.deepEqual(back.info, info(0));
     assert.deepEqual(new Uint8Array(back.segment), SEGMENT);
     assert.deepEqual(
@@ -62,22 +63,25 @@ test("a written index volume lists as complete and reads back its info and segme
 
 test("a volume without its checkpoint, or with one that does not match, is incomplete", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(0), SEGMENT);
-    await writeIndexVolume(root, info(1), SEGMENT);
+    await writeIndexVolume(root, info(0), SEGMENT, nodeFileSystem);
+    await writeIndexVolume(root, info(1), SEGMENT, nodeFileSystem);
     await unlink(indexVolumePath(root, info(0), "checkpoint"));
     const digest = indexVolumePath(root, info(1), "digest");
     const bytes = await readFile(digest);
     bytes[0] ^= 1;
     await writeFile(digest, bytes);
     assert.deepEqual(
-      (await listIndexVolumes(root)).map((v) => [v.volume, v.complete]),
+      (await listIndexVolumes(root, undefined, nodeFileSystem)).map((v) => [v.volume, v.complete]),
       [
         [0, false],
         [1, false],
       ],
     );
-    await assert.rejects(readIndexVolume(root, info(0)), IndexVolumeMissingError);
-    await assert.rejects(readIndexVolume(root, info(1)), /digest file: matches neither/);
+    await assert.rejects(readIndexVolume(root, info(0), nodeFileSystem), IndexVolumeMissingError);
+    await assert.rejects(
+      readIndexVolume(root, info(1), nodeFileSystem),
+      /digest file: matches neither/,
+    );
   });
 });
 
@@ -118,9 +122,9 @@ test("corruption in any file is named with the file and the reason", async () =>
   ];
   for (const [what, damage, file, reason] of cases) {
     await withTempDir(async (root) => {
-      await writeIndexVolume(root, info(), SEGMENT);
+      await writeIndexVolume(root, info(), SEGMENT, nodeFileSystem);
       await damage(root);
-      await assert.rejects(readIndexVolume(root, info()), (e: unknown) => {
+      await assert.rejects(readIndexVolume(root, info(), nodeFileSystem), (e: unknown) => {
         const err = e as IndexVolumeCorruptError;
         assert.equal(err.code, "M3TS_ERR_INDEX_VOLUME_CORRUPT", what);
         assert.equal(err.file, file, what);
@@ -134,7 +138,7 @@ test("corruption in any file is named with the file and the reason", async () =>
 
 test("an info record naming another volume than its file is corrupt", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(3), SEGMENT);
+    await writeIndexVolume(root, info(3), SEGMENT, nodeFileSystem);
     // Move volume 3's files to volume 4's names.
     for (const t of ["info", "segment", "digest", "checkpoint"] as const) {
       await writeFile(
@@ -143,7 +147,7 @@ test("an info record naming another volume than its file is corrupt", async () =
       );
     }
     await assert.rejects(
-      readIndexVolume(root, info(4)),
+      readIndexVolume(root, info(4), nodeFileSystem),
       /info file: records block .* volume 3 but its file is named for block .* volume 4/,
     );
   });
@@ -151,7 +155,7 @@ test("an info record naming another volume than its file is corrupt", async () =
 
 test("a volume moved into another namespace's directory is corrupt", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(0), SEGMENT);
+    await writeIndexVolume(root, info(0), SEGMENT, nodeFileSystem);
     await mkdir(indexVolumeDir(root, "other"), { recursive: true });
     const moved = { ...info(0), namespace: "other" };
     for (const t of ["info", "segment", "digest", "checkpoint"] as const) {
@@ -159,11 +163,14 @@ test("a volume moved into another namespace's directory is corrupt", async () =>
     }
     // The checksums still hold; only the info record knows where it belongs.
     assert.deepEqual(
-      (await listIndexVolumes(root)).map((v) => [v.namespace, v.complete]),
+      (await listIndexVolumes(root, undefined, nodeFileSystem)).map((v) => [
+        v.namespace,
+        v.complete,
+      ]),
       [["other", true]],
     );
     await assert.rejects(
-      readIndexVolume(root, moved),
+      readIndexVolume(root, moved, nodeFileSystem),
       /index volume other block \d+ volume 0 is corrupt: info file: records another namespace than "other"/,
     );
   });
@@ -177,6 +184,7 @@ test("the info file's bytes are pinned", async () => {
       root,
       { ...id, blockSizeMs: 7_200_000, docs: 3, segmentBytes: 5 },
       segment,
+      nodeFileSystem,
     );
     const golden = [
       "4d33545349585649", // "M3TSIXVI"
@@ -210,25 +218,29 @@ test("a write cut short at any step leaves a volume that is incomplete and is cl
   ];
   for (const [step, done, temp] of states) {
     await withTempDir(async (root) => {
-      await writeIndexVolume(root, info(7), SEGMENT);
+      await writeIndexVolume(root, info(7), SEGMENT, nodeFileSystem);
       const types = ["info", "segment", "digest", "checkpoint"] as const;
       for (const t of types) {
         const p = indexVolumePath(root, info(7), t);
         if (t === temp) await rename(p, `${p}.tmp`);
         else if (!done.includes(t)) await unlink(p);
       }
-      const [listed] = await listIndexVolumes(root, "metrics");
+      const [listed] = await listIndexVolumes(root, "metrics", nodeFileSystem);
       assert.equal(listed.complete, false, step);
       assert.equal(listed.paths.length, done.length + (temp === null ? 0 : 1), step);
       await assert.rejects(
-        readIndexVolume(root, info(7)),
+        readIndexVolume(root, info(7), nodeFileSystem),
         (e: unknown) =>
           e instanceof IndexVolumeMissingError &&
           e.code === "M3TS_ERR_INDEX_VOLUME_MISSING" &&
           e.path === indexVolumePath(root, info(7), "checkpoint"),
         step,
       );
-      assert.deepEqual((await removeIncompleteIndexVolumes(root)).sort(), listed.paths, step);
+      assert.deepEqual(
+        (await removeIncompleteIndexVolumes(root, nodeFileSystem)).sort(),
+        listed.paths,
+        step,
+      );
       assert.deepEqual(await readdir(indexVolumeDir(root, "metrics")), [], step);
     });
   }
@@ -236,7 +248,7 @@ test("a write cut short at any step leaves a volume that is incomplete and is cl
 
 test("a rewrite that fails leaves the old volume incomplete, never complete with mixed files", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(0), SEGMENT);
+    await writeIndexVolume(root, info(0), SEGMENT, nodeFileSystem);
     // A directory in the segment's place makes the rewrite fail at renaming
     // its new segment, after its new info file is in place.
     const segmentPath = indexVolumePath(root, info(0), "segment");
@@ -244,15 +256,15 @@ test("a rewrite that fails leaves the old volume incomplete, never complete with
     await mkdir(`${segmentPath}/x`, { recursive: true });
     const other = SEGMENT.subarray(0, 7);
     await assert.rejects(
-      writeIndexVolume(root, { ...info(0, START, other), docs: 1 }, other),
+      writeIndexVolume(root, { ...info(0, START, other), docs: 1 }, other, nodeFileSystem),
       (e: unknown) =>
         e instanceof VolumeWriteError && e.op === "rename" && e.path === `${segmentPath}.tmp`,
     );
     assert.deepEqual(
-      (await listIndexVolumes(root)).map((v) => v.complete),
+      (await listIndexVolumes(root, undefined, nodeFileSystem)).map((v) => v.complete),
       [false],
     );
-    await assert.rejects(readIndexVolume(root, info(0)), IndexVolumeMissingError);
+    await assert.rejects(readIndexVolume(root, info(0), nodeFileSystem), IndexVolumeMissingError);
     const newInfo = await readFile(indexVolumePath(root, info(0), "info"));
     assert.equal(newInfo.readUInt32LE(12), 1, "the new info file (1 document) is in place");
     // The failed write's temp segment is gone.
@@ -265,25 +277,29 @@ test("a rewrite that fails leaves the old volume incomplete, never complete with
 
 test("crash leftovers go; complete volumes stay; removal takes every file", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(0), SEGMENT);
-    await writeIndexVolume(root, info(1), SEGMENT);
-    await writeIndexVolume(root, info(2), SEGMENT);
+    await writeIndexVolume(root, info(0), SEGMENT, nodeFileSystem);
+    await writeIndexVolume(root, info(1), SEGMENT, nodeFileSystem);
+    await writeIndexVolume(root, info(2), SEGMENT, nodeFileSystem);
     await unlink(indexVolumePath(root, info(1), "checkpoint"));
     await writeFile(`${indexVolumePath(root, info(0), "segment")}.tmp`, "partial");
     await writeFile(`${indexVolumePath(root, info(5), "info")}.tmp`, "partial");
-    const removed = await removeIncompleteIndexVolumes(root);
+    const removed = await removeIncompleteIndexVolumes(root, nodeFileSystem);
     assert.equal(removed.length, 5);
     assert.deepEqual(
-      (await listIndexVolumes(root)).map((v) => [v.volume, v.complete, v.paths.length]),
+      (await listIndexVolumes(root, undefined, nodeFileSystem)).map((v) => [
+        v.volume,
+        v.complete,
+        v.paths.length,
+      ]),
       [
         [0, true, 4],
         [2, true, 4],
       ],
     );
-    await removeIndexVolume(root, info(2));
-    await removeIndexVolume(root, info(9));
+    await removeIndexVolume(root, info(2), nodeFileSystem);
+    await removeIndexVolume(root, info(9), nodeFileSystem);
     assert.deepEqual(
-      (await listIndexVolumes(root)).map((v) => v.volume),
+      (await listIndexVolumes(root, undefined, nodeFileSystem)).map((v) => v.volume),
       [0],
     );
   });
@@ -291,10 +307,13 @@ test("crash leftovers go; complete volumes stay; removal takes every file", asyn
 
 test("rewriting a volume number replaces it", async () => {
   await withTempDir(async (root) => {
-    await writeIndexVolume(root, info(0), SEGMENT);
+    await writeIndexVolume(root, info(0), SEGMENT, nodeFileSystem);
     const other = SEGMENT.subarray(0, 5);
-    await writeIndexVolume(root, info(0, START, other), other);
-    assert.deepEqual(new Uint8Array((await readIndexVolume(root, info(0))).segment), other);
+    await writeIndexVolume(root, info(0, START, other), other, nodeFileSystem);
+    assert.deepEqual(
+      new Uint8Array((await readIndexVolume(root, info(0), nodeFileSystem)).segment),
+      other,
+    );
   });
 });
 
@@ -311,11 +330,11 @@ test("bad input is refused naming the field", async () => {
     ];
     for (const [patch, field] of bad) {
       await assert.rejects(
-        writeIndexVolume(root, { ...info(), ...patch }, SEGMENT),
+        writeIndexVolume(root, { ...info(), ...patch }, SEGMENT, nodeFileSystem),
         (e: unknown) => e instanceof InvalidVolumeInputError && e.field === field,
       );
     }
-    assert.deepEqual(await listIndexVolumes(root), []);
+    assert.deepEqual(await listIndexVolumes(root, undefined, nodeFileSystem), []);
   });
 });
 

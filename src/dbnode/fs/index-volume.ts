@@ -7,7 +7,7 @@
 // docs/format/fileset.md, "Index volumes".
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileSystem } from "../../x/file-system.js";
 import { M3tsError } from "../../x/index.js";
 import { InvalidVolumeInputError } from "./errors.js";
 import { listDir, readOrNull } from "./files.js";
@@ -180,7 +180,7 @@ export async function writeIndexVolume(
   root: string,
   info: IndexVolumeInfo,
   segment: Uint8Array,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<void> {
   checkInfo(info, segment);
   const dir = indexVolumeDir(root, info.namespace);
@@ -279,8 +279,8 @@ async function blameCheckpointOrDigest(
 /** Index volumes on disk for one namespace (or all), sorted by namespace, block start and volume. */
 export async function listIndexVolumes(
   root: string,
-  namespace?: string,
-  fs: FileSystem = nodeFileSystem,
+  namespace: string | undefined,
+  fs: FileSystem,
 ): Promise<ListedIndexVolume[]> {
   const base = join(root, "index", "data");
   const namespaces = namespace === undefined ? await listDir(fs, base) : [namespace];
@@ -318,7 +318,7 @@ export async function listIndexVolumes(
 export async function readIndexVolume(
   root: string,
   id: IndexVolumeId,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<{ info: IndexVolumeInfo; segment: Uint8Array }> {
   const digest = await checkedDigest(fs, root, id);
   if (!(digest instanceof Uint8Array)) {
@@ -354,7 +354,7 @@ export async function readIndexVolume(
 export async function removeIndexVolume(
   root: string,
   id: IndexVolumeId,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<void> {
   const order = ["checkpoint", "info", "segment", "digest"] as const;
   for (const type of order) {
@@ -367,7 +367,7 @@ export async function removeIndexVolume(
 /** Deletes incomplete volumes and temp files a crash left; returns the paths removed. */
 export async function removeIncompleteIndexVolumes(
   root: string,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const v of await listIndexVolumes(root, undefined, fs)) {

@@ -2,7 +2,7 @@
 // digest file and every file against its digest, loads info, summaries and
 // the bloom filter, and reads the index and data files on demand.
 import { crc32 } from "node:zlib";
-import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileHandle, type FileSystem } from "../../x/file-system.js";
 import { BloomFilter, bloomBytes } from "./bloom-filter.js";
 import { VolumeClosedError, VolumeCorruptError, VolumeMissingError } from "./errors.js";
 import {
@@ -36,10 +36,11 @@ export async function openVolume(
   root: string,
   kind: VolumeKind,
   id: VolumeId,
-  handles?: FileHandlePool,
-  fs: FileSystem = handles?.fs ?? nodeFileSystem,
+  /** A shared pool of handles, or the file system to open a private one on. */
+  from: FileHandlePool | FileSystem,
 ): Promise<VolumeReader> {
   checkVolumeId(id);
+  const fs = from instanceof FileHandlePool ? from.fs : from;
   const vol = { ...id };
   const path = (type: FileType) => volumeFilePath(root, kind, vol, type);
   const corrupt = (file: FileType, reason: string) => new VolumeCorruptError(vol, file, reason);
@@ -86,8 +87,8 @@ export async function openVolume(
     throw corrupt("bloomfilter", `length ${bloomBits.length}, expected ${bloomBytes(info.bloomM)}`);
   }
 
-  const ownPool = handles === undefined;
-  const pool = handles ?? new FileHandlePool(2, fs);
+  const ownPool = !(from instanceof FileHandlePool);
+  const pool = ownPool ? new FileHandlePool(2, fs) : from;
   const reader = new VolumeReader(
     vol,
     info,

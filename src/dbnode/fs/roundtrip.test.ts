@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import fc from "fast-check";
+import { nodeFileSystem } from "../../x/index.js";
 import {
   DuplicateSeriesIdError,
   listVolumes,
@@ -26,13 +27,15 @@ import {
 test("a volume of 3000 series reads back every stream exactly, by ID and in ID order", async () => {
   await withTempDir(async (root) => {
     const entries = makeEntries(3000, 7);
-    const info = await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries);
+    const info = await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries, {
+      fs: nodeFileSystem,
+    });
     assert.equal(info.entries, 3000);
     assert.equal(info.blockStartMs, BLOCK_START_MS);
     assert.equal(info.blockSizeMs, BLOCK_SIZE_MS);
     assert.equal(info.summaries, Math.ceil(3000 / 33));
 
-    const reader = await openVolume(root, "data", volumeId());
+    const reader = await openVolume(root, "data", volumeId(), nodeFileSystem);
     try {
       assert.deepEqual(reader.info, info);
       for (const e of entries) {
@@ -74,11 +77,12 @@ test("entries arrive from an async iterable and zero-length streams are skipped"
       yield { id: seriesId(999), encodedTags: new Uint8Array(0), stream: new Uint8Array(0) };
     }
     const info = await writeVolume(root, "snapshot", volumeId(), BLOCK_SIZE_MS, source(), {
+      fs: nodeFileSystem,
       snapshotTimeMs: BLOCK_START_MS + 60_000,
     });
     assert.equal(info.entries, 50);
     assert.equal(info.snapshotTimeMs, BLOCK_START_MS + 60_000);
-    const reader = await openVolume(root, "snapshot", volumeId());
+    const reader = await openVolume(root, "snapshot", volumeId(), nodeFileSystem);
     assert.equal(await reader.read(seriesId(999)), null);
     assert.equal(
       hex((await reader.read(entries[0].id)) ?? new Uint8Array(0)),
@@ -86,8 +90,11 @@ test("entries arrive from an async iterable and zero-length streams are skipped"
     );
     await reader.close();
     await assert.rejects(reader.read(entries[0].id), VolumeClosedError);
-    assert.equal((await listVolumes(root, "data")).length, 0);
-    assert.equal((await listVolumes(root, "snapshot"))[0].complete, true);
+    assert.equal((await listVolumes(root, "data", undefined, undefined, nodeFileSystem)).length, 0);
+    assert.equal(
+      (await listVolumes(root, "snapshot", undefined, undefined, nodeFileSystem))[0].complete,
+      true,
+    );
   });
 });
 
@@ -96,13 +103,13 @@ test("duplicate series IDs are rejected and leave no complete volume", async () 
     const entries = makeEntries(20, 9);
     entries.push({ ...entries[5], stream: entries[6].stream });
     await assert.rejects(
-      writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries),
+      writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries, { fs: nodeFileSystem }),
       (err: unknown) =>
         err instanceof DuplicateSeriesIdError &&
         err.code === "M3TS_ERR_VOLUME_DUPLICATE_ID" &&
         err.idHex === hex(entries[5].id),
     );
-    const listed = await listVolumes(root, "data");
+    const listed = await listVolumes(root, "data", undefined, undefined, nodeFileSystem);
     assert.ok(listed.every((v) => !v.complete));
     assert.ok(listed.every((v) => v.paths.every((p) => !p.endsWith(".tmp"))));
   });
@@ -110,16 +117,18 @@ test("duplicate series IDs are rejected and leave no complete volume", async () 
 
 test("an empty volume writes, opens, reads nothing and lists as complete", async () => {
   await withTempDir(async (root) => {
-    const info = await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, []);
+    const info = await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, [], {
+      fs: nodeFileSystem,
+    });
     assert.equal(info.entries, 0);
     assert.equal(info.summaries, 0);
-    const reader = await openVolume(root, "data", volumeId());
+    const reader = await openVolume(root, "data", volumeId(), nodeFileSystem);
     assert.equal(await reader.read(seriesId(1)), null);
     let n = 0;
     for await (const _ of reader.entries()) n++;
     assert.equal(n, 0);
     await reader.close();
-    const [v] = await listVolumes(root, "data");
+    const [v] = await listVolumes(root, "data", undefined, undefined, nodeFileSystem);
     assert.equal(v.complete, true);
     assert.equal(v.paths.length, 7);
   });
@@ -140,8 +149,11 @@ test("property: random sets of (id, tags, stream) round-trip", async () => {
     await fc.assert(
       fc.asyncProperty(arb, async ({ entries, summariesPercent }) => {
         const id = volumeId(round++);
-        await writeVolume(root, "data", id, BLOCK_SIZE_MS, entries, { summariesPercent });
-        const reader = await openVolume(root, "data", id);
+        await writeVolume(root, "data", id, BLOCK_SIZE_MS, entries, {
+          fs: nodeFileSystem,
+          summariesPercent,
+        });
+        const reader = await openVolume(root, "data", id, nodeFileSystem);
         try {
           for (const e of entries) {
             const got = await reader.read(e.id);
@@ -172,8 +184,8 @@ test("streams and IDs larger than the 64 KiB buffers round-trip", async () => {
       { id: seriesId(-1), encodedTags: new Uint8Array(0), stream: big },
       { id: longId, encodedTags: new Uint8Array(80_000).fill(1), stream: new Uint8Array([1, 2]) },
     ];
-    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries);
-    const reader = await openVolume(root, "data", volumeId());
+    await writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, entries, { fs: nodeFileSystem });
+    const reader = await openVolume(root, "data", volumeId(), nodeFileSystem);
     for (const e of entries) {
       assert.equal(hex((await reader.read(e.id)) ?? new Uint8Array(0)), hex(e.stream));
     }
@@ -193,7 +205,9 @@ test("a file operation that fails raises VolumeWriteError naming the path", asyn
   await withTempDir(async (root) => {
     await writeFile(`${root}/data`, "not a directory");
     await assert.rejects(
-      writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, makeEntries(3, 1)),
+      writeVolume(root, "data", volumeId(), BLOCK_SIZE_MS, makeEntries(3, 1), {
+        fs: nodeFileSystem,
+      }),
       (err: unknown) =>
         err instanceof VolumeWriteError &&
         err.code === "M3TS_ERR_VOLUME_WRITE" &&
@@ -219,8 +233,8 @@ test("property: IDs with shared prefixes, zero bytes and prefixes of each other 
             encodedTags: new Uint8Array(0),
             stream: new Uint8Array([i.length]),
           }));
-          await writeVolume(root, "data", id, BLOCK_SIZE_MS, entries);
-          const reader = await openVolume(root, "data", id);
+          await writeVolume(root, "data", id, BLOCK_SIZE_MS, entries, { fs: nodeFileSystem });
+          const reader = await openVolume(root, "data", id, nodeFileSystem);
           const seen: string[] = [];
           for await (const e of reader.entries()) seen.push(hex(e.id));
           await reader.close();

@@ -5,6 +5,7 @@ import { readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { crc32 } from "node:zlib";
+import { nodeFileSystem } from "../../x/index.js";
 import {
   listSnapshotMetadata,
   listVolumes,
@@ -39,8 +40,8 @@ async function flipByte(path: string, at: number): Promise<void> {
 
 test("a written metadata file lists back as complete with the same fields", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(7, 42));
-    const listed = await listSnapshotMetadata(root);
+    await writeSnapshotMetadata(root, meta(7, 42), nodeFileSystem);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(listed, {
       complete: [{ index: 7, commitLogIndex: 42, takenAtMs: TAKEN_AT_MS + 7 }],
       invalid: [],
@@ -78,8 +79,8 @@ test("the record's bytes are pinned: magic, version, three f64 fields, crc32", (
 
 test("listing returns every complete index in ascending order", async () => {
   await withTempDir(async (root) => {
-    for (const i of [12, 0, 5, 3, 100]) await writeSnapshotMetadata(root, meta(i));
-    const listed = await listSnapshotMetadata(root);
+    for (const i of [12, 0, 5, 3, 100]) await writeSnapshotMetadata(root, meta(i), nodeFileSystem);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => [m.index, m.commitLogIndex]),
       [
@@ -96,7 +97,7 @@ test("listing returns every complete index in ascending order", async () => {
 
 test("a missing snapshots directory lists nothing", async () => {
   await withTempDir(async (root) => {
-    assert.deepEqual(await listSnapshotMetadata(join(root, "absent")), {
+    assert.deepEqual(await listSnapshotMetadata(join(root, "absent"), nodeFileSystem), {
       complete: [],
       invalid: [],
     });
@@ -105,9 +106,9 @@ test("a missing snapshots directory lists nothing", async () => {
 
 test("rewriting an index replaces its record", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(1, 4));
-    await writeSnapshotMetadata(root, meta(1, 9));
-    const listed = await listSnapshotMetadata(root);
+    await writeSnapshotMetadata(root, meta(1, 4), nodeFileSystem);
+    await writeSnapshotMetadata(root, meta(1, 9), nodeFileSystem);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => [m.index, m.commitLogIndex]),
       [[1, 9]],
@@ -118,10 +119,10 @@ test("rewriting an index replaces its record", async () => {
 
 test("a corrupted byte in the metadata file makes that index invalid, naming the crc", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(1));
-    await writeSnapshotMetadata(root, meta(2));
+    await writeSnapshotMetadata(root, meta(1), nodeFileSystem);
+    await writeSnapshotMetadata(root, meta(2), nodeFileSystem);
     await flipByte(snapshotMetadataPath(root, 2), 21);
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => m.index),
       [1],
@@ -138,10 +139,10 @@ test("a corrupted byte in the metadata file makes that index invalid, naming the
 
 test("a corrupted byte in the checkpoint makes that index invalid, naming the checkpoint", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(1));
-    await writeSnapshotMetadata(root, meta(2));
+    await writeSnapshotMetadata(root, meta(1), nodeFileSystem);
+    await writeSnapshotMetadata(root, meta(2), nodeFileSystem);
     await flipByte(snapshotCheckpointPath(root, 1), 3);
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => m.index),
       [2],
@@ -154,9 +155,9 @@ test("a corrupted byte in the checkpoint makes that index invalid, naming the ch
 
 test("a checkpoint of the wrong length is invalid", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(4));
+    await writeSnapshotMetadata(root, meta(4), nodeFileSystem);
     await writeFile(snapshotCheckpointPath(root, 4), new Uint8Array(5));
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(listed.complete, []);
     assert.match(listed.invalid[0].reason, /checkpoint file is 5 bytes, expected 4/);
   });
@@ -164,10 +165,10 @@ test("a checkpoint of the wrong length is invalid", async () => {
 
 test("metadata without its checkpoint (a crash after the metadata rename) is invalid", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(0));
-    await writeSnapshotMetadata(root, meta(1));
+    await writeSnapshotMetadata(root, meta(0), nodeFileSystem);
+    await writeSnapshotMetadata(root, meta(1), nodeFileSystem);
     await unlink(snapshotCheckpointPath(root, 1));
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => m.index),
       [0],
@@ -184,14 +185,14 @@ test("metadata without its checkpoint (a crash after the metadata rename) is inv
 
 test("a valid record copied under another index's name is invalid", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(1));
+    await writeSnapshotMetadata(root, meta(1), nodeFileSystem);
     const bytes = await readFile(snapshotMetadataPath(root, 1));
     await writeFile(snapshotMetadataPath(root, 2), bytes);
     await writeFile(
       snapshotCheckpointPath(root, 2),
       await readFile(snapshotCheckpointPath(root, 1)),
     );
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => m.index),
       [1],
@@ -202,13 +203,13 @@ test("a valid record copied under another index's name is invalid", async () => 
 
 test("leftover temp files are listed as invalid and removed by removeSnapshotMetadata", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(2));
+    await writeSnapshotMetadata(root, meta(2), nodeFileSystem);
     const dir = join(root, "snapshots");
     // Index 3: only a temp metadata file (a crash while writing it).
     await writeFile(`${snapshotMetadataPath(root, 3)}.tmp`, new Uint8Array(10));
     // Index 2: complete, plus a stray temp checkpoint.
     await writeFile(`${snapshotCheckpointPath(root, 2)}.tmp`, new Uint8Array(4));
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => m.index),
       [2],
@@ -222,23 +223,26 @@ test("leftover temp files are listed as invalid and removed by removeSnapshotMet
     );
     assert.match(listed.invalid[1].reason, /temp files/);
 
-    await removeSnapshotMetadata(root, 3);
-    await removeSnapshotMetadata(root, 2);
+    await removeSnapshotMetadata(root, 3, nodeFileSystem);
+    await removeSnapshotMetadata(root, 2, nodeFileSystem);
     assert.deepEqual(await readdir(dir), []);
-    assert.deepEqual(await listSnapshotMetadata(root), { complete: [], invalid: [] });
+    assert.deepEqual(await listSnapshotMetadata(root, nodeFileSystem), {
+      complete: [],
+      invalid: [],
+    });
   });
 });
 
 test("removeSnapshotMetadata removes one index and tolerates missing files", async () => {
   await withTempDir(async (root) => {
-    await writeSnapshotMetadata(root, meta(1));
-    await writeSnapshotMetadata(root, meta(2));
-    await removeSnapshotMetadata(root, 1);
-    await removeSnapshotMetadata(root, 1);
-    await removeSnapshotMetadata(root, 99);
-    await removeSnapshotMetadata(join(root, "absent"), 0);
+    await writeSnapshotMetadata(root, meta(1), nodeFileSystem);
+    await writeSnapshotMetadata(root, meta(2), nodeFileSystem);
+    await removeSnapshotMetadata(root, 1, nodeFileSystem);
+    await removeSnapshotMetadata(root, 1, nodeFileSystem);
+    await removeSnapshotMetadata(root, 99, nodeFileSystem);
+    await removeSnapshotMetadata(join(root, "absent"), 0, nodeFileSystem);
     assert.deepEqual(
-      (await listSnapshotMetadata(root)).complete.map((m) => m.index),
+      (await listSnapshotMetadata(root, nodeFileSystem)).complete.map((m) => m.index),
       [2],
     );
     assert.deepEqual((await readdir(join(root, "snapshots"))).sort(), [
@@ -263,7 +267,7 @@ test("out-of-range input is rejected naming the field and the value, and nothing
       ],
     ];
     for (const [m, field, value] of cases) {
-      await assert.rejects(writeSnapshotMetadata(root, m), (err: unknown) => {
+      await assert.rejects(writeSnapshotMetadata(root, m, nodeFileSystem), (err: unknown) => {
         assert.ok(err instanceof SnapshotMetadataInputError);
         assert.equal(err.code, "M3TS_ERR_SNAPSHOT_METADATA_INPUT");
         assert.equal(err.field, field);
@@ -271,9 +275,15 @@ test("out-of-range input is rejected naming the field and the value, and nothing
         return true;
       });
     }
-    await assert.rejects(removeSnapshotMetadata(root, -2), SnapshotMetadataInputError);
+    await assert.rejects(
+      removeSnapshotMetadata(root, -2, nodeFileSystem),
+      SnapshotMetadataInputError,
+    );
     assert.throws(() => snapshotMetadataPath(root, 0.5), SnapshotMetadataInputError);
-    assert.deepEqual(await listSnapshotMetadata(root), { complete: [], invalid: [] });
+    assert.deepEqual(await listSnapshotMetadata(root, nodeFileSystem), {
+      complete: [],
+      invalid: [],
+    });
   });
 });
 
@@ -296,23 +306,24 @@ test("decoding names what is wrong with a record", () => {
 test("snapshot filesets list, clean up and verify as before with metadata files beside them", async () => {
   await withTempDir(async (root) => {
     await writeVolume(root, "snapshot", volumeId(4), BLOCK_SIZE_MS, makeEntries(20, 1), {
+      fs: nodeFileSystem,
       snapshotTimeMs: TAKEN_AT_MS,
     });
-    await writeSnapshotMetadata(root, meta(3));
-    await writeSnapshotMetadata(root, meta(4));
+    await writeSnapshotMetadata(root, meta(3), nodeFileSystem);
+    await writeSnapshotMetadata(root, meta(4), nodeFileSystem);
     await writeFile(`${snapshotMetadataPath(root, 5)}.tmp`, new Uint8Array(3));
-    const volumes = await listVolumes(root, "snapshot");
+    const volumes = await listVolumes(root, "snapshot", undefined, undefined, nodeFileSystem);
     assert.deepEqual(
       volumes.map((v) => [v.namespace, v.shard, v.volume, v.complete, v.paths.length]),
       [["default", 3, 4, true, 7]],
     );
-    assert.deepEqual(await removeIncompleteVolumes(root, "snapshot"), []);
-    const verified = await verifyDataDir(root);
+    assert.deepEqual(await removeIncompleteVolumes(root, "snapshot", nodeFileSystem), []);
+    const verified = await verifyDataDir(root, nodeFileSystem);
     assert.deepEqual(
       verified.map((r) => [r.volume.kind, r.volume.volume, r.ok]),
       [["snapshot", 4, true]],
     );
-    const listed = await listSnapshotMetadata(root);
+    const listed = await listSnapshotMetadata(root, nodeFileSystem);
     assert.deepEqual(
       listed.complete.map((m) => m.index),
       [3, 4],

@@ -3,7 +3,7 @@
 // "Snapshot metadata", is the byte-by-byte description.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileSystem } from "../../x/file-system.js";
 import { M3tsError } from "../../x/index.js";
 import { readOrNull } from "./files.js";
 import { CHECKPOINT_FILE_SIZE, getU32, hex32, kindDir, putU32, TEMP_SUFFIX } from "./format.js";
@@ -128,7 +128,7 @@ export function decodeSnapshotMetadata(bytes: Uint8Array): SnapshotMetadata | st
 export async function writeSnapshotMetadata(
   root: string,
   meta: SnapshotMetadata,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<void> {
   const bytes = encodeSnapshotMetadata(meta);
   // Check the record as a reader will see it before it reaches the disk.
@@ -188,7 +188,7 @@ async function checkIndex(
 /** Metadata files under `<root>/snapshots`, complete ones apart from the rest; a missing directory lists nothing. */
 export async function listSnapshotMetadata(
   root: string,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<SnapshotMetadataListing> {
   const dir = snapshotsDir(root);
   let names: string[];
@@ -248,7 +248,7 @@ export async function listSnapshotMetadata(
 export async function removeSnapshotMetadata(
   root: string,
   index: number,
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<void> {
   const checkpointPath = snapshotCheckpointPath(root, index);
   const metaPath = snapshotMetadataPath(root, index);

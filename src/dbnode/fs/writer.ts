@@ -3,7 +3,7 @@
 // entries sorted by ID, then info, digest and, last, the checkpoint.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { type FileHandle, type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileHandle, type FileSystem } from "../../x/file-system.js";
 import { BloomFilter, bloomParams } from "./bloom-filter.js";
 import {
   DuplicateSeriesIdError,
@@ -54,7 +54,7 @@ export interface WriteVolumeOptions {
   /** For snapshots: when the snapshot was taken, epoch ms (0 for flushes). */
   snapshotTimeMs?: number;
   /** Where the files go (default: the machine's file system). */
-  fs?: FileSystem;
+  fs: FileSystem;
 }
 
 export const DEFAULT_SUMMARIES_PERCENT = 0.03;
@@ -258,7 +258,7 @@ export async function writeVolume(
   id: VolumeId,
   blockSizeMs: number,
   entries: Iterable<VolumeEntry> | AsyncIterable<VolumeEntry>,
-  options: WriteVolumeOptions = {},
+  options: WriteVolumeOptions,
 ): Promise<VolumeInfo> {
   checkVolumeId(id);
   if (!Number.isSafeInteger(blockSizeMs) || blockSizeMs <= 0) {
@@ -277,7 +277,7 @@ export async function writeVolume(
     throw new InvalidVolumeInputError("snapshotTimeMs", `${snapshotTimeMs} must be an integer`);
   }
 
-  const fs = options.fs ?? nodeFileSystem;
+  const fs = options.fs;
   const dir = shardDir(root, kind, id.namespace, id.shard);
   const path = (type: FileType) => join(dir, fileName(id.blockStartMs, id.volume, type));
   await io(dir, "mkdir", () => fs.mkdir(dir, { recursive: true }));

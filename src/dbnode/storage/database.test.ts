@@ -8,6 +8,7 @@ import {
   type M3tsError,
   ManualClock,
   MemoryLogger,
+  nodeFileSystem,
   seriesIdString,
   type Tag,
 } from "../../x/index.js";
@@ -26,7 +27,7 @@ import { batchOf, HOUR, MIN, NOW, openDb, read, tagsOf, tempDir } from "./testin
 
 /** Cuts `bytes` off the end of the newest commit log file, as a crash mid-write would. */
 async function tearNewestLog(dir: string, bytes: number): Promise<void> {
-  const files = await listCommitLogFiles(join(dir, "commitlogs"));
+  const files = await listCommitLogFiles(join(dir, "commitlogs"), nodeFileSystem);
   const newest = files[files.length - 1].path;
   await truncate(newest, (await stat(newest)).size - bytes);
 }

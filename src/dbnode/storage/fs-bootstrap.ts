@@ -170,7 +170,7 @@ export async function bootstrapSnapshot(
     if (ns === undefined) continue;
     let reader: Awaited<ReturnType<typeof openVolume>>;
     try {
-      reader = await openVolume(root, "snapshot", idOf(v), undefined, fs);
+      reader = await openVolume(root, "snapshot", idOf(v), fs);
     } catch (err) {
       if (!(err instanceof VolumeCorruptError)) throw err;
       onCorrupt("snapshot", err);

@@ -13,7 +13,7 @@
 // block was written, and skipped when one failed.
 
 import { SealedSegment, SegmentFormatError } from "../../index/index.js";
-import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/file-system.js";
 import type { Logger } from "../../x/index.js";
 import {
   IndexVolumeCorruptError,
@@ -62,7 +62,7 @@ export class IndexVolumes {
   /** Per namespace and block: the volume numbers that may be on disk, [oldest, newest]. */
   private readonly volumes = new Map<string, BlockVolumes>();
 
-  constructor(root: string, fs: FileSystem = nodeFileSystem) {
+  constructor(root: string, fs: FileSystem) {
     this.root = root;
     this.fs = fs;
   }
@@ -90,11 +90,15 @@ export class IndexVolumes {
       const index = ns?.index ?? null;
       const remove = async (volumes: number[]) => {
         for (const volume of volumes) {
-          await removeIndexVolume(this.root, {
-            namespace: g.namespace,
-            blockStartMs: g.start,
-            volume,
-          });
+          await removeIndexVolume(
+            this.root,
+            {
+              namespace: g.namespace,
+              blockStartMs: g.start,
+              volume,
+            },
+            this.fs,
+          );
           result.removed++;
         }
       };
@@ -183,11 +187,15 @@ export class IndexVolumes {
         );
         index.finishSeal(job, sealed);
         for (let older = b.oldest; older < volume; older++) {
-          await removeIndexVolume(this.root, {
-            namespace: ns.name,
-            blockStartMs: start,
-            volume: older,
-          });
+          await removeIndexVolume(
+            this.root,
+            {
+              namespace: ns.name,
+              blockStartMs: start,
+              volume: older,
+            },
+            this.fs,
+          );
         }
         b.oldest = volume;
         result.written++;
@@ -213,11 +221,15 @@ export class IndexVolumes {
     for (const [key, b] of this.volumes) {
       if (b.namespace !== ns.name || b.start + index.blockSizeMs > cutoff) continue;
       for (let volume = b.oldest; volume <= b.newest; volume++) {
-        await removeIndexVolume(this.root, {
-          namespace: b.namespace,
-          blockStartMs: b.start,
-          volume,
-        });
+        await removeIndexVolume(
+          this.root,
+          {
+            namespace: b.namespace,
+            blockStartMs: b.start,
+            volume,
+          },
+          this.fs,
+        );
       }
       this.volumes.delete(key);
       n++;

@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { newMatcher } from "../../index/index.js";
-import { encodeTags, ManualClock, seriesIdString, type Tag } from "../../x/index.js";
+import {
+  encodeTags,
+  ManualClock,
+  nodeFileSystem,
+  seriesIdString,
+  type Tag,
+} from "../../x/index.js";
 import { listIndexVolumes } from "../fs/index.js";
 import { Database, IndexDisabledError, type WriteBatch } from "./index.js";
 
@@ -123,7 +129,7 @@ test("series that live only in flushed data volumes are indexed again at bootstr
   assert.ok(tick.warmFlushes > 0);
   assert.equal(tick.indexFlushes, 1);
   await db.close();
-  const [vol] = await listIndexVolumes(dir, "m");
+  const [vol] = await listIndexVolumes(dir, "m", nodeFileSystem);
   const segment = vol.paths.find((p) => p.endsWith("-segment.db")) as string;
   const bytes = await readFile(segment);
   bytes[bytes.length >> 1] ^= 0xff;
@@ -154,12 +160,12 @@ test("sealed index blocks are written as index volumes at flush and loaded at bo
   );
   // Not yet due: the block's end plus bufferPast has not passed.
   assert.equal((await db.tick()).indexFlushes, 0);
-  assert.deepEqual(await listIndexVolumes(dir, "m"), []);
+  assert.deepEqual(await listIndexVolumes(dir, "m", nodeFileSystem), []);
   clock.set(T0 + 3 * HOUR);
   assert.equal((await db.tick()).indexFlushes, 1);
   // Nothing new: the sealed block is not written again.
   assert.equal((await db.tick()).indexFlushes, 0);
-  const first = await listIndexVolumes(dir, "m");
+  const first = await listIndexVolumes(dir, "m", nodeFileSystem);
   assert.deepEqual(
     first.map((v) => [v.blockStartMs, v.volume, v.complete]),
     [[T0, 0, true]],
@@ -171,7 +177,7 @@ test("sealed index blocks are written as index volumes at flush and loaded at bo
   assert.deepEqual(sorted(db.queryIndex("m", all, T0, T0 + 2 * HOUR).ids), want);
   assert.equal((await db.tick()).indexFlushes, 1);
   assert.deepEqual(
-    (await listIndexVolumes(dir, "m")).map((v) => [v.blockStartMs, v.volume]),
+    (await listIndexVolumes(dir, "m", nodeFileSystem)).map((v) => [v.blockStartMs, v.volume]),
     [[T0, 1]],
   );
   await db.close();
@@ -186,7 +192,7 @@ test("sealed index blocks are written as index volumes at flush and loaded at bo
   assert.ok(retention !== undefined);
   clock.set(T0 + 2 * HOUR + retention);
   await again.tick();
-  assert.deepEqual(await listIndexVolumes(dir, "m"), []);
+  assert.deepEqual(await listIndexVolumes(dir, "m", nodeFileSystem), []);
   assert.deepEqual(again.queryIndex("m", all, T0, T0 + 2 * HOUR).ids, []);
   await again.close();
 });

@@ -2,7 +2,7 @@
 // kept as JSON in the data directory so they survive a restart. (Clusters
 // keep the same registry in the cluster KV.)
 import { join } from "node:path";
-import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/file-system.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,
@@ -27,10 +27,7 @@ export interface RegistryEntry {
 let saveCount = 0;
 
 /** The saved namespaces, options resolved and validated; none if there is no registry yet. */
-export async function loadRegistry(
-  dataDir: string,
-  fs: FileSystem = nodeFileSystem,
-): Promise<RegistryEntry[]> {
+export async function loadRegistry(dataDir: string, fs: FileSystem): Promise<RegistryEntry[]> {
   let text: string;
   try {
     text = new TextDecoder().decode(await fs.readFile(join(dataDir, REGISTRY_FILE)));
@@ -56,7 +53,7 @@ export async function loadRegistry(
 export async function saveRegistry(
   dataDir: string | null,
   namespaces: readonly RegistryEntry[],
-  fs: FileSystem = nodeFileSystem,
+  fs: FileSystem,
 ): Promise<void> {
   if (dataDir === null) return;
   const path = join(dataDir, REGISTRY_FILE);

@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { Registry } from "prom-client";
-import { encodeTags, ManualClock, MemoryLogger, seriesIdString, type Tag } from "../../x/index.js";
+import {
+  encodeTags,
+  ManualClock,
+  MemoryLogger,
+  nodeFileSystem,
+  seriesIdString,
+  type Tag,
+} from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
 import { listSnapshotMetadata, listVolumes, volumeFilePath } from "../fs/index.js";
 import { Database, type DatabaseOptions, type WriteBatch } from "./index.js";
@@ -106,7 +113,9 @@ async function writeHours(db: Database, clock: ManualClock, hours: number) {
 }
 
 async function dataVolumes(dataDir: string) {
-  return (await listVolumes(dataDir, "data")).filter((v) => v.complete);
+  return (await listVolumes(dataDir, "data", undefined, undefined, nodeFileSystem)).filter(
+    (v) => v.complete,
+  );
 }
 
 test("warm flushes write every block to volumes, free the buffers, and read back before and after a restart", async () => {
@@ -230,15 +239,17 @@ test("a snapshot holds unflushed data: older commit logs go, and a restart loads
     ["a", T0 + 29 * MIN, 1],
     ["b", T0 + 29 * MIN, 2],
   ]);
-  const logsBefore = await listCommitLogFiles(join(dir, "commitlogs"));
+  const logsBefore = await listCommitLogFiles(join(dir, "commitlogs"), nodeFileSystem);
   const r = await db.tick();
   assert.equal(r.snapshotTaken, true);
   assert.equal(r.warmFlushes, 0);
-  const logsAfter = await listCommitLogFiles(join(dir, "commitlogs"));
+  const logsAfter = await listCommitLogFiles(join(dir, "commitlogs"), nodeFileSystem);
   assert.ok(logsAfter.every((f) => f.index > logsBefore[logsBefore.length - 1].index));
-  const meta = await listSnapshotMetadata(dir);
+  const meta = await listSnapshotMetadata(dir, nodeFileSystem);
   assert.equal(meta.complete.length, 1);
-  const snaps = (await listVolumes(dir, "snapshot")).filter((v) => v.complete);
+  const snaps = (await listVolumes(dir, "snapshot", undefined, undefined, nodeFileSystem)).filter(
+    (v) => v.complete,
+  );
   assert.ok(snaps.length > 0 && snaps.every((v) => v.volume === meta.complete[0].index));
 
   await write(db, [["a", T0 + 30 * MIN, 3]]); // after the snapshot: only in the commit log
@@ -253,12 +264,14 @@ test("a snapshot holds unflushed data: older commit logs go, and a restart loads
   assert.deepEqual(await read(again, "b"), [[T0 + 29 * MIN, 2]]);
   // A second snapshot replaces the first: one metadata file and one set of volumes remain.
   await again.tick();
-  const meta2 = await listSnapshotMetadata(dir);
+  const meta2 = await listSnapshotMetadata(dir, nodeFileSystem);
   assert.deepEqual(
     meta2.complete.map((m) => m.index),
     [meta.complete[0].index + 1],
   );
-  const snaps2 = (await listVolumes(dir, "snapshot")).filter((v) => v.complete);
+  const snaps2 = (await listVolumes(dir, "snapshot", undefined, undefined, nodeFileSystem)).filter(
+    (v) => v.complete,
+  );
   assert.ok(snaps2.every((v) => v.volume === meta2.complete[0].index));
   await again.close();
 });
@@ -298,7 +311,9 @@ test("retention deletes exactly the volumes whose block has left it", async () =
 });
 
 async function listVolumesOfBlock(dir: string, blockStartMs: number) {
-  return (await listVolumes(dir, "data")).filter((v) => v.blockStartMs === blockStartMs);
+  return (await listVolumes(dir, "data", undefined, undefined, nodeFileSystem)).filter(
+    (v) => v.blockStartMs === blockStartMs,
+  );
 }
 
 test("cache policies: none reads disk every time, lru and recently_read keep what was read, all reads nothing from disk", async () => {
@@ -440,7 +455,9 @@ test("a damaged snapshot volume is reported and skipped; bootstrap still finishe
   assert.equal((await db.tick()).snapshotTaken, true);
   await write(db, [["a", T0 + 30 * MIN, 2]]);
   await db.close();
-  const [snap] = (await listVolumes(dir, "snapshot")).filter((v) => v.complete);
+  const [snap] = (await listVolumes(dir, "snapshot", undefined, undefined, nodeFileSystem)).filter(
+    (v) => v.complete,
+  );
   const path = volumeFilePath(dir, "snapshot", snap, "index");
   const bytes = await readFile(path);
   bytes[0] ^= 1;

@@ -142,6 +142,24 @@ test("warm and cold writes to one block go to separate buckets and read back mer
   ]);
 });
 
+test("a tick's merge keeps a later cold write winning over an older warm one at the same instant", () => {
+  const buf = new SeriesBuffer();
+  const seqs = seqSource();
+  write(buf, seqs, T0 + 20_000, 42, WriteType.Warm);
+  write(buf, seqs, T0 + 20_000, 7, WriteType.Cold); // written later: wins
+  write(buf, seqs, T0 + 10_000, 1, WriteType.Warm); // a second warm encoder, newest of all
+  assert.deepEqual(read(buf), [
+    [T0 + 10_000, 1],
+    [T0 + 20_000, 7],
+  ]);
+  assert.equal(buf.mergeEncoders(), 1);
+  assert.equal(buf.encoderCount(), 1);
+  assert.deepEqual(read(buf), [
+    [T0 + 10_000, 1],
+    [T0 + 20_000, 7],
+  ]);
+});
+
 test("dropping expired blocks removes whole buckets ending at or before the cutoff", () => {
   const buf = new SeriesBuffer();
   const seqs = seqSource();
@@ -168,22 +186,27 @@ test("any sequence of writes reads back as the last value written per instant, i
   fc.assert(
     fc.property(
       fc.array(
-        fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: -5, max: 5 }), fc.boolean()),
+        fc.tuple(
+          fc.integer({ min: 0, max: 50 }),
+          fc.integer({ min: -5, max: 5 }),
+          fc.boolean(),
+          // A tick's merge after this write, now and then.
+          fc.integer({ min: 0, max: 7 }),
+        ),
         {
           maxLength: 300,
         },
       ),
-      fc.boolean(),
-      (writes, mergeMidway) => {
+      (writes) => {
         const buf = new SeriesBuffer();
         const seqs = seqSource();
         const model = new Map<number, number>();
-        writes.forEach(([slot, v, cold], k) => {
+        for (const [slot, v, cold, tick] of writes) {
           const t = T0 + slot * 5 * 60_000; // spans two blocks
           write(buf, seqs, t, v, cold ? WriteType.Cold : WriteType.Warm);
           model.set(t, v);
-          if (mergeMidway && k === writes.length >> 1) buf.mergeEncoders();
-        });
+          if (tick === 0) buf.mergeEncoders();
+        }
         const expected = [...model.entries()].sort((a, b) => a[0] - b[0]);
         assert.deepEqual(read(buf), expected);
       },

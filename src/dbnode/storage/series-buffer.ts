@@ -85,13 +85,17 @@ export class SeriesBuffer {
         return;
       }
     }
-    if (encoders.length >= MAX_ENCODERS_PER_BUCKET) mergeBucket(bucket);
+    // The merged encoder may land in another bucket of the block: look again.
+    const into =
+      encoders.length >= MAX_ENCODERS_PER_BUCKET
+        ? this.mergeBlock(blockStartMs, writeType)
+        : bucket;
     const enc = new BufferEncoder(blockStartMs);
     enc.seq = seqs.nextSeq();
     enc.encode(timeMs, value, unit, nsInMs, annotation);
     // Arrays are rebuilt at their exact size with concat: push (and spread)
     // reserve room for 16 more, and a buffer exists per active series.
-    bucket.encoders = bucket.encoders.concat([enc]);
+    into.encoders = into.encoders.concat([enc]);
   }
 
   /** Newest sequence among the encoders of `bucket`'s block in other buckets whose range may hold the instant. */
@@ -163,16 +167,47 @@ export class SeriesBuffer {
     return n;
   }
 
-  /** Merges every bucket holding several encoders; returns how many were merged. */
+  /** Merges every block held in several encoders into one; returns how many blocks were merged. */
   mergeEncoders(): number {
     let merged = 0;
+    const seen = new Set<number>();
     for (const b of this.buckets) {
-      if (b.encoders.length > 1) {
-        mergeBucket(b);
+      if (seen.has(b.blockStartMs)) continue;
+      seen.add(b.blockStartMs);
+      let encoders = 0;
+      for (const o of this.buckets)
+        if (o.blockStartMs === b.blockStartMs) encoders += o.encoders.length;
+      if (encoders > 1) {
+        this.mergeBlock(b.blockStartMs, b.writeType);
         merged++;
       }
     }
     return merged;
+  }
+
+  /**
+   * Rewrites every encoder of a block, across its buckets, as one encoder in
+   * one bucket (of `writeType`, which it returns), the later write winning at
+   * equal instants. A block is merged whole: merging one bucket alone would
+   * give its older datapoints the newest sequence of the bucket and let them
+   * beat a later write held in the block's other bucket.
+   */
+  private mergeBlock(blockStartMs: number, writeType: WriteType): Bucket {
+    const picked: BufferEncoder[] = [];
+    for (const b of this.buckets) {
+      if (b.blockStartMs === blockStartMs) for (const e of b.encoders) picked.push(e);
+    }
+    picked.sort((a, b) => a.seq - b.seq);
+    const streams: Uint8Array[] = [];
+    for (const enc of picked) if (enc.length > 0) streams.push(enc.bytes());
+    const it = new MultiStreamIterator();
+    it.reset(streams);
+    const merged = new BufferEncoder(blockStartMs);
+    merged.seq = picked.length > 0 ? picked[picked.length - 1].seq : 0;
+    encodeMerged(it, merged, `merging block ${blockStartMs}`);
+    const bucket: Bucket = { blockStartMs, writeType, encoders: [merged] };
+    this.buckets = this.buckets.filter((b) => b.blockStartMs !== blockStartMs).concat([bucket]);
+    return bucket;
   }
 
   /** Drops buckets whose block ends at or before `cutoffMs`; returns how many. */
@@ -209,22 +244,6 @@ export function bucketStreams(
   }
   picked.sort((a, b) => a.seq - b.seq);
   for (const enc of picked) if (enc.length > 0) out.push(enc.bytes());
-}
-
-/**
- * Rewrites a bucket's encoders as one, keeping the later write at equal
- * instants. The merged encoder takes the newest sequence of those it
- * replaces, so its order against other buckets' encoders stays as it was.
- */
-function mergeBucket(bucket: Bucket): void {
-  const streams: Uint8Array[] = [];
-  for (const enc of bucket.encoders) if (enc.length > 0) streams.push(enc.bytes());
-  const it = new MultiStreamIterator();
-  it.reset(streams);
-  const merged = new BufferEncoder(bucket.blockStartMs);
-  merged.seq = Math.max(...bucket.encoders.map((e) => e.seq));
-  encodeMerged(it, merged, `merging block ${bucket.blockStartMs}`);
-  bucket.encoders = [merged];
 }
 
 /**
