@@ -1,4 +1,4 @@
-// npm run test:sim -- [--seeds N] [--seed S] [--first F] [--steps K] [--faults P] [--isolate-ticks]
+// npm run test:sim -- [--seeds N] [--seed S] [--first F] [--steps K] [--faults P] [--isolate-ticks] [--verbose] [--trace-io]
 // Runs the deterministic storage simulation (built into dist/ first).
 import { parseArgs } from "node:util";
 
@@ -11,6 +11,7 @@ const { values } = parseArgs({
     faults: { type: "string", default: "0" },
     "isolate-ticks": { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
+    "trace-io": { type: "boolean", default: false },
   },
 });
 const { runSeeds, describeFailure } = await import("../dist/test/sim/run-seeds.js");
@@ -19,6 +20,7 @@ const options = {
   faultRate: Number(values.faults),
   isolateTicks: values["isolate-ticks"],
   verbose: values.verbose,
+  traceIo: values["trace-io"],
 };
 const first = values.seed !== undefined ? Number(values.seed) : Number(values.first);
 const count = values.seed !== undefined ? 1 : Number(values.seeds);

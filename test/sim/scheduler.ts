@@ -11,6 +11,8 @@ export class SimScheduler {
   private pending: { label: string; resolve: () => void }[] = [];
   /** I/O operations released so far. */
   released = 0;
+  /** Called with each operation's label as it is released (for --trace-io). */
+  onRelease: ((label: string) => void) | null = null;
 
   constructor(seed: number) {
     this.random = seededRandom(seed);
@@ -50,6 +52,7 @@ export class SimScheduler {
       const [op] = this.pending.splice(i, 1);
       this.released++;
       n++;
+      this.onRelease?.(op.label);
       op.resolve();
     }
     return done();

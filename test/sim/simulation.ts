@@ -10,6 +10,8 @@ import { SimFileSystem } from "./sim-fs.js";
 import { SimProcessFs } from "./sim-process.js";
 
 const NAMESPACE = "sim";
+/** A namespace the workload creates, drops and recreates under one name. */
+const AUX = "aux";
 const DATA_DIR = "/sim/data";
 const SERIES = 6;
 const BLOCK_MS = 60_000;
@@ -21,6 +23,15 @@ const INDEX_BLOCK_MS = 2 * BLOCK_MS;
 const START_MS = 1_700_000_040_000;
 /** I/O completions one step may release before it counts as hung. */
 const MAX_RELEASES_PER_STEP = 20_000;
+const NAMESPACE_OPTIONS = {
+  blockSizeMs: BLOCK_MS,
+  bufferPastMs: BUFFER_PAST_MS,
+  bufferFutureMs: BUFFER_FUTURE_MS,
+  retentionPeriodMs: RETENTION_MS,
+  coldWritesEnabled: true,
+  snapshotEnabled: true,
+  index: { enabled: true, blockSizeMs: INDEX_BLOCK_MS },
+};
 const VALUES = [0, -0, 1, -1, 0.5, 1 / 3, 1e300, -2.5e-300, 42, 7.25];
 
 export interface SimOptions {
@@ -34,6 +45,8 @@ export interface SimOptions {
   isolateTicks?: boolean;
   /** Put the engine's debug and info messages in the trace too (warnings and errors always are). */
   verbose?: boolean;
+  /** Put every released I/O operation in the trace. */
+  traceIo?: boolean;
 }
 
 export interface SimOutcome {
@@ -64,6 +77,14 @@ function bitsOf(v: number): string {
 
 class SimFailure extends Error {}
 
+type Model = Map<number, Map<number, SentWrite[]>>;
+
+function newModel(): Model {
+  const m: Model = new Map();
+  for (let s = 0; s < SERIES; s++) m.set(s, new Map());
+  return m;
+}
+
 /** Runs one seed; never throws for an engine failure, it returns it. */
 export async function runSeed(seed: number, options: SimOptions): Promise<SimOutcome> {
   const sim = new Simulation(seed, options);
@@ -90,8 +111,14 @@ class Simulation {
   private readonly disk: SimFileSystem;
   private proc: SimProcessFs;
   private db: Database | null = null;
-  /** Per series, per timestamp: every write sent. */
-  private readonly model = new Map<number, Map<number, SentWrite[]>>();
+  /** Per namespace, per series, per timestamp: every write sent. */
+  private readonly models = new Map<string, Model>();
+  /** Whether AUX exists: known, or unknown after a change that failed or was cut off. */
+  private auxState: "present" | "absent" | "unknown" = "absent";
+  /** Event number at which the newest drop of AUX started (writes sent before it are gone with it). */
+  private auxDropStart = 0;
+  /** A namespace change is in flight (changes run one at a time in the engine anyway). */
+  private changing = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private event = 0;
   private tickWanted = false;
@@ -104,6 +131,7 @@ class Simulation {
     this.options = options;
     this.disk = new SimFileSystem(this.sched, () => this.clock.nowMs());
     this.proc = new SimProcessFs(this.disk);
+    if (options.traceIo === true) this.sched.onRelease = (label) => this.log(`io ${label}`);
     const say = (level: string) => (fields: object, message: string) =>
       this.log(`engine ${level}: ${message} ${JSON.stringify(fields)}`);
     const quiet = () => {};
@@ -119,7 +147,8 @@ class Simulation {
     ];
     this.ids = Array.from({ length: SERIES }, (_, s) => seriesIdString(tagsOf(s)));
     this.tags = Array.from({ length: SERIES }, (_, s) => encodeTags(tagsOf(s)));
-    for (let s = 0; s < SERIES; s++) this.model.set(s, new Map());
+    this.models.set(NAMESPACE, newModel());
+    this.models.set(AUX, newModel());
   }
 
   private log(line: string): void {
@@ -159,7 +188,37 @@ class Simulation {
     await this.settle(all, "in-flight operations");
   }
 
+  /** Opens the database, retrying as an operator would while disk faults make it fail. */
   private async open(): Promise<void> {
+    const faults = this.disk.faultRate;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.openOnce();
+        break;
+      } catch (err) {
+        if (err instanceof SimFailure) throw err;
+        this.log(`open failed (attempt ${attempt}): ${(err as Error).message}`);
+        this.proc.alive = false;
+        // A disk that keeps failing is replaced by one that works.
+        if (attempt === 3) this.disk.faultRate = 0;
+      }
+    }
+    this.disk.faultRate = faults;
+    const db = this.db as Database;
+    const hasAux = db.listNamespaces().some((n) => n.name === AUX);
+    if (this.auxState === "unknown") {
+      this.log(`after open, ${AUX} is ${hasAux ? "present" : "absent"}`);
+      if (!hasAux) this.auxDropped();
+      this.auxState = hasAux ? "present" : "absent";
+    } else if (hasAux !== (this.auxState === "present")) {
+      this.fail(
+        `after open, namespace ${AUX} is ${hasAux ? "present" : "absent"}, expected ${this.auxState}`,
+      );
+    }
+  }
+
+  private async openOnce(): Promise<void> {
+    this.db = null;
     this.proc = new SimProcessFs(this.disk);
     const db = await this.settle(
       Database.open({
@@ -176,20 +235,9 @@ class Simulation {
     );
     await this.settle(db.bootstrapped, "bootstrap");
     const progress = db.bootstrapProgress;
-    if (progress.state !== "bootstrapped") this.fail(`bootstrap failed: ${progress.error}`);
+    if (progress.state !== "bootstrapped") throw new Error(`bootstrap failed: ${progress.error}`);
     if (!db.listNamespaces().some((n) => n.name === NAMESPACE)) {
-      await this.settle(
-        db.createNamespace(NAMESPACE, {
-          blockSizeMs: BLOCK_MS,
-          bufferPastMs: BUFFER_PAST_MS,
-          bufferFutureMs: BUFFER_FUTURE_MS,
-          retentionPeriodMs: RETENTION_MS,
-          coldWritesEnabled: true,
-          snapshotEnabled: true,
-          index: { enabled: true, blockSizeMs: INDEX_BLOCK_MS },
-        }),
-        "createNamespace",
-      );
+      await this.settle(db.createNamespace(NAMESPACE, NAMESPACE_OPTIONS), "createNamespace");
     }
     this.db = db;
   }
@@ -231,14 +279,110 @@ class Simulation {
     const roll = this.sched.random();
     if (roll < 0.55) {
       this.startWrite(db);
-    } else if (roll < 0.75) {
+    } else if (roll < 0.72) {
       const ms = this.sched.int(3) === 0 ? BLOCK_MS : this.sched.int(BUFFER_PAST_MS * 2);
       this.clock.advance(ms);
       this.log(`advance clock ${ms} ms`);
+    } else if (roll < 0.78 && !this.changing) {
+      this.startNamespaceChange(db);
     } else if (this.options.isolateTicks === true) {
       this.tickWanted = true;
     } else {
       this.startTick(db);
+    }
+  }
+
+  /** Creates, drops or updates a namespace while other operations run. */
+  private startNamespaceChange(db: Database): void {
+    this.changing = true;
+    const done = () => {
+      this.changing = false;
+    };
+    const roll = this.sched.int(3);
+    if (roll === 0) {
+      // Retention may grow and come back; the model's window follows the shortest.
+      const retentionPeriodMs = RETENTION_MS + this.sched.int(3) * BLOCK_MS;
+      this.log(`update ${NAMESPACE} retention ${retentionPeriodMs}`);
+      this.track(
+        db
+          .updateNamespace(NAMESPACE, { retentionPeriodMs })
+          .then(
+            () => this.log(`update ${NAMESPACE} done`),
+            (e) => this.log(`update ${NAMESPACE} failed: ${(e as Error).message}`),
+          )
+          .finally(done),
+      );
+    } else if (this.auxState !== "present") {
+      this.log(`create ${AUX}`);
+      this.auxState = "unknown";
+      this.track(
+        db
+          .createNamespace(AUX, NAMESPACE_OPTIONS)
+          .then(
+            () => {
+              this.auxState = "present";
+              this.log(`create ${AUX} done`);
+            },
+            (e) => {
+              this.auxState = this.stateAfterFailedChange(db);
+              this.log(`create ${AUX} failed (${this.auxState}): ${(e as Error).message}`);
+            },
+          )
+          .finally(done),
+      );
+    } else {
+      this.log(`drop ${AUX}`);
+      this.auxState = "unknown";
+      this.auxDropStart = ++this.event;
+      this.track(
+        db
+          .dropNamespace(AUX)
+          .then(
+            () => {
+              this.auxState = "absent";
+              this.auxDropped();
+              this.log(`drop ${AUX} done`);
+            },
+            (e) => {
+              this.auxState = this.stateAfterFailedChange(db);
+              if (this.auxState === "absent") this.auxDropped();
+              this.log(`drop ${AUX} failed (${this.auxState}): ${(e as Error).message}`);
+            },
+          )
+          .finally(done),
+      );
+    }
+  }
+
+  /**
+   * Where a failed create or drop left AUX: as memory says, unless the
+   * registry's save failed part way (the node then stops), when the next
+   * open tells.
+   */
+  private stateAfterFailedChange(db: Database): "present" | "absent" | "unknown" {
+    if (db.failureReason !== null) return "unknown";
+    return db.listNamespaces().some((n) => n.name === AUX) ? "present" : "absent";
+  }
+
+  /**
+   * AUX was dropped: writes sent before the drop started are gone with it and
+   * may never reach a later namespace of its name; those acknowledged while
+   * the drop ran may have landed before it, so they are indeterminate.
+   */
+  private auxDropped(): void {
+    const end = ++this.event;
+    for (const perTime of (this.models.get(AUX) as Model).values()) {
+      for (const [t, list] of perTime) {
+        const kept = list.filter((w) => w.sentAt > this.auxDropStart);
+        for (const w of kept) {
+          if (w.ackedAt >= 0 && w.ackedAt < end) {
+            w.endedAt = w.ackedAt;
+            w.ackedAt = -2;
+          }
+        }
+        if (kept.length === 0) perTime.delete(t);
+        else perTime.set(t, kept);
+      }
     }
   }
 
@@ -254,6 +398,8 @@ class Simulation {
 
   /** A batch of warm, cold, duplicate, equal-timestamp and future datapoints. */
   private startWrite(db: Database): void {
+    const namespace = this.sched.int(4) === 0 ? AUX : NAMESPACE;
+    const model = this.models.get(namespace) as Model;
     const now = this.clock.nowMs();
     const count = 1 + this.sched.int(4);
     const series = new Int32Array(count);
@@ -264,7 +410,7 @@ class Simulation {
       const s = this.sched.int(SERIES);
       const kind = this.sched.int(10);
       let t: number;
-      const known = [...(this.model.get(s) as Map<number, SentWrite[]>).keys()];
+      const known = [...(model.get(s) as Map<number, SentWrite[]>).keys()];
       if (kind < 5) t = now - this.sched.int(BUFFER_PAST_MS);
       else if (kind < 7) t = now - this.sched.int(RETENTION_MS - 2 * BLOCK_MS);
       else if (kind < 9 && known.length > 0) t = known[this.sched.int(known.length)];
@@ -281,14 +427,14 @@ class Simulation {
         endedAt: -1,
       };
       sent.push({ s, t, w });
-      const perTime = this.model.get(s) as Map<number, SentWrite[]>;
+      const perTime = model.get(s) as Map<number, SentWrite[]>;
       const list = perTime.get(t) ?? [];
       list.push(w);
       perTime.set(t, list);
     }
     const desc = sent.map((x) => `s${x.s}@${x.t - START_MS}=${x.w.value}`).join(" ");
-    this.log(`write ${desc}`);
-    const p = db.writeBatch(NAMESPACE, {
+    this.log(`write ${namespace} ${desc}`);
+    const p = db.writeBatch(namespace, {
       count,
       series,
       timesMs,
@@ -307,7 +453,7 @@ class Simulation {
               x.w.endedAt = at;
             } else x.w.ackedAt = at;
           });
-          this.log(`write acked ${count - failed.size}/${count} (${desc})`);
+          this.log(`write acked ${count - failed.size}/${count} (${namespace} ${desc})`);
         },
         (e) => {
           const at = ++this.event;
@@ -315,7 +461,7 @@ class Simulation {
             x.w.ackedAt = -2;
             x.w.endedAt = at;
           }
-          this.log(`write failed (${desc}): ${(e as Error).message}`);
+          this.log(`write failed (${namespace} ${desc}): ${(e as Error).message}`);
         },
       ),
     );
@@ -324,7 +470,15 @@ class Simulation {
   private async restart(): Promise<void> {
     await this.drain();
     this.log("restart: close and open");
-    await this.settle((this.db as Database).close(), "Database.close");
+    try {
+      await this.settle((this.db as Database).close(), "Database.close");
+    } catch (err) {
+      if (err instanceof SimFailure) throw err;
+      // A node that failed stop reports why on close; the operator restarts it all the same.
+      this.log(`close failed: ${(err as Error).message}`);
+    }
+    // Whatever the old process still holds is gone with it.
+    this.proc.alive = false;
     await this.open();
   }
 
@@ -339,17 +493,24 @@ class Simulation {
     this.proc.alive = false;
     this.sched.abandon();
     // Writes still in flight never got an answer: indeterminate.
-    for (const perTime of this.model.values()) {
-      for (const list of perTime.values()) {
-        for (const w of list) {
-          if (w.ackedAt === -1) {
-            w.ackedAt = -2;
-            w.endedAt = ++this.event;
+    for (const model of this.models.values()) {
+      for (const perTime of model.values()) {
+        for (const list of perTime.values()) {
+          for (const w of list) {
+            if (w.ackedAt === -1) {
+              w.ackedAt = -2;
+              w.endedAt = ++this.event;
+            }
           }
         }
       }
     }
     this.inFlight.clear();
+    // A namespace change cut off by the crash may or may not have happened.
+    if (this.changing) {
+      this.changing = false;
+      if (this.auxState === "unknown") this.log(`${AUX} change cut off by the crash`);
+    }
     this.disk.crash();
     const faults = this.disk.faultRate;
     this.disk.faultRate = 0;
@@ -371,31 +532,39 @@ class Simulation {
   }
 
   private async check(when: string): Promise<void> {
+    await this.checkNamespace(when, NAMESPACE);
+    if (this.auxState === "present") await this.checkNamespace(when, AUX);
+  }
+
+  private async checkNamespace(when: string, namespace: string): Promise<void> {
+    const model = this.models.get(namespace) as Model;
     const db = this.db as Database;
     const now = this.clock.nowMs();
     // Retention: anything in a block that may have expired may be gone.
     const oldest = Math.floor((now - RETENTION_MS) / BLOCK_MS) * BLOCK_MS + 2 * BLOCK_MS;
     for (let s = 0; s < SERIES; s++) {
-      const perTime = this.model.get(s) as Map<number, SentWrite[]>;
+      const perTime = model.get(s) as Map<number, SentWrite[]>;
       const id = this.ids[s];
-      const it = await this.settle(db.fetch(NAMESPACE, id, 0, now + 10 * BLOCK_MS), "fetch");
+      const it = await this.settle(db.fetch(namespace, id, 0, now + 10 * BLOCK_MS), "fetch");
       const got = new Map<number, string>();
       let n = 0;
       while (it.next()) {
         if (++n > 100_000) this.fail("fetch returned an endless stream");
         if (got.has(it.timeMs))
-          this.fail(`${when}: series ${s} has two datapoints at ${it.timeMs}`);
+          this.fail(`${when}: ${namespace} series ${s} has two datapoints at ${it.timeMs}`);
         got.set(it.timeMs, bitsOf(it.value));
       }
       for (const [t, bits] of got) {
         const list = perTime.get(t);
         if (list === undefined) {
-          this.fail(`${when}: series ${s} at ${t - START_MS} holds ${bits}, never written`);
+          this.fail(
+            `${when}: ${namespace} series ${s} at ${t - START_MS} holds ${bits}, never written`,
+          );
         }
         const { values } = this.allowed(list);
         if (!values.has(bits) && t >= oldest) {
           this.fail(
-            `${when}: series ${s} at ${t - START_MS} holds ${bits}; allowed: ${[...values].join(", ")}`,
+            `${when}: ${namespace} series ${s} at ${t - START_MS} holds ${bits}; allowed: ${[...values].join(", ")}`,
           );
         }
       }
@@ -406,7 +575,7 @@ class Simulation {
         if (!required) continue;
         if (!got.has(t)) {
           this.fail(
-            `${when}: acknowledged datapoint lost: series ${s} at ${t - START_MS} (values ${list
+            `${when}: acknowledged datapoint lost: ${namespace} series ${s} at ${t - START_MS} (values ${list
               .map((w) => `${w.value}${w.ackedAt >= 0 ? "" : "?"}`)
               .join(", ")})`,
           );
@@ -415,13 +584,15 @@ class Simulation {
       }
       for (const start of blocks) {
         const found = db.queryIndex(
-          NAMESPACE,
+          namespace,
           [newMatcher("=", "series", String(s))],
           start,
           start + INDEX_BLOCK_MS,
         ).ids;
         if (![...found].includes(id)) {
-          this.fail(`${when}: index misses series ${s} in the block at ${start - START_MS}`);
+          this.fail(
+            `${when}: index misses ${namespace} series ${s} in the block at ${start - START_MS}`,
+          );
         }
       }
     }

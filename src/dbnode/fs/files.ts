@@ -1,8 +1,8 @@
 // Finding volumes on disk, telling complete ones from the leftovers of a
 // crash, and removing them (checkpoint first). M3-NOTES §6.1.
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
-import { type FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/file-system.js";
 import { VolumeWriteError } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,
@@ -16,7 +16,7 @@ import {
   type VolumeKind,
 } from "./format.js";
 import { openVolume } from "./reader.js";
-import { checkVolumeId, shardDir, type VolumeId, volumeFilePath } from "./writer.js";
+import { checkVolumeId, shardDir, syncDir, type VolumeId, volumeFilePath } from "./writer.js";
 
 /** A volume found on disk: `complete` when its checkpoint is valid; `paths` are all its files. */
 export type ListedVolume = VolumeId & { complete: boolean; paths: string[] };
@@ -159,6 +159,21 @@ export async function removeVolume(
     await unlinkIfPresent(fs, path);
     await unlinkIfPresent(fs, path + TEMP_SUFFIX);
   }
+}
+
+/**
+ * fsyncs the directories of removed volumes, so the removals survive a
+ * crash. Needed where a removed volume coming back would be read as current:
+ * snapshot volumes, whose numbers a later snapshot may take again.
+ */
+export async function syncVolumeDirs(
+  root: string,
+  kind: VolumeKind,
+  ids: readonly VolumeId[],
+  fs: FileSystem,
+): Promise<void> {
+  const dirs = new Set(ids.map((id) => dirname(volumeFilePath(root, kind, id, "checkpoint"))));
+  for (const dir of dirs) await syncDir(fs, dir);
 }
 
 /** One volume's verification result. */

@@ -16,6 +16,7 @@ export {
   listVolumes,
   removeIncompleteVolumes,
   removeVolume,
+  syncVolumeDirs,
   type VerifyResult,
   verifyDataDir,
 } from "./files.js";

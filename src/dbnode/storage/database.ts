@@ -7,7 +7,7 @@
 // One event loop owns all of this state; writes, reads and the tick interleave
 // only at their awaits.
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Registry } from "prom-client";
 import { isWritableUnit, MultiStreamIterator } from "../../codec/index.js";
@@ -66,7 +66,12 @@ import { bootstrapDataVolumes, bootstrapSnapshot } from "./fs-bootstrap.js";
 import { IndexVolumes } from "./index-volumes.js";
 import { StorageMetrics } from "./metrics.js";
 import { Namespace } from "./namespace.js";
-import { loadRegistry, type RegistryEntry, saveRegistry } from "./namespace-registry.js";
+import {
+  loadRegistry,
+  type RegistryEntry,
+  RegistryUncertainError,
+  saveRegistry,
+} from "./namespace-registry.js";
 import { type ReadContext, readSeriesStreams } from "./read.js";
 import { type SequenceSource, WriteType } from "./series-buffer.js";
 import {
@@ -290,15 +295,14 @@ export class Database implements SequenceSource {
     await this.bootstrapped;
     return this.changeRegistry(async () => {
       if (this.namespaces.has(name)) throw new NamespaceExistsError(name);
+      // Volumes a dropped namespace of this name left behind (a drop cut
+      // short, a snapshot taken before the drop) must not become this one's.
+      await this.removeNamespaceFiles(name);
       // Its commit-log records start in a fresh file: replay gives it only
       // records from there on, never those of a dropped namespace of its name.
       const commitLogFrom = await this.freshCommitLogIndex();
       const ns = new Namespace(name, options, this.numShards, commitLogFrom);
-      await saveRegistry(
-        this.dataDir,
-        this.registryEntries([...this.namespaces.values(), ns]),
-        this.fs,
-      );
+      await this.saveNamespaces(this.registryEntries([...this.namespaces.values(), ns]));
       if (this.closed) throw new NodeStoppingError(`create namespace "${name}"`);
       this.namespaces.set(name, ns);
       return options;
@@ -322,7 +326,7 @@ export class Database implements SequenceSource {
       const entries = this.registryEntries([...this.namespaces.values()]).map((e) =>
         e.name === name ? { ...e, options } : e,
       );
-      await saveRegistry(this.dataDir, entries, this.fs);
+      await this.saveNamespaces(entries);
       if (this.namespaces.get(name) !== ns) {
         throw new NamespaceChangingError(name, "was dropped while its options were saved");
       }
@@ -342,19 +346,32 @@ export class Database implements SequenceSource {
     return this.changeRegistry(async () => {
       const ns = this.namespaceOf(name);
       const rest = [...this.namespaces.values()].filter((n) => n !== ns);
-      await saveRegistry(this.dataDir, this.registryEntries(rest), this.fs);
+      await this.saveNamespaces(this.registryEntries(rest));
       this.namespaces.delete(name);
       if (this.disk === null || this.dataDir === null) return;
       await this.ticking?.catch(() => {});
       this.disk.forgetNamespace(name);
       this.indexVolumes?.forgetNamespace(name);
       await this.disk.drain();
-      // A bootstrap also removes volumes of namespaces the registry lacks, should this be cut short.
-      for (const kind of ["data", "snapshots"]) {
-        await this.fs.rm(join(this.dataDir, kind, name), { recursive: true, force: true });
-      }
-      await this.fs.rm(indexVolumeDir(this.dataDir, name), { recursive: true, force: true });
+      // Should this be cut short, the next create of the name removes what is left.
+      await this.removeNamespaceFiles(name);
     });
+  }
+
+  /** Removes every volume a namespace of this name has (or had) on disk, durably. */
+  private async removeNamespaceFiles(name: string): Promise<void> {
+    if (this.dataDir === null) return;
+    const dirs = [
+      join(this.dataDir, "data", name),
+      join(this.dataDir, "snapshots", name),
+      indexVolumeDir(this.dataDir, name),
+    ];
+    for (const dir of dirs) {
+      await this.fs.rm(dir, { recursive: true, force: true });
+      // The removal survives a crash only once the parent directory is synced.
+      await this.fs.mkdir(dirname(dir), { recursive: true });
+      await this.fs.syncDir(dirname(dir));
+    }
   }
 
   /**
@@ -363,7 +380,11 @@ export class Database implements SequenceSource {
    * holds what the registry lacks.
    */
   private changeRegistry<T>(change: () => Promise<T>): Promise<T> {
-    const run = this.registryChain.then(change);
+    const run = this.registryChain.then(() => {
+      // A failed node's memory may not match its registry: change neither.
+      if (this.failure !== null) throw new NodeFailedError("change namespaces", this.failure);
+      return change();
+    });
     this.registryChain = run.catch(() => {});
     return run;
   }
@@ -532,10 +553,19 @@ export class Database implements SequenceSource {
    * until a restart replays what the disk holds (fail-stop; never retry a
    * failed fsync as if the data were safe).
    */
-  private failStop(err: CommitLogWriteError): void {
+  private failStop(err: CommitLogWriteError | RegistryUncertainError): void {
     if (this.failure !== null) return;
-    this.failure = `its commit log failed (${err.message})`;
     this.metrics.setBootstrapState("failed");
+    if (err instanceof RegistryUncertainError) {
+      this.failure = `its namespace registry could not be saved (${err.message})`;
+      this.logger.error(
+        { err: err.message, path: err.path },
+        "namespace registry save failed: the node takes no more writes and reports not ready; " +
+          "fix the I/O error, then restart it and check the namespaces it lists",
+      );
+      return;
+    }
+    this.failure = `its commit log failed (${err.message})`;
     this.logger.error(
       { err: err.message, path: err.path, op: err.op, osCode: err.osCode },
       "commit log failed: the node takes no more writes and reports not ready; " +
@@ -543,7 +573,17 @@ export class Database implements SequenceSource {
     );
   }
 
-  /** Why the node takes no writes (its commit log failed), or null while it does. */
+  /** Saves the registry; a save whose outcome on disk is unknown stops the node taking writes. */
+  private async saveNamespaces(entries: RegistryEntry[]): Promise<void> {
+    try {
+      await saveRegistry(this.dataDir, entries, this.fs);
+    } catch (err) {
+      if (err instanceof RegistryUncertainError) this.failStop(err);
+      throw err;
+    }
+  }
+
+  /** Why the node takes no writes (its commit log or registry failed), or null while it does. */
   get failureReason(): string | null {
     return this.failure;
   }

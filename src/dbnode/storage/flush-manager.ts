@@ -13,6 +13,7 @@ import {
   listVolumes,
   removeSnapshotMetadata,
   removeVolume,
+  syncVolumeDirs,
   writeSnapshotMetadata,
 } from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
@@ -221,9 +222,12 @@ export class FlushManager {
    */
   private async cleanup(index: number, commitLogIndex: number): Promise<number> {
     const host = this.host;
-    for (const v of await listVolumes(host.root, "snapshot", undefined, undefined, host.fs)) {
-      if (v.volume !== index) await removeVolume(host.root, "snapshot", v, host.fs);
-    }
+    const stale = (await listVolumes(host.root, "snapshot", undefined, undefined, host.fs)).filter(
+      (v) => v.volume !== index,
+    );
+    for (const v of stale) await removeVolume(host.root, "snapshot", v, host.fs);
+    // A later life may number a snapshot as one of these: they must not come back.
+    await syncVolumeDirs(host.root, "snapshot", stale, host.fs);
     const listing = await listSnapshotMetadata(host.root, host.fs);
     for (const m of listing.complete)
       if (m.index < index) await removeSnapshotMetadata(host.root, m.index, host.fs);

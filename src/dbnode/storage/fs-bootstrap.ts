@@ -161,11 +161,12 @@ export async function bootstrapSnapshot(
   let datapoints = 0;
   const it = new M3tszIterator();
   for (const v of await listVolumes(root, "snapshot", undefined, undefined, fs)) {
+    // Volumes of other snapshots stay until the next snapshot's cleanup:
+    // were they removed here and came back after a crash, a later snapshot
+    // could take their number and read them as its own. Counting them keeps
+    // the next number above theirs.
     maxIndex = Math.max(maxIndex, v.volume);
-    if (latest === null || v.volume !== latest.index) {
-      await removeVolume(root, "snapshot", v, fs);
-      continue;
-    }
+    if (latest === null || v.volume !== latest.index) continue;
     const ns = target.namespaces.get(v.namespace);
     if (ns === undefined) continue;
     let reader: Awaited<ReturnType<typeof openVolume>>;

@@ -28,13 +28,23 @@ let saveCount = 0;
 
 /** The saved namespaces, options resolved and validated; none if there is no registry yet. */
 export async function loadRegistry(dataDir: string, fs: FileSystem): Promise<RegistryEntry[]> {
+  const path = join(dataDir, REGISTRY_FILE);
   let text: string;
   try {
-    text = new TextDecoder().decode(await fs.readFile(join(dataDir, REGISTRY_FILE)));
+    text = new TextDecoder().decode(await fs.readFile(path));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
   }
+  // A save whose sync failed may have left a registry that is read now but
+  // not yet durable; the node acts on what it read, so make that survive.
+  const fh = await fs.open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.syncDir(dataDir);
   const saved = JSON.parse(text) as {
     namespaces: { name: string; options: NamespaceOptionsInput; commitLogFrom?: number }[];
   };
@@ -59,7 +69,31 @@ export async function saveRegistry(
   const path = join(dataDir, REGISTRY_FILE);
   const tmp = `${path}.${++saveCount}.tmp`;
   await fs.writeFile(tmp, JSON.stringify({ namespaces }, null, 2));
-  await fs.rename(tmp, path);
-  // The rename is durable only once the directory is synced.
-  await fs.syncDir(dataDir);
+  try {
+    await fs.rename(tmp, path);
+    // The rename is durable only once the directory is synced.
+    await fs.syncDir(dataDir);
+  } catch (err) {
+    throw new RegistryUncertainError(path, err);
+  }
+}
+
+/**
+ * The registry's rename or directory sync failed: which registry a restart
+ * reads, the old or the new, is unknown, so memory can no longer claim to
+ * match the disk.
+ */
+export class RegistryUncertainError extends Error {
+  readonly path: string;
+
+  constructor(path: string, cause: unknown) {
+    super(
+      `saving the namespace registry ${path} failed after its rename began (${
+        cause instanceof Error ? cause.message : String(cause)
+      }): a restart may read the old or the new registry`,
+      { cause },
+    );
+    this.name = "RegistryUncertainError";
+    this.path = path;
+  }
 }
