@@ -69,8 +69,9 @@ export async function saveRegistry(
   const path = join(dataDir, REGISTRY_FILE);
   const tmp = `${path}.${++saveCount}.tmp`;
   await fs.writeFile(tmp, JSON.stringify({ namespaces }, null, 2));
+  // A failed rename changed nothing: the old registry stands.
+  await fs.rename(tmp, path);
   try {
-    await fs.rename(tmp, path);
     // The rename is durable only once the directory is synced.
     await fs.syncDir(dataDir);
   } catch (err) {
@@ -79,16 +80,16 @@ export async function saveRegistry(
 }
 
 /**
- * The registry's rename or directory sync failed: which registry a restart
- * reads, the old or the new, is unknown, so memory can no longer claim to
- * match the disk.
+ * The directory sync after the registry's rename failed: which registry a
+ * restart reads, the old or the new, is unknown, so memory can no longer
+ * claim to match the disk.
  */
 export class RegistryUncertainError extends Error {
   readonly path: string;
 
   constructor(path: string, cause: unknown) {
     super(
-      `saving the namespace registry ${path} failed after its rename began (${
+      `saving the namespace registry ${path} failed after its rename (${
         cause instanceof Error ? cause.message : String(cause)
       }): a restart may read the old or the new registry`,
       { cause },

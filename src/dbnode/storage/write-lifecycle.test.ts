@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { M3tsError } from "../../x/index.js";
+import { type FileSystem, type M3tsError, nodeFileSystem } from "../../x/index.js";
 import { batchOf, HOUR, NOW, openDb, read, tempDir } from "./testing.js";
 
 test("a brand-new series survives a tick that runs while its first write awaits the commit", async () => {
@@ -198,5 +198,42 @@ test("after the commit log fails, the node takes no writes until it is reopened"
   const { db: again } = await openDb({ dataDir: dir, tickIntervalMs: 0 });
   assert.equal(again.failureReason, null);
   assert.equal((await again.writeBatch("m", batchOf([["a", NOW - 1000, 3]]))).written, 1);
+  await again.close();
+});
+
+test("a registry whose directory sync fails stops the node taking writes; a restart reads the registry the rename left", async () => {
+  const dir = await tempDir();
+  let failSync = false;
+  const fs: FileSystem = {
+    ...nodeFileSystem,
+    syncDir: async (path) => {
+      if (failSync && path === dir)
+        throw Object.assign(new Error("EIO: sync (injected)"), { code: "EIO" });
+      return nodeFileSystem.syncDir(path);
+    },
+  };
+  const { db } = await openDb({ dataDir: dir, tickIntervalMs: 0, fs });
+  await db.createNamespace("kept");
+  failSync = true;
+  await assert.rejects(db.createNamespace("maybe"), /registry/);
+  // Memory and disk may disagree now: nothing is taken until a restart.
+  assert.match(db.failureReason ?? "", /namespace registry/);
+  await assert.rejects(
+    db.writeBatch("kept", batchOf([["a", NOW, 1]])),
+    (e: M3tsError) => e.code === "M3TS_ERR_NODE_FAILED",
+  );
+  await assert.rejects(
+    db.createNamespace("other"),
+    (e: M3tsError) => e.code === "M3TS_ERR_NODE_FAILED",
+  );
+  await db.close().catch(() => {});
+  failSync = false;
+  const { db: again } = await openDb({ dataDir: dir, tickIntervalMs: 0 });
+  assert.deepEqual(
+    again.listNamespaces().map((n) => n.name),
+    ["kept", "maybe"],
+  );
+  assert.equal(again.failureReason, null);
+  assert.equal((await again.writeBatch("maybe", batchOf([["a", NOW, 1]]))).written, 1);
   await again.close();
 });
