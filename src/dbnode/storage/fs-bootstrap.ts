@@ -15,6 +15,7 @@ import {
   removeIncompleteVolumes,
   removeSnapshotMetadata,
   removeVolume,
+  syncVolumeDirs,
   VolumeCorruptError,
   type VolumeId,
 } from "../fs/index.js";
@@ -73,8 +74,13 @@ export async function bootstrapDataVolumes(
   let removed = 0;
   let served = 0;
   const groups = new Map<string, ListedVolume[]>();
-  for (const v of await listVolumes(root, "data", undefined, undefined, fs)) {
-    if (!v.complete) continue;
+  const listed = (await listVolumes(root, "data", undefined, undefined, fs)).filter(
+    (v) => v.complete,
+  );
+  // A flush whose directory sync failed leaves a volume that is read now but
+  // may not survive a crash; the node serves what it reads, so make it durable.
+  await syncVolumeDirs(root, "data", listed, fs);
+  for (const v of listed) {
     const key = `${v.namespace}\u0000${v.shard}\u0000${v.blockStartMs}`;
     const g = groups.get(key);
     if (g === undefined) groups.set(key, [v]);
@@ -160,7 +166,15 @@ export async function bootstrapSnapshot(
   for (const m of listing.invalid) maxIndex = Math.max(maxIndex, m.index);
   let datapoints = 0;
   const it = new M3tszIterator();
-  for (const v of await listVolumes(root, "snapshot", undefined, undefined, fs)) {
+  const snapshotVolumes = await listVolumes(root, "snapshot", undefined, undefined, fs);
+  // What is loaded must survive a crash, as the commit logs it replaces may go.
+  await syncVolumeDirs(
+    root,
+    "snapshot",
+    snapshotVolumes.filter((v) => v.volume === latest?.index),
+    fs,
+  );
+  for (const v of snapshotVolumes) {
     // Volumes of other snapshots stay until the next snapshot's cleanup:
     // were they removed here and came back after a crash, a later snapshot
     // could take their number and read them as its own. Counting them keeps

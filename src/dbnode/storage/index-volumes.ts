@@ -17,6 +17,7 @@ import type { FileSystem } from "../../x/file-system.js";
 import type { Logger } from "../../x/index.js";
 import {
   IndexVolumeCorruptError,
+  indexVolumeDir,
   listIndexVolumes,
   readIndexVolume,
   removeIncompleteIndexVolumes,
@@ -76,8 +77,15 @@ export class IndexVolumes {
     await removeIncompleteIndexVolumes(this.root, this.fs);
     const result: IndexBootstrapResult = { loaded: new Map(), docs: 0, removed: 0 };
     const groups = new Map<string, { namespace: string; start: number; volumes: number[] }>();
-    for (const v of await listIndexVolumes(this.root, undefined, this.fs)) {
-      if (!v.complete) continue;
+    const listed = (await listIndexVolumes(this.root, undefined, this.fs)).filter(
+      (v) => v.complete,
+    );
+    // A volume whose directory sync failed is read now but may not survive a
+    // crash; the series it holds are not indexed again, so make it durable.
+    for (const ns of new Set(listed.map((v) => v.namespace))) {
+      await this.fs.syncDir(indexVolumeDir(this.root, ns));
+    }
+    for (const v of listed) {
       const key = keyOf(v.namespace, v.blockStartMs);
       const g = groups.get(key);
       if (g === undefined) {
