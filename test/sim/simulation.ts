@@ -117,6 +117,8 @@ class Simulation {
   private auxState: "present" | "absent" | "unknown" = "absent";
   /** Event number at which the newest drop of AUX started (writes sent before it are gone with it). */
   private auxDropStart = 0;
+  /** What a read racing other operations found wrong, reported at the next check. */
+  private readFailure: string | null = null;
   /** A namespace change is in flight (changes run one at a time in the engine anyway). */
   private changing = false;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -285,11 +287,60 @@ class Simulation {
       this.log(`advance clock ${ms} ms`);
     } else if (roll < 0.78 && !this.changing) {
       this.startNamespaceChange(db);
+    } else if (roll < 0.86) {
+      this.startRead(db);
     } else if (this.options.isolateTicks === true) {
       this.tickWanted = true;
     } else {
       this.startTick(db);
     }
+  }
+
+  /**
+   * A read racing the other operations: what was acknowledged before it
+   * began must be in it, and nothing in it may be a value never sent.
+   */
+  private startRead(db: Database): void {
+    const s = this.sched.int(SERIES);
+    const perTime = (this.models.get(NAMESPACE) as Model).get(s) as Map<number, SentWrite[]>;
+    const required: number[] = [];
+    for (const [t, list] of perTime) if (list.some((w) => w.ackedAt >= 0)) required.push(t);
+    const delay = this.sched.int(30);
+    this.log(`read sim s${s} (after ${delay} I/O completions)`);
+    const read = async () => {
+      // Start part way into what else runs (a flush taking buckets, say).
+      for (let i = 0; i < delay; i++) await this.sched.io("read delay");
+      const it = await db.fetch(NAMESPACE, this.ids[s], 0, this.clock.nowMs() + 10 * BLOCK_MS);
+      const got = new Map<number, string>();
+      while (it.next()) got.set(it.timeMs, bitsOf(it.value));
+      return got;
+    };
+    this.track(
+      read().then(
+        (got) => {
+          const oldest = this.oldestKept();
+          for (const [t, bits] of got) {
+            const sent = perTime.get(t);
+            if (sent === undefined || !sent.some((w) => w.valueBits === bits)) {
+              this.readFailure = `a read of series ${s} returned ${bits} at ${t - START_MS}, never sent there`;
+            }
+          }
+          for (const t of required) {
+            if (t >= oldest && !got.has(t)) {
+              this.readFailure = `a read of series ${s} missed ${t - START_MS}, acknowledged before the read began`;
+            }
+          }
+          this.log(`read sim s${s} done (${got.size} datapoints)`);
+        },
+        (e) => this.log(`read sim s${s} failed: ${(e as Error).message}`),
+      ),
+    );
+  }
+
+  /** The oldest instant the model still requires: blocks that may have expired may be gone. */
+  private oldestKept(): number {
+    const now = this.clock.nowMs();
+    return Math.floor((now - RETENTION_MS) / BLOCK_MS) * BLOCK_MS + 2 * BLOCK_MS;
   }
 
   /** Creates, drops or updates a namespace while other operations run. */
@@ -532,6 +583,7 @@ class Simulation {
   }
 
   private async check(when: string): Promise<void> {
+    if (this.readFailure !== null) this.fail(`${when}: ${this.readFailure}`);
     await this.checkNamespace(when, NAMESPACE);
     if (this.auxState === "present") await this.checkNamespace(when, AUX);
   }
@@ -541,7 +593,7 @@ class Simulation {
     const db = this.db as Database;
     const now = this.clock.nowMs();
     // Retention: anything in a block that may have expired may be gone.
-    const oldest = Math.floor((now - RETENTION_MS) / BLOCK_MS) * BLOCK_MS + 2 * BLOCK_MS;
+    const oldest = this.oldestKept();
     for (let s = 0; s < SERIES; s++) {
       const perTime = model.get(s) as Map<number, SentWrite[]>;
       const id = this.ids[s];
