@@ -169,16 +169,19 @@ export class SeriesBuffer {
 
   /** Merges every block held in several encoders into one; returns how many blocks were merged. */
   mergeEncoders(): number {
+    const buckets = this.buckets;
     let merged = 0;
-    const seen = new Set<number>();
-    for (const b of this.buckets) {
-      if (seen.has(b.blockStartMs)) continue;
-      seen.add(b.blockStartMs);
+    for (let i = 0; i < buckets.length; i++) {
+      const start = buckets[i].blockStartMs;
       let encoders = 0;
-      for (const o of this.buckets)
-        if (o.blockStartMs === b.blockStartMs) encoders += o.encoders.length;
-      if (encoders > 1) {
-        this.mergeBlock(b.blockStartMs, b.writeType);
+      let firstOfBlock = true;
+      for (let j = 0; j < buckets.length; j++) {
+        if (buckets[j].blockStartMs !== start) continue;
+        if (j < i) firstOfBlock = false;
+        encoders += buckets[j].encoders.length;
+      }
+      if (firstOfBlock && encoders > 1) {
+        this.mergeBlock(start, buckets[i].writeType);
         merged++;
       }
     }
@@ -193,17 +196,18 @@ export class SeriesBuffer {
    * beat a later write held in the block's other bucket.
    */
   private mergeBlock(blockStartMs: number, writeType: WriteType): Bucket {
-    const picked: BufferEncoder[] = [];
+    let newest = 0;
     for (const b of this.buckets) {
-      if (b.blockStartMs === blockStartMs) for (const e of b.encoders) picked.push(e);
+      if (b.blockStartMs !== blockStartMs) continue;
+      for (const e of b.encoders) if (e.seq > newest) newest = e.seq;
     }
-    picked.sort((a, b) => a.seq - b.seq);
+    // The block alone, its encoders in sequence order.
     const streams: Uint8Array[] = [];
-    for (const enc of picked) if (enc.length > 0) streams.push(enc.bytes());
+    bucketStreams(this.buckets, blockStartMs, blockStartMs + 1, 1, streams);
     const it = new MultiStreamIterator();
     it.reset(streams);
     const merged = new BufferEncoder(blockStartMs);
-    merged.seq = picked.length > 0 ? picked[picked.length - 1].seq : 0;
+    merged.seq = newest;
     encodeMerged(it, merged, `merging block ${blockStartMs}`);
     const bucket: Bucket = { blockStartMs, writeType, encoders: [merged] };
     this.buckets = this.buckets.filter((b) => b.blockStartMs !== blockStartMs).concat([bucket]);
