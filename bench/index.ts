@@ -60,7 +60,8 @@
 // and write runs, default 3), --batch N, --phases insert,lookup,seal,write
 // (which run; lookup and seal need insert).
 import { parseArgs } from "node:util";
-import { Database, type WriteBatch } from "../src/dbnode/storage/index.js";
+import { Database } from "../src/dbnode/storage/index.js";
+import type { WriteBatch } from "../src/dbnode/ts/index.js";
 import {
   type Matcher,
   newMatcher,

@@ -18,7 +18,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Database, type WriteBatch } from "../src/dbnode/storage/index.js";
+import { Database } from "../src/dbnode/storage/index.js";
+import type { WriteBatch } from "../src/dbnode/ts/index.js";
 import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
 import { MIX_WEIGHTS } from "./datasets.js";
 

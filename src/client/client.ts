@@ -3,7 +3,7 @@
 // behind the same interface, so the coordinator never knows which it has.
 
 import type { NamespaceOptions } from "../dbnode/namespace/index.js";
-import type { WriteBatch, WriteResult } from "../dbnode/storage/index.js";
+import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import type { Matcher } from "../index/index.js";
 import type { Tag } from "../x/index.js";
 

@@ -1,7 +1,8 @@
 // The client of a single node: calls the Database of this process directly.
 
 import type { NamespaceOptions } from "../dbnode/namespace/index.js";
-import type { Database, WriteBatch, WriteResult } from "../dbnode/storage/index.js";
+import type { Database } from "../dbnode/storage/index.js";
+import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import { type Matcher, QueryLimitError } from "../index/index.js";
 import type { Client, FetchedSeries, FetchLimits, NodeState } from "./client.js";
 

@@ -4,8 +4,7 @@
 // series and samples are refused one by one (400 naming the first), the
 // valid samples of the same request are still written (M3-NOTES Part B §3.1).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Client } from "../client/index.js";
-import type { WriteBatch } from "../dbnode/storage/index.js";
+import type { Client, WriteBatch } from "../client/index.js";
 import type { Logger, M3tsError } from "../x/index.js";
 import { isClientError, OverloadedError, readBody, sendError, statusOf } from "./http.js";
 import type { CoordinatorMetrics } from "./metrics.js";

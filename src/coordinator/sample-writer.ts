@@ -2,8 +2,7 @@
 // carbon): labels sorted and validated, one series ID per label set, one
 // batch per request. These protocols carry far fewer samples than remote
 // write, so series are resolved by ID here rather than from raw bytes.
-import type { Client } from "../client/index.js";
-import type { WriteBatch } from "../dbnode/storage/index.js";
+import type { Client, WriteBatch } from "../client/index.js";
 import { encodeTags, M3tsError, normalizeTags, seriesIdString, type Tag } from "../x/index.js";
 import { isClientError } from "./http.js";
 import type { CoordinatorMetrics, IngestProtocol } from "./metrics.js";

@@ -13,6 +13,7 @@ import {
   type Tag,
 } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
+import type { WriteBatch } from "../ts/index.js";
 import {
   BootstrappingError,
   Database,
@@ -20,7 +21,6 @@ import {
   InvalidWriteError,
   NamespaceExistsError,
   UnknownNamespaceError,
-  type WriteBatch,
   WriteWindowError,
 } from "./index.js";
 import { batchOf, HOUR, MIN, NOW, openDb, read, tagsOf, tempDir } from "./testing.js";

@@ -42,6 +42,7 @@ import {
   resolveNamespaceOptions,
   validateNamespaceName,
 } from "../namespace/index.js";
+import type { WriteBatch, WriteResult } from "../ts/index.js";
 import { BlockCache, type BlockCacheOptions, resolveCacheOptions } from "./block-cache.js";
 import {
   type BootstrapProgress,
@@ -74,13 +75,7 @@ import {
 } from "./namespace-registry.js";
 import { type ReadContext, readSeriesStreams } from "./read.js";
 import { type SequenceSource, WriteType } from "./series-buffer.js";
-import {
-  badTime,
-  checkBatchShape,
-  outsideWindow,
-  type WriteBatch,
-  type WriteResult,
-} from "./write-batch.js";
+import { badTime, checkBatchShape, outsideWindow } from "./write-checks.js";
 
 export interface DatabaseOptions {
   /** Directory for the commit log and the namespace registry; null keeps everything in memory. */

@@ -15,4 +15,3 @@ export {
   WriteWindowError,
 } from "./errors.js";
 export { MAX_ENCODERS_PER_BUCKET, SeriesBuffer, WriteType } from "./series-buffer.js";
-export type { WriteBatch, WriteResult } from "./write-batch.js";

@@ -13,7 +13,8 @@ import {
   type Tag,
 } from "../../x/index.js";
 import { listIndexVolumes } from "../fs/index.js";
-import { Database, IndexDisabledError, type WriteBatch } from "./index.js";
+import type { WriteBatch } from "../ts/index.js";
+import { Database, IndexDisabledError } from "./index.js";
 
 const HOUR = 3_600_000;
 

@@ -17,7 +17,8 @@ import {
 } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
 import { listSnapshotMetadata, listVolumes, volumeFilePath } from "../fs/index.js";
-import { Database, type DatabaseOptions, type WriteBatch } from "./index.js";
+import type { WriteBatch } from "../ts/index.js";
+import { Database, type DatabaseOptions } from "./index.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

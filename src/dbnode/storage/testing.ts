@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import { encodeTags, ManualClock, seriesIdString, type Tag } from "../../x/index.js";
+import type { WriteBatch } from "../ts/index.js";
 import { Database, type DatabaseOptions } from "./database.js";
-import type { WriteBatch } from "./write-batch.js";
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;

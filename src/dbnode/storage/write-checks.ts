@@ -1,38 +1,8 @@
-// The batch write API's shapes and the checks a datapoint passes before it
-// is written: batch consistency, time and unit, and the write window.
-import type { M3tsError } from "../../x/index.js";
-
+// The checks a datapoint passes before it is written: batch consistency,
+// time and unit, and the write window.
+import type { WriteBatch } from "../ts/index.js";
 import { InvalidWriteError } from "./errors.js";
 import type { WriteWindow } from "./namespace.js";
-
-/**
- * A batch of datapoints in columns. Datapoint i belongs to series
- * `series[i]`, an index into `seriesIds`; `seriesTags` (M3's tag encoding)
- * is needed only for series the database has not seen, and `seriesRefs`
- * (from an earlier result, -1 when unknown) skips the ID lookup.
- */
-export interface WriteBatch {
-  count: number;
-  series: ArrayLike<number>;
-  timesMs: ArrayLike<number>;
-  /** A Float64Array keeps NaN payloads (stale markers); plain arrays of doubles may not. */
-  values: ArrayLike<number>;
-  seriesIds: readonly string[];
-  seriesTags?: readonly (Uint8Array | null)[];
-  seriesRefs?: ArrayLike<number>;
-  nsInMs?: ArrayLike<number>;
-  units?: ArrayLike<number>;
-  annotations?: readonly (Uint8Array | null)[];
-}
-
-export interface WriteResult {
-  /** Datapoints accepted. */
-  written: number;
-  /** One entry per rejected datapoint, by index in the batch. */
-  errors: { index: number; error: M3tsError }[];
-  /** The ref of each series of the batch (-1 where it could not be created), for the next batch. */
-  refs: Float64Array;
-}
 
 /** Why a datapoint outside the warm range is refused, or null when it is a valid cold write. */
 export function outsideWindow(t: number, w: WriteWindow, coldOk: boolean): string | null {
