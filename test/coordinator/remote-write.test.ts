@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { compressSync } from "snappy";
-import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
 import { remoteRead } from "../support/remote-read-client.js";
 import { nowSeriesTimes, post, remoteWrite, startTestNode, type TestNode } from "./support.js";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { compressSync } from "snappy";
 import { defaultConfig, type M3tsConfig } from "../../src/cli/config.js";
 import { type RunningNode, startNode } from "../../src/cli/start.js";
-import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
 import { silentLogger } from "../../src/x/index.js";
 
 export interface TestNode {

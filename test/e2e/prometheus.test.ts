@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ensureDebianPackages } from "../../bench/external-tsdb.js";
-import { XorChunkIterator } from "../../src/coordinator/xor-chunk.js";
+import { XorChunkIterator } from "../../src/codec/index.js";
 import { type M3tsProcess, startM3ts, stopChild } from "../support/processes.js";
 import { startPrometheus, until } from "../support/prometheus.js";
 import { type ReadSeries, remoteRead, streamedRead } from "../support/remote-read-client.js";
