@@ -13,15 +13,19 @@ export {
 export { type Logger, MemoryLogger, silentLogger } from "./logger.js";
 export { murmur3_32 } from "./murmur3.js";
 export { seededRandom } from "./seeded-random.js";
+export { seriesIdOf, seriesIdOfEncodedTags, seriesIdString } from "./series-id.js";
+export { InvalidShardingError, shardOf } from "./shard.js";
 export {
   checkEncodedTags,
-  compareUtf8,
-  DEFAULT_MAX_TAGS,
   decodeTags,
   encodedTagsLength,
   encodeTags,
   encodeTagsInto,
-  InvalidShardingError,
+  TAG_ENCODING_MAGIC,
+} from "./tag-encoding.js";
+export {
+  compareUtf8,
+  DEFAULT_MAX_TAGS,
   InvalidTagsError,
   type InvalidTagsReason,
   isValidPrometheusLabelName,
@@ -29,13 +33,8 @@ export {
   MAX_TAGS_ENCODABLE,
   type NormalizeTagsOptions,
   normalizeTags,
-  seriesIdOf,
-  seriesIdOfEncodedTags,
-  seriesIdString,
-  shardOf,
-  TAG_ENCODING_MAGIC,
   type Tag,
-} from "./series-id.js";
+} from "./tag-set.js";
 export {
   compareTime,
   fitsInt64Ns,
