@@ -16,12 +16,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
-import {
-  printDiskFigures,
-  prometheusDiskBytes,
-  victoriaMetricsDiskBytes,
-} from "./external-tsdb.js";
+import { printDiskFigures } from "./disk-figures.js";
 import { mixSamples } from "./mix-samples.js";
+import { prometheusDiskBytes } from "./prometheus-disk.js";
+import { victoriaMetricsDiskBytes } from "./victoria-metrics-disk.js";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -2,7 +2,7 @@
 // labelled samples: what the disk benchmarks store in m3ts, Prometheus and
 // VictoriaMetrics alike.
 import { type DatasetName, HISTOGRAM_BOUNDS, MIX_WEIGHTS, makeDataset } from "./datasets.js";
-import type { Samples } from "./external-tsdb.js";
+import type { Samples } from "./samples.js";
 
 /** The generator's block: 720 points at 10 s. */
 export const BLOCK_MS = 7_200_000;

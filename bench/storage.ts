@@ -6,8 +6,9 @@
 // 10 s: bytes per datapoint of m3ts's fileset files (everything under
 // <dataDir>/data/ once every block is flushed), of Prometheus (promtool
 // blocks) and of VictoriaMetrics (data/ and indexdb/ after a forced merge)
-// on the same samples (bench/external-tsdb.ts says what each includes), and
-// their ratios. A few series are read back and checked point by point.
+// on the same samples (bench/prometheus-disk.ts and
+// bench/victoria-metrics-disk.ts say what each includes), and their ratios.
+// A few series are read back and checked point by point.
 //
 // Engine, on --series series (default 10000) of the same mix: every block is
 // written while the clock makes it warm and kept in memory (no tick), then
@@ -34,13 +35,11 @@ import { Database, type TickResult } from "../src/dbnode/storage/index.js";
 import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_START_MS } from "./datasets.js";
-import {
-  printDiskFigures,
-  prometheusDiskBytes,
-  type Samples,
-  victoriaMetricsDiskBytes,
-} from "./external-tsdb.js";
+import { printDiskFigures } from "./disk-figures.js";
 import { BLOCK_MS, BLOCK_POINTS, mixSamples } from "./mix-samples.js";
+import { prometheusDiskBytes } from "./prometheus-disk.js";
+import type { Samples } from "./samples.js";
+import { victoriaMetricsDiskBytes } from "./victoria-metrics-disk.js";
 
 const NAMESPACE = "bench";
 const MINUTE_MS = 60_000;

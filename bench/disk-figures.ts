@@ -1,0 +1,33 @@
+// What a store spent on disk for a set of samples, and the `storage.<store>.*`
+// lines the disk benchmarks print it as.
+
+/** What one store spent on disk for the samples, and how long the ingest took. */
+export interface DiskFigures {
+  /** Bytes counted as the store's data (see each function for what is included). */
+  bytes: number;
+  datapoints: number;
+  /** Wall time of the ingest step, in seconds. */
+  seconds: number;
+  /** Every measured part, in bytes, by name (blocks, directories). */
+  parts: Record<string, number>;
+  /** Other timings of the run, in seconds, by step. */
+  stepSeconds: Record<string, number>;
+  /** Counts of the measured layout (blocks, parts), by name. */
+  counts: Record<string, number>;
+}
+
+/** Prints one store's figures as `storage.<store>.*` lines: bytes per datapoint, then the details. */
+export function printDiskFigures(store: string, f: DiskFigures): void {
+  console.log(`storage.${store}.disk_bytes_per_dp ${(f.bytes / f.datapoints).toFixed(3)} bytes`);
+  console.log(`storage.${store}.import_s ${f.seconds.toFixed(1)} s`);
+  console.log(`storage.${store}.datapoints ${f.datapoints} dp`);
+  for (const [part, bytes] of Object.entries(f.parts)) {
+    console.log(`storage.${store}.part.${part}_bytes ${bytes} bytes`);
+  }
+  for (const [name, n] of Object.entries(f.counts)) {
+    console.log(`storage.${store}.${name} ${n} count`);
+  }
+  for (const [step, seconds] of Object.entries(f.stepSeconds)) {
+    console.log(`storage.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
+  }
+}
