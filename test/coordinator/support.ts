@@ -1,5 +1,5 @@
 // An all-in-one node started in this process on ephemeral loopback ports,
-// for the coordinator's endpoint tests.
+// for the coordinator's endpoint tests, and the requests those tests send it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { defaultConfig, type M3tsConfig } from "../../src/cli/config.js";
 import { type RunningNode, startNode } from "../../src/cli/start.js";
 import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
 import { silentLogger } from "../../src/x/index.js";
+import { remoteRead } from "../support/remote-read-client.js";
 
 export interface TestNode {
   node: RunningNode;
@@ -69,4 +70,15 @@ export async function post(
 export function nowSeriesTimes(count: number, stepMs = 1000): number[] {
   const start = Date.now() - count * stepMs;
   return Array.from({ length: count }, (_, i) => start + i * stepMs);
+}
+
+/** The series matching `matchers` over the last hour, read back through remote read (SAMPLES). */
+export async function readRecent(
+  base: string,
+  matchers: { type: "=" | "=~"; name: string; value: string }[],
+) {
+  const [series] = await remoteRead(`${base}/api/v1/prom/remote/read`, [
+    { startMs: Date.now() - 3_600_000, endMs: Date.now() + 60_000, matchers },
+  ]);
+  return series;
 }
