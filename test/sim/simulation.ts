@@ -1,10 +1,19 @@
 // The deterministic simulation of the storage engine: one seed drives the
 // clock, the workload, the order of every I/O completion, restarts, crashes
-// and disk faults; a model of what was acknowledged is checked after every
-// step. A failure returns the seed's trace and the command that replays it.
+// and disk faults; the engine is held to the model of what was acknowledged
+// (model.ts) after every step. A failure returns the seed's trace and the
+// command that replays it.
 import { Database } from "../../src/dbnode/storage/index.js";
-import { newMatcher } from "../../src/index/index.js";
 import { encodeTags, type Logger, ManualClock, seriesIdString } from "../../src/x/index.js";
+import {
+  bitsOf,
+  checkNamespace,
+  forgetDropped,
+  type Model,
+  markInFlightIndeterminate,
+  newModel,
+  type SentWrite,
+} from "./model.js";
 import { SimScheduler } from "./scheduler.js";
 import { SimFileSystem } from "./sim-fs.js";
 import { SimProcessFs } from "./sim-process.js";
@@ -57,33 +66,7 @@ export interface SimOutcome {
   ioReleased: number;
 }
 
-/** One write of one datapoint, as the model knows it. */
-interface SentWrite {
-  valueBits: string;
-  value: number;
-  sentAt: number;
-  /** Event number of the acknowledgement; -1 while in flight, -2 if indeterminate. */
-  ackedAt: number;
-  /** Event number when an indeterminate write's call ended. */
-  endedAt: number;
-}
-
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-function bitsOf(v: number): string {
-  f64[0] = v;
-  return `${u32[1].toString(16).padStart(8, "0")}${u32[0].toString(16).padStart(8, "0")}`;
-}
-
 class SimFailure extends Error {}
-
-type Model = Map<number, Map<number, SentWrite[]>>;
-
-function newModel(): Model {
-  const m: Model = new Map();
-  for (let s = 0; s < SERIES; s++) m.set(s, new Map());
-  return m;
-}
 
 /** Runs one seed; never throws for an engine failure, it returns it. */
 export async function runSeed(seed: number, options: SimOptions): Promise<SimOutcome> {
@@ -149,8 +132,8 @@ class Simulation {
     ];
     this.ids = Array.from({ length: SERIES }, (_, s) => seriesIdString(tagsOf(s)));
     this.tags = Array.from({ length: SERIES }, (_, s) => encodeTags(tagsOf(s)));
-    this.models.set(NAMESPACE, newModel());
-    this.models.set(AUX, newModel());
+    this.models.set(NAMESPACE, newModel(SERIES));
+    this.models.set(AUX, newModel(SERIES));
   }
 
   private log(line: string): void {
@@ -415,26 +398,10 @@ class Simulation {
     return db.listNamespaces().some((n) => n.name === AUX) ? "present" : "absent";
   }
 
-  /**
-   * AUX was dropped: writes sent before the drop started are gone with it and
-   * may never reach a later namespace of its name; those acknowledged while
-   * the drop ran may have landed before it, so they are indeterminate.
-   */
+  /** AUX was dropped: the model forgets what the drop took (see forgetDropped). */
   private auxDropped(): void {
     const end = ++this.event;
-    for (const perTime of (this.models.get(AUX) as Model).values()) {
-      for (const [t, list] of perTime) {
-        const kept = list.filter((w) => w.sentAt > this.auxDropStart);
-        for (const w of kept) {
-          if (w.ackedAt >= 0 && w.ackedAt < end) {
-            w.endedAt = w.ackedAt;
-            w.ackedAt = -2;
-          }
-        }
-        if (kept.length === 0) perTime.delete(t);
-        else perTime.set(t, kept);
-      }
-    }
+    forgetDropped(this.models.get(AUX) as Model, this.auxDropStart, end);
   }
 
   private startTick(db: Database): void {
@@ -545,16 +512,7 @@ class Simulation {
     this.sched.abandon();
     // Writes still in flight never got an answer: indeterminate.
     for (const model of this.models.values()) {
-      for (const perTime of model.values()) {
-        for (const list of perTime.values()) {
-          for (const w of list) {
-            if (w.ackedAt === -1) {
-              w.ackedAt = -2;
-              w.endedAt = ++this.event;
-            }
-          }
-        }
-      }
+      markInFlightIndeterminate(model, () => ++this.event);
     }
     this.inFlight.clear();
     // A namespace change cut off by the crash may or may not have happened.
@@ -569,19 +527,6 @@ class Simulation {
     this.disk.faultRate = faults;
   }
 
-  /** What the model allows at one instant: values that may be read, and whether one must be. */
-  private allowed(list: SentWrite[]): { values: Set<string>; required: boolean } {
-    const acked = list.filter((w) => w.ackedAt >= 0);
-    const values = new Set<string>();
-    // A write is overridden by an acknowledged one sent after it finished.
-    const overridden = (w: SentWrite) => {
-      const end = w.ackedAt >= 0 ? w.ackedAt : w.endedAt;
-      return acked.some((v) => v !== w && v.sentAt > end);
-    };
-    for (const w of list) if (w.ackedAt !== -1 && !overridden(w)) values.add(w.valueBits);
-    return { values, required: acked.length > 0 };
-  }
-
   private async check(when: string): Promise<void> {
     if (this.readFailure !== null) this.fail(`${when}: ${this.readFailure}`);
     await this.checkNamespace(when, NAMESPACE);
@@ -589,64 +534,18 @@ class Simulation {
   }
 
   private async checkNamespace(when: string, namespace: string): Promise<void> {
-    const model = this.models.get(namespace) as Model;
-    const db = this.db as Database;
-    const now = this.clock.nowMs();
-    // Retention: anything in a block that may have expired may be gone.
-    const oldest = this.oldestKept();
-    for (let s = 0; s < SERIES; s++) {
-      const perTime = model.get(s) as Map<number, SentWrite[]>;
-      const id = this.ids[s];
-      const it = await this.settle(db.fetch(namespace, id, 0, now + 10 * BLOCK_MS), "fetch");
-      const got = new Map<number, string>();
-      let n = 0;
-      while (it.next()) {
-        if (++n > 100_000) this.fail("fetch returned an endless stream");
-        if (got.has(it.timeMs))
-          this.fail(`${when}: ${namespace} series ${s} has two datapoints at ${it.timeMs}`);
-        got.set(it.timeMs, bitsOf(it.value));
-      }
-      for (const [t, bits] of got) {
-        const list = perTime.get(t);
-        if (list === undefined) {
-          this.fail(
-            `${when}: ${namespace} series ${s} at ${t - START_MS} holds ${bits}, never written`,
-          );
-        }
-        const { values } = this.allowed(list);
-        if (!values.has(bits) && t >= oldest) {
-          this.fail(
-            `${when}: ${namespace} series ${s} at ${t - START_MS} holds ${bits}; allowed: ${[...values].join(", ")}`,
-          );
-        }
-      }
-      const blocks = new Set<number>();
-      for (const [t, list] of perTime) {
-        if (t < oldest) continue;
-        const { required } = this.allowed(list);
-        if (!required) continue;
-        if (!got.has(t)) {
-          this.fail(
-            `${when}: acknowledged datapoint lost: ${namespace} series ${s} at ${t - START_MS} (values ${list
-              .map((w) => `${w.value}${w.ackedAt >= 0 ? "" : "?"}`)
-              .join(", ")})`,
-          );
-        }
-        blocks.add(Math.floor(t / INDEX_BLOCK_MS) * INDEX_BLOCK_MS);
-      }
-      for (const start of blocks) {
-        const found = db.queryIndex(
-          namespace,
-          [newMatcher("=", "series", String(s))],
-          start,
-          start + INDEX_BLOCK_MS,
-        ).ids;
-        if (![...found].includes(id)) {
-          this.fail(
-            `${when}: index misses ${namespace} series ${s} in the block at ${start - START_MS}`,
-          );
-        }
-      }
-    }
+    const check = {
+      namespace,
+      model: this.models.get(namespace) as Model,
+      ids: this.ids,
+      endMs: this.clock.nowMs() + 10 * BLOCK_MS,
+      // Retention: anything in a block that may have expired may be gone.
+      oldestMs: this.oldestKept(),
+      indexBlockMs: INDEX_BLOCK_MS,
+      originMs: START_MS,
+    };
+    const settle = <T>(p: Promise<T>, what: string) => this.settle(p, what);
+    const problem = await checkNamespace(this.db as Database, check, when, settle);
+    if (problem !== null) this.fail(problem);
   }
 }
