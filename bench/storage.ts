@@ -318,7 +318,11 @@ async function main(): Promise<void> {
   const compareSeries = Number(opts["compare-series"]);
   const hours = Number(opts.hours);
   const reads = Number(opts.reads);
-  for (const [name, v] of Object.entries({ seriesCount, compareSeries, reads })) {
+  for (const [name, v] of Object.entries({
+    series: seriesCount,
+    "compare-series": compareSeries,
+    reads,
+  })) {
     if (!Number.isInteger(v) || v < 1) {
       throw new Error(`--${name} must be a positive integer, got ${v}`);
     }

@@ -204,12 +204,12 @@ export class CommitLog {
     return new CommitLog(opts, dir, file);
   }
 
-  /** Path of the file being written. */
   /** Bytes appended and not yet written to the file: the queue the disk has to catch up with. */
   get pendingBytes(): number {
     return this.queuedBytes + this.pos;
   }
 
+  /** Path of the file being written. */
   get currentPath(): string {
     return this.file.path;
   }
