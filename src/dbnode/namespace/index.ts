@@ -7,6 +7,8 @@ export {
   MAX_NAMESPACE_DURATION_MS,
   MAX_NAMESPACE_NAME_BYTES,
   type NamespaceIndexOptions,
+  type NamespaceOptionRelation,
+  type NamespaceOptionRule,
   type NamespaceOptions,
   type NamespaceOptionsInput,
   namespaceOptionsUpdate,

@@ -61,15 +61,86 @@ export interface NamespaceOptionsInput {
   readonly index?: Partial<NamespaceIndexOptions>;
 }
 
+/** How a value compares with the bound of a relation rule. */
+export type NamespaceOptionRelation =
+  | "greater than"
+  | "less than"
+  | "at least"
+  | "0 or at least"
+  | "a multiple of";
+
+/**
+ * The rule an option's value breaks, as data, so a caller can restate it in
+ * its own terms (the configuration file names options and durations its way).
+ */
+export type NamespaceOptionRule =
+  /** The value is not of the option's kind; it must be `expected` ("true or false", "an object"). */
+  | { readonly kind: "type"; readonly expected: string }
+  /** A duration outside `minMs..maxMs` or not an integer number of milliseconds. */
+  | { readonly kind: "range"; readonly minMs: number; readonly maxMs: number }
+  /** The option is not one of `known`, the options of `section`. */
+  | {
+      readonly kind: "unknown";
+      readonly section: "namespace" | "index";
+      readonly known: readonly string[];
+    }
+  /**
+   * The value must be `relation` `bound`: a constant when `boundOption` is
+   * null, else the value (ms) of the option it names. With `whenIndexEnabled`
+   * the rule applies only to a namespace whose index is on.
+   */
+  | {
+      readonly kind: "relation";
+      readonly relation: NamespaceOptionRelation;
+      readonly bound: number;
+      readonly boundOption: string | null;
+      readonly whenIndexEnabled: boolean;
+    }
+  /** A name `length` characters long, past `limit`. */
+  | { readonly kind: "length"; readonly length: number; readonly limit: number }
+  /** A name with a character that is not `allowed`. */
+  | { readonly kind: "characters"; readonly allowed: string }
+  /** A name that is one of `reserved`. */
+  | { readonly kind: "reserved"; readonly reserved: readonly string[] };
+
 /** An option value outside what is allowed; the message names the option, the value and the rule. */
 export class InvalidNamespaceOptionError extends M3tsError {
   readonly option: string;
   readonly value: unknown;
+  readonly rule: NamespaceOptionRule;
 
-  constructor(option: string, value: unknown, rule: string) {
-    super("M3TS_ERR_NAMESPACE_OPTION", `${option} ${show(value)} ${rule}`);
+  constructor(option: string, value: unknown, rule: NamespaceOptionRule) {
+    super("M3TS_ERR_NAMESPACE_OPTION", `${option} ${show(value)} ${describeRule(rule, value)}`);
     this.option = option;
     this.value = value;
+    this.rule = rule;
+  }
+}
+
+/** The rule in the words of the error's message, after the option and its value. */
+function describeRule(rule: NamespaceOptionRule, value: unknown): string {
+  switch (rule.kind) {
+    case "type":
+      return `must be ${rule.expected}`;
+    case "range": {
+      const hint =
+        typeof value === "string" ? ' (convert strings like "48h" with parseDurationMs)' : "";
+      return `must be an integer number of milliseconds in ${rule.minMs}..${rule.maxMs}${hint}`;
+    }
+    case "unknown":
+      return `is not ${rule.section === "index" ? "an index" : "a namespace"} option; known options: ${rule.known.join(", ")}`;
+    case "relation": {
+      const bound =
+        rule.boundOption === null ? String(rule.bound) : `${rule.boundOption} ${rule.bound}`;
+      const when = rule.whenIndexEnabled ? " when the index is enabled" : "";
+      return `must be ${rule.relation} ${bound}${when}`;
+    }
+    case "length":
+      return `is ${rule.length} characters long; the limit is ${rule.limit}`;
+    case "characters":
+      return `may hold only ${rule.allowed}`;
+    case "reserved":
+      return `must not be ${rule.reserved.map((r) => JSON.stringify(r)).join(" or ")}`;
   }
 }
 
@@ -203,28 +274,34 @@ export function namespaceOptionsUpdate(
 /** `base` with the options given in `input` replaced, frozen, not yet validated; rejects unknown names. */
 function merge(base: NamespaceOptions, input: NamespaceOptionsInput): NamespaceOptions {
   if (!isPlainObject(input)) {
-    throw new InvalidNamespaceOptionError("options", input, "must be an object of option values");
+    throw new InvalidNamespaceOptionError("options", input, {
+      kind: "type",
+      expected: "an object of option values",
+    });
   }
   for (const key of Object.keys(input)) {
     if (!TOP_LEVEL_OPTIONS.has(key)) {
-      throw new InvalidNamespaceOptionError(
-        key,
-        (input as Record<string, unknown>)[key],
-        `is not a namespace option; known options: ${[...TOP_LEVEL_OPTIONS].join(", ")}`,
-      );
+      throw new InvalidNamespaceOptionError(key, (input as Record<string, unknown>)[key], {
+        kind: "unknown",
+        section: "namespace",
+        known: [...TOP_LEVEL_OPTIONS],
+      });
     }
   }
   const index = input.index;
   if (index !== undefined) {
     if (!isPlainObject(index)) {
-      throw new InvalidNamespaceOptionError("index", index, "must be an object");
+      throw new InvalidNamespaceOptionError("index", index, {
+        kind: "type",
+        expected: "an object",
+      });
     }
     for (const key of Object.keys(index)) {
       if (!INDEX_OPTIONS.has(key)) {
         throw new InvalidNamespaceOptionError(
           `index.${key}`,
           (index as Record<string, unknown>)[key],
-          "is not an index option; known options: index.enabled, index.blockSizeMs",
+          { kind: "unknown", section: "index", known: [...INDEX_OPTIONS].map((k) => `index.${k}`) },
         );
       }
     }
@@ -280,66 +357,89 @@ export function validateNamespaceOptions(o: NamespaceOptions): void {
   for (const option of DURATION_OPTIONS) checkDuration(option, o[option]);
   for (const option of BOOLEAN_NAMESPACE_OPTIONS) checkBoolean(option, o[option]);
   if (!isPlainObject(o.index))
-    throw new InvalidNamespaceOptionError("index", o.index, "must be an object");
+    throw new InvalidNamespaceOptionError("index", o.index, {
+      kind: "type",
+      expected: "an object",
+    });
   checkBoolean("index.enabled", o.index.enabled);
   checkDuration("index.blockSizeMs", o.index.blockSizeMs);
 
   // retention/options.go Validate, in its order.
   if (o.blockSizeMs <= 0) {
-    throw new InvalidNamespaceOptionError("blockSizeMs", o.blockSizeMs, "must be greater than 0");
+    throw new InvalidNamespaceOptionError("blockSizeMs", o.blockSizeMs, {
+      kind: "relation",
+      relation: "greater than",
+      bound: 0,
+      boundOption: null,
+      whenIndexEnabled: false,
+    });
   }
   if (o.bufferFutureMs >= o.blockSizeMs) {
-    throw new InvalidNamespaceOptionError(
-      "bufferFutureMs",
-      o.bufferFutureMs,
-      `must be less than blockSizeMs ${o.blockSizeMs}`,
-    );
+    throw new InvalidNamespaceOptionError("bufferFutureMs", o.bufferFutureMs, {
+      kind: "relation",
+      relation: "less than",
+      bound: o.blockSizeMs,
+      boundOption: "blockSizeMs",
+      whenIndexEnabled: false,
+    });
   }
   if (o.bufferPastMs >= o.blockSizeMs) {
-    throw new InvalidNamespaceOptionError(
-      "bufferPastMs",
-      o.bufferPastMs,
-      `must be less than blockSizeMs ${o.blockSizeMs}`,
-    );
+    throw new InvalidNamespaceOptionError("bufferPastMs", o.bufferPastMs, {
+      kind: "relation",
+      relation: "less than",
+      bound: o.blockSizeMs,
+      boundOption: "blockSizeMs",
+      whenIndexEnabled: false,
+    });
   }
   if (o.retentionPeriodMs < o.blockSizeMs) {
-    throw new InvalidNamespaceOptionError(
-      "retentionPeriodMs",
-      o.retentionPeriodMs,
-      `must be at least blockSizeMs ${o.blockSizeMs}`,
-    );
+    throw new InvalidNamespaceOptionError("retentionPeriodMs", o.retentionPeriodMs, {
+      kind: "relation",
+      relation: "at least",
+      bound: o.blockSizeMs,
+      boundOption: "blockSizeMs",
+      whenIndexEnabled: false,
+    });
   }
 
   // namespace/options.go Validate: index rules apply only with the index on.
   if (!o.index.enabled) return;
   const indexBlockMs = o.index.blockSizeMs;
   if (indexBlockMs <= 0) {
-    throw new InvalidNamespaceOptionError(
-      "index.blockSizeMs",
-      indexBlockMs,
-      "must be greater than 0 when the index is enabled",
-    );
+    throw new InvalidNamespaceOptionError("index.blockSizeMs", indexBlockMs, {
+      kind: "relation",
+      relation: "greater than",
+      bound: 0,
+      boundOption: null,
+      whenIndexEnabled: true,
+    });
   }
   if (o.retentionPeriodMs < indexBlockMs) {
-    throw new InvalidNamespaceOptionError(
-      "retentionPeriodMs",
-      o.retentionPeriodMs,
-      `must be at least index.blockSizeMs ${indexBlockMs} when the index is enabled`,
-    );
+    throw new InvalidNamespaceOptionError("retentionPeriodMs", o.retentionPeriodMs, {
+      kind: "relation",
+      relation: "at least",
+      bound: indexBlockMs,
+      boundOption: "index.blockSizeMs",
+      whenIndexEnabled: true,
+    });
   }
   if (o.futureRetentionPeriodMs !== 0 && o.futureRetentionPeriodMs < indexBlockMs) {
-    throw new InvalidNamespaceOptionError(
-      "futureRetentionPeriodMs",
-      o.futureRetentionPeriodMs,
-      `must be 0 or at least index.blockSizeMs ${indexBlockMs} when the index is enabled`,
-    );
+    throw new InvalidNamespaceOptionError("futureRetentionPeriodMs", o.futureRetentionPeriodMs, {
+      kind: "relation",
+      relation: "0 or at least",
+      bound: indexBlockMs,
+      boundOption: "index.blockSizeMs",
+      whenIndexEnabled: true,
+    });
   }
   if (indexBlockMs % o.blockSizeMs !== 0) {
-    throw new InvalidNamespaceOptionError(
-      "index.blockSizeMs",
-      indexBlockMs,
-      `must be a multiple of blockSizeMs ${o.blockSizeMs}`,
-    );
+    throw new InvalidNamespaceOptionError("index.blockSizeMs", indexBlockMs, {
+      kind: "relation",
+      relation: "a multiple of",
+      bound: o.blockSizeMs,
+      boundOption: "blockSizeMs",
+      whenIndexEnabled: false,
+    });
   }
 }
 
@@ -352,18 +452,19 @@ function checkDuration(option: string, value: unknown): void {
   ) {
     return;
   }
-  const hint =
-    typeof value === "string" ? ' (convert strings like "48h" with parseDurationMs)' : "";
-  throw new InvalidNamespaceOptionError(
-    option,
-    value,
-    `must be an integer number of milliseconds in 0..${MAX_NAMESPACE_DURATION_MS}${hint}`,
-  );
+  throw new InvalidNamespaceOptionError(option, value, {
+    kind: "range",
+    minMs: 0,
+    maxMs: MAX_NAMESPACE_DURATION_MS,
+  });
 }
 
 function checkBoolean(option: string, value: unknown): void {
   if (typeof value !== "boolean") {
-    throw new InvalidNamespaceOptionError(option, value, "must be true or false");
+    throw new InvalidNamespaceOptionError(option, value, {
+      kind: "type",
+      expected: "true or false",
+    });
   }
 }
 
@@ -379,23 +480,28 @@ export const MAX_NAMESPACE_NAME_BYTES = 255;
  */
 export function validateNamespaceName(name: string): void {
   if (typeof name !== "string" || name.length === 0) {
-    throw new InvalidNamespaceOptionError("name", name, "must be a non-empty string");
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "type",
+      expected: "a non-empty string",
+    });
   }
   if (name.length > MAX_NAMESPACE_NAME_BYTES) {
-    throw new InvalidNamespaceOptionError(
-      "name",
-      name,
-      `is ${name.length} characters long; the limit is ${MAX_NAMESPACE_NAME_BYTES}`,
-    );
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "length",
+      length: name.length,
+      limit: MAX_NAMESPACE_NAME_BYTES,
+    });
   }
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new InvalidNamespaceOptionError(
-      "name",
-      name,
-      "may hold only letters A-Z and a-z, digits, '_', '.' and '-'",
-    );
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "characters",
+      allowed: "letters A-Z and a-z, digits, '_', '.' and '-'",
+    });
   }
   if (name === "." || name === "..") {
-    throw new InvalidNamespaceOptionError("name", name, 'must not be "." or ".."');
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "reserved",
+      reserved: [".", ".."],
+    });
   }
 }
