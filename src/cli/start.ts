@@ -12,7 +12,8 @@ import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
-import { ConfigError, loadConfig, type M3tsConfig } from "./config.js";
+import { loadConfig, type M3tsConfig } from "./config.js";
+import { ConfigError } from "./config-error.js";
 import { NamespaceSync } from "./namespace-sync.js";
 
 const USAGE = `Usage: m3ts start [--config FILE] [--data-dir DIR]`;
