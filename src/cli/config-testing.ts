@@ -22,3 +22,7 @@ export function throwsConfigError(
 
 /** Loads configuration text with no environment variables. */
 export const load = (text: string): M3tsConfig => loadConfig({ text, env: {} });
+
+/** True when A and B are the same type (not merely assignable either way). */
+export type Equal<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

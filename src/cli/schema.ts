@@ -219,7 +219,8 @@ function checkUnique(uniques: Uniques, key: string, value: unknown, path: string
     uniques.seen.set(key, seen);
   }
   if (seen.has(value)) {
-    throw new ConfigError(path, value, `a ${key} not used by another ${uniques.noun}`);
+    const article = /^[aeiou]/i.test(key) ? "an" : "a";
+    throw new ConfigError(path, value, `${article} ${key} not used by another ${uniques.noun}`);
   }
   seen.add(value);
 }
