@@ -14,16 +14,8 @@ import {
 import { SealedSegment } from "../index/index.js";
 import { nodeFileSystem } from "../x/index.js";
 
-/** Runs the check and returns the exit code: 0 all good, 1 something damaged, 2 bad usage. */
-export async function verify(
-  args: readonly string[],
-  out: (line: string) => void,
-): Promise<number> {
-  const [dir, ...extra] = args;
-  if (dir === undefined || extra.length > 0) {
-    out("usage: m3ts verify <data dir>");
-    return 2;
-  }
+/** Checks the data directory `dir` and returns the exit code: 0 all good, 1 something damaged, 2 not a directory. */
+export async function verify(dir: string, out: (line: string) => void): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     out(`m3ts verify: ${dir} is not a directory`);
     return 2;
