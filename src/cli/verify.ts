@@ -14,7 +14,7 @@ import {
 import { SealedSegment } from "../index/index.js";
 import { nodeFileSystem } from "../x/index.js";
 
-/** Checks the data directory `dir` and returns the exit code: 0 all good, 1 something damaged, 2 not a directory. */
+/** Checks the data directory `dir`; exits 0 if all is good, 1 if anything is damaged, 2 if no directory. */
 export async function verify(dir: string, out: (line: string) => void): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     out(`m3ts verify: ${dir} is not a directory`);
