@@ -1,14 +1,16 @@
 // Namespaces: their options with M3's defaults and rules, and their names.
 export {
-  BOOLEAN_NAMESPACE_OPTIONS,
-  DEFAULT_NAMESPACE_OPTIONS,
   ImmutableNamespaceOptionError,
   InvalidNamespaceOptionError,
+  type NamespaceOptionRelation,
+  type NamespaceOptionRule,
+} from "./errors.js";
+export {
+  BOOLEAN_NAMESPACE_OPTIONS,
+  DEFAULT_NAMESPACE_OPTIONS,
   MAX_NAMESPACE_DURATION_MS,
   MAX_NAMESPACE_NAME_BYTES,
   type NamespaceIndexOptions,
-  type NamespaceOptionRelation,
-  type NamespaceOptionRule,
   type NamespaceOptions,
   type NamespaceOptionsInput,
   namespaceOptionsUpdate,

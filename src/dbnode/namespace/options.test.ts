@@ -494,3 +494,14 @@ test("an InvalidNamespaceOptionError carries the option, the value and the rule 
     assert.deepEqual(e.rule, rule, e.message);
   }
 });
+
+test("an ImmutableNamespaceOptionError carries the options that may change as a field", () => {
+  const current = resolveNamespaceOptions();
+  assert.throws(
+    () => namespaceOptionsUpdate(current, { blockSizeMs: H }),
+    (e: unknown) =>
+      e instanceof ImmutableNamespaceOptionError &&
+      e.option === "blockSizeMs" &&
+      e.updatable === UPDATABLE_NAMESPACE_OPTIONS,
+  );
+});

@@ -1,8 +1,10 @@
 // A namespace's options with M3's defaults and validation (M3-NOTES §2.1,
 // §2.2: src/dbnode/namespace/options.go, src/dbnode/retention/options.go),
-// the rule for what may change on an existing namespace, and namespace names.
+// the rule for what may change on an existing namespace, and namespace names
+// (the errors they raise are in errors.ts).
 // Durations are integer milliseconds (M3 stores int64 nanoseconds).
-import { M3tsError, MAX_INT64_NS_MS } from "../../x/index.js";
+import { MAX_INT64_NS_MS } from "../../x/index.js";
+import { ImmutableNamespaceOptionError, InvalidNamespaceOptionError, relation } from "./errors.js";
 
 /** Options of a namespace's reverse index. */
 export interface NamespaceIndexOptions {
@@ -59,116 +61,6 @@ export interface NamespaceOptionsInput {
   readonly coldWritesEnabled?: boolean;
   readonly cacheBlocksOnRetrieve?: boolean;
   readonly index?: Partial<NamespaceIndexOptions>;
-}
-
-/** How a value compares with the bound of a relation rule. */
-export type NamespaceOptionRelation =
-  | "greater than"
-  | "less than"
-  | "at least"
-  | "0 or at least"
-  | "a multiple of";
-
-/**
- * The rule an option's value breaks, as data, so a caller can restate it in
- * its own terms (the configuration file names options and durations its way).
- */
-export type NamespaceOptionRule =
-  /** The value is not of the option's kind; it must be `expected` ("true or false", "an object"). */
-  | { readonly kind: "type"; readonly expected: string }
-  /** A duration outside `minMs..maxMs` or not an integer number of milliseconds. */
-  | { readonly kind: "range"; readonly minMs: number; readonly maxMs: number }
-  /** The option is not one of `known`, the options of `section`. */
-  | {
-      readonly kind: "unknown";
-      readonly section: "namespace" | "index";
-      readonly known: readonly string[];
-    }
-  /**
-   * The value must be `relation` `bound`: a constant when `boundOption` is
-   * null, else the value (ms) of the option it names. With `whenIndexEnabled`
-   * the rule applies only to a namespace whose index is on.
-   */
-  | {
-      readonly kind: "relation";
-      readonly relation: NamespaceOptionRelation;
-      readonly bound: number;
-      readonly boundOption: string | null;
-      readonly whenIndexEnabled: boolean;
-    }
-  /** A name `length` characters long, past `limit`. */
-  | { readonly kind: "length"; readonly length: number; readonly limit: number }
-  /** A name with a character that is not `allowed`. */
-  | { readonly kind: "characters"; readonly allowed: string }
-  /** A name that is one of `reserved`. */
-  | { readonly kind: "reserved"; readonly reserved: readonly string[] };
-
-/** An option value outside what is allowed; the message names the option, the value and the rule. */
-export class InvalidNamespaceOptionError extends M3tsError {
-  readonly option: string;
-  readonly value: unknown;
-  readonly rule: NamespaceOptionRule;
-
-  constructor(option: string, value: unknown, rule: NamespaceOptionRule) {
-    super("M3TS_ERR_NAMESPACE_OPTION", `${option} ${show(value)} ${describeRule(rule, value)}`);
-    this.option = option;
-    this.value = value;
-    this.rule = rule;
-  }
-}
-
-/** The rule in the words of the error's message, after the option and its value. */
-function describeRule(rule: NamespaceOptionRule, value: unknown): string {
-  switch (rule.kind) {
-    case "type":
-      return `must be ${rule.expected}`;
-    case "range": {
-      const hint =
-        typeof value === "string" ? ' (convert strings like "48h" with parseDurationMs)' : "";
-      return `must be an integer number of milliseconds in ${rule.minMs}..${rule.maxMs}${hint}`;
-    }
-    case "unknown":
-      return `is not ${rule.section === "index" ? "an index" : "a namespace"} option; known options: ${rule.known.join(", ")}`;
-    case "relation": {
-      const bound =
-        rule.boundOption === null ? String(rule.bound) : `${rule.boundOption} ${rule.bound}`;
-      const when = rule.whenIndexEnabled ? " when the index is enabled" : "";
-      return `must be ${rule.relation} ${bound}${when}`;
-    }
-    case "length":
-      return `is ${rule.length} characters long; the limit is ${rule.limit}`;
-    case "characters":
-      return `may hold only ${rule.allowed}`;
-    case "reserved":
-      return `must not be ${rule.reserved.map((r) => JSON.stringify(r)).join(" or ")}`;
-  }
-}
-
-/** An update that would change an option fixed at a namespace's creation. */
-export class ImmutableNamespaceOptionError extends M3tsError {
-  readonly option: string;
-  readonly current: unknown;
-  readonly requested: unknown;
-
-  constructor(option: string, current: unknown, requested: unknown) {
-    super(
-      "M3TS_ERR_NAMESPACE_OPTION_IMMUTABLE",
-      `${option} cannot change on an existing namespace (${show(current)} -> ${show(requested)}): ` +
-        `only ${UPDATABLE_NAMESPACE_OPTIONS.join(", ")} may change, as in M3; ` +
-        "create a new namespace to use other values",
-    );
-    this.option = option;
-    this.current = current;
-    this.requested = requested;
-  }
-}
-
-function show(value: unknown): string {
-  if (typeof value === "string") {
-    return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
-  }
-  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "array" : "object";
-  return String(value);
 }
 
 const HOUR_MS = 3_600_000;
@@ -255,7 +147,12 @@ export function namespaceOptionsUpdate(
   const updatable = new Set(UPDATABLE_NAMESPACE_OPTIONS);
   for (const option of [...DURATION_OPTIONS, ...BOOLEAN_NAMESPACE_OPTIONS]) {
     if (next[option] !== current[option] && !updatable.has(option)) {
-      throw new ImmutableNamespaceOptionError(option, current[option], next[option]);
+      throw new ImmutableNamespaceOptionError(
+        option,
+        current[option],
+        next[option],
+        UPDATABLE_NAMESPACE_OPTIONS,
+      );
     }
   }
   for (const option of ["enabled", "blockSizeMs"] as const) {
@@ -264,6 +161,7 @@ export function namespaceOptionsUpdate(
         `index.${option}`,
         current.index[option],
         next.index[option],
+        UPDATABLE_NAMESPACE_OPTIONS,
       );
     }
   }
@@ -366,80 +264,64 @@ export function validateNamespaceOptions(o: NamespaceOptions): void {
 
   // retention/options.go Validate, in its order.
   if (o.blockSizeMs <= 0) {
-    throw new InvalidNamespaceOptionError("blockSizeMs", o.blockSizeMs, {
-      kind: "relation",
-      relation: "greater than",
-      bound: 0,
-      boundOption: null,
-      whenIndexEnabled: false,
-    });
+    throw new InvalidNamespaceOptionError(
+      "blockSizeMs",
+      o.blockSizeMs,
+      relation("greater than", null, 0),
+    );
   }
   if (o.bufferFutureMs >= o.blockSizeMs) {
-    throw new InvalidNamespaceOptionError("bufferFutureMs", o.bufferFutureMs, {
-      kind: "relation",
-      relation: "less than",
-      bound: o.blockSizeMs,
-      boundOption: "blockSizeMs",
-      whenIndexEnabled: false,
-    });
+    throw new InvalidNamespaceOptionError(
+      "bufferFutureMs",
+      o.bufferFutureMs,
+      relation("less than", "blockSizeMs", o.blockSizeMs),
+    );
   }
   if (o.bufferPastMs >= o.blockSizeMs) {
-    throw new InvalidNamespaceOptionError("bufferPastMs", o.bufferPastMs, {
-      kind: "relation",
-      relation: "less than",
-      bound: o.blockSizeMs,
-      boundOption: "blockSizeMs",
-      whenIndexEnabled: false,
-    });
+    throw new InvalidNamespaceOptionError(
+      "bufferPastMs",
+      o.bufferPastMs,
+      relation("less than", "blockSizeMs", o.blockSizeMs),
+    );
   }
   if (o.retentionPeriodMs < o.blockSizeMs) {
-    throw new InvalidNamespaceOptionError("retentionPeriodMs", o.retentionPeriodMs, {
-      kind: "relation",
-      relation: "at least",
-      bound: o.blockSizeMs,
-      boundOption: "blockSizeMs",
-      whenIndexEnabled: false,
-    });
+    throw new InvalidNamespaceOptionError(
+      "retentionPeriodMs",
+      o.retentionPeriodMs,
+      relation("at least", "blockSizeMs", o.blockSizeMs),
+    );
   }
 
   // namespace/options.go Validate: index rules apply only with the index on.
   if (!o.index.enabled) return;
   const indexBlockMs = o.index.blockSizeMs;
   if (indexBlockMs <= 0) {
-    throw new InvalidNamespaceOptionError("index.blockSizeMs", indexBlockMs, {
-      kind: "relation",
-      relation: "greater than",
-      bound: 0,
-      boundOption: null,
-      whenIndexEnabled: true,
-    });
+    throw new InvalidNamespaceOptionError(
+      "index.blockSizeMs",
+      indexBlockMs,
+      relation("greater than", null, 0, true),
+    );
   }
   if (o.retentionPeriodMs < indexBlockMs) {
-    throw new InvalidNamespaceOptionError("retentionPeriodMs", o.retentionPeriodMs, {
-      kind: "relation",
-      relation: "at least",
-      bound: indexBlockMs,
-      boundOption: "index.blockSizeMs",
-      whenIndexEnabled: true,
-    });
+    throw new InvalidNamespaceOptionError(
+      "retentionPeriodMs",
+      o.retentionPeriodMs,
+      relation("at least", "index.blockSizeMs", indexBlockMs, true),
+    );
   }
   if (o.futureRetentionPeriodMs !== 0 && o.futureRetentionPeriodMs < indexBlockMs) {
-    throw new InvalidNamespaceOptionError("futureRetentionPeriodMs", o.futureRetentionPeriodMs, {
-      kind: "relation",
-      relation: "0 or at least",
-      bound: indexBlockMs,
-      boundOption: "index.blockSizeMs",
-      whenIndexEnabled: true,
-    });
+    throw new InvalidNamespaceOptionError(
+      "futureRetentionPeriodMs",
+      o.futureRetentionPeriodMs,
+      relation("0 or at least", "index.blockSizeMs", indexBlockMs, true),
+    );
   }
   if (indexBlockMs % o.blockSizeMs !== 0) {
-    throw new InvalidNamespaceOptionError("index.blockSizeMs", indexBlockMs, {
-      kind: "relation",
-      relation: "a multiple of",
-      bound: o.blockSizeMs,
-      boundOption: "blockSizeMs",
-      whenIndexEnabled: false,
-    });
+    throw new InvalidNamespaceOptionError(
+      "index.blockSizeMs",
+      indexBlockMs,
+      relation("a multiple of", "blockSizeMs", o.blockSizeMs),
+    );
   }
 }
 
