@@ -12,10 +12,10 @@ import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
-import { ConfigError, loadConfig, type M3tsConfig } from "./config.js";
+import type { COMMANDS, FlagValues } from "./commands.js";
+import { loadConfig, type M3tsConfig } from "./config.js";
+import { ConfigError } from "./config-error.js";
 import { NamespaceSync } from "./namespace-sync.js";
-
-const USAGE = `Usage: m3ts start [--config FILE] [--data-dir DIR]`;
 
 /** A running node: what `start` built, and how to stop it. */
 export interface RunningNode {
@@ -123,26 +123,13 @@ export async function startNode(config: M3tsConfig, logger: Logger): Promise<Run
   return { config, db, coordinator, carbon, ready, settled, stop };
 }
 
-/** Runs `m3ts start` until a signal; returns the exit code. */
-export async function start(args: readonly string[], out: (line: string) => void): Promise<number> {
-  let file: string | undefined;
-  let dataDir: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new ConfigError(a, undefined, "a value after the flag");
-      return v;
-    };
-    if (a === "--config" || a === "-f") file = value();
-    else if (a.startsWith("--config=")) file = a.slice(9);
-    else if (a === "--data-dir") dataDir = value();
-    else if (a.startsWith("--data-dir=")) dataDir = a.slice(11);
-    else {
-      out(`m3ts start: unknown argument ${JSON.stringify(a)}\n${USAGE}`);
-      return 2;
-    }
-  }
+/** Runs `m3ts start` with its parsed flags until a signal; returns the exit code. */
+export async function start(
+  flags: FlagValues<(typeof COMMANDS)["start"]>,
+  out: (line: string) => void,
+): Promise<number> {
+  const file = flags["--config"];
+  const dataDir = flags["--data-dir"];
   let config: M3tsConfig;
   try {
     config = loadConfig({ file, env: process.env, dataDir });

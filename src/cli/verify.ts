@@ -14,16 +14,8 @@ import {
 import { SealedSegment } from "../index/index.js";
 import { nodeFileSystem } from "../x/index.js";
 
-/** Runs the check and returns the exit code: 0 all good, 1 something damaged, 2 bad usage. */
-export async function verify(
-  args: readonly string[],
-  out: (line: string) => void,
-): Promise<number> {
-  const [dir, ...extra] = args;
-  if (dir === undefined || extra.length > 0) {
-    out("usage: m3ts verify <data dir>");
-    return 2;
-  }
+/** Checks the data directory `dir`; exits 0 if all is good, 1 if anything is damaged, 2 if no directory. */
+export async function verify(dir: string, out: (line: string) => void): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     out(`m3ts verify: ${dir} is not a directory`);
     return 2;

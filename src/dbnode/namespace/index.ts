@@ -1,9 +1,13 @@
 // Namespaces: their options with M3's defaults and rules, and their names.
 export {
-  BOOLEAN_NAMESPACE_OPTIONS,
-  DEFAULT_NAMESPACE_OPTIONS,
   ImmutableNamespaceOptionError,
   InvalidNamespaceOptionError,
+  type NamespaceOptionRelation,
+  type NamespaceOptionRule,
+} from "./errors.js";
+export {
+  BOOLEAN_NAMESPACE_OPTIONS,
+  DEFAULT_NAMESPACE_OPTIONS,
   MAX_NAMESPACE_DURATION_MS,
   MAX_NAMESPACE_NAME_BYTES,
   type NamespaceIndexOptions,

@@ -7,6 +7,7 @@ import {
   ImmutableNamespaceOptionError,
   InvalidNamespaceOptionError,
   MAX_NAMESPACE_DURATION_MS,
+  type NamespaceOptionRule,
   type NamespaceOptions,
   type NamespaceOptionsInput,
   namespaceOptionsUpdate,
@@ -374,4 +375,133 @@ test("namespace names are 1..255 characters of [A-Za-z0-9_.-], not . or ..", () 
       JSON.stringify(name),
     );
   }
+});
+
+// ---- the rule as fields ---------------------------------------------------------------
+
+/** The error `fn` throws, which must be an InvalidNamespaceOptionError. */
+function invalid(fn: () => unknown): InvalidNamespaceOptionError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof InvalidNamespaceOptionError, `not an InvalidNamespaceOptionError: ${e}`);
+    return e;
+  }
+  assert.fail("nothing thrown");
+}
+
+test("an InvalidNamespaceOptionError carries the option, the value and the rule as fields", () => {
+  const relation = (
+    relation: string,
+    bound: number,
+    boundOption: string | null,
+    whenIndexEnabled = false,
+  ) => ({ kind: "relation", relation, bound, boundOption, whenIndexEnabled });
+  const indexed = { enabled: true, blockSizeMs: 4 * H };
+  const cases: [unknown, string, unknown, NamespaceOptionRule | Record<string, unknown>][] = [
+    [null, "options", null, { kind: "type", expected: "an object of option values" }],
+    [
+      { retentionPeriod: 1 },
+      "retentionPeriod",
+      1,
+      {
+        kind: "unknown",
+        section: "namespace",
+        known: [
+          "retentionPeriodMs",
+          "blockSizeMs",
+          "bufferPastMs",
+          "bufferFutureMs",
+          "futureRetentionPeriodMs",
+          "blockDataExpiryAfterNotAccessedPeriodMs",
+          "blockDataExpiry",
+          "bootstrapEnabled",
+          "flushEnabled",
+          "snapshotEnabled",
+          "writesToCommitLog",
+          "cleanupEnabled",
+          "repairEnabled",
+          "coldWritesEnabled",
+          "cacheBlocksOnRetrieve",
+          "index",
+        ],
+      },
+    ],
+    [{ index: 1 }, "index", 1, { kind: "type", expected: "an object" }],
+    [
+      { index: { size: 1 } },
+      "index.size",
+      1,
+      { kind: "unknown", section: "index", known: ["index.enabled", "index.blockSizeMs"] },
+    ],
+    [
+      { bufferPastMs: -1 },
+      "bufferPastMs",
+      -1,
+      { kind: "range", minMs: 0, maxMs: 9_223_372_036_854 },
+    ],
+    [{ flushEnabled: "no" }, "flushEnabled", "no", { kind: "type", expected: "true or false" }],
+    [{ blockSizeMs: 0 }, "blockSizeMs", 0, relation("greater than", 0, null)],
+    [
+      { bufferFutureMs: 2 * H },
+      "bufferFutureMs",
+      2 * H,
+      relation("less than", 2 * H, "blockSizeMs"),
+    ],
+    [{ bufferPastMs: 2 * H }, "bufferPastMs", 2 * H, relation("less than", 2 * H, "blockSizeMs")],
+    [{ retentionPeriodMs: H }, "retentionPeriodMs", H, relation("at least", 2 * H, "blockSizeMs")],
+    [
+      { index: { enabled: true, blockSizeMs: 0 } },
+      "index.blockSizeMs",
+      0,
+      relation("greater than", 0, null, true),
+    ],
+    [
+      { blockSizeMs: H, retentionPeriodMs: 3 * H, index: indexed },
+      "retentionPeriodMs",
+      3 * H,
+      relation("at least", 4 * H, "index.blockSizeMs", true),
+    ],
+    [
+      { futureRetentionPeriodMs: H, index: indexed },
+      "futureRetentionPeriodMs",
+      H,
+      relation("0 or at least", 4 * H, "index.blockSizeMs", true),
+    ],
+    [
+      { index: { enabled: true, blockSizeMs: 3 * H } },
+      "index.blockSizeMs",
+      3 * H,
+      relation("a multiple of", 2 * H, "blockSizeMs"),
+    ],
+  ];
+  for (const [input, option, value, rule] of cases) {
+    const e = invalid(() => resolveNamespaceOptions(input as NamespaceOptionsInput));
+    assert.equal(e.option, option, e.message);
+    assert.equal(e.value, value, e.message);
+    assert.deepEqual(e.rule, rule, e.message);
+  }
+  const names: [string, NamespaceOptionRule][] = [
+    ["", { kind: "type", expected: "a non-empty string" }],
+    ["x".repeat(256), { kind: "length", length: 256, limit: 255 }],
+    ["a/b", { kind: "characters", allowed: "letters A-Z and a-z, digits, '_', '.' and '-'" }],
+    ["..", { kind: "reserved", reserved: [".", ".."] }],
+  ];
+  for (const [name, rule] of names) {
+    const e = invalid(() => validateNamespaceName(name));
+    assert.equal(e.option, "name");
+    assert.equal(e.value, name);
+    assert.deepEqual(e.rule, rule, e.message);
+  }
+});
+
+test("an ImmutableNamespaceOptionError carries the options that may change as a field", () => {
+  const current = resolveNamespaceOptions();
+  assert.throws(
+    () => namespaceOptionsUpdate(current, { blockSizeMs: H }),
+    (e: unknown) =>
+      e instanceof ImmutableNamespaceOptionError &&
+      e.option === "blockSizeMs" &&
+      e.updatable === UPDATABLE_NAMESPACE_OPTIONS,
+  );
 });

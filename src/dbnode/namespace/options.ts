@@ -1,8 +1,10 @@
 // A namespace's options with M3's defaults and validation (M3-NOTES §2.1,
 // §2.2: src/dbnode/namespace/options.go, src/dbnode/retention/options.go),
-// the rule for what may change on an existing namespace, and namespace names.
+// the rule for what may change on an existing namespace, and namespace names
+// (the errors they raise are in errors.ts).
 // Durations are integer milliseconds (M3 stores int64 nanoseconds).
-import { M3tsError, MAX_INT64_NS_MS } from "../../x/index.js";
+import { MAX_INT64_NS_MS } from "../../x/index.js";
+import { ImmutableNamespaceOptionError, InvalidNamespaceOptionError, relation } from "./errors.js";
 
 /** Options of a namespace's reverse index. */
 export interface NamespaceIndexOptions {
@@ -59,45 +61,6 @@ export interface NamespaceOptionsInput {
   readonly coldWritesEnabled?: boolean;
   readonly cacheBlocksOnRetrieve?: boolean;
   readonly index?: Partial<NamespaceIndexOptions>;
-}
-
-/** An option value outside what is allowed; the message names the option, the value and the rule. */
-export class InvalidNamespaceOptionError extends M3tsError {
-  readonly option: string;
-  readonly value: unknown;
-
-  constructor(option: string, value: unknown, rule: string) {
-    super("M3TS_ERR_NAMESPACE_OPTION", `${option} ${show(value)} ${rule}`);
-    this.option = option;
-    this.value = value;
-  }
-}
-
-/** An update that would change an option fixed at a namespace's creation. */
-export class ImmutableNamespaceOptionError extends M3tsError {
-  readonly option: string;
-  readonly current: unknown;
-  readonly requested: unknown;
-
-  constructor(option: string, current: unknown, requested: unknown) {
-    super(
-      "M3TS_ERR_NAMESPACE_OPTION_IMMUTABLE",
-      `${option} cannot change on an existing namespace (${show(current)} -> ${show(requested)}): ` +
-        `only ${UPDATABLE_NAMESPACE_OPTIONS.join(", ")} may change, as in M3; ` +
-        "create a new namespace to use other values",
-    );
-    this.option = option;
-    this.current = current;
-    this.requested = requested;
-  }
-}
-
-function show(value: unknown): string {
-  if (typeof value === "string") {
-    return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
-  }
-  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "array" : "object";
-  return String(value);
 }
 
 const HOUR_MS = 3_600_000;
@@ -184,7 +147,12 @@ export function namespaceOptionsUpdate(
   const updatable = new Set(UPDATABLE_NAMESPACE_OPTIONS);
   for (const option of [...DURATION_OPTIONS, ...BOOLEAN_NAMESPACE_OPTIONS]) {
     if (next[option] !== current[option] && !updatable.has(option)) {
-      throw new ImmutableNamespaceOptionError(option, current[option], next[option]);
+      throw new ImmutableNamespaceOptionError(
+        option,
+        current[option],
+        next[option],
+        UPDATABLE_NAMESPACE_OPTIONS,
+      );
     }
   }
   for (const option of ["enabled", "blockSizeMs"] as const) {
@@ -193,6 +161,7 @@ export function namespaceOptionsUpdate(
         `index.${option}`,
         current.index[option],
         next.index[option],
+        UPDATABLE_NAMESPACE_OPTIONS,
       );
     }
   }
@@ -203,28 +172,34 @@ export function namespaceOptionsUpdate(
 /** `base` with the options given in `input` replaced, frozen, not yet validated; rejects unknown names. */
 function merge(base: NamespaceOptions, input: NamespaceOptionsInput): NamespaceOptions {
   if (!isPlainObject(input)) {
-    throw new InvalidNamespaceOptionError("options", input, "must be an object of option values");
+    throw new InvalidNamespaceOptionError("options", input, {
+      kind: "type",
+      expected: "an object of option values",
+    });
   }
   for (const key of Object.keys(input)) {
     if (!TOP_LEVEL_OPTIONS.has(key)) {
-      throw new InvalidNamespaceOptionError(
-        key,
-        (input as Record<string, unknown>)[key],
-        `is not a namespace option; known options: ${[...TOP_LEVEL_OPTIONS].join(", ")}`,
-      );
+      throw new InvalidNamespaceOptionError(key, (input as Record<string, unknown>)[key], {
+        kind: "unknown",
+        section: "namespace",
+        known: [...TOP_LEVEL_OPTIONS],
+      });
     }
   }
   const index = input.index;
   if (index !== undefined) {
     if (!isPlainObject(index)) {
-      throw new InvalidNamespaceOptionError("index", index, "must be an object");
+      throw new InvalidNamespaceOptionError("index", index, {
+        kind: "type",
+        expected: "an object",
+      });
     }
     for (const key of Object.keys(index)) {
       if (!INDEX_OPTIONS.has(key)) {
         throw new InvalidNamespaceOptionError(
           `index.${key}`,
           (index as Record<string, unknown>)[key],
-          "is not an index option; known options: index.enabled, index.blockSizeMs",
+          { kind: "unknown", section: "index", known: [...INDEX_OPTIONS].map((k) => `index.${k}`) },
         );
       }
     }
@@ -280,33 +255,40 @@ export function validateNamespaceOptions(o: NamespaceOptions): void {
   for (const option of DURATION_OPTIONS) checkDuration(option, o[option]);
   for (const option of BOOLEAN_NAMESPACE_OPTIONS) checkBoolean(option, o[option]);
   if (!isPlainObject(o.index))
-    throw new InvalidNamespaceOptionError("index", o.index, "must be an object");
+    throw new InvalidNamespaceOptionError("index", o.index, {
+      kind: "type",
+      expected: "an object",
+    });
   checkBoolean("index.enabled", o.index.enabled);
   checkDuration("index.blockSizeMs", o.index.blockSizeMs);
 
   // retention/options.go Validate, in its order.
   if (o.blockSizeMs <= 0) {
-    throw new InvalidNamespaceOptionError("blockSizeMs", o.blockSizeMs, "must be greater than 0");
+    throw new InvalidNamespaceOptionError(
+      "blockSizeMs",
+      o.blockSizeMs,
+      relation("greater than", null, 0),
+    );
   }
   if (o.bufferFutureMs >= o.blockSizeMs) {
     throw new InvalidNamespaceOptionError(
       "bufferFutureMs",
       o.bufferFutureMs,
-      `must be less than blockSizeMs ${o.blockSizeMs}`,
+      relation("less than", "blockSizeMs", o.blockSizeMs),
     );
   }
   if (o.bufferPastMs >= o.blockSizeMs) {
     throw new InvalidNamespaceOptionError(
       "bufferPastMs",
       o.bufferPastMs,
-      `must be less than blockSizeMs ${o.blockSizeMs}`,
+      relation("less than", "blockSizeMs", o.blockSizeMs),
     );
   }
   if (o.retentionPeriodMs < o.blockSizeMs) {
     throw new InvalidNamespaceOptionError(
       "retentionPeriodMs",
       o.retentionPeriodMs,
-      `must be at least blockSizeMs ${o.blockSizeMs}`,
+      relation("at least", "blockSizeMs", o.blockSizeMs),
     );
   }
 
@@ -317,28 +299,28 @@ export function validateNamespaceOptions(o: NamespaceOptions): void {
     throw new InvalidNamespaceOptionError(
       "index.blockSizeMs",
       indexBlockMs,
-      "must be greater than 0 when the index is enabled",
+      relation("greater than", null, 0, true),
     );
   }
   if (o.retentionPeriodMs < indexBlockMs) {
     throw new InvalidNamespaceOptionError(
       "retentionPeriodMs",
       o.retentionPeriodMs,
-      `must be at least index.blockSizeMs ${indexBlockMs} when the index is enabled`,
+      relation("at least", "index.blockSizeMs", indexBlockMs, true),
     );
   }
   if (o.futureRetentionPeriodMs !== 0 && o.futureRetentionPeriodMs < indexBlockMs) {
     throw new InvalidNamespaceOptionError(
       "futureRetentionPeriodMs",
       o.futureRetentionPeriodMs,
-      `must be 0 or at least index.blockSizeMs ${indexBlockMs} when the index is enabled`,
+      relation("0 or at least", "index.blockSizeMs", indexBlockMs, true),
     );
   }
   if (indexBlockMs % o.blockSizeMs !== 0) {
     throw new InvalidNamespaceOptionError(
       "index.blockSizeMs",
       indexBlockMs,
-      `must be a multiple of blockSizeMs ${o.blockSizeMs}`,
+      relation("a multiple of", "blockSizeMs", o.blockSizeMs),
     );
   }
 }
@@ -352,18 +334,19 @@ function checkDuration(option: string, value: unknown): void {
   ) {
     return;
   }
-  const hint =
-    typeof value === "string" ? ' (convert strings like "48h" with parseDurationMs)' : "";
-  throw new InvalidNamespaceOptionError(
-    option,
-    value,
-    `must be an integer number of milliseconds in 0..${MAX_NAMESPACE_DURATION_MS}${hint}`,
-  );
+  throw new InvalidNamespaceOptionError(option, value, {
+    kind: "range",
+    minMs: 0,
+    maxMs: MAX_NAMESPACE_DURATION_MS,
+  });
 }
 
 function checkBoolean(option: string, value: unknown): void {
   if (typeof value !== "boolean") {
-    throw new InvalidNamespaceOptionError(option, value, "must be true or false");
+    throw new InvalidNamespaceOptionError(option, value, {
+      kind: "type",
+      expected: "true or false",
+    });
   }
 }
 
@@ -379,23 +362,28 @@ export const MAX_NAMESPACE_NAME_BYTES = 255;
  */
 export function validateNamespaceName(name: string): void {
   if (typeof name !== "string" || name.length === 0) {
-    throw new InvalidNamespaceOptionError("name", name, "must be a non-empty string");
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "type",
+      expected: "a non-empty string",
+    });
   }
   if (name.length > MAX_NAMESPACE_NAME_BYTES) {
-    throw new InvalidNamespaceOptionError(
-      "name",
-      name,
-      `is ${name.length} characters long; the limit is ${MAX_NAMESPACE_NAME_BYTES}`,
-    );
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "length",
+      length: name.length,
+      limit: MAX_NAMESPACE_NAME_BYTES,
+    });
   }
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new InvalidNamespaceOptionError(
-      "name",
-      name,
-      "may hold only letters A-Z and a-z, digits, '_', '.' and '-'",
-    );
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "characters",
+      allowed: "letters A-Z and a-z, digits, '_', '.' and '-'",
+    });
   }
   if (name === "." || name === "..") {
-    throw new InvalidNamespaceOptionError("name", name, 'must not be "." or ".."');
+    throw new InvalidNamespaceOptionError("name", name, {
+      kind: "reserved",
+      reserved: [".", ".."],
+    });
   }
 }

@@ -1,0 +1,127 @@
+// The table of every key of m3ts's configuration file: its kind, bounds,
+// default and meaning. The configuration's type is computed from it
+// (M3tsConfig), the loader checks files against it, and a test holds
+// docs/reference/configuration.md to it.
+import { GiB, MiB } from "./config-values.js";
+import { NAMESPACES } from "./namespace-entries.js";
+import { type ConfigOf, leaf, section } from "./schema.js";
+
+/** Every key of the file apart from `namespaces`, with its kind, default and meaning. */
+export const SCHEMA = {
+  dataDir: leaf(
+    { kind: "string", default: "./data" },
+    "Directory of the commit log, filesets, index volumes and the KV.",
+  ),
+  logging: section("Logs (JSON lines on standard output).", {
+    level: leaf(
+      { kind: "enum", values: ["debug", "info", "warn", "error"], default: "info" },
+      "Least level logged.",
+    ),
+  }),
+  coordinator: section("The HTTP API (ingest, remote read, admin, metrics).", {
+    listenAddress: leaf(
+      { kind: "address", default: "127.0.0.1:7201" },
+      "host:port to listen on; loopback unless set.",
+    ),
+    maxBodyBytes: leaf(
+      { kind: "size", max: GiB, default: "32MiB" },
+      "Largest request body, compressed or decoded (413 above).",
+    ),
+    maxInflightWriteRequests: leaf(
+      { kind: "int", min: 1, max: 1_000_000, default: 64 },
+      "Write requests handled at once; one more is answered 503 with Retry-After (Prometheus 2.x retries a 5xx always, a 429 only with retry_on_http_429).",
+    ),
+    maxPendingWriteSamples: leaf(
+      { kind: "int", min: 1, max: 1e12, default: 4_000_000 },
+      "Samples decoded and not yet acknowledged; past it requests are answered 503.",
+    ),
+    maxSeriesCacheBytes: leaf(
+      { kind: "size", max: 64 * GiB, default: "256MiB" },
+      "Memory of remote write's cache of known series (IDs, tags, label keys, slots); when full it is emptied and refills from the next requests.",
+    ),
+    writeNamespace: leaf(
+      { kind: "string", default: "default" },
+      "Unaggregated namespace the ingest endpoints write and remote read reads.",
+    ),
+    remoteRead: section(
+      "Bounds of one remote read; past one the read is refused (400), never truncated.",
+      {
+        maxSeries: leaf(
+          { kind: "int", min: 0, max: 1e12, default: 100_000 },
+          "Most series matched (0: no bound).",
+        ),
+        maxDocsScanned: leaf(
+          { kind: "int", min: 0, max: 1e12, default: 0 },
+          "Most index postings read (0: no bound).",
+        ),
+        maxSamples: leaf(
+          { kind: "int", min: 0, max: 1e12, default: 50_000_000 },
+          "Most samples returned (0: no bound).",
+        ),
+        maxBytesInFrame: leaf(
+          { kind: "size", max: GiB, default: "1MiB" },
+          "Largest frame of a streamed (XOR chunks) answer.",
+        ),
+      },
+    ),
+  }),
+  carbon: section("Graphite carbon plaintext over TCP.", {
+    enabled: leaf({ kind: "bool", default: true }, "Whether the carbon listener runs."),
+    listenAddress: leaf({ kind: "address", default: "127.0.0.1:7204" }, "host:port to listen on."),
+    maxLineBytes: leaf(
+      { kind: "size", max: MiB, default: "4KiB" },
+      "Longest line; longer ones are dropped and counted.",
+    ),
+  }),
+  db: section("The database.", {
+    numShards: leaf(
+      { kind: "int", min: 1, max: 4096, default: 64 },
+      "Shards per namespace (M3's local placement: 64); fixed once data exists.",
+    ),
+    commitLog: section("The commit log.", {
+      strategy: leaf(
+        { kind: "enum", values: ["wait", "behind"], default: "wait" },
+        "wait: acknowledge after fdatasync (nothing acknowledged is lost); behind: acknowledge at once.",
+      ),
+      flushInterval: leaf(
+        // null: the commit log's own default, which depends on the strategy.
+        { kind: "duration", min: 0, default: null, as: "flushIntervalMs" },
+        "Longest wait before pending records are written (default 2ms for wait, 1s for behind).",
+      ),
+      flushMaxBytes: leaf(
+        // The commit log's own bound on one write.
+        { kind: "size", max: GiB, default: null },
+        "Pending bytes that trigger a write (default 512KiB).",
+      ),
+    }),
+    cache: section("Blocks read from disk kept in memory.", {
+      policy: leaf(
+        { kind: "enum", values: ["none", "all", "recently_read", "lru"], default: "lru" },
+        "M3's series cache policy.",
+      ),
+      maxBlocks: leaf(
+        { kind: "int", min: 1, max: 1e9, default: 65_536 },
+        "Most blocks the lru policy keeps.",
+      ),
+    }),
+    tickInterval: leaf(
+      // A zero pause would make the tick loop spin.
+      { kind: "duration", min: 1, default: "10s", as: "tickIntervalMs" },
+      "Pause between background ticks (flushes, snapshots, retention).",
+    ),
+    snapshotInterval: leaf(
+      { kind: "duration", min: 1, default: "1m", as: "snapshotIntervalMs" },
+      "Least time between snapshots.",
+    ),
+    maxOpenFiles: leaf(
+      { kind: "int", min: 1, max: 1_000_000, default: 128 },
+      "Most fileset files held open for reads.",
+    ),
+  }),
+};
+
+/** The whole file: the keys above, then the namespaces created at start. */
+export const CONFIG_SCHEMA = { ...SCHEMA, namespaces: NAMESPACES };
+
+/** Everything `m3ts start` needs, checked; durations in ms, sizes in bytes. */
+export type M3tsConfig = ConfigOf<typeof CONFIG_SCHEMA>;
