@@ -4,8 +4,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compressSync } from "snappy";
-import { defaultConfig, type M3tsConfig } from "../../src/cli/config.js";
-import { type RunningNode, startNode } from "../../src/cli/start.js";
+import {
+  defaultConfig,
+  type M3tsConfig,
+  type RunningNode,
+  startNode,
+} from "../../src/cli/testing.js";
 import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
 import { silentLogger } from "../../src/x/index.js";
 import { remoteRead } from "../support/remote-read-client.js";
