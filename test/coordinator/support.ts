@@ -3,10 +3,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Registry } from "prom-client";
 import { compressSync } from "snappy";
 import { defaultConfig, type M3tsConfig } from "../../src/cli/config.js";
 import { type RunningNode, startNode } from "../../src/cli/start.js";
+import { type Client, InProcessClient } from "../../src/client/index.js";
+import { FileKV } from "../../src/cluster/index.js";
+import { Coordinator, CoordinatorMetrics } from "../../src/coordinator/index.js";
 import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { Database } from "../../src/dbnode/storage/index.js";
 import { silentLogger } from "../../src/x/index.js";
 
 export interface TestNode {
@@ -34,6 +39,73 @@ export async function startTestNode(
     dir,
     async stop() {
       await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A database and a coordinator in this process, the coordinator reaching the database through a client the test chose. */
+export interface WrappedTestNode {
+  base: string;
+  db: Database;
+  /** The real in-process client, under whatever the test wrapped around it. */
+  inner: Client;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds what `m3ts start` builds (database with the configured namespaces,
+ * embedded KV, coordinator; no carbon, no namespace sync), except that the
+ * coordinator is given `wrap(inner)` instead of the in-process client.
+ */
+export async function startWrappedNode(
+  wrap: (inner: Client) => Client,
+  adjust: (config: M3tsConfig) => void = () => {},
+): Promise<WrappedTestNode> {
+  const dir = mkdtempSync(join(tmpdir(), "m3ts-coord-"));
+  const config = defaultConfig();
+  config.dataDir = join(dir, "data");
+  adjust(config);
+  const registry = new Registry();
+  const db = await Database.open({
+    dataDir: config.dataDir,
+    numShards: config.db.numShards,
+    commitLog: { strategy: config.db.commitLog.strategy },
+    logger: silentLogger,
+    metrics: registry,
+  });
+  await db.bootstrapped;
+  for (const { name, options } of config.namespaces) await db.createNamespace(name, options);
+  const kv = await FileKV.open(join(config.dataDir, "kv"));
+  const inner = new InProcessClient(db);
+  const c = config.coordinator;
+  const coordinator = await Coordinator.start({
+    client: wrap(inner),
+    kv,
+    registry,
+    metrics: new CoordinatorMetrics(registry),
+    logger: silentLogger,
+    host: "127.0.0.1",
+    port: 0,
+    namespace: c.writeNamespace,
+    ingest: {
+      maxBodyBytes: c.maxBodyBytes,
+      maxInflightWriteRequests: c.maxInflightWriteRequests,
+      maxPendingWriteSamples: c.maxPendingWriteSamples,
+      maxSeriesCacheBytes: c.maxSeriesCacheBytes,
+    },
+    remoteRead: c.remoteRead,
+    numShards: config.db.numShards,
+    isReady: () => true,
+  });
+  return {
+    base: `http://127.0.0.1:${coordinator.address.port}`,
+    db,
+    inner,
+    async stop() {
+      await coordinator.close();
+      await db.close();
+      await kv.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
