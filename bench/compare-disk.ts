@@ -15,8 +15,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import {
-  ensureDebianPackages,
   printDiskFigures,
   prometheusDiskBytes,
   victoriaMetricsDiskBytes,

@@ -2,10 +2,11 @@
 // Debian archive to measure how many bytes on disk they spend per datapoint,
 // for comparison benchmarks. Everything runs on loopback, under a work
 // directory the caller passes in, with every wait bounded.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
+import { ExternalToolError } from "../test/support/debian-packages.js";
 
 /** Series to store: each one's labels (with `__name__`) and its points, times in epoch ms. */
 export interface Samples {
@@ -27,22 +28,8 @@ export interface DiskFigures {
   counts: Record<string, number>;
 }
 
-/** A tool or package outside m3ts failed: which one, what it was asked, and what it said. */
-export class ExternalToolError extends Error {
-  readonly code = "M3TS_ERR_EXTERNAL_TOOL";
-  readonly tool: string;
-  readonly detail: string;
-  constructor(fields: { tool: string; action: string; detail: string }) {
-    super(`${fields.tool}: ${fields.action} failed: ${fields.detail}`);
-    this.name = "ExternalToolError";
-    this.tool = fields.tool;
-    this.detail = fields.detail;
-  }
-}
-
 /** Bounds of every wait below. */
 const LIMITS = {
-  aptInstallMs: 15 * 60_000,
   promtoolMs: 60 * 60_000,
   vmStartMs: 60_000,
   vmStopMs: 60_000,
@@ -78,37 +65,6 @@ export function printDiskFigures(store: string, f: DiskFigures): void {
   }
   for (const [step, seconds] of Object.entries(f.stepSeconds)) {
     console.log(`storage.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
-  }
-}
-
-/** Installs the Debian packages among `names` that are not installed yet. */
-export function ensureDebianPackages(names: string[]): void {
-  const missing = names.filter((name) => {
-    const status = spawnSync("dpkg", ["-s", name], { encoding: "utf8" });
-    return status.status !== 0 || !/^Status: install ok installed$/m.test(status.stdout);
-  });
-  if (missing.length === 0) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () =>
-    spawnSync("apt-get", ["install", "-y", ...missing], {
-      encoding: "utf8",
-      env,
-      timeout: LIMITS.aptInstallMs,
-      maxBuffer: 64 << 20,
-    });
-  let result = install();
-  if (result.status !== 0) {
-    // A fresh container often has no package lists yet: refresh them once, then retry.
-    spawnSync("apt-get", ["update"], { encoding: "utf8", env, timeout: LIMITS.aptInstallMs });
-    result = install();
-  }
-  if (result.error !== undefined || result.status !== 0) {
-    const why = result.error?.message ?? `exit status ${result.status}`;
-    throw new ExternalToolError({
-      tool: "apt-get",
-      action: `install -y ${missing.join(" ")} (needs root and the Debian archive)`,
-      detail: `${why}\n${tail(`${result.stdout ?? ""}${result.stderr ?? ""}`)}`,
-    });
   }
 }
 

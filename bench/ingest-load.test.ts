@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { uncompressSync } from "snappy";
-import { decodeWriteRequest, WriteRequestColumns } from "../src/coordinator/write-request.js";
+import { decodeWriteRequest, WriteRequestColumns } from "../src/coordinator/index.js";
 import { MIX_WEIGHTS } from "./datasets.js";
 import {
   buildLoad,

@@ -7,7 +7,7 @@
 // per series) after another. Requests are encoded and snappy-compressed
 // before any timer runs.
 import { compressSync } from "snappy";
-import { encodeWriteRequest, type TestSeries } from "../src/coordinator/testing.js";
+import { encodeWriteRequest, type TestSeries } from "../src/coordinator/index.js";
 import { murmur3_32, seededRandom } from "../src/x/index.js";
 import { MIX_WEIGHTS } from "./datasets.js";
 

@@ -20,6 +20,7 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { M3tsError } from "../src/x/index.js";
+import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import {
   freeLoopbackPort,
   M3TS_BIN,
@@ -27,7 +28,6 @@ import {
   waitForOk,
   writeM3tsConfig,
 } from "../test/support/processes.js";
-import { ensureDebianPackages } from "./external-tsdb.js";
 import { buildLoad, type Load } from "./ingest-load.js";
 
 const SERVERS = ["m3ts", "prometheus", "victoriametrics"] as const;

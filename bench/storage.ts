@@ -32,9 +32,9 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { Database, type TickResult } from "../src/dbnode/storage/index.js";
 import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
+import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_START_MS } from "./datasets.js";
 import {
-  ensureDebianPackages,
   printDiskFigures,
   prometheusDiskBytes,
   type Samples,

@@ -4,8 +4,13 @@
 // start, an empty registry is filled from the node's own namespaces plus
 // the configured ones, so a first start needs no admin call.
 import type { KV } from "../cluster/index.js";
-import { KVKeyExistsError, NAMESPACES_KEY } from "../cluster/index.js";
-import { readRegistry, registryNamespaces, registryOf } from "../coordinator/namespace-registry.js";
+import {
+  KVKeyExistsError,
+  NAMESPACES_KEY,
+  readRegistry,
+  registryNamespaces,
+  registryOf,
+} from "../cluster/index.js";
 import type { NamespaceOptionsInput } from "../dbnode/namespace/index.js";
 import type { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";

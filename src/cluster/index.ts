@@ -9,6 +9,15 @@ export {
   MAX_KV_VALUE_BYTES,
 } from "./file-kv.js";
 export {
+  durationToNanos,
+  isJsonObject,
+  type Json,
+  jsonpbBool,
+  jsonpbCount,
+  jsonpbFields,
+  jsonpbMs,
+} from "./jsonpb.js";
+export {
   type KV,
   KVClosedError,
   KVInvalidValueError,
@@ -16,6 +25,18 @@ export {
   type KVValue,
   KVVersionMismatchError,
 } from "./kv.js";
+export {
+  namespaceAddFromJson,
+  namespaceOptionsFromJson,
+  namespaceOptionsToJson,
+  registryToJson,
+} from "./namespace-json.js";
+export {
+  type RegistryJson,
+  readRegistry,
+  registryNamespaces,
+  registryOf,
+} from "./namespace-kv.js";
 export {
   AdminRequestError,
   ensureLocalPlacement,

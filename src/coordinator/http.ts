@@ -2,7 +2,7 @@
 // M3's JSON error body, and the one table from error codes to statuses.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gunzipSync } from "node:zlib";
-import { M3tsError } from "../x/index.js";
+import { type Logger, M3tsError } from "../x/index.js";
 
 /** A request body over the configured limit (HTTP 413). */
 export class BodyTooLargeError extends M3tsError {
@@ -132,6 +132,32 @@ export async function readBody(
     }
   }
   return body;
+}
+
+/**
+ * The answer to a request that failed with `error`: the status it maps to
+ * and M3's error body carrying its message. Every handler answers a failure
+ * through this; a server fault (5xx) is logged with `context`.
+ */
+export function sendFailure(
+  res: ServerResponse,
+  error: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+): void {
+  const status = statusOf(error);
+  if (status >= 500) logger.error({ err: error, ...context }, "request failed");
+  sendError(res, status, error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * The status of a write that refused some of its samples: 400 when every
+ * refusal was the sender's fault, otherwise a 5xx (the first refusal that was
+ * not, 500 for a 429), because Prometheus drops a request answered 400 and
+ * retries one answered 5xx.
+ */
+export function partialWriteStatus(retryError: M3tsError | null): number {
+  return retryError === null ? 400 : Math.max(500, statusOf(retryError));
 }
 
 /** M3's error body: `{"status":"error","error":"..."}`. */

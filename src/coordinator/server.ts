@@ -7,12 +7,16 @@ import type { Registry } from "prom-client";
 import type { Client } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
 import type { Logger } from "../x/index.js";
-import { AdminApi } from "./admin-api.js";
-import { sendError, sendJson, statusOf } from "./http.js";
+import { AdminApi } from "./admin/index.js";
+import { sendError, sendFailure, sendJson } from "./http.js";
 import type { CoordinatorMetrics } from "./metrics.js";
-import { RemoteReadHandler, type RemoteReadLimits } from "./remote-read.js";
-import { type IngestLimits, RemoteWriteHandler } from "./remote-write.js";
-import { handleInfluxWrite, handleJsonWrite } from "./text-write.js";
+import {
+  type IngestLimits,
+  RemoteReadHandler,
+  type RemoteReadLimits,
+  RemoteWriteHandler,
+} from "./prom/index.js";
+import { handleInfluxWrite, handleJsonWrite } from "./text/index.js";
 
 export interface CoordinatorOptions {
   client: Client;
@@ -215,9 +219,7 @@ export class Coordinator {
       req.resume();
       sendError(res, 404, `no route for ${req.method} ${path}`);
     } catch (e) {
-      const status = statusOf(e);
-      if (status >= 500) this.options.logger.error({ err: e, path }, "request failed");
-      sendError(res, status, (e as Error).message);
+      sendFailure(res, e, this.options.logger, { path });
     } finally {
       this.options.metrics.requests.inc({ handler: name, code: String(res.statusCode) });
     }

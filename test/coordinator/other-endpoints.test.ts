@@ -5,8 +5,8 @@ import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { compressSync, uncompressSync } from "snappy";
-import { readChunkedFrames } from "../../src/coordinator/chunked-read-response.js";
-import { XorChunkIterator } from "../../src/coordinator/xor-chunk.js";
+import { XorChunkIterator } from "../../src/codec/index.js";
+import { readChunkedFrames } from "../../src/coordinator/index.js";
 import { encodeReadRequest, remoteRead } from "../support/remote-read-client.js";
 import { nowSeriesTimes, post, remoteWrite, startTestNode, type TestNode } from "./support.js";
 

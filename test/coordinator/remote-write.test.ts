@@ -7,7 +7,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import fc from "fast-check";
 import { compressSync } from "snappy";
 import type { Client, WriteBatch, WriteResult } from "../../src/client/index.js";
-import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
 import { newMatcher } from "../../src/index/index.js";
 import { remoteRead } from "../support/remote-read-client.js";
 import {

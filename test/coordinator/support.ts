@@ -9,8 +9,12 @@ import { defaultConfig, type M3tsConfig } from "../../src/cli/config.js";
 import { type RunningNode, startNode } from "../../src/cli/start.js";
 import { type Client, InProcessClient } from "../../src/client/index.js";
 import { FileKV } from "../../src/cluster/index.js";
-import { Coordinator, CoordinatorMetrics } from "../../src/coordinator/index.js";
-import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import {
+  Coordinator,
+  CoordinatorMetrics,
+  encodeWriteRequest,
+  type TestSeries,
+} from "../../src/coordinator/index.js";
 import { Database } from "../../src/dbnode/storage/index.js";
 import { silentLogger } from "../../src/x/index.js";
 

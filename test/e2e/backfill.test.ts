@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { compressSync } from "snappy";
-import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/testing.js";
+import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
 import { freeLoopbackPort, type M3tsProcess, startM3ts, stopChild } from "../support/processes.js";
 import { remoteRead } from "../support/remote-read-client.js";
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ensureDebianPackages } from "../../bench/external-tsdb.js";
+import { ensureDebianPackages } from "../support/debian-packages.js";
 import { freeLoopbackPort, type M3tsProcess, startM3ts, stopChild } from "../support/processes.js";
 import { startPrometheus, until } from "../support/prometheus.js";
 import { remoteRead } from "../support/remote-read-client.js";

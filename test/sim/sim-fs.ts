@@ -16,7 +16,7 @@
 // with dirty pages after a writeback error: the data written since the last
 // good fsync must be treated as lost, never retried as if safe.
 import { basename, dirname } from "node:path";
-import type { FileHandle, FileStat, FileSystem, OpenFlags } from "../../src/x/file-system.js";
+import type { FileHandle, FileStat, FileSystem, OpenFlags } from "../../src/x/index.js";
 import type { SimScheduler } from "./scheduler.js";
 
 interface Inode {

@@ -1,7 +1,7 @@
 // One process's view of the simulated disk: when the process "crashes", every
 // operation it starts afterwards, and every handle it holds, hangs forever,
 // so an abandoned Database can never touch the files of its successor.
-import type { FileHandle, FileStat, FileSystem, OpenFlags } from "../../src/x/file-system.js";
+import type { FileHandle, FileStat, FileSystem, OpenFlags } from "../../src/x/index.js";
 import type { SimFileSystem } from "./sim-fs.js";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});

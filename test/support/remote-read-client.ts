@@ -217,7 +217,7 @@ export async function streamedRead(
   url: string,
   query: { startMs: number; endMs: number; matchers: ReadMatcher[] },
 ): Promise<{ labels: [string, string][]; chunks: Uint8Array[] }[]> {
-  const { readChunkedFrames } = await import("../../src/coordinator/chunked-read-response.js");
+  const { readChunkedFrames } = await import("../../src/coordinator/index.js");
   const res = await fetch(url, {
     method: "POST",
     headers: {

@@ -20,7 +20,7 @@
 // order; appends never wait for it. The first failed write or sync fails the
 // log closed: it is never retried, so nothing already on disk is touched again.
 import { TextEncoder } from "node:util";
-import type { FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/index.js";
 import {
   CommitLogClosedError,
   CommitLogQueueFullError,

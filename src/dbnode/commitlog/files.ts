@@ -3,7 +3,7 @@
 // cannot be read is reported as corrupt rather than guessed at.
 
 import { join } from "node:path";
-import type { FileHandle, FileSystem } from "../../x/file-system.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
 import { decodeFileHeader, FILE_HEADER_SIZE, indexFromFileName } from "./format.js";
 
 /** A commit log file with a valid header. */

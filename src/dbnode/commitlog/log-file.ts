@@ -1,7 +1,7 @@
 // One open commit log file: created exclusively under the next free index,
 // its header written and made durable with its directory entry.
 import { join } from "node:path";
-import type { FileHandle, FileSystem } from "../../x/file-system.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
 import { CommitLogWriteError } from "./errors.js";
 import { commitLogFileName, encodeFileHeader } from "./format.js";
 

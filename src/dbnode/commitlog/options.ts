@@ -1,6 +1,6 @@
 // Commit log options: the two strategies, flush triggers and the queue bound,
 // validated once at open and copied into plain fields for the hot path.
-import { type FileSystem, nodeFileSystem } from "../../x/file-system.js";
+import { type FileSystem, nodeFileSystem } from "../../x/index.js";
 import { InvalidCommitLogOptionsError } from "./errors.js";
 
 export type CommitLogStrategy = "wait" | "behind";

@@ -4,7 +4,7 @@
 // everything before it; what was skipped is reported, never thrown.
 import { TextDecoder } from "node:util";
 import { crc32 } from "node:zlib";
-import type { FileHandle, FileSystem } from "../../x/file-system.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
 import type { SeriesMetadata } from "./commit-log.js";
 import { type CommitLogFile, scanCommitLogFiles } from "./files.js";
 import {

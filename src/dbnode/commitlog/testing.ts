@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeFileSystem } from "../../x/file-system.js";
+import { nodeFileSystem } from "../../x/index.js";
 import type { SeriesMetadata } from "./commit-log.js";
 import { CHUNK_HEADER_SIZE, FILE_HEADER_SIZE, readU32, writeChunkHeader } from "./format.js";
 import { type ReplayStats, replayCommitLogs } from "./replay.js";

@@ -2,7 +2,7 @@
 // crash, and removing them (checkpoint first). M3-NOTES §6.1.
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
-import type { FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/index.js";
 import { VolumeWriteError } from "./errors.js";
 import {
   CHECKPOINT_FILE_SIZE,

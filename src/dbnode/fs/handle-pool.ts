@@ -1,7 +1,7 @@
 // A bounded pool of open read-only file handles shared by volume readers:
 // handles are borrowed for one operation and the least recently used idle
 // ones are closed once more than `max` are open.
-import type { FileHandle, FileSystem } from "../../x/file-system.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
 
 interface Slot {
   path: string;

@@ -7,7 +7,7 @@
 // docs/format/fileset.md, "Index volumes".
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import type { FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/index.js";
 import { M3tsError } from "../../x/index.js";
 import { InvalidVolumeInputError } from "./errors.js";
 import { listDir, readOrNull } from "./files.js";

@@ -2,7 +2,7 @@
 // digest file and every file against its digest, loads info, summaries and
 // the bloom filter, and reads the index and data files on demand.
 import { crc32 } from "node:zlib";
-import type { FileHandle, FileSystem } from "../../x/file-system.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
 import { BloomFilter, bloomBytes } from "./bloom-filter.js";
 import { VolumeClosedError, VolumeCorruptError, VolumeMissingError } from "./errors.js";
 import {

@@ -3,7 +3,7 @@
 // "Snapshot metadata", is the byte-by-byte description.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import type { FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/index.js";
 import { M3tsError } from "../../x/index.js";
 import { readOrNull } from "./files.js";
 import { CHECKPOINT_FILE_SIZE, getU32, hex32, kindDir, putU32, TEMP_SUFFIX } from "./format.js";

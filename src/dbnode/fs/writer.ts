@@ -3,7 +3,7 @@
 // entries sorted by ID, then info, digest and, last, the checkpoint.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import type { FileHandle, FileSystem } from "../../x/file-system.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
 import { BloomFilter, bloomParams } from "./bloom-filter.js";
 import {
   DuplicateSeriesIdError,
