@@ -36,7 +36,7 @@ export const MAX_JITTER_MS = 50;
 /**
  * How jittered datasets place their scrapes on the 10 s grid:
  * - "scrape" (the default) follows what real scrapes look like. In M3's ten
- *   real sample series (../shared/m3tsz-vectors, Prometheus data at 10 s),
+ *   real sample series (src/codec/testdata/m3tsz-vectors.json, Prometheus data at 10 s),
  *   98.6% of scrapes sit exactly on their grid and the late ones are mostly
  *   1 ms late (70%), some 2..6 ms, a few 20..50 ms. So each series gets a
  *   late fraction drawn from 0..10% (mean 5%, above the observed 1.4%), and a

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { InProcessClient } from "../client/index.js";
+import { type Client, InProcessClient } from "../client/index.js";
 import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
@@ -30,8 +30,20 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
+export interface StartNodeOptions {
+  /**
+   * What the coordinator and carbon are given in place of the in-process
+   * client: a test wraps it to hold or observe writes on their way.
+   */
+  wrapClient?: (inner: Client) => Client;
+}
+
 /** Builds and starts a node from a configuration. */
-export async function startNode(config: M3tsConfig, logger: Logger): Promise<RunningNode> {
+export async function startNode(
+  config: M3tsConfig,
+  logger: Logger,
+  options: StartNodeOptions = {},
+): Promise<RunningNode> {
   const dataDir = resolve(config.dataDir);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "m3ts_process_" });
@@ -55,7 +67,8 @@ export async function startNode(config: M3tsConfig, logger: Logger): Promise<Run
     metrics: registry,
   });
   const kv = await FileKV.open(join(dataDir, "kv"));
-  const client = new InProcessClient(db);
+  const inner = new InProcessClient(db);
+  const client = options.wrapClient?.(inner) ?? inner;
   const metrics = new CoordinatorMetrics(registry);
   const sync = new NamespaceSync(db, kv, logger);
   let isReady = false;

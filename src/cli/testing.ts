@@ -3,4 +3,4 @@
 // coordinator from it. (The command's entry point, index.ts, loads a
 // command's code only when that command runs.)
 export { defaultConfig, type M3tsConfig } from "./config.js";
-export { type RunningNode, startNode } from "./start.js";
+export { type RunningNode, type StartNodeOptions, startNode } from "./start.js";

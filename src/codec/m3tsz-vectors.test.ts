@@ -1,6 +1,7 @@
 // Compatibility with M3 itself: the byte vectors of M3's encoder tests and
 // ten real int-optimised streams from M3's benchmarks (M3-NOTES §1.6c),
-// kept in /work/shared/m3tsz-vectors/vectors.json beside the repository.
+// kept in src/codec/testdata/m3tsz-vectors.json (its provenance is in
+// testdata/README.md).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -9,8 +10,8 @@ import { formatNs, parseNs, type TimeUnit } from "../x/index.js";
 import { M3tszEncoder, M3tszIterator } from "./index.js";
 import { unitNamed } from "./testing.js";
 
-// dist/src/codec -> repository root -> its parent.
-const VECTORS_URL = new URL("../../../../shared/m3tsz-vectors/vectors.json", import.meta.url);
+// Read from the sources, not dist/: dist/src/codec -> repository root.
+const VECTORS_URL = new URL("../../../src/codec/testdata/m3tsz-vectors.json", import.meta.url);
 
 interface FixedPoint {
   tNs: string;
@@ -43,7 +44,7 @@ interface Vectors {
 function loadVectors(): Vectors | string {
   const path = fileURLToPath(VECTORS_URL);
   if (!existsSync(path)) {
-    return `M3's test vectors are missing: expected ${path} (the shared m3tsz-vectors/vectors.json beside the repository)`;
+    return `M3's test vectors are missing: expected ${path} (M3's vectors, kept in the repository)`;
   }
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Vectors;

@@ -3,15 +3,80 @@
 // 4xx and never disturb what was accepted before.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import fc from "fast-check";
 import { compressSync } from "snappy";
+import type { Client, WriteBatch, WriteResult } from "../../src/client/index.js";
 import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
+import { newMatcher } from "../../src/index/index.js";
 import { remoteRead } from "../support/remote-read-client.js";
-import { nowSeriesTimes, post, remoteWrite, startTestNode, type TestNode } from "./support.js";
+import {
+  nowSeriesTimes,
+  post,
+  remoteWrite,
+  startTestNode,
+  startWrappedNode,
+  type TestNode,
+} from "./support.js";
 
 const STALE = new DataView(new ArrayBuffer(8));
 STALE.setBigUint64(0, 0x7ff0000000000002n);
 const STALE_NAN = STALE.getFloat64(0);
+
+/**
+ * The client the coordinator is given in the overload test: every
+ * writeBatch waits at a gate until the test opens it, then goes on to the
+ * real client. Everything else passes straight through.
+ */
+class GatedClient implements Client {
+  /** writeBatch calls so far; until the gate opens, each of them is waiting at it. */
+  writes = 0;
+  private readonly inner: Client;
+  private readonly gate: Promise<void>;
+  private release: () => void = () => {};
+
+  constructor(inner: Client) {
+    this.inner = inner;
+    this.gate = new Promise((resolve) => {
+      this.release = resolve;
+    });
+  }
+
+  /** Lets every held write, and every later one, through to the real client. */
+  open(): void {
+    this.release();
+  }
+
+  async writeBatch(namespace: string, batch: WriteBatch): Promise<WriteResult> {
+    this.writes++;
+    await this.gate;
+    return this.inner.writeBatch(namespace, batch);
+  }
+
+  fetchTagged(...args: Parameters<Client["fetchTagged"]>): ReturnType<Client["fetchTagged"]> {
+    return this.inner.fetchTagged(...args);
+  }
+
+  labelNames(...args: Parameters<Client["labelNames"]>): ReturnType<Client["labelNames"]> {
+    return this.inner.labelNames(...args);
+  }
+
+  labelValues(...args: Parameters<Client["labelValues"]>): ReturnType<Client["labelValues"]> {
+    return this.inner.labelValues(...args);
+  }
+
+  namespaces(): ReturnType<Client["namespaces"]> {
+    return this.inner.namespaces();
+  }
+
+  state(): ReturnType<Client["state"]> {
+    return this.inner.state();
+  }
+
+  failureReason(): string | null {
+    return this.inner.failureReason();
+  }
+}
 
 async function read(base: string, name: string, sinceMs = 3_600_000) {
   const [series] = await remoteRead(`${base}/api/v1/read`, [
@@ -291,10 +356,9 @@ describe("remote write endpoint", () => {
 });
 
 describe("remote write overload", () => {
-  test("past maxPendingWriteSamples and maxInflightWriteRequests the sender is told to retry (503)", async () => {
+  test("past maxPendingWriteSamples a request is refused with 503 naming the bound", async () => {
     const n = await startTestNode((c) => {
       c.coordinator.maxPendingWriteSamples = 10;
-      c.coordinator.maxInflightWriteRequests = 2;
     });
     try {
       const times = nowSeriesTimes(11);
@@ -303,33 +367,110 @@ describe("remote write overload", () => {
       ]);
       assert.equal(tooMany.status, 503, tooMany.text);
       assert.match(tooMany.text, /maxPendingWriteSamples = 10/);
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          remoteWrite(n.base, [
-            {
-              labels: [
-                ["__name__", "ov2"],
-                ["i", String(i)],
-              ],
-              timesMs: times.slice(0, 1),
-              values: [i],
-            },
-          ]),
-        ),
-      );
-      const statuses = results.map((r) => r.status);
-      assert.ok(
-        statuses.every((s) => s === 204 || s === 503),
-        statuses.join(","),
-      );
-      assert.ok(statuses.includes(204));
-      const acked = results.flatMap((r, i) => (r.status === 204 ? [String(i)] : []));
-      const got = await read(n.base, "ov2");
-      assert.deepEqual(got.map((s) => s.labels.i).sort(), acked.sort());
+      assert.deepEqual(await read(n.base, "ov"), []);
+      // At the bound itself the request is taken.
+      const fits = await remoteWrite(n.base, [
+        { labels: [["__name__", "ov"]], timesMs: times.slice(0, 10), values: times.slice(0, 10) },
+      ]);
+      assert.equal(fits.status, 204, fits.text);
+      const [got] = await read(n.base, "ov");
+      assert.deepEqual(got.timesMs, times.slice(0, 10));
     } finally {
       await n.stop();
     }
   });
+
+  test("past maxInflightWriteRequests the requests over the limit get 503 with Retry-After while the held ones are written, and only theirs", async () => {
+    const LIMIT = 2;
+    const SENT = 5;
+    let gated!: GatedClient;
+    const n = await startWrappedNode(
+      (inner) => {
+        gated = new GatedClient(inner);
+        return gated;
+      },
+      (c) => {
+        c.coordinator.maxInflightWriteRequests = LIMIT;
+      },
+    );
+    const t = nowSeriesTimes(1)[0];
+    const sample = (i: number): TestSeries[] => [
+      {
+        labels: [
+          ["__name__", "inflight"],
+          ["i", String(i)],
+        ],
+        timesMs: [t],
+        values: [i],
+      },
+    ];
+    const answers: ({ status: number; text: string; headers: Headers } | null)[] =
+      Array(SENT).fill(null);
+    const requests = Array.from({ length: SENT }, (_, i) =>
+      remoteWrite(n.base, sample(i)).then((r) => {
+        answers[i] = r;
+        return r;
+      }),
+    );
+    try {
+      // The first LIMIT requests to arrive wait in writeBatch; every other
+      // one must be answered while they wait.
+      const answered = () => answers.filter((a) => a !== null).length;
+      const deadline = performance.now() + 30_000;
+      while (gated.writes < LIMIT || answered() < SENT - LIMIT) {
+        assert.ok(
+          gated.writes <= LIMIT,
+          `${gated.writes} writes reached the client at once; maxInflightWriteRequests is ${LIMIT}`,
+        );
+        assert.ok(
+          performance.now() < deadline,
+          `after 30 s ${gated.writes} writes are held and ${answered()} of ${SENT} requests answered`,
+        );
+        await delay(5);
+      }
+      const refused = answers.flatMap((a, i) => (a === null ? [] : [i]));
+      const held = answers.flatMap((a, i) => (a === null ? [i] : []));
+      assert.equal(refused.length, SENT - LIMIT);
+      assert.equal(gated.writes, LIMIT, "a refused request reached the client");
+      for (const i of refused) {
+        const a = answers[i] as { status: number; text: string; headers: Headers };
+        assert.equal(a.status, 503, `request ${i}: ${a.text}`);
+        assert.match(a.headers.get("retry-after") ?? "", /^[1-9][0-9]*$/, `request ${i}`);
+        assert.match(a.text, new RegExp(`maxInflightWriteRequests = ${LIMIT}\\)`));
+      }
+
+      gated.open();
+      for (const i of held) {
+        const r = await requests[i];
+        assert.equal(r.status, 204, `held request ${i}: ${r.text}`);
+      }
+      // The held requests gave their places back: the next one is taken.
+      const after = await remoteWrite(n.base, sample(SENT));
+      assert.equal(after.status, 204, after.text);
+
+      const acked = [...held, SENT].map(String).sort();
+      const got = await read(n.base, "inflight");
+      assert.deepEqual(got.map((s) => s.labels.i).sort(), acked);
+      for (const s of got) {
+        assert.deepEqual(s.timesMs, [t]);
+        assert.deepEqual(s.values, [Number(s.labels.i)]);
+      }
+      // Read through the real client too: no refused sample is in the database.
+      const direct = await n.inner.fetchTagged(
+        "default",
+        [newMatcher("=", "__name__", "inflight")],
+        t - 1,
+        t + 1,
+        { maxSeries: 0, maxDocsScanned: 0, maxSamples: 0 },
+      );
+      assert.deepEqual(direct.map((s) => s.tags.find(([name]) => name === "i")?.[1]).sort(), acked);
+    } finally {
+      gated.open();
+      await Promise.allSettled(requests);
+      await n.stop();
+    }
+  });
+
   test("a node that stopped taking writes answers 503 (retryable), never 400, and /ready says why", async () => {
     const n = await startTestNode();
     try {

@@ -8,9 +8,12 @@ import {
   defaultConfig,
   type M3tsConfig,
   type RunningNode,
+  type StartNodeOptions,
   startNode,
 } from "../../src/cli/testing.js";
+import type { Client } from "../../src/client/index.js";
 import { encodeWriteRequest, type TestSeries } from "../../src/coordinator/index.js";
+import type { Database } from "../../src/dbnode/storage/index.js";
 import { silentLogger } from "../../src/x/index.js";
 import { remoteRead } from "../support/remote-read-client.js";
 
@@ -23,6 +26,7 @@ export interface TestNode {
 
 export async function startTestNode(
   adjust: (config: M3tsConfig) => void = () => {},
+  options: StartNodeOptions = {},
 ): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), "m3ts-coord-"));
   const config = defaultConfig();
@@ -30,7 +34,7 @@ export async function startTestNode(
   config.coordinator.listenAddress = { host: "127.0.0.1", port: 0 };
   config.carbon.listenAddress = { host: "127.0.0.1", port: 0 };
   adjust(config);
-  const node = await startNode(config, silentLogger);
+  const node = await startNode(config, silentLogger, options);
   await node.ready;
   const { port } = node.coordinator.address;
   return {
@@ -42,6 +46,31 @@ export async function startTestNode(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A database and a coordinator in this process, the coordinator reaching the database through a client the test chose. */
+export interface WrappedTestNode {
+  base: string;
+  db: Database;
+  /** The real in-process client, under whatever the test wrapped around it. */
+  inner: Client;
+  stop(): Promise<void>;
+}
+
+/** The node of `m3ts start`, except that the coordinator and carbon reach the database through `wrap(inner)`. */
+export async function startWrappedNode(
+  wrap: (inner: Client) => Client,
+  adjust: (config: M3tsConfig) => void = () => {},
+): Promise<WrappedTestNode> {
+  let inner: Client | null = null;
+  const n = await startTestNode(adjust, {
+    wrapClient: (c) => {
+      inner = c;
+      return wrap(c);
+    },
+  });
+  if (inner === null) throw new Error("startNode did not build a client");
+  return { base: n.base, db: n.node.db, inner, stop: n.stop };
 }
 
 /** Posts a remote write of `series` (snappy-compressed) and returns status and body text. */
