@@ -1,7 +1,8 @@
-// M3's admin JSON conventions (M3-NOTES Part B §1.6, §1.7): the
-// Duration→Nanos rewrite of request bodies, and readers of jsonpb fields
-// (lowerCamel or snake_case names, int64 nanoseconds as numbers or decimal
-// strings). A value that does not fit is an AdminRequestError naming the field.
+// M3's admin JSON conventions, as its database/create and namespace handlers
+// apply them: the Duration→Nanos rewrite of request bodies (M3's
+// src/x/net/http/convert.go), and readers of jsonpb fields (lowerCamel or
+// snake_case names, int64 nanoseconds as numbers or decimal strings). A value
+// that does not fit is an AdminRequestError naming the field.
 import { parseDurationMs } from "../x/index.js";
 import { AdminRequestError } from "./placement.js";
 

@@ -1,8 +1,9 @@
-// M3's NamespaceOptions in jsonpb form (M3-NOTES Part A §2.3, §2.4, Part B
-// §1.7): int64 nanoseconds as strings, to and from m3ts's millisecond
-// options; the registry body `{namespaces: {<name>: options}}` and the
-// namespace add request. Pure functions; a body that does not fit is an
-// AdminRequestError naming the field.
+// M3's NamespaceOptions in jsonpb form (M3's
+// src/dbnode/generated/proto/namespace/namespace.proto, as the handlers of
+// src/query/api/v1/handler/namespace/ read and write it): int64 nanoseconds as
+// strings, to and from m3ts's millisecond options; the registry body
+// `{namespaces: {<name>: options}}` and the namespace add request. Pure
+// functions; a body that does not fit is an AdminRequestError naming the field.
 import type {
   NamespaceIndexOptions,
   NamespaceOptions,

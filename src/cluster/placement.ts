@@ -1,6 +1,7 @@
-// M3's placement model (placementpb, M3-NOTES Part A §9.1) as plain data, the
-// single node's local placement, and the JSON shapes of M3's placement API
-// (jsonpb: lowerCamel names, int64 as strings, enums by name).
+// M3's placement model (M3's src/cluster/generated/proto/placementpb/
+// placement.proto) as plain data, the single node's local placement, and the
+// JSON shapes of M3's placement API (jsonpb: lowerCamel names, int64 as
+// strings, enums by name).
 import { M3tsError } from "../x/index.js";
 import { type KV, KVKeyExistsError } from "./kv.js";
 
@@ -8,7 +9,8 @@ import { type KV, KVKeyExistsError } from "./kv.js";
  * KV keys, as M3 names them. M3 stores the m3db placement under
  * `_sd.placement/<env>/<service>` (env `default_env`, service `m3db`) and the
  * namespace registry under `m3db.node.namespaces`, which its etcd client
- * prefixes with `_kv/<env>/` (M3-NOTES §9.2); the embedded KV has a single
+ * prefixes with `_kv/<env>/` (M3's src/cluster/services/util.go and
+ * src/cluster/client/etcd/client.go); the embedded KV has a single
  * environment, so the keys carry no such prefix.
  */
 export const PLACEMENT_KEY = "_sd.placement/default_env/m3db";

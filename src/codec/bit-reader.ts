@@ -1,9 +1,9 @@
-// Reads a bit stream MSB-first from a byte array (M3-NOTES §1.1). The next
-// unread bits sit left-aligned in a 32-bit register that is topped up a byte
-// at a time to at least 25 bits, so a decoder can peek at a whole opcode and
-// its payload with one shift. Reading past the end throws the shared
-// END_OF_BITS signal, which decoders turn into a typed error naming the
-// position; it is never seen outside the codec.
+// Reads a bit stream MSB-first from a byte array, as M3's istream reads it
+// (src/dbnode/encoding/istream.go). The next unread bits sit left-aligned in a
+// 32-bit register that is topped up a byte at a time to at least 25 bits, so a
+// decoder can peek at a whole opcode and its payload with one shift. Reading
+// past the end throws the shared END_OF_BITS signal, which decoders turn into a
+// typed error naming the position; it is never seen outside the codec.
 
 /** Thrown by BitReader when a read needs more bits than the stream has. */
 export class EndOfBitsSignal extends Error {}

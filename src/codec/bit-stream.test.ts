@@ -1,6 +1,6 @@
 // BitWriter and BitReader against a reference model: a plain string of '0'
-// and '1' characters, packed MSB-first into bytes with zero padding
-// (M3-NOTES §1.1).
+// and '1' characters, packed MSB-first into bytes with zero padding, the
+// convention of M3's src/dbnode/encoding/ostream.go and istream.go.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";

@@ -1,7 +1,7 @@
 // An append-only bit stream over a growable byte array, most significant bit
-// first, as M3's ostream writes it (M3-NOTES §1.1). Bits gather in a 32-bit
-// register and reach the byte array four bytes at a time, so writing a
-// datapoint costs a few integer operations and no allocation.
+// first, as M3's ostream writes it (src/dbnode/encoding/ostream.go). Bits
+// gather in a 32-bit register and reach the byte array four bytes at a time,
+// so writing a datapoint costs a few integer operations and no allocation.
 
 // Small: storage keeps an encoder per active series, and doubling is cheap.
 const INITIAL_CAPACITY_BYTES = 32;

@@ -19,9 +19,9 @@ function nextAfter(x: number, toward: number): number {
 }
 
 /**
- * A plain transcription of M3's convertToIntFloat semantics (M3-NOTES §1.6):
- * the reference the optimised conversion must agree with. Returns null for
- * "float".
+ * A plain transcription of M3's convertToIntFloat semantics (M3's
+ * src/dbnode/encoding/m3tsz/m3tsz.go): the reference the optimised conversion
+ * must agree with. Returns null for "float".
  */
 function m3Convert(v: number, curMaxMult: number): IntForm | null {
   if (curMaxMult === 0 && v < 2 ** 63) {

@@ -1,10 +1,9 @@
 // The integer form of a value for M3TSZ's integer optimisation: an integer I
 // and a decimal multiplier M (0..6) with I / 10^M giving the value back. The
 // choice follows M3's convertToIntFloat (m3db/m3 src/dbnode/encoding/m3tsz/
-// m3tsz.go, M3-NOTES §1.6) wherever M3's choice is exact; where M3 would
-// round (a value one ulp from a decimal, an integer beyond 2^53, -0) it
-// tries further multipliers and otherwise reports "float", so that every
-// value comes back bit for bit.
+// m3tsz.go) wherever M3's choice is exact; where M3 would round (a value one
+// ulp from a decimal, an integer beyond 2^53, -0) it tries further multipliers
+// and otherwise reports "float", so that every value comes back bit for bit.
 import {
   MAX_EXACT_INT,
   MAX_INT64_FLOAT,

@@ -1,8 +1,9 @@
-// The M3TSZ encoder: M3's Gorilla variant with time units, annotations and
-// the integer optimisation, written bit for bit as M3 writes it (M3-NOTES §1,
-// docs/format/m3tsz.md). Where M3's integer path would not give back the exact
-// float it was given (values within an ulp of a decimal, integers beyond 2^53,
-// -0), this encoder writes the float path instead; M3's decoder reads both.
+// The M3TSZ encoder: M3's Gorilla variant with time units, annotations and the
+// integer optimisation, written bit for bit as M3 writes it (M3's
+// src/dbnode/encoding/m3tsz/encoder.go; docs/format/m3tsz.md). Where M3's
+// integer path would not give back the exact float it was given (values within
+// an ulp of a decimal, integers beyond 2^53, -0), this encoder writes the float
+// path instead; M3's decoder reads both.
 import {
   fitsInt64Ns,
   MAX_INT64_NS_MS,

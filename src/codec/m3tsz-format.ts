@@ -1,5 +1,6 @@
 // Constants and rules of the M3TSZ bit layout shared by the encoder and the iterator.
-// docs/format/m3tsz.md describes the layout; M3-NOTES §1 gives M3's sources.
+// docs/format/m3tsz.md describes the layout; M3 defines it in
+// src/dbnode/encoding/scheme.go and src/dbnode/encoding/m3tsz/m3tsz.go.
 import { TimeUnit } from "../x/index.js";
 
 /** Markers: 9-bit opcode 1_0000_0000 then a 2-bit marker value. */

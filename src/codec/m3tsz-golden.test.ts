@@ -2,7 +2,7 @@
 // that any change to the bytes written is a deliberate format change. Each
 // case is encoded again and compared byte for byte, and its bytes decode back
 // to the case's inputs. To add a case, write its inputs and the bytes the
-// encoder gives, check those bits by hand against the format (M3-NOTES §1),
+// encoder gives, check those bits by hand against docs/format/m3tsz.md,
 // and say why in the commit.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

@@ -1,7 +1,8 @@
 // Decodes an M3TSZ stream one datapoint at a time without allocating per
 // datapoint: call next(), then read the fields. Mirrors M3's reader iterator
-// (M3-NOTES §1.2-1.7) but stops with a StreamCorruptError where M3 would read
-// on with made-up state (unknown time units, EOF inside an opcode).
+// (src/dbnode/encoding/m3tsz/iterator.go and timestamp_iterator.go) but stops
+// with a StreamCorruptError where M3 would read on with made-up state
+// (unknown time units, EOF inside an opcode).
 import {
   fitsInt64Ns,
   int64NsToMs,

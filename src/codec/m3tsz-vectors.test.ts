@@ -1,5 +1,6 @@
 // Compatibility with M3 itself: the byte vectors of M3's encoder tests and
-// ten real int-optimised streams from M3's benchmarks (M3-NOTES §1.6c),
+// ten real int-optimised streams from M3's benchmarks (M3's
+// src/dbnode/encoding/m3tsz/encoder_test.go and encoder_benchmark_test.go),
 // kept in src/codec/testdata/m3tsz-vectors.json (its provenance is in
 // testdata/README.md).
 import assert from "node:assert/strict";

@@ -1,5 +1,6 @@
-// M3's write headers (M3-NOTES Part B §2.1): M3-Metrics-Type chooses the
-// unaggregated namespace or an aggregated one, M3-Storage-Policy
+// M3's write headers (M3's src/x/headers/headers.go, read in
+// src/query/api/v1/handler/prometheus/remote/write.go): M3-Metrics-Type chooses
+// the unaggregated namespace or an aggregated one, M3-Storage-Policy
 // (`resolution:retention`, e.g. `1m:48h`) names the aggregated one.
 import type { IncomingHttpHeaders } from "node:http";
 import { parseDurationMs } from "../x/index.js";

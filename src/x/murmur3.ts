@@ -1,5 +1,6 @@
-// MurmurHash3 x86_32: the hash M3 shards series IDs with (M3-NOTES §3; M3
-// uses github.com/m3db/stackmurmur3/v2 SeedSum32, the standard algorithm).
+// MurmurHash3 x86_32: the hash M3 shards series IDs with (M3's
+// src/dbnode/sharding/shardset.go uses github.com/m3db/stackmurmur3/v2
+// SeedSum32, the standard algorithm).
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;

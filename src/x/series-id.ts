@@ -1,5 +1,5 @@
-// The quoted series ID (M3-NOTES §4.2, M3's src/query/models/tags_id_schemes.go
-// and strconv/): `{` name=value pairs joined by `,` `}`, computed from the
+// The quoted series ID (M3's src/query/models/tags_id_schemes.go and
+// strconv/): `{` name=value pairs joined by `,` `}`, computed from the
 // tags' binary encoding without building strings. A name or value with no
 // byte below 0x20, no `"`, no 0x7F and no byte >= 0x80 is copied as is (a
 // value inside double quotes), backslashes included. Otherwise a name is

@@ -1,5 +1,5 @@
-// The shard a series ID maps to (M3-NOTES §3): murmur3 of the ID's bytes
-// modulo the shard count, as M3's sharding does.
+// The shard a series ID maps to: murmur3 of the ID's bytes modulo the shard
+// count, as M3's sharding does (src/dbnode/sharding/shardset.go).
 import { M3tsError } from "./errors.js";
 import { murmur3_32 } from "./murmur3.js";
 

@@ -1,8 +1,8 @@
-// M3's binary tag encoding (M3-NOTES §4.3, src/x/serialize's encoder and
-// decoder): u16 magic 10101, u16 tag count, then per tag: u16 name length,
-// name bytes, u16 value length, value bytes; all little-endian, lengths in
-// bytes. Encoding appends into the caller's buffer; decoding checks structure
-// and UTF-8 and names the byte offset of what is wrong.
+// M3's binary tag encoding (the encoder and decoder of M3's src/x/serialize):
+// u16 magic 10101, u16 tag count, then per tag: u16 name length, name bytes,
+// u16 value length, value bytes; all little-endian, lengths in bytes. Encoding
+// appends into the caller's buffer; decoding checks structure and UTF-8 and
+// names the byte offset of what is wrong.
 import {
   InvalidTagsError,
   type InvalidTagsReason,

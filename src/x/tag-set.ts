@@ -1,6 +1,7 @@
 // Tag sets: the Tag type, the rules a series' tags must follow, and the
 // canonical order they are kept in (UTF-8 byte order of names, as M3's Go
-// code compares them). Normalisation follows M3-NOTES §4.1.
+// code compares them). Normalisation follows M3's src/query/models/tags.go
+// (Normalize and Validate).
 import { M3tsError } from "./errors.js";
 
 /** One tag: (name, value). */

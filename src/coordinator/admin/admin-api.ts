@@ -1,7 +1,9 @@
-// M3's admin API on the cluster KV (M3-NOTES Part B §1.6, §1.7, §1.11):
-// database/create, the namespace registry and the m3db placement, with M3's
-// request and response shapes. Changes go to the KV with check-and-set; the
-// node applies namespace changes when it sees them, as M3's dbnodes do.
+// M3's admin API on the cluster KV: database/create, the namespace registry and
+// the m3db placement, with M3's request and response shapes (M3's
+// src/query/api/v1/handler/database/create.go, src/query/api/v1/handler/
+// namespace/ and src/cluster/placementhandler/). Changes go to the KV with
+// check-and-set; the node applies namespace changes when it sees them, as M3's
+// dbnodes do.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { hostname } from "node:os";
 import {

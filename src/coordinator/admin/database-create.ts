@@ -1,6 +1,8 @@
-// M3's database/create request (M3-NOTES Part B §1.6, §1.9) with M3's
-// defaults, resolved to what this node does. Pure functions; a body that
-// does not fit is an AdminRequestError naming the field.
+// M3's database/create request (M3's src/query/api/v1/handler/database/
+// create.go, its body first put through the Duration→Nanos rewrite of
+// src/x/net/http/convert.go) with M3's defaults, resolved to what this node
+// does. Pure functions; a body that does not fit is an AdminRequestError naming
+// the field.
 import {
   AdminRequestError,
   isJsonObject,

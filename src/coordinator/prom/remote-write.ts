@@ -2,7 +2,8 @@
 // /api/v1/write: snappy body → columns → known series from their label bytes
 // → one batch write, acknowledged once the commit log holds it. Invalid
 // series and samples are refused one by one (400 naming the first), the
-// valid samples of the same request are still written (M3-NOTES Part B §3.1).
+// valid samples of the same request are still written, as in M3's
+// src/query/api/v1/handler/prometheus/remote/write.go.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Client, WriteBatch } from "../../client/index.js";
 import type { Logger, M3tsError } from "../../x/index.js";

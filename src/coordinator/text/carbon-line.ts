@@ -1,6 +1,7 @@
-// Graphite carbon plaintext (M3-NOTES Part B §1.3): `path value timestamp`
-// lines from a TCP stream, the path's dot-separated parts as tags __g0__,
-// __g1__, … (no __name__), and the splitter that cuts the stream into lines.
+// Graphite carbon plaintext: `path value timestamp` lines from a TCP stream,
+// the path's dot-separated parts as tags __g0__, __g1__, … (no __name__), as
+// M3's src/cmd/services/m3coordinator/ingest/carbon/ingest.go names them, and
+// the splitter that cuts the stream into lines.
 //
 // What the two reference receivers accept, and what we take:
 // - Separators: carbon (lib/carbon/protocols.py) splits on any whitespace; M3

@@ -1,8 +1,8 @@
 // Graphite carbon plaintext ingest on TCP (port 7204): `path value timestamp`
-// lines, the path's dot-separated parts as tags __g0__, __g1__, … (M3-NOTES
-// Part B §1.3). Carbon has no acknowledgements, so lines are gathered into
-// batches (by count or after a short wait) and refusals are counted and
-// logged rather than answered.
+// lines, the path's dot-separated parts as tags __g0__, __g1__, … (as M3's
+// src/cmd/services/m3coordinator/ingest/carbon/ingest.go does). Carbon has no
+// acknowledgements, so lines are gathered into batches (by count or after a
+// short wait) and refusals are counted and logged rather than answered.
 
 import type { AddressInfo } from "node:net";
 import { createServer, type Server, type Socket } from "node:net";

@@ -1,6 +1,7 @@
-// InfluxDB line protocol (M3-NOTES Part B §1.4): each numeric or boolean field
-// of a point becomes a sample of the series `<measurement>_<field>`, labelled
-// with the point's tags; names are made valid for Prometheus as M3 does.
+// InfluxDB line protocol: each numeric or boolean field of a point becomes a
+// sample of the series `<measurement>_<field>`, labelled with the point's
+// tags; names are made valid for Prometheus as M3 does (M3's
+// src/query/api/v1/handler/influxdb/write.go and rewrite.go).
 //
 // Syntax: `measurement[,tag=value...] field=value[,field=value...] [timestamp]`.
 // Escapes (InfluxDB's line protocol reference, "Special characters"): in the

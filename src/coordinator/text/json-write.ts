@@ -1,4 +1,4 @@
-// M3's single-sample JSON write (M3-NOTES Part B §1.5):
+// M3's single-sample JSON write (src/query/api/v1/handler/json/write.go):
 // `{"tags": {name: value, ...}, "timestamp": "<string>", "value": <number>}`.
 //
 // M3 reads the timestamp with util.ParseTimeString (src/query/util/timing.go):

@@ -1,5 +1,6 @@
 // The commit log writer: one node-wide append-only file that every write
-// reaches before it is acknowledged (M3-NOTES §5). Appends encode records
+// reaches before it is acknowledged, as in M3's
+// src/dbnode/persist/fs/commitlog/commit_log.go. Appends encode records
 // straight into a pending byte buffer; a flush seals the buffer into one
 // checksummed chunk and writes it with one positioned write. Format:
 // docs/format/commitlog.md.

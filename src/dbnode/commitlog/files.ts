@@ -1,6 +1,7 @@
 // Finding commit log files in a directory: names select the candidates, each
-// file's own header gives its index (M3-NOTES §5.1), and a file whose header
-// cannot be read is reported as corrupt rather than guessed at.
+// file's own header gives its index (as in M3's
+// src/dbnode/persist/fs/commitlog/files.go), and a file whose header cannot
+// be read is reported as corrupt rather than guessed at.
 
 import { join } from "node:path";
 import type { FileHandle, FileSystem } from "../../x/index.js";

@@ -35,7 +35,10 @@ export const DATAPOINT_RECORD_MAX_FIXED = 1 + MAX_VARINT_BYTES + 8 + 3 + 8 + 1 +
 
 const NAME_PATTERN = /^commitlog-(\d+)-(\d+)\.db$/;
 
-/** The file name of commit log `index`: `commitlog-0-<index>.db` (M3's naming, M3-NOTES §5.1). */
+/**
+ * The file name of commit log `index`: `commitlog-0-<index>.db` (M3's naming,
+ * CommitLogFilePath in src/dbnode/persist/fs/files.go).
+ */
 export function commitLogFileName(index: number): string {
   return `commitlog-0-${index}.db`;
 }

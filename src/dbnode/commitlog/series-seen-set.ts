@@ -1,5 +1,6 @@
 // The per-file set of series indexes whose metadata the file already holds
-// (M3-NOTES §5.4): a bitmap for dense indexes, a Set for the rare huge ones.
+// (as M3's src/dbnode/persist/fs/commitlog/writer.go tracks them): a bitmap
+// for dense indexes, a Set for the rare huge ones.
 
 /** Index bits kept in the dense bitmap (16 MiB at most); larger indexes go to a Set. */
 const BITMAP_MAX_BITS = 1 << 27;

@@ -1,5 +1,6 @@
 // Finding volumes on disk, telling complete ones from the leftovers of a
-// crash, and removing them (checkpoint first). M3-NOTES §6.1.
+// crash, and removing them (checkpoint first). Names and the completeness
+// rule follow M3's src/dbnode/persist/fs/files.go.
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { FileSystem } from "../../x/index.js";

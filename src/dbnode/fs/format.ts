@@ -2,7 +2,7 @@
 // entries and summaries. docs/format/fileset.md is the byte-by-byte
 // description; this file and that page change together.
 
-/** The seven files of a volume, in the order M3 names them (M3-NOTES §6.1). */
+/** The seven files of a volume, in the order M3 names them (M3's src/dbnode/persist/fs/fs.go). */
 export const FILE_TYPES = [
   "info",
   "index",
@@ -14,7 +14,7 @@ export const FILE_TYPES = [
 ] as const;
 export type FileType = (typeof FILE_TYPES)[number];
 
-/** The files the digest file covers, in digest order (M3-NOTES §6.2). */
+/** The files the digest file covers, in digest order (M3's src/dbnode/persist/fs/write.go). */
 export const DIGESTED_FILES = ["info", "index", "summaries", "bloomfilter", "data"] as const;
 export const DIGEST_FILE_SIZE = DIGESTED_FILES.length * 4;
 export const CHECKPOINT_FILE_SIZE = 4;

@@ -1,10 +1,10 @@
-// Index volumes: a namespace's sealed index block on disk (M3-NOTES §7.1),
-// beside the data filesets. Four files per volume: `info` (what the volume
-// is), `segment` (the sealed segment's bytes, opaque here: their format is
-// docs/format/index-segment.md), `digest` (crc32 of info and segment) and
-// `checkpoint` (crc32 of the digest), written last so that a volume is
-// complete exactly when its checkpoint matches. Byte layout:
-// docs/format/fileset.md, "Index volumes".
+// Index volumes: a namespace's sealed index block on disk (M3 writes its index
+// filesets in src/dbnode/persist/fs/index_write.go), beside the data filesets.
+// Four files per volume: `info` (what the volume is), `segment` (the sealed
+// segment's bytes, opaque here: their format is docs/format/index-segment.md),
+// `digest` (crc32 of info and segment) and `checkpoint` (crc32 of the digest),
+// written last so that a volume is complete exactly when its checkpoint
+// matches. Byte layout: docs/format/fileset.md, "Index volumes".
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { FileSystem } from "../../x/index.js";

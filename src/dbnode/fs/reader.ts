@@ -1,6 +1,7 @@
-// Opens a complete volume (M3-NOTES §6.3): checks the checkpoint against the
-// digest file and every file against its digest, loads info, summaries and
-// the bloom filter, and reads the index and data files on demand.
+// Opens a complete volume, as M3's src/dbnode/persist/fs/read.go does: checks
+// the checkpoint against the digest file and every file against its digest,
+// loads info, summaries and the bloom filter, and reads the index and data
+// files on demand.
 import { crc32 } from "node:zlib";
 import type { FileHandle, FileSystem } from "../../x/index.js";
 import { BloomFilter, bloomBytes } from "./bloom-filter.js";

@@ -1,5 +1,7 @@
-// Snapshot metadata files (M3-NOTES §5.6): which snapshot is the current one
-// and which commit logs it makes redundant. docs/format/fileset.md, section
+// Snapshot metadata files (M3's
+// src/dbnode/persist/fs/snapshot_metadata_write.go, and
+// src/dbnode/storage/cleanup.go for their use): which snapshot is the current
+// one and which commit logs it makes redundant. docs/format/fileset.md, section
 // "Snapshot metadata", is the byte-by-byte description.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";

@@ -1,6 +1,7 @@
-// Writes one complete fileset volume (M3-NOTES §6.2): the data file streamed
-// as entries arrive, then the index, summaries and bloom filter from the
-// entries sorted by ID, then info, digest and, last, the checkpoint.
+// Writes one complete fileset volume in the order of M3's
+// src/dbnode/persist/fs/write.go: the data file streamed as entries arrive,
+// then the index, summaries and bloom filter from the entries sorted by ID,
+// then info, digest and, last, the checkpoint.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { FileHandle, FileSystem } from "../../x/index.js";

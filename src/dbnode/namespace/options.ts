@@ -1,5 +1,5 @@
-// A namespace's options with M3's defaults and validation (M3-NOTES §2.1,
-// §2.2: src/dbnode/namespace/options.go, src/dbnode/retention/options.go),
+// A namespace's options with M3's defaults and validation (M3's
+// src/dbnode/namespace/options.go and src/dbnode/retention/options.go),
 // the rule for what may change on an existing namespace, and namespace names
 // (the errors they raise are in errors.ts).
 // Durations are integer milliseconds (M3 stores int64 nanoseconds).
