@@ -2,6 +2,7 @@
 // restored series go into the namespaces' tables, restored datapoints into
 // their buffers, served data volumes into the disk blocks and the cache, and
 // the index volume numbers found into the index volumes' records.
+import type { TimeIndex } from "../../index/index.js";
 import { M3tsError, shardOf } from "../../x/index.js";
 import type { BootstrapNamespace, BootstrapTarget } from "../bootstrap/index.js";
 import type { FileHandlePool, VolumeId, VolumeReader } from "../fs/index.js";
@@ -48,7 +49,7 @@ class RestoringNamespace implements BootstrapNamespace {
     return this.ns.commitLogFrom;
   }
 
-  get index() {
+  get index(): TimeIndex | null {
     return this.ns.index;
   }
 
