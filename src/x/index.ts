@@ -2,6 +2,7 @@
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { crc32c } from "./crc32c.js";
 export { formatDurationMs, InvalidDurationError, parseDurationMs } from "./duration.js";
+export { eachBounded } from "./each-bounded.js";
 export { M3tsError } from "./errors.js";
 export {
   type FileHandle,

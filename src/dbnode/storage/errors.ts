@@ -1,5 +1,6 @@
 // Typed errors of the storage engine: unknown namespaces, writes outside the
-// window, bad series, and reads before bootstrap has finished.
+// window, bad series, reads before bootstrap has finished, and options out of
+// range.
 import { M3tsError } from "../../x/index.js";
 
 /** The namespace does not exist. */
@@ -130,5 +131,26 @@ export class NamespaceChangingError extends M3tsError {
   constructor(namespace: string, why: string) {
     super("M3TS_ERR_NAMESPACE_CHANGING", `namespace "${namespace}" ${why}; retry the request`);
     this.namespace = namespace;
+  }
+}
+
+/** A database option outside the integers it may take: which, what it was, and the range allowed. */
+export class DatabaseOptionError extends M3tsError {
+  readonly option: string;
+  readonly value: unknown;
+  /** The smallest and largest value allowed, both included. */
+  readonly min: number;
+  readonly max: number;
+
+  constructor(option: string, value: unknown, min: number, max: number) {
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+    super(
+      "M3TS_ERR_DATABASE_OPTION",
+      `database option ${option} = ${shown} is invalid: it must be an integer in ${min}..${max}`,
+    );
+    this.option = option;
+    this.value = value;
+    this.min = min;
+    this.max = max;
   }
 }

@@ -6,7 +6,7 @@
 // data is taken, after which older commit logs, snapshot volumes and
 // snapshot metadata are deleted.
 import type { FileSystem } from "../../x/file-system.js";
-import type { Logger } from "../../x/index.js";
+import { eachBounded, type Logger } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
 import {
   listSnapshotMetadata,
@@ -18,7 +18,6 @@ import {
 } from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
-import { eachBounded } from "./each-bounded.js";
 import { flushBlock } from "./flush.js";
 import type { IndexVolumes } from "./index-volumes.js";
 import type { StorageMetrics } from "./metrics.js";

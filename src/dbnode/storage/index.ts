@@ -1,12 +1,9 @@
 // The storage engine: database, namespaces, shards and series buffers.
-export type { BootstrapProgress, BootstrapState } from "./commitlog-bootstrap.js";
-export {
-  Database,
-  type DatabaseOptions,
-  type TickResult,
-} from "./database.js";
+export type { BootstrapProgress, BootstrapState } from "../bootstrap/index.js";
+export { Database } from "./database.js";
 export {
   BootstrappingError,
+  DatabaseOptionError,
   IndexDisabledError,
   InvalidSeriesError,
   InvalidWriteError,
@@ -14,4 +11,6 @@ export {
   UnknownNamespaceError,
   WriteWindowError,
 } from "./errors.js";
+export type { DatabaseOptions } from "./options.js";
 export { MAX_ENCODERS_PER_BUCKET, SeriesBuffer, WriteType } from "./series-buffer.js";
+export type { TickResult } from "./tick.js";

@@ -1,7 +1,7 @@
 // The storage engine's self-metrics, in a prom-client registry the node
 // serves on /metrics. Counted per batch or per event, never per datapoint.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { BootstrapState } from "./commitlog-bootstrap.js";
+import type { BootstrapState } from "../bootstrap/index.js";
 
 const STATE_VALUE: Record<BootstrapState, number> = {
   bootstrapping: 0,

@@ -58,7 +58,7 @@ export async function loadRegistry(dataDir: string, fs: FileSystem): Promise<Reg
 /**
  * Writes the registry atomically: a synced temporary file of its own, a
  * rename over the old one, then a sync of the directory so the rename
- * survives a crash. Callers run saves one at a time (Database.changeRegistry).
+ * survives a crash. Callers run saves one at a time (Namespaces.changeRegistry).
  */
 export async function saveRegistry(
   dataDir: string | null,

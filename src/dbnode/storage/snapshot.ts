@@ -3,8 +3,8 @@
 // index, so that commit log files older than the snapshot can go. The
 // metadata file written after the volumes is what makes a snapshot count.
 import type { FileSystem } from "../../x/file-system.js";
+import { eachBounded } from "../../x/index.js";
 import { type VolumeEntry, writeVolume } from "../fs/index.js";
-import { eachBounded } from "./each-bounded.js";
 import type { Namespace } from "./namespace.js";
 import { bucketStreams, mergeStreams } from "./series-buffer.js";
 

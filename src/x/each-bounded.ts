@@ -1,6 +1,7 @@
 // Runs async work over a list with at most `limit` items in flight: volume
-// writes spend most of their time waiting on fsync, so a few at once keep
-// the disk busy without holding every shard's data in memory together.
+// writes and verifications spend most of their time waiting on the disk, so
+// a few at once keep it busy without holding every shard's data in memory
+// together.
 
 /** Calls `fn` for every item, at most `limit` at a time; rejects with the first failure after all settle. */
 export async function eachBounded<T>(
