@@ -1,9 +1,10 @@
-// The bootstrapper interface (M3-NOTES §8.1): each source of data a node
-// restores from at start implements it, and the bootstrap process runs them
-// in order, filesets first, then the snapshot, then the commit log. Each one
-// reads what the ones before it found (which index blocks were loaded, the
-// commit log file the snapshot covers up to) and adds what it finds, so a
-// later source (the peers of a cluster) joins by taking its place in the list.
+// The bootstrapper interface (as M3's src/dbnode/storage/bootstrap/ chains
+// them): each source of data a node restores from at start implements it, and
+// the bootstrap process runs them in order, filesets first, then the snapshot,
+// then the commit log. Each one reads what the ones before it found (which
+// index blocks were loaded, the commit log file the snapshot covers up to) and
+// adds what it finds, so a later source (the peers of a cluster) joins by
+// taking its place in the list.
 import type { SegmentFormatError } from "../../index/index.js";
 import type { FileSystem, Logger } from "../../x/index.js";
 import type { IndexVolumeCorruptError, VolumeCorruptError } from "../fs/index.js";

@@ -1,8 +1,8 @@
-// The fileset bootstrapper (M3-NOTES §8.1): loads the index volumes, then
+// The fileset bootstrapper (M3's
+// src/dbnode/storage/bootstrap/bootstrapper/fs/): loads the index volumes, then
 // verifies the data volumes and serves them from disk (they are not loaded,
-// unless the cache policy keeps everything). Series of a data block whose
-// index blocks were not all loaded are indexed again from the volume's index
-// file.
+// unless the cache policy keeps everything). Series of a data block whose index
+// blocks were not all loaded are indexed again from the volume's index file.
 import { eachBounded } from "../../x/index.js";
 import {
   type ListedVolume,

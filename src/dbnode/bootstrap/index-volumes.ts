@@ -1,7 +1,8 @@
-// Loading the reverse index from its volumes on disk (M3-NOTES §7.1): the
-// newest verified volume of every index block in retention is loaded, so
-// the series of that block need not be read again from the data volumes'
-// index files. The storage engine writes these volumes at flush.
+// Loading the reverse index from its volumes on disk (M3's
+// src/dbnode/persist/fs/index_read.go): the newest verified volume of every
+// index block in retention is loaded, so the series of that block need not be
+// read again from the data volumes' index files. The storage engine writes
+// these volumes at flush.
 import { SealedSegment, SegmentFormatError } from "../../index/index.js";
 import {
   IndexVolumeCorruptError,

@@ -1,7 +1,8 @@
-// The snapshot bootstrapper (M3-NOTES §5.6, §8.1): loads the latest complete
-// snapshot's volumes into the buffers and removes every other snapshot
-// volume and metadata file. The commit log files from the one the snapshot
-// names on hold what it lacks (commitlog.ts).
+// The snapshot bootstrapper (M3's fs bootstrapper reads snapshots too:
+// src/dbnode/storage/bootstrap/bootstrapper/fs/): loads the latest complete
+// snapshot's volumes into the buffers and removes every other snapshot volume
+// and metadata file. The commit log files from the one the snapshot names on
+// hold what it lacks (commitlog.ts).
 import { M3tszIterator } from "../../codec/index.js";
 import {
   listSnapshotMetadata,

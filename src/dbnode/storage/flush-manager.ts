@@ -1,11 +1,11 @@
-// One flush run (M3-NOTES §5.6, §8.3), started by the tick: volumes past
-// retention go; every block whose flush time has come is flushed (warm, or
-// cold into the next volume); index blocks whose time has come are sealed
-// and written (index-volumes.ts); then, when one is due and every index
-// write succeeded, the commit log rotates and a snapshot of the unflushed
-// data is taken, after which older commit logs, snapshot volumes and
-// snapshot metadata are deleted.
-import type { FileSystem } from "../../x/file-system.js";
+// One flush run (M3's src/dbnode/storage/flush.go, fs.go and cleanup.go),
+// started by the tick: volumes past retention go; every block whose flush time
+// has come is flushed (warm, or cold into the next volume); index blocks whose
+// time has come are sealed and written (index-volumes.ts); then, when one is
+// due and every index write succeeded, the commit log rotates and a snapshot of
+// the unflushed data is taken, after which older commit logs, snapshot volumes
+// and snapshot metadata are deleted.
+import type { FileSystem } from "../../x/index.js";
 import { eachBounded, type Logger } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
 import {

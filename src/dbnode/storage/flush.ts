@@ -1,8 +1,10 @@
-// Flushing one shard's block to a fileset volume (M3-NOTES §8.3). The first
-// flush of a block (warm) writes volume 0 from the buffers; a later one
-// (cold) merges the buffers' data for the block into the served volume and
-// writes the next volume number, and the old volume is removed once the new
-// one is complete and served. Reads see the taken buckets until then.
+// Flushing one shard's block to a fileset volume (M3's
+// src/dbnode/storage/flush.go; when a block may flush:
+// src/dbnode/retention/times.go). The first flush of a block (warm) writes
+// volume 0 from the buffers; a later one (cold) merges the buffers' data for
+// the block into the served volume and writes the next volume number, and the
+// old volume is removed once the new one is complete and served. Reads see the
+// taken buckets until then.
 import { openVolume, removeVolume, type VolumeEntry, writeVolume } from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";

@@ -1,7 +1,8 @@
-// The reverse index on disk (M3-NOTES §7.1). Each flush run, after the data
-// flushes, every index block whose time has passed (its end plus bufferPast)
-// and that holds series not yet sealed is sealed into one segment and
-// written as the block's next index volume; the older volumes of the block
+// The reverse index on disk (as M3 flushes it: src/dbnode/storage/index.go,
+// written by src/dbnode/persist/fs/index_write.go). Each flush run, after the
+// data flushes, every index block whose time has passed (its end plus
+// bufferPast) and that holds series not yet sealed is sealed into one segment
+// and written as the block's next index volume; the older volumes of the block
 // go once it is complete. Bootstrap loads the newest verified volume of each
 // block in retention (bootstrap/index-volumes.ts) and notes here the volume
 // numbers it found.
@@ -13,8 +14,7 @@
 // block was written, and skipped when one failed.
 
 import { SealedSegment } from "../../index/index.js";
-import type { FileSystem } from "../../x/file-system.js";
-import type { Logger } from "../../x/index.js";
+import type { FileSystem, Logger } from "../../x/index.js";
 import { removeIndexVolume, writeIndexVolume } from "../fs/index.js";
 import type { Namespace } from "./namespace.js";
 

@@ -2,7 +2,7 @@
 // kept as JSON in the data directory so they survive a restart. (Clusters
 // keep the same registry in the cluster KV.)
 import { join } from "node:path";
-import type { FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/index.js";
 import {
   type NamespaceOptions,
   type NamespaceOptionsInput,

@@ -8,7 +8,7 @@ import { RemovedIds } from "./removed-ids.js";
 import { type Bucket, WriteType } from "./series-buffer.js";
 import { FRESH, SeriesTable } from "./series-table.js";
 
-/** Where a datapoint may be written now, per M3's buffer rules (M3-NOTES §8.2). */
+/** Where a datapoint may be written now, per M3's buffer rules (its src/dbnode/storage/series/buffer.go). */
 export interface WriteWindow {
   /** Warm writes land in [warmStartMs, warmEndMs). */
   warmStartMs: number;

@@ -1,7 +1,7 @@
-// The read path of one series (DESIGN.md "Read"): for every block the range
-// touches, the stream of the volume serving it (from the block cache or the
-// disk) and the buffers' streams, in the order that makes the later write
-// win at equal instants.
+// The read path of one series (docs/architecture.md, "A read"): for every block
+// the range touches, the stream of the volume serving it (from the block cache
+// or the disk) and the buffers' streams, in the order that makes the later
+// write win at equal instants.
 import type { Clock, Logger } from "../../x/index.js";
 import { shardOf } from "../../x/index.js";
 import { VolumeCorruptError } from "../fs/index.js";

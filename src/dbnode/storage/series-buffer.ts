@@ -1,9 +1,10 @@
-// The in-memory buffer of one series (M3-NOTES §1.8, §8.2): buckets keyed by
-// block start and write type (warm or cold), each holding M3TSZ encoders.
-// A write goes to the first encoder whose last datapoint is before it; an
-// out-of-order datapoint opens another encoder instead of failing. Reads
-// merge a block's encoders in creation order, so for equal timestamps the
-// later write wins. The tick merges a bucket's encoders back into one.
+// The in-memory buffer of one series (M3's
+// src/dbnode/storage/series/buffer.go): buckets keyed by block start and write
+// type (warm or cold), each holding M3TSZ encoders. A write goes to the first
+// encoder whose last datapoint is before it; an out-of-order datapoint opens
+// another encoder instead of failing. Reads merge a block's encoders in
+// creation order, so for equal timestamps the later write wins. The tick merges
+// a bucket's encoders back into one.
 import { M3tszEncoder, MultiStreamIterator } from "../../codec/index.js";
 
 /** Warm writes land inside (now - bufferPast, now + bufferFuture); cold ones outside it. */

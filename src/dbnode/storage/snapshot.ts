@@ -1,8 +1,9 @@
-// Snapshots (M3-NOTES §5.6, §6.4): the unflushed buffer data of every
-// namespace, written as snapshot fileset volumes numbered by the snapshot
-// index, so that commit log files older than the snapshot can go. The
+// Snapshots (M3's src/dbnode/storage/flush.go and cleanup.go; metadata in
+// src/dbnode/persist/fs/snapshot_metadata_write.go): the unflushed buffer data
+// of every namespace, written as snapshot fileset volumes numbered by the
+// snapshot index, so that commit log files older than the snapshot can go. The
 // metadata file written after the volumes is what makes a snapshot count.
-import type { FileSystem } from "../../x/file-system.js";
+import type { FileSystem } from "../../x/index.js";
 import { eachBounded } from "../../x/index.js";
 import { type VolumeEntry, writeVolume } from "../fs/index.js";
 import type { Namespace } from "./namespace.js";

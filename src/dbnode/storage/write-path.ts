@@ -1,10 +1,10 @@
-// The write path (DESIGN.md "Write"): a batch's series are resolved (created
-// if new) and pinned, each datapoint is checked against its series, its time
-// and the write window, the accepted ones go to the commit log, and once the
-// log has them (under its strategy) into the series' buffers. A series stays
-// pinned across the commit wait, so the tick cannot remove it meanwhile. The
-// loops work on the batch's columns and reused scratch arrays: nothing is
-// allocated per datapoint but the errors of the rejected ones.
+// The write path (docs/architecture.md, "A write"): a batch's series are
+// resolved (created if new) and pinned, each datapoint is checked against its
+// series, its time and the write window, the accepted ones go to the commit
+// log, and once the log has them (under its strategy) into the series' buffers.
+// A series stays pinned across the commit wait, so the tick cannot remove it
+// meanwhile. The loops work on the batch's columns and reused scratch arrays:
+// nothing is allocated per datapoint but the errors of the rejected ones.
 import { isWritableUnit } from "../../codec/index.js";
 import {
   type Clock,
