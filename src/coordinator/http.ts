@@ -21,13 +21,55 @@ export class BadRequestError extends M3tsError {
   }
 }
 
-/** The server is over a bound (write queue, pending samples): the sender should retry later. */
+/** The server is over a bound (write queue, pending samples) or shutting down: the sender should retry later. */
 export class OverloadedError extends M3tsError {
   readonly status: 429 | 503;
 
   constructor(status: 429 | 503, message: string) {
     super("M3TS_ERR_OVERLOADED", message);
     this.status = status;
+  }
+}
+
+/** The route exists but not for this method (HTTP 405); `allow` lists the methods it takes. */
+export class MethodNotAllowedError extends M3tsError {
+  readonly allow: readonly string[];
+
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super(
+      "M3TS_ERR_METHOD_NOT_ALLOWED",
+      `method ${method} is not allowed on ${path}; use ${allow.join(" or ")}`,
+    );
+    this.allow = allow;
+  }
+}
+
+/**
+ * A write that refused some of its samples: how many of how many, and the
+ * first refusal. Its status is 400 when every refusal was the sender's fault,
+ * otherwise a 5xx (the first refusal that was not, 500 for a 429), because
+ * Prometheus drops a request answered 400 and retries one answered 5xx.
+ */
+export class SamplesRejectedError extends M3tsError {
+  readonly status: number;
+  readonly rejected: number;
+  readonly written: number;
+  readonly first: M3tsError;
+
+  constructor(outcome: {
+    rejected: number;
+    written: number;
+    firstError: M3tsError;
+    retryError: M3tsError | null;
+  }) {
+    super(
+      "M3TS_ERR_SAMPLES_REJECTED",
+      `${outcome.rejected} of ${outcome.rejected + outcome.written} samples rejected; first: ${outcome.firstError.message}`,
+    );
+    this.status = outcome.retryError === null ? 400 : Math.max(500, statusOf(outcome.retryError));
+    this.rejected = outcome.rejected;
+    this.written = outcome.written;
+    this.first = outcome.firstError;
   }
 }
 
@@ -50,6 +92,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   M3TS_ERR_BODY_TOO_LARGE: 413,
   M3TS_ERR_BAD_REQUEST: 400,
   M3TS_ERR_NOT_FOUND: 404,
+  M3TS_ERR_METHOD_NOT_ALLOWED: 405,
   M3TS_ERR_CONFLICT: 409,
   M3TS_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   M3TS_ERR_WRITE_REQUEST_FORMAT: 400,
@@ -86,7 +129,8 @@ const STATUS_BY_CODE: Record<string, number> = {
 
 /** The status an error maps to. */
 export function statusOf(error: unknown): number {
-  if (error instanceof OverloadedError) return error.status;
+  if (error instanceof OverloadedError || error instanceof SamplesRejectedError)
+    return error.status;
   if (error instanceof M3tsError) return STATUS_BY_CODE[error.code] ?? 500;
   return 500;
 }
@@ -135,9 +179,12 @@ export async function readBody(
 }
 
 /**
- * The answer to a request that failed with `error`: the status it maps to
+ * The answer to a request that failed with `error`: the status it maps to,
+ * the headers it implies (`Allow` for a 405, `Retry-After` for an overload)
  * and M3's error body carrying its message. Every handler answers a failure
- * through this; a server fault (5xx) is logged with `context`.
+ * through this; a server fault (5xx) is logged with `context`, but not a
+ * refusal that says the server is busy, nor a write that refused some samples
+ * (those are counted in the metrics).
  */
 export function sendFailure(
   res: ServerResponse,
@@ -146,22 +193,17 @@ export function sendFailure(
   context: Record<string, unknown> = {},
 ): void {
   const status = statusOf(error);
-  if (status >= 500) logger.error({ err: error, ...context }, "request failed");
+  if (error instanceof MethodNotAllowedError && !res.headersSent) {
+    res.setHeader("Allow", error.allow.join(", "));
+  }
+  if (error instanceof OverloadedError && !res.headersSent) res.setHeader("Retry-After", "1");
+  const expected = error instanceof OverloadedError || error instanceof SamplesRejectedError;
+  if (status >= 500 && !expected) logger.error({ err: error, ...context }, "request failed");
   sendError(res, status, error instanceof Error ? error.message : String(error));
 }
 
-/**
- * The status of a write that refused some of its samples: 400 when every
- * refusal was the sender's fault, otherwise a 5xx (the first refusal that was
- * not, 500 for a 429), because Prometheus drops a request answered 400 and
- * retries one answered 5xx.
- */
-export function partialWriteStatus(retryError: M3tsError | null): number {
-  return retryError === null ? 400 : Math.max(500, statusOf(retryError));
-}
-
 /** M3's error body: `{"status":"error","error":"..."}`. */
-export function sendError(res: ServerResponse, status: number, message: string): void {
+function sendError(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -8,7 +8,13 @@ import type { Client } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
 import type { Logger } from "../x/index.js";
 import { AdminApi } from "./admin/index.js";
-import { sendError, sendFailure, sendJson } from "./http.js";
+import {
+  MethodNotAllowedError,
+  NotFoundError,
+  OverloadedError,
+  sendFailure,
+  sendJson,
+} from "./http.js";
 import type { CoordinatorMetrics } from "./metrics.js";
 import {
   type IngestLimits,
@@ -195,8 +201,7 @@ export class Coordinator {
       if (this.closing) {
         res.setHeader("Connection", "close");
         req.resume();
-        sendError(res, 503, "the coordinator is shutting down");
-        return;
+        throw new OverloadedError(503, "the coordinator is shutting down");
       }
       for (const r of this.routes) {
         const m = r.path.exec(path);
@@ -205,19 +210,13 @@ export class Coordinator {
         const handler = r.methods[req.method ?? "GET"];
         if (handler === undefined) {
           req.resume();
-          res.setHeader("Allow", Object.keys(r.methods).join(", "));
-          sendError(
-            res,
-            405,
-            `method ${req.method} is not allowed on ${path}; use ${Object.keys(r.methods).join(" or ")}`,
-          );
-          return;
+          throw new MethodNotAllowedError(String(req.method), path, Object.keys(r.methods));
         }
         await handler(req, res, m.slice(1));
         return;
       }
       req.resume();
-      sendError(res, 404, `no route for ${req.method} ${path}`);
+      throw new NotFoundError(`no route for ${req.method} ${path}`);
     } catch (e) {
       sendFailure(res, e, this.options.logger, { path });
     } finally {

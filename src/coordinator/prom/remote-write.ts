@@ -10,9 +10,8 @@ import type { Logger, M3tsError } from "../../x/index.js";
 import {
   isClientError,
   OverloadedError,
-  partialWriteStatus,
   readBody,
-  sendError,
+  SamplesRejectedError,
   sendFailure,
 } from "../http.js";
 import type { CoordinatorMetrics } from "../metrics.js";
@@ -87,12 +86,11 @@ export class RemoteWriteHandler {
     const started = performance.now();
     if (this.inflight >= this.limits.maxInflightWriteRequests) {
       req.resume();
-      res.setHeader("Retry-After", "1");
-      sendError(
-        res,
+      const busy = new OverloadedError(
         503,
         `too many write requests in flight (coordinator.maxInflightWriteRequests = ${this.limits.maxInflightWriteRequests}); retry later`,
       );
+      sendFailure(res, busy, this.logger);
       return;
     }
     this.inflight++;
@@ -125,16 +123,11 @@ export class RemoteWriteHandler {
         res.setHeader(HISTOGRAMS_WRITTEN_HEADER, "0");
         res.setHeader(EXEMPLARS_WRITTEN_HEADER, "0");
       }
-      if (outcome.firstError === null) {
-        res.writeHead(204);
-        res.end();
-      } else {
-        sendError(
-          res,
-          partialWriteStatus(outcome.retryError),
-          `${outcome.rejected} of ${outcome.rejected + outcome.written} samples rejected; first: ${outcome.firstError.message}`,
-        );
+      if (outcome.firstError !== null) {
+        throw new SamplesRejectedError({ ...outcome, firstError: outcome.firstError });
       }
+      res.writeHead(204);
+      res.end();
     } catch (e) {
       sendFailure(res, e, this.logger, { handler: "remote write" });
     } finally {

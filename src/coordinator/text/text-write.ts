@@ -4,7 +4,7 @@
 // naming the first; the other samples of the request are still written.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Client } from "../../client/index.js";
-import { BadRequestError, partialWriteStatus, readBody, sendError } from "../http.js";
+import { BadRequestError, readBody, SamplesRejectedError } from "../http.js";
 import type { CoordinatorMetrics } from "../metrics.js";
 import { namespaceOf, writeTargetOf } from "../write-headers.js";
 import { parseInfluxLines } from "./influx-line.js";
@@ -43,12 +43,9 @@ export async function handleInfluxWrite(
         problems.length,
       );
       const p = problems[0];
-      sendError(
-        res,
-        400,
+      throw new BadRequestError(
         `${problems.length} lines refused (${outcome.written} samples written); first: line ${p.line}: ${p.reason}`,
       );
-      return;
     }
     answer(res, outcome, 204);
   } finally {
@@ -77,14 +74,9 @@ export async function handleJsonWrite(
 }
 
 function answer(res: ServerResponse, outcome: SampleWriteOutcome, okStatus: number): void {
-  if (outcome.firstError === null) {
-    res.writeHead(okStatus);
-    res.end();
-    return;
+  if (outcome.firstError !== null) {
+    throw new SamplesRejectedError({ ...outcome, firstError: outcome.firstError });
   }
-  sendError(
-    res,
-    partialWriteStatus(outcome.retryError),
-    `${outcome.rejected} of ${outcome.rejected + outcome.written} samples rejected; first: ${outcome.firstError.message}`,
-  );
+  res.writeHead(okStatus);
+  res.end();
 }
