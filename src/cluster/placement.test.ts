@@ -19,19 +19,9 @@ import {
   placementInitFromJson,
   placementToJson,
 } from "./index.js";
+import { expectField } from "./testing.js";
 
 const local = { numShards: 64, endpoint: "127.0.0.1:9000", hostname: "localhost", port: 9000 };
-
-function expectField(fn: () => unknown, field: string, expectation?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof AdminRequestError, String(e));
-    assert.equal(e.code, "M3TS_ERR_ADMIN_REQUEST");
-    assert.equal(e.field, field);
-    assert.ok(e.message.startsWith(`${field}:`), e.message);
-    if (expectation !== undefined) assert.match(e.message, expectation);
-    return true;
-  });
-}
 
 test("KV keys are M3's", () => {
   assert.equal(PLACEMENT_KEY, "_sd.placement/default_env/m3db");

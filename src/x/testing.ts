@@ -1,9 +1,30 @@
-// Helpers shared by the tag, tag encoding and series ID tests: the
-// fast-check settings, an assertion on InvalidTagsError, hand-built
-// encodings and an arbitrary of awkward tag lists. Not part of x's public face.
+// Helpers shared by tests: temporary directories removed when the test file
+// ends, and for the tag, tag encoding and series ID tests the fast-check
+// settings, an assertion on InvalidTagsError, hand-built encodings and an
+// arbitrary of awkward tag lists. Not part of x's public face.
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after } from "node:test";
 import fc from "fast-check";
 import { InvalidTagsError, type InvalidTagsReason } from "./index.js";
+
+const tempDirs: string[] = [];
+let tempCleanupRegistered = false;
+
+/** A fresh directory named `prefix…` under the system's temp dir, removed when the test file ends. */
+export async function tempDirFor(prefix: string): Promise<string> {
+  if (!tempCleanupRegistered) {
+    tempCleanupRegistered = true;
+    after(async () => {
+      for (const d of tempDirs) await rm(d, { recursive: true, force: true });
+    });
+  }
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
 
 export const FC = { seed: 42, includeErrorInReport: true, numRuns: 300 } as const;
 

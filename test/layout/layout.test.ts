@@ -1,8 +1,9 @@
 // The folder table of docs/architecture.md, checked against the code: every
 // folder that holds TypeScript has a row, every import between folders is
-// one the row allows, and it goes through the folder's index.ts (a test may
-// also use another folder's testing.ts helpers; a room may use the plumbing
-// files of the folder it sits in when its row names that folder).
+// one the row allows, and it goes through the folder's index.ts. A test, or a
+// folder's testing.ts, may also use another folder's testing.ts helpers; a
+// room may use the plumbing files of the folder it sits in when its row names
+// that folder.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -73,7 +74,7 @@ function problem(rows: Map<string, Row>, file: string, target: string): string |
   const row = rows.get(from);
   if (row === undefined) return `${from} has no row in docs/architecture.md`;
   const base = target.slice(to.length + 1);
-  const isTest = file.endsWith(".test.ts");
+  const isTest = file.endsWith(".test.ts") || file.endsWith("/testing.ts");
   if (to.startsWith("src/") && row.anySrcFace) {
     return base === "index.ts" || base === "testing.ts"
       ? null

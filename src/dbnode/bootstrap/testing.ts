@@ -1,10 +1,7 @@
 // Test support for the bootstrappers: a target that records what it was
 // given, a context over a temporary data directory, and writers of the files
 // bootstrap reads (data and snapshot volumes, commit logs).
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
 import { M3tszEncoder } from "../../codec/index.js";
 import { TimeIndex } from "../../index/index.js";
 import {
@@ -15,6 +12,7 @@ import {
   type Tag,
   TimeUnit,
 } from "../../x/index.js";
+import { tempDirFor } from "../../x/testing.js";
 import { CommitLog, type SeriesMetadata } from "../commitlog/index.js";
 import {
   FileHandlePool,
@@ -36,20 +34,9 @@ export const BLOCK = 2 * HOUR;
 export const T0 = Math.floor(1_700_000_000_000 / BLOCK) * BLOCK;
 
 const utf8 = new TextEncoder();
-const dirs: string[] = [];
-let cleanupRegistered = false;
-
 /** A fresh directory, removed when the test file ends. */
-export async function tempDir(): Promise<string> {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    after(async () => {
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
-    });
-  }
-  const d = await mkdtemp(join(tmpdir(), "m3ts-bootstrap-test-"));
-  dirs.push(d);
-  return d;
+export function tempDir(): Promise<string> {
+  return tempDirFor("m3ts-bootstrap-test-");
 }
 
 export function tagsOf(name: string): Tag[] {

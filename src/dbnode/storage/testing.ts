@@ -1,11 +1,8 @@
 // Test support for the storage engine: temporary data directories, a
 // database on a manual clock, batches written by series name, reads back.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after } from "node:test";
 import { encodeTags, ManualClock, seriesIdString, type Tag } from "../../x/index.js";
+import { tempDirFor } from "../../x/testing.js";
 import type { WriteBatch } from "../ts/index.js";
 import { Database, type DatabaseOptions } from "./database.js";
 
@@ -13,20 +10,9 @@ export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const NOW = 1_700_000_000_000; // 2023-11-14T22:13:20Z
 
-const dirs: string[] = [];
-let cleanupRegistered = false;
-
 /** A fresh directory, removed when the test file ends. */
-export async function tempDir(): Promise<string> {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    after(async () => {
-      for (const d of dirs) await rm(d, { recursive: true, force: true });
-    });
-  }
-  const d = await mkdtemp(join(tmpdir(), "m3ts-db-test-"));
-  dirs.push(d);
-  return d;
+export function tempDir(): Promise<string> {
+  return tempDirFor("m3ts-db-test-");
 }
 
 /** A bootstrapped database on a manual clock (in memory unless `dataDir` is given). */
