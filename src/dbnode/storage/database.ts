@@ -35,7 +35,6 @@ import { Tick, type TickResult } from "./tick.js";
 import { WritePath } from "./write-path.js";
 
 export type { DatabaseOptions } from "./options.js";
-export type { TickResult } from "./tick.js";
 
 export class Database implements SequenceSource {
   readonly clock: Clock;

@@ -60,6 +60,20 @@ export interface FlushRunResult {
   commitLogsRemoved: number;
 }
 
+/** A flush run that did nothing: the counts a run starts from. */
+export function emptyFlushRun(): FlushRunResult {
+  return {
+    warmFlushes: 0,
+    coldFlushes: 0,
+    flushFailures: 0,
+    volumesExpired: 0,
+    indexFlushes: 0,
+    indexFlushFailures: 0,
+    snapshotTaken: false,
+    commitLogsRemoved: 0,
+  };
+}
+
 /** Volumes a flush or snapshot writes at once. */
 export const VOLUME_WRITE_CONCURRENCY = 4;
 
@@ -77,16 +91,7 @@ export class FlushManager {
 
   async run(): Promise<FlushRunResult> {
     const host = this.host;
-    const result: FlushRunResult = {
-      warmFlushes: 0,
-      coldFlushes: 0,
-      flushFailures: 0,
-      volumesExpired: 0,
-      indexFlushes: 0,
-      indexFlushFailures: 0,
-      snapshotTaken: false,
-      commitLogsRemoved: 0,
-    };
+    const result = emptyFlushRun();
     const now = host.nowMs();
     for (const ns of host.namespaces()) {
       result.volumesExpired += this.expireVolumes(ns, now);

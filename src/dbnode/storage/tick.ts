@@ -6,29 +6,18 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Clock, Logger } from "../../x/index.js";
 import { listCommitLogFiles } from "../commitlog/index.js";
-import type { FlushRunResult } from "./flush-manager.js";
+import { emptyFlushRun, type FlushRunResult } from "./flush-manager.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { Namespace } from "./namespace.js";
 import type { Namespaces } from "./namespaces.js";
 
-export interface TickResult {
+/** What one tick did: its own pass over the series, and the flush run it started (commit logs removed by both). */
+export interface TickResult extends FlushRunResult {
   series: number;
   bucketsMerged: number;
   blocksExpired: number;
   seriesRemoved: number;
-  commitLogsRemoved: number;
-  /** Blocks written to fileset volumes for the first time. */
-  warmFlushes: number;
-  /** Blocks merged with their volume into the next one. */
-  coldFlushes: number;
-  flushFailures: number;
-  /** Data volumes deleted for leaving retention. */
-  volumesExpired: number;
-  /** Index blocks sealed and written as index volumes, and those whose write failed. */
-  indexFlushes: number;
-  indexFlushFailures: number;
-  snapshotTaken: boolean;
 }
 
 /** The commit log turns over at the smallest block boundary of any namespace (2 h if none). */
@@ -120,14 +109,7 @@ export class Tick {
       bucketsMerged: 0,
       blocksExpired: 0,
       seriesRemoved: 0,
-      commitLogsRemoved: 0,
-      warmFlushes: 0,
-      coldFlushes: 0,
-      flushFailures: 0,
-      volumesExpired: 0,
-      indexFlushes: 0,
-      indexFlushFailures: 0,
-      snapshotTaken: false,
+      ...emptyFlushRun(),
     };
     if (!this.life.isBootstrapped) return result;
     await this.maybeRotateLog();
@@ -159,15 +141,7 @@ export class Tick {
     }
     const p = this.life.persistence;
     if (p !== null && !this.life.closed) {
-      const run: FlushRunResult = await p.flusher.run();
-      result.warmFlushes = run.warmFlushes;
-      result.coldFlushes = run.coldFlushes;
-      result.flushFailures = run.flushFailures;
-      result.volumesExpired = run.volumesExpired;
-      result.indexFlushes = run.indexFlushes;
-      result.indexFlushFailures = run.indexFlushFailures;
-      result.snapshotTaken = run.snapshotTaken;
-      result.commitLogsRemoved += run.commitLogsRemoved;
+      Object.assign(result, await p.flusher.run());
     }
     result.commitLogsRemoved += await this.removeExpiredLogs();
     this.metrics.tickPasses.inc();
