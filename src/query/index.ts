@@ -1,0 +1,23 @@
+// The query engine: PromQL parsed into a typed tree and evaluated on columnar
+// blocks read through the client, and the Prometheus HTTP query API.
+
+export { Annotations } from "./annotations.js";
+export type * from "./ast.js";
+export type * from "./block.js";
+export type * from "./engine-types.js";
+export {
+  EvaluationError,
+  PromQLParseError,
+  QueryError,
+  type QueryErrorType,
+  QueryLimitExceededError,
+  QueryTimeoutError,
+} from "./errors.js";
+export {
+  compareLabels,
+  formatLabels,
+  type Label,
+  type Labels,
+  labelsKey,
+  makeLabels,
+} from "./labels.js";
