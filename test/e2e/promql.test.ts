@@ -110,7 +110,8 @@ function exposition(scrape: number): string {
   for (const [h, handler] of ["/a", "/b"].entries()) {
     let cum = 0;
     BUCKETS.forEach((le, i) => {
-      cum += Math.floor(scrape * (i + 1) * (h + 1) * 0.7) % 97 === 0 ? 0 : scrape * (3 + i * (h + 2));
+      cum +=
+        Math.floor(scrape * (i + 1) * (h + 1) * 0.7) % 97 === 0 ? 0 : scrape * (3 + i * (h + 2));
       lines.push(`e2e_latency_seconds_bucket{handler="${handler}",le="${le}"} ${cum}`);
     });
     lines.push(`e2e_latency_seconds_sum{handler="${handler}"} ${(cum * 0.0731).toFixed(4)}`);
@@ -128,13 +129,22 @@ interface ApiSeries {
 }
 
 async function queryRange(base: string, query: string, start: number, end: number, step: number) {
-  const params = new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) });
+  const params = new URLSearchParams({
+    query,
+    start: String(start),
+    end: String(end),
+    step: String(step),
+  });
   const res = await fetch(`${base}/api/v1/query_range`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: params,
   });
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: ApiSeries[] } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: ApiSeries[] };
+  };
   if (body.status !== "success") throw new Error(`${base}: ${query}: ${res.status} ${body.error}`);
   return body.data?.result ?? [];
 }
@@ -209,7 +219,9 @@ test("range queries over scraped data agree with Prometheus", { timeout: 240_000
     // The scrape phase (the milliseconds of every sample's timestamp), and query
     // times half a second away from it.
     const instant = await fetch(`${prometheus.base}/api/v1/query?query=timestamp(up)`);
-    const [{ value }] = ((await instant.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+    const [{ value }] = (
+      (await instant.json()) as { data: { result: { value: [number, string] }[] } }
+    ).data.result;
     const phaseMs = Math.round(Number(value[1]) * 1000) % 1000;
     const endMs = Math.floor(Date.now() / 1000) * 1000 - 3000 + ((phaseMs + 500) % 1000);
     const end = endMs / 1000;

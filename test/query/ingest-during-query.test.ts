@@ -8,7 +8,7 @@ import { clientQuerier, createEngine } from "../../src/query/engine/index.js";
 
 test("writes arriving while a range query runs are acknowledged before the query ends", async () => {
   const { db } = await openDb();
-  await db.createNamespace("q");
+  await db.createNamespace("q", { index: { enabled: true } });
   const client = new InProcessClient(db);
   const start = NOW - 9 * MIN;
   const points: [string, number, number][] = [];

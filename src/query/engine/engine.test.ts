@@ -4,14 +4,10 @@ import type { QueryValue } from "../engine-types.js";
 import { QueryError, QueryLimitExceededError, QueryTimeoutError } from "../errors.js";
 import { formatLabels } from "../labels.js";
 import { createEngine } from "./engine.js";
-import { arrayQuerier, seriesOf } from "./testing.js";
+import { arrayQuerier, STALE_POINT, seriesOf } from "./testing.js";
 
 const S = 1000;
 const M = 60 * S;
-const staleView = new DataView(new ArrayBuffer(8));
-staleView.setUint32(0, 0x7ff00000);
-staleView.setUint32(4, 0x00000002);
-const STALE = staleView.getFloat64(0);
 
 /** "labels => [t,v] [t,v]" lines, one per series, as a readable comparison form. */
 function show(v: QueryValue): string[] {
@@ -30,7 +26,7 @@ const data = [
   ]),
   seriesOf({ __name__: "b", job: "x" }, [
     [0, 10],
-    [M, STALE],
+    [M, STALE_POINT],
     [3 * M, 30],
   ]),
 ];
@@ -67,7 +63,7 @@ test("a range query gives the same series whatever the number of steps per block
       Array.from({ length: 50 }, (_, i): [number, number] => [i * 15 * S + k * 7, i * k]),
     ),
   );
-  const expr = "-m offset 30s";
+  const expr = "-(m offset 30s)";
   const one = await createEngine({ querier: arrayQuerier(many), blockSteps: 1 }).rangeQuery(
     expr,
     0,

@@ -58,7 +58,7 @@ export function createEngine(options: EngineOptions): QueryEngine {
   return {
     instantQuery: (query, timeMs, o) =>
       run(options, query, { startMs: timeMs, endMs: timeMs, stepMs: 0 }, o ?? {}),
-    rangeQuery: (query, startMs, endMs, stepMs, o) => {
+    rangeQuery: async (query, startMs, endMs, stepMs, o) => {
       if (!(stepMs > 0)) {
         throw new QueryError(
           "bad_data",
@@ -368,8 +368,8 @@ class ResultBuilder {
       // After the metric names are dropped two series may coincide, which Prometheus refuses.
       if (seen.has(key)) throw new EvaluationError(DUPLICATE_LABELSET);
       seen.add(key);
-      let timesMs = Float64Array.from(r.times);
-      let values = Float64Array.from(r.values);
+      let timesMs: Float64Array = Float64Array.from(r.times);
+      let values: Float64Array = Float64Array.from(r.values);
       if (!r.sorted) ({ timesMs, values } = sortPoints(timesMs, values));
       series.push({ labels, timesMs, values });
     }

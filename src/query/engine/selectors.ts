@@ -49,9 +49,9 @@ export function selectInstant(
   const n = steps.count;
   const keep: number[] = [];
   // One scratch row per series at most; rows that stay empty are not copied out.
-  let values = new Float64Array(n * Math.min(data.length, 64));
-  let present = new Uint8Array(values.length);
-  let times = new Float64Array(values.length);
+  let values: Float64Array = new Float64Array(n * Math.min(data.length, 64));
+  let present: Uint8Array = new Uint8Array(values.length);
+  let times: Float64Array = new Float64Array(values.length);
   let samples = 0;
   for (let s = 0; s < data.length; s++) {
     const ser = data[s];

@@ -3,12 +3,27 @@
 import type { Querier, SelectResult, StoredSeries } from "../engine-types.js";
 import { type Labels, makeLabels } from "../labels.js";
 
+/** Stands for Prometheus's stale marker in `seriesOf` (a NaN payload would not survive a plain array). */
+export const STALE_POINT = "stale";
+
 /** A series from its labels and [ms, value] points. */
-export function seriesOf(labels: Record<string, string>, points: [number, number][]): StoredSeries {
+export function seriesOf(
+  labels: Record<string, string>,
+  points: [number, number | typeof STALE_POINT][],
+): StoredSeries {
+  const values = new Float64Array(points.length);
+  const words = new Uint32Array(values.buffer);
+  points.forEach(([, v], i) => {
+    if (v === STALE_POINT) {
+      // 0x7ff0000000000002, little-endian words.
+      words[2 * i] = 0x00000002;
+      words[2 * i + 1] = 0x7ff00000;
+    } else values[i] = v;
+  });
   return {
     labels: makeLabels(Object.entries(labels)),
     timesMs: Float64Array.from(points, (p) => p[0]),
-    values: Float64Array.from(points, (p) => p[1]),
+    values,
     count: points.length,
   };
 }
