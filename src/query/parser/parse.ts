@@ -77,15 +77,7 @@ export function parsePromQL(query: string): Expr {
   const { tokens, error: lexError } = lex(query);
   if (lexError === null && tokens.length === 1) throw parseError(query, 0, "no expression found in input");
 
-  let masked = query;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const t = tokens[i] as Token;
-    const sub = LEZER_STAND_INS.get(t.text);
-    if (sub !== undefined && (tokens[i + 1] as Token).text === "(" && (t.kind === "identifier" || t.kind === "preprocessor")) {
-      masked = masked.slice(0, t.pos) + sub + masked.slice(t.pos + sub.length);
-    }
-  }
-  const tree = parser.parse(masked);
+  const tree = parseWithLezer(query, tokens);
   const err = firstError(tree);
   if (err !== null) throw syntaxError(query, tokens, lexError, err.from);
   if (lexError !== null) throw parseError(query, lexError.pos, lexError.message);
@@ -99,6 +91,34 @@ export function parsePromQL(query: string): Expr {
     if (e instanceof BuildFailure) throw parseError(query, e.pos, e.message);
     throw e;
   }
+}
+
+/**
+ * Runs lezer on a copy of the query adjusted, character for character, where
+ * this lezer-promql release reads less than Prometheus: keywords of duration
+ * expressions in any case, numbers ending in ".", functions it does not know.
+ */
+function parseWithLezer(query: string, tokens: Token[]): Tree {
+  const chars = query.split("");
+  const put = (pos: number, text: string): void => {
+    for (let i = 0; i < text.length; i++) chars[pos + i] = text[i] as string;
+  };
+  const standIns: Array<[number, string]> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === "preprocessor") put(t.pos, t.text.toLowerCase());
+    else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1) put(t.pos + t.text.length - 1, " ");
+    const sub = LEZER_STAND_INS.get(t.text.toLowerCase());
+    if (sub !== undefined && tokens[i + 1]?.text === "(") standIns.push([t.pos, sub]);
+  }
+  const plain = chars.join("");
+  const tree = parser.parse(plain);
+  if (standIns.length === 0 || !hasError(tree)) return tree;
+  // The stand-in names are tried only when the query does not parse as it is
+  // (min_of and max_of are also keywords of duration expressions).
+  for (const [pos, sub] of standIns) put(pos, sub);
+  const withStandIns = parser.parse(chars.join(""));
+  return hasError(withStandIns) ? tree : withStandIns;
 }
 
 const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
