@@ -211,7 +211,6 @@ export class TreeBuilder {
       void what;
       return Math.round(folded * 1000);
     }
-    this.checkDurationDivision(d, node.from);
     return d;
   }
 
@@ -264,7 +263,6 @@ export class TreeBuilder {
       if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS) this.fail(durNode.from, "duration out of range");
       offset = Math.round(folded * 1000);
     } else {
-      this.checkDurationDivision(d, durNode.from);
       offset = d;
     }
     const start = exprStart(target);
@@ -537,27 +535,16 @@ export class TreeBuilder {
         if (parts.length === 1) return this.durationExpr(first);
         const opNode = parts[1] as SyntaxNode;
         const op = BINARY_OPS[opNode.name] as "+" | "-" | "*" | "/" | "%" | "^";
-        return {
-          kind: "durationBinary",
-          op,
-          lhs: this.durationExpr(first),
-          rhs: this.durationExpr(parts[2] as SyntaxNode),
-        };
+        const lhs = this.durationExpr(first);
+        const rhs = this.durationExpr(parts[2] as SyntaxNode);
+        if ((op === "/" || op === "%") && foldDuration(rhs) === 0) {
+          this.fail(opNode.from, op === "/" ? "division by zero" : "modulo by zero");
+        }
+        return { kind: "durationBinary", op, lhs, rhs };
       }
       default:
         return this.fail(first.from, `unexpected ${first.name} in duration expression`);
     }
-  }
-
-  private checkDurationDivision(d: DurationExpr, pos: number): void {
-    if (d.kind === "durationBinary") {
-      if ((d.op === "/" || d.op === "%") && foldDuration(d.rhs) === 0) {
-        this.fail(pos, d.op === "/" ? "division by zero" : "modulo by zero");
-      }
-      this.checkDurationDivision(d.lhs, pos);
-      this.checkDurationDivision(d.rhs, pos);
-    } else if (d.kind === "durationUnary") this.checkDurationDivision(d.expr, pos);
-    else if (d.kind === "durationCall") for (const a of d.args) this.checkDurationDivision(a, pos);
   }
 }
 
