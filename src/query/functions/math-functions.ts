@@ -8,11 +8,9 @@ import type { FunctionCallContext, FunctionImpl } from "./function-impl.js";
 import { goMax, goMin } from "./go-numbers.js";
 import { droppingName, newVector, scalarArg, vectorArg } from "./instant-args.js";
 
-// Go's math.Log10 multiplies by the correctly rounded 1/ln(10), which is one
-// ulp above JavaScript's 1 / Math.LN10; Math.log10 differs from Go in the
-// last digit too (log10(20): Go 1.301029995663981, V8 1.3010299956639813).
-// Go's Log10E constant, 1/ln(10) correctly rounded.
-const LOG10_E = 0.4342944819032518;
+// Go's math.Log10 is ln(v) times log10(e) (Math.LOG10E, one ulp above
+// 1 / Math.LN10); Math.log10 can differ from it in the last digit
+// (log10(20): Go 1.301029995663981, V8 1.3010299956639813).
 
 /** One float function applied to every present sample. */
 export function elementwise(f: (v: number) => number): FunctionImpl {
