@@ -10,10 +10,10 @@ import { ParamError } from "./params.js";
 export interface PromQLText {
   /** Throws PromQLParseError when the text does not parse. */
   parse(query: string): Expr;
-  /** The query printed back as format_query answers it. */
-  format(expr: Expr): string;
-  /** The tree as parse_query answers it. */
-  toJSON(expr: Expr): unknown;
+  /** The query printed back as format_query answers it (absent: format_query answers 503). */
+  format?(expr: Expr): string;
+  /** The tree as parse_query answers it (absent: parse_query answers 503). */
+  toJSON?(expr: Expr): unknown;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Client } from "../../client/index.js";
 import { type Logger, silentLogger } from "../../x/index.js";
 import type { QueryEngine } from "../engine-types.js";
+import { QueryError } from "../errors.js";
 import { type Form, readForm } from "./form.js";
 import { MAX_REQUEST_TIMEOUT_MS } from "./m3-headers.js";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, ParamError, parseTimeParam } from "./params.js";
@@ -56,6 +57,13 @@ export interface QueryApiLimits {
 
 export interface QueryApiOptions {
   engine: QueryEngine;
+  /**
+   * The engine for a request whose M3-Limit-Max-Series or
+   * M3-Limit-Require-Exhaustive differ from the configured ones, for an
+   * engine whose querier fixes them; without it the limits travel in the
+   * query options only.
+   */
+  engineForLimits?: (maxSeries: number, requireExhaustive: boolean) => QueryEngine;
   /** For series, labels and label values, read from the index. */
   client: Client;
   /** The namespace those read (the coordinator's unaggregated namespace). */
@@ -101,6 +109,7 @@ export class QueryApi {
     };
     this.queryDeps = {
       engine: options.engine,
+      engineForLimits: options.engineForLimits ?? null,
       gate: this.gate,
       defaults,
       queryLog: options.queryLog ?? null,
@@ -241,11 +250,17 @@ export class QueryApi {
   }
 
   private formatQuery(res: ServerResponse, form: Form): void {
-    sendSuccess(res, this.options.promql.format(this.parsed(form)));
+    const { format } = this.options.promql;
+    const expr = this.parsed(form);
+    if (format === undefined) throw notYet("format_query");
+    sendSuccess(res, format(expr));
   }
 
   private parseQuery(res: ServerResponse, form: Form): void {
-    sendSuccess(res, this.options.promql.toJSON(this.parsed(form)));
+    const { toJSON } = this.options.promql;
+    const expr = this.parsed(form);
+    if (toJSON === undefined) throw notYet("parse_query");
+    sendSuccess(res, toJSON(expr));
   }
 
   /** No exemplars are stored: after Prometheus's checks, the answer is empty. */
@@ -279,6 +294,14 @@ type FormHandler = (
   form: Form,
   param: string | undefined,
 ) => Promise<void> | void;
+
+function notYet(endpoint: string): QueryError {
+  return new QueryError(
+    "unavailable",
+    503,
+    `${endpoint} is not available: the parser given to the query API cannot print a query tree`,
+  );
+}
 
 function setEngineHeader(res: ServerResponse, prefix: string | undefined): void {
   res.setHeader("M3-Engine", prefix === "/m3query" ? "m3query" : "prometheus");

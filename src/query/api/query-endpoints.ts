@@ -6,7 +6,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../../x/index.js";
 import type { QueryEngine, QueryOptions, QueryResult, QueryValue } from "../engine-types.js";
-import { PromQLParseError, QueryTimeoutError } from "../errors.js";
+import {
+  PromQLParseError,
+  QueryError,
+  QueryLimitExceededError,
+  QueryTimeoutError,
+} from "../errors.js";
 import type { Form } from "./form.js";
 import { resultJson, statsJson } from "./json-format.js";
 import { type RequestLimits, requestLimits, setResultHeaders } from "./m3-headers.js";
@@ -34,6 +39,8 @@ export interface QueryDefaults extends RequestLimits {
 
 export interface QueryEndpointDeps {
   engine: QueryEngine;
+  /** The engine for a request whose series limits differ from the defaults, when it must be another. */
+  engineForLimits: ((maxSeries: number, requireExhaustive: boolean) => QueryEngine) | null;
   gate: QueryGate;
   defaults: QueryDefaults;
   queryLog: QueryLogSink | null;
@@ -150,6 +157,17 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
+function engineFor(deps: QueryEndpointDeps, limits: RequestLimits): QueryEngine {
+  const d = deps.defaults;
+  if (
+    deps.engineForLimits === null ||
+    (limits.maxSeries === d.maxSeries && limits.requireExhaustive === d.requireExhaustive)
+  ) {
+    return deps.engine;
+  }
+  return deps.engineForLimits(limits.maxSeries, limits.requireExhaustive);
+}
+
 function truncate(value: QueryValue, limit: number): { value: QueryValue; truncated: boolean } {
   if (limit <= 0 || (value.resultType !== "vector" && value.resultType !== "matrix")) {
     return { value, truncated: false };
@@ -192,14 +210,22 @@ export async function handleQuery(
       lookbackMs: p.lookbackMs ?? deps.defaults.lookbackMs,
       perStepStats: p.stats === "all",
     };
+    const engine = engineFor(deps, p.limits);
     const work = range
-      ? deps.engine.rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, options)
-      : deps.engine.instantQuery(p.query, p.startMs, options);
+      ? engine.rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, options)
+      : engine.instantQuery(p.query, p.startMs, options);
     work.then(release, release);
     try {
       result = await withDeadline(work, remainingMs);
     } catch (e) {
-      if (e instanceof PromQLParseError) {
+      // Prometheus names the query parameter in what its engine refuses
+      // before evaluating: syntax and type errors, not limits.
+      if (
+        e instanceof PromQLParseError ||
+        (e instanceof QueryError &&
+          e.errorType === "bad_data" &&
+          !(e instanceof QueryLimitExceededError))
+      ) {
         throw invalidParam("query", e.message);
       }
       throw e;
