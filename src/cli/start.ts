@@ -11,6 +11,7 @@ import { type Client, InProcessClient } from "../client/index.js";
 import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
+import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
 import type { Logger } from "../x/index.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
@@ -67,6 +68,9 @@ export async function startNode(
     metrics: registry,
   });
   const kv = await FileKV.open(join(dataDir, "kv"));
+  // The metric metadata remote write carries, kept in the data directory across restarts.
+  const metadata = await MetadataPersistence.open({ dir: dataDir, logger });
+  registerMetadataMetrics(registry, metadata.store);
   const inner = new InProcessClient(db);
   const client = options.wrapClient?.(inner) ?? inner;
   const metrics = new CoordinatorMetrics(registry);
@@ -89,6 +93,7 @@ export async function startNode(
       maxSeriesCacheBytes: c.maxSeriesCacheBytes,
     },
     remoteRead: c.remoteRead,
+    metadata: metadata.store,
     numShards: config.db.numShards,
     isReady: () => isReady,
   });
@@ -121,6 +126,10 @@ export async function startNode(
   const stop = () => {
     stopping ??= (async () => {
       await coordinator.close();
+      // A cache senders fill again: failing to save it must not keep the database from closing.
+      await metadata
+        .close()
+        .catch((e) => logger.error({ err: e as Error }, "saving the metric metadata failed"));
       await carbon?.close();
       sync.stop();
       await ready.catch(() => {});
