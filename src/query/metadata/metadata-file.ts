@@ -9,6 +9,7 @@
 // `metric-metadata.json.tmp` (written and fsynced whole), renames it over the file and
 // fsyncs the directory, so a crash leaves the old file or the new one. The file is a
 // cache of what senders send again: a damaged one is logged and set aside, never fatal.
+// docs/format/metric-metadata.md describes the format.
 import { join } from "node:path";
 import { crc32c, type FileSystem, type Logger, M3tsError, nodeFileSystem } from "../../x/index.js";
 import {
@@ -23,6 +24,8 @@ export const METADATA_TEMP_FILE = "metric-metadata.json.tmp";
 /** Where a damaged file is moved on open, so that it can be looked at and is not overwritten unseen. */
 export const METADATA_DAMAGED_FILE = "metric-metadata.json.damaged";
 export const DEFAULT_METADATA_SAVE_INTERVAL_MS = 60_000;
+/** Largest file read on open: far above 100 000 families of ordinary help texts. */
+export const MAX_METADATA_FILE_BYTES = 256 << 20;
 
 const MAGIC = "m3ts-metadata";
 const FORMAT_VERSION = 1;
@@ -176,6 +179,12 @@ type Row = [string, [MetricType, string, string][]];
 
 /** The rows of a metadata file, checked; throws MetadataFileCorruptError naming the defect. */
 export function decodeMetadataFile(path: string, bytes: Uint8Array): Row[] {
+  if (bytes.length > MAX_METADATA_FILE_BYTES) {
+    throw new MetadataFileCorruptError(
+      path,
+      `it is ${bytes.length} bytes; the limit is ${MAX_METADATA_FILE_BYTES}`,
+    );
+  }
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const newline = buf.indexOf(0x0a);
   if (newline < 0 || newline > MAX_HEADER_BYTES) {
