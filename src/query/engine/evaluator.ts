@@ -7,6 +7,7 @@ import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from ".
 import { evalBinary } from "../binary/index.js";
 import {
   constantScalar,
+  dropEmptyRows,
   type MatrixBlock,
   type ScalarBlock,
   type SeriesMeta,
@@ -111,7 +112,15 @@ function evalMatrixSelector(m: MatrixSelector, steps: Steps, env: EvalEnv): Matr
     atTimeMs(m.vector.at, env.times),
     durationMs(m.vector.offset, env.times),
   );
-  const out = selectRange(series, metas, steps, refs, durationMs(m.range, env.times), m.vector);
+  const out = selectRange(
+    series,
+    metas,
+    steps,
+    refs,
+    durationMs(m.range, env.times),
+    m.vector,
+    env.lookbackMs,
+  );
   env.countQueryable(out.samples);
   env.accountSamples(out.samples);
   return out.block;
@@ -186,11 +195,13 @@ function evalCall(call: Call, steps: Steps, env: EvalEnv): Value {
     );
   }
   const args = call.args.map((a) => evaluate(a, steps, env));
-  return impl(args, {
+  const out = impl(args, {
     annotations: env.annotations,
     query: env.query,
     accountSamples: (n) => env.accountSamples(n),
     call,
     steps,
+    lookbackMs: env.lookbackMs,
   });
+  return out.type === "vector" ? dropEmptyRows(out) : out;
 }
