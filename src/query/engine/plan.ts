@@ -1,0 +1,84 @@
+// Which raw samples a query needs: every selector with the time range it
+// reads, found by walking the tree with the span of times each node is
+// evaluated at (offset, `@`, ranges and subqueries widen or move it).
+
+import type { AtModifier, Expr, VectorSelector } from "../ast.js";
+import { durationMs, type QueryTimes } from "./durations.js";
+
+/** One selector and the samples it reads: [startMs, endMs], both included. */
+export interface SelectorFetch {
+  selector: VectorSelector;
+  startMs: number;
+  endMs: number;
+}
+
+/** The evaluation time an `@` pins a node to, or null. */
+export function atTimeMs(at: AtModifier | null, times: QueryTimes): number | null {
+  if (at === null) return null;
+  if (at.kind === "time") return at.ms;
+  return at.kind === "start" ? times.startMs : times.endMs;
+}
+
+/** Every selector of `expr`, with the range of samples it needs, for evaluations in [fromMs, toMs]. */
+export function planFetches(
+  expr: Expr,
+  times: QueryTimes,
+  lookbackMs: number,
+  subqueryStepMs: number,
+): SelectorFetch[] {
+  const out: SelectorFetch[] = [];
+  const visit = (node: Expr, fromMs: number, toMs: number): void => {
+    switch (node.kind) {
+      case "number":
+      case "string":
+        return;
+      case "paren":
+      case "unary":
+        visit(node.expr, fromMs, toMs);
+        return;
+      case "vectorSelector": {
+        const [lo, hi] = refSpan(node, fromMs, toMs, times);
+        out.push({ selector: node, startMs: lo - lookbackMs, endMs: hi });
+        return;
+      }
+      case "matrixSelector": {
+        const [lo, hi] = refSpan(node.vector, fromMs, toMs, times);
+        out.push({ selector: node.vector, startMs: lo - durationMs(node.range, times), endMs: hi });
+        return;
+      }
+      case "subquery": {
+        const offset = durationMs(node.offset, times);
+        const at = atTimeMs(node.at, times);
+        const lo = (at ?? fromMs) - offset;
+        const hi = (at ?? toMs) - offset;
+        const step = durationMs(node.step, times) || subqueryStepMs;
+        visit(node.expr, lo - durationMs(node.range, times) - step, hi);
+        return;
+      }
+      case "call":
+        for (const a of node.args) visit(a, fromMs, toMs);
+        return;
+      case "aggregate":
+        if (node.param !== null) visit(node.param, fromMs, toMs);
+        visit(node.expr, fromMs, toMs);
+        return;
+      case "binary":
+        visit(node.lhs, fromMs, toMs);
+        visit(node.rhs, fromMs, toMs);
+        return;
+    }
+  };
+  visit(expr, times.startMs, times.endMs);
+  return out;
+}
+
+function refSpan(
+  sel: VectorSelector,
+  fromMs: number,
+  toMs: number,
+  times: QueryTimes,
+): [number, number] {
+  const offset = durationMs(sel.offset, times);
+  const at = atTimeMs(sel.at, times);
+  return at === null ? [fromMs - offset, toMs - offset] : [at - offset, at - offset];
+}

@@ -1,0 +1,187 @@
+// parsePromQL: lezer-promql finds the structure, our scanner names the tokens
+// for Prometheus's error texts, then the tree is built and type-checked the
+// way Prometheus's parser and checkAST do it.
+
+import type { SyntaxNode, Tree } from "@lezer/common";
+import { parser } from "@prometheus-io/lezer-promql";
+import type { Expr } from "../ast.js";
+import { PromQLParseError } from "../errors.js";
+import { checkExpr } from "./check.js";
+import { BuildFailure, TreeBuilder } from "./convert.js";
+import { FUNCTION_SIGNATURES } from "./functions.js";
+import { describeToken, type LexError, lex, type Token } from "./lexer.js";
+
+/** Query length past which we refuse to parse (Prometheus has no limit; a bound keeps work linear and finite). */
+export const MAX_QUERY_LENGTH = 1 << 20;
+
+// Functions Prometheus knows but this lezer-promql release does not: lezer is
+// shown a known name of the same length in their place, so positions hold.
+const LEZER_STAND_INS: ReadonlyMap<string, string> = findStandIns();
+
+function findStandIns(): Map<string, string> {
+  const known: string[] = [];
+  const missing: string[] = [];
+  for (const name of FUNCTION_SIGNATURES.keys()) {
+    const tree = parser.parse(`${name}()`);
+    const top = tree.topNode.firstChild;
+    if (top !== null && top.name === "FunctionCall" && !hasError(tree)) known.push(name);
+    else missing.push(name);
+  }
+  const out = new Map<string, string>();
+  for (const name of missing) {
+    const sub = known.find((k) => k.length === name.length);
+    if (sub !== undefined) out.set(name, sub);
+  }
+  return out;
+}
+
+function hasError(tree: Tree): boolean {
+  let found = false;
+  tree.iterate({
+    enter(n) {
+      if (found) return false;
+      if (n.type.isError) found = true;
+      return undefined;
+    },
+  });
+  return found;
+}
+
+function firstError(tree: Tree): { from: number; to: number } | null {
+  let err: { from: number; to: number } | null = null;
+  tree.iterate({
+    enter(n) {
+      if (err !== null) return false;
+      if (n.type.isError) err = { from: n.from, to: n.to };
+      return undefined;
+    },
+  });
+  return err;
+}
+
+function parseError(query: string, pos: number, detail: string): PromQLParseError {
+  const before = query.slice(0, pos);
+  const lineStart = before.lastIndexOf("\n");
+  const line = before.split("\n").length;
+  const col = Buffer.byteLength(before.slice(lineStart + 1)) + 1;
+  const message =
+    line === 1 ? `parse error at char ${col}: ${detail}` : `parse error at line ${line}, char ${col}: ${detail}`;
+  return new PromQLParseError(pos, detail, message);
+}
+
+/** Parses a PromQL expression into the typed tree; throws PromQLParseError with Prometheus's wording. */
+export function parsePromQL(query: string): Expr {
+  if (query.length > MAX_QUERY_LENGTH) {
+    throw parseError(query, 0, `query is ${query.length} characters long, the most allowed is ${MAX_QUERY_LENGTH}`);
+  }
+  const { tokens, error: lexError } = lex(query);
+  if (lexError === null && tokens.length === 1) throw parseError(query, 0, "no expression found in input");
+
+  let masked = query;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    const sub = LEZER_STAND_INS.get(t.text);
+    if (sub !== undefined && (tokens[i + 1] as Token).text === "(" && (t.kind === "identifier" || t.kind === "preprocessor")) {
+      masked = masked.slice(0, t.pos) + sub + masked.slice(t.pos + sub.length);
+    }
+  }
+  const tree = parser.parse(masked);
+  const err = firstError(tree);
+  if (err !== null) throw syntaxError(query, tokens, lexError, err.from);
+  if (lexError !== null) throw parseError(query, lexError.pos, lexError.message);
+
+  const top = tree.topNode.firstChild as SyntaxNode;
+  try {
+    const expr = new TreeBuilder(query).expr(top);
+    checkExpr(expr, query);
+    return expr;
+  } catch (e) {
+    if (e instanceof BuildFailure) throw parseError(query, e.pos, e.message);
+    throw e;
+  }
+}
+
+const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
+
+/** The error Prometheus's parser reports where lezer found the syntax broken. */
+function syntaxError(query: string, tokens: Token[], lexError: LexError | null, errPos: number): PromQLParseError {
+  let idx = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
+  if (idx < 0) idx = tokens.length - 1;
+  // An unknown function name is reported before anything inside its parentheses.
+  for (let i = 0; i + 1 < tokens.length && i <= idx; i++) {
+    const t = tokens[i] as Token;
+    if (
+      (t.kind === "identifier" || t.kind === "metricIdentifier") &&
+      (tokens[i + 1] as Token).text === "(" &&
+      !FUNCTION_SIGNATURES.has(t.text) &&
+      !isInsideBraces(tokens, i)
+    ) {
+      return parseError(query, t.pos, `unknown function with name ${JSON.stringify(t.text)}`);
+    }
+  }
+  const tok = tokens[idx] as Token;
+  if (lexError !== null && (tok.kind === "eof" || lexError.pos <= tok.pos)) {
+    return parseError(query, lexError.pos, lexError.message);
+  }
+  return parseError(query, tok.pos, `unexpected ${describeToken(tok)}${context(tokens, idx)}`);
+}
+
+function isInsideBraces(tokens: Token[], idx: number): boolean {
+  let open = false;
+  for (let i = 0; i < idx; i++) {
+    const t = (tokens[i] as Token).text;
+    if (t === "{") open = true;
+    else if (t === "}") open = false;
+  }
+  return open;
+}
+
+/** The " in <context>, expected <what>" part of Prometheus's message, from the tokens before the error. */
+function context(tokens: Token[], idx: number): string {
+  let braces = false;
+  let bracket = false;
+  let colon = false;
+  let grouping = false;
+  for (let i = 0; i < idx; i++) {
+    const t = tokens[i] as Token;
+    const prev = tokens[i - 1];
+    if (t.text === "{") braces = true;
+    else if (t.text === "}") braces = false;
+    else if (t.text === "[") {
+      bracket = true;
+      colon = false;
+    } else if (t.text === "]") bracket = false;
+    else if (t.text === ":" && bracket) colon = true;
+    else if (t.text === "(" && prev !== undefined && GROUPING_KEYWORDS.has(prev.text.toLowerCase())) grouping = true;
+    else if (t.text === ")") grouping = false;
+  }
+  const prev = tokens[idx - 1];
+  if (prev === undefined) return "";
+  const p = prev.text.toLowerCase();
+  if (braces) {
+    if (p === "{" || p === ",") return ' in label matching, expected identifier or "}"';
+    if (prev.kind === "identifier" || (prev.kind === "string" && tokens[idx - 2]?.text !== "=" && !isMatchOp(tokens[idx - 2]))) {
+      if (prev.kind === "identifier") return " in label matching, expected label matching operator";
+    }
+    if (isMatchOp(prev)) return " in label matching, expected string";
+    return ' in label matching, expected "," or "}"';
+  }
+  if (grouping) {
+    if (p === "(" || p === ",") return " in grouping opts, expected label";
+    return ' in grouping opts, expected "," or ")"';
+  }
+  if (p === "by" || p === "without" || p === "on" || p === "ignoring") return ' in grouping opts, expected "("';
+  if (p === "offset") return " in offset, expected number, duration, step(), or range()";
+  if (p === "@") return " in @, expected timestamp";
+  if (bracket) {
+    if (p === "[") return " in subquery or range selector, expected number, duration, step(), or range()";
+    if (p === ":") return ' in subquery selector, expected number, duration, step(), range(), or "]"';
+    if (colon) return ' in subquery selector, expected "]"';
+    return ' in subquery or range, expected ":" or "]"';
+  }
+  return "";
+}
+
+function isMatchOp(t: Token | undefined): boolean {
+  return t !== undefined && (t.text === "=" || t.text === "!=" || t.text === "=~" || t.text === "!~");
+}
