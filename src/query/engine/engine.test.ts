@@ -168,3 +168,28 @@ test("the fetch covers each selector's lookback, range, offset and subquery", as
     { startMs: 10 * M - 3 * M - M - 5 * M, endMs: 10 * M },
   ]);
 });
+
+test("info() adds the data labels of the info series that share instance and job", async () => {
+  const series = [
+    seriesOf({ __name__: "metric", instance: "a", job: "1", label: "value" }, [[0, 5]]),
+    seriesOf({ __name__: "metric", instance: "a", job: "2", label: "value" }, [[0, 6]]),
+    seriesOf({ __name__: "target_info", instance: "a", job: "1", data: "info", other: "x" }, [
+      [0, 1],
+    ]),
+    seriesOf({ __name__: "build_info", instance: "a", job: "1", build: "b" }, [[0, 1]]),
+  ];
+  const engine = createEngine({ querier: arrayQuerier(series) });
+  const q = async (expr: string) => show((await engine.instantQuery(expr, 60 * S)).value).sort();
+  assert.deepEqual(await q("info(metric)"), [
+    `metric{data="info", instance="a", job="1", label="value", other="x"} => ${60 * S}:5`,
+    `metric{instance="a", job="2", label="value"} => ${60 * S}:6`,
+  ]);
+  // A data matcher that refuses the empty value drops the series no info series matched.
+  assert.deepEqual(await q('info(metric, {data=~".+"})'), [
+    `metric{data="info", instance="a", job="1", label="value"} => ${60 * S}:5`,
+  ]);
+  assert.deepEqual(await q('info(metric, {__name__="build_info"})'), [
+    `metric{build="b", instance="a", job="1", label="value"} => ${60 * S}:5`,
+    `metric{instance="a", job="2", label="value"} => ${60 * S}:6`,
+  ]);
+});

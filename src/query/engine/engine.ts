@@ -5,7 +5,7 @@
 
 import { type Matcher, newMatcher } from "../../index/index.js";
 import { Annotations } from "../annotations.js";
-import type { VectorSelector } from "../ast.js";
+import type { LabelMatcherNode } from "../ast.js";
 import type { SeriesMeta, Steps, Value } from "../block.js";
 import type {
   Querier,
@@ -92,8 +92,8 @@ function deadlineSignal(timeoutMs: number, now: () => number): QuerySignal {
   };
 }
 
-function toMatchers(sel: VectorSelector): Matcher[] {
-  return sel.matchers.map((m) => newMatcher(m.op, m.name, m.value));
+function toMatchers(nodes: readonly LabelMatcherNode[]): Matcher[] {
+  return nodes.map((m) => newMatcher(m.op, m.name, m.value));
 }
 
 async function run(
@@ -144,7 +144,7 @@ async function run(
   const namespaces = new Set<string>();
   let seriesFetched = 0;
   for (const f of planFetches(expr, times, lookbackMs, subqueryStepMs)) {
-    const got = await options.querier.select(toMatchers(f.selector), f.startMs, f.endMs, signal);
+    const got = await options.querier.select(toMatchers(f.matchers), f.startMs, f.endMs, signal);
     signal.check("fetching series");
     for (const w of got.warnings) annotations.warn(w);
     for (const l of got.limited) limited.add(l);
@@ -154,7 +154,7 @@ async function run(
     for (const s of got.series) raw += s.count;
     held += raw;
     accountSamples(0);
-    data.set(f.selector, { series: got.series, metas: got.series.map(metaOf) });
+    data.set(f.key, { series: got.series, metas: got.series.map(metaOf) });
   }
   stats.timings.queryPreparationTimeMs = now() - prepStartMs;
 

@@ -20,6 +20,7 @@ import { FUNCTIONS } from "../functions/index.js";
 import type { OperatorContext } from "../operator-context.js";
 import { FUNCTION_SIGNATURES } from "../parser/index.js";
 import { durationMs, type QueryTimes } from "./durations.js";
+import { evalInfo, firstSelector } from "./info.js";
 import { atTimeMs } from "./plan.js";
 import { blockToRuns, refTimes, selectInstant, selectRange } from "./selectors.js";
 
@@ -31,7 +32,7 @@ export interface EvalEnv extends OperatorContext {
   readonly subqueryStepMs: number;
   readonly signal: QuerySignal;
   /** The fetched series of each selector, and their row metadata (made once, shared by every block). */
-  readonly data: Map<VectorSelector, { series: StoredSeries[]; metas: SeriesMeta[] }>;
+  readonly data: Map<object, { series: StoredSeries[]; metas: SeriesMeta[] }>;
   /** Adds samples read from storage at a step (stats). */
   countQueryable(samples: number): void;
 }
@@ -87,8 +88,8 @@ function negate(v: Value): Value {
   };
 }
 
-function selectorData(sel: VectorSelector, env: EvalEnv) {
-  const d = env.data.get(sel);
+function selectorData(node: object, env: EvalEnv) {
+  const d = env.data.get(node);
   if (d === undefined)
     throw new EvaluationError("internal: a selector was not fetched before evaluation");
   return d;
@@ -164,6 +165,17 @@ function scalarAsVector(s: ScalarBlock): VectorBlock {
 }
 
 function evalCall(call: Call, steps: Steps, env: EvalEnv): Value {
+  if (call.func === "info") {
+    const base = evaluate(call.args[0], steps, env);
+    if (base.type !== "vector") throw new EvaluationError(`info() of a ${base.type}`);
+    const sel = firstSelector(call.args[0]);
+    const refs = refTimes(
+      steps,
+      sel === null ? null : atTimeMs(sel.at, env.times),
+      sel === null ? 0 : durationMs(sel.offset, env.times),
+    );
+    return evalInfo(call, base, selectorData(call, env).series, refs, env.lookbackMs, steps);
+  }
   const impl = FUNCTIONS.get(call.func);
   if (impl === undefined) {
     const known = FUNCTION_SIGNATURES.has(call.func);

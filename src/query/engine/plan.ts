@@ -2,12 +2,14 @@
 // reads, found by walking the tree with the span of times each node is
 // evaluated at (offset, `@`, ranges and subqueries widen or move it).
 
-import type { AtModifier, Expr, VectorSelector } from "../ast.js";
+import type { AtModifier, Expr, LabelMatcherNode, VectorSelector } from "../ast.js";
 import { durationMs, type QueryTimes } from "./durations.js";
+import { firstSelector, infoFetchMatchers } from "./info.js";
 
-/** One selector and the samples it reads: [startMs, endMs], both included. */
+/** One fetch: the node it is for (a selector, or an info() call), its matchers, and [startMs, endMs] (both included). */
 export interface SelectorFetch {
-  selector: VectorSelector;
+  key: object;
+  matchers: readonly LabelMatcherNode[];
   startMs: number;
   endMs: number;
 }
@@ -38,12 +40,17 @@ export function planFetches(
         return;
       case "vectorSelector": {
         const [lo, hi] = refSpan(node, fromMs, toMs, times);
-        out.push({ selector: node, startMs: lo - lookbackMs, endMs: hi });
+        out.push({ key: node, matchers: node.matchers, startMs: lo - lookbackMs, endMs: hi });
         return;
       }
       case "matrixSelector": {
         const [lo, hi] = refSpan(node.vector, fromMs, toMs, times);
-        out.push({ selector: node.vector, startMs: lo - durationMs(node.range, times), endMs: hi });
+        out.push({
+          key: node.vector,
+          matchers: node.vector.matchers,
+          startMs: lo - durationMs(node.range, times),
+          endMs: hi,
+        });
         return;
       }
       case "subquery": {
@@ -55,9 +62,23 @@ export function planFetches(
         visit(node.expr, lo - durationMs(node.range, times) - step, hi);
         return;
       }
-      case "call":
+      case "call": {
+        if (node.func === "info") {
+          // The second argument is not read as a selector: it picks the info series.
+          visit(node.args[0], fromMs, toMs);
+          const sel = firstSelector(node.args[0]);
+          const [lo, hi] = sel === null ? [fromMs, toMs] : refSpan(sel, fromMs, toMs, times);
+          out.push({
+            key: node,
+            matchers: infoFetchMatchers(node),
+            startMs: lo - lookbackMs,
+            endMs: hi,
+          });
+          return;
+        }
         for (const a of node.args) visit(a, fromMs, toMs);
         return;
+      }
       case "aggregate":
         if (node.param !== null) visit(node.param, fromMs, toMs);
         visit(node.expr, fromMs, toMs);

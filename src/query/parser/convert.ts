@@ -211,25 +211,30 @@ export class TreeBuilder {
       void what;
       return Math.round(folded * 1000);
     }
-    this.checkDurationDivision(d, node.from);
     return d;
   }
 
   private matrixSelector(node: SyntaxNode): Expr {
     const parts = children(node);
-    const inner = this.expr(parts[0] as SyntaxNode);
     const durNode = parts.find((p) => p.name === "DurationExpr") as SyntaxNode;
+    return this.postfix(parts[0] as SyntaxNode, node.to, (inner) => this.applyRange(inner, node, durNode));
+  }
+
+  private applyRange(inner: Expr, node: SyntaxNode, durNode: SyntaxNode): Expr {
     const bracket = this.text.lastIndexOf("[", durNode.from);
     if (inner.kind !== "vectorSelector") this.fail(bracket, "ranges only allowed for vector selectors");
     if (inner.offset !== 0) this.fail(bracket, "no offset modifiers allowed before range");
     if (inner.at !== null) this.fail(bracket, "no @ modifiers allowed before range");
     const range = this.range(durNode, "range");
-    return { kind: "matrixSelector", vector: inner, range, pos: { start: node.from, end: node.to } };
+    return { kind: "matrixSelector", vector: inner as VectorSelector, range, pos: { start: inner.pos.start, end: node.to } };
   }
 
   private subquery(node: SyntaxNode): Expr {
     const parts = children(node);
-    const inner = this.expr(parts[0] as SyntaxNode);
+    return this.postfix(parts[0] as SyntaxNode, node.to, (inner) => this.applySubquery(inner, node, parts));
+  }
+
+  private applySubquery(inner: Expr, node: SyntaxNode, parts: SyntaxNode[]): Expr {
     const durs = parts.filter((p) => p.name === "DurationExpr");
     const range = this.range(durs[0] as SyntaxNode, "range");
     const step = durs.length > 1 ? this.range(durs[1] as SyntaxNode, "step") : 0;
@@ -240,14 +245,17 @@ export class TreeBuilder {
       step,
       offset: 0,
       at: null,
-      pos: { start: node.from, end: node.to },
+      pos: { start: inner.pos.start, end: node.to },
     };
   }
 
   private offset(node: SyntaxNode): Expr {
     const parts = children(node);
-    const target = this.expr(parts[0] as SyntaxNode);
     const durNode = parts.find((p) => p.name === "OffsetDurationExpr") as SyntaxNode;
+    return this.postfix(parts[0] as SyntaxNode, node.to, (target) => this.applyOffset(target, node, durNode));
+  }
+
+  private applyOffset(target: Expr, node: SyntaxNode, durNode: SyntaxNode): Expr {
     const d = this.durationExpr(durNode);
     const folded = foldDuration(d);
     let offset: Duration;
@@ -255,7 +263,6 @@ export class TreeBuilder {
       if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS) this.fail(durNode.from, "duration out of range");
       offset = Math.round(folded * 1000);
     } else {
-      this.checkDurationDivision(d, durNode.from);
       offset = d;
     }
     const start = exprStart(target);
@@ -268,7 +275,10 @@ export class TreeBuilder {
 
   private at(node: SyntaxNode): Expr {
     const parts = children(node);
-    const target = this.expr(parts[0] as SyntaxNode);
+    return this.postfix(parts[0] as SyntaxNode, node.to, (target) => this.applyAt(target, node, parts));
+  }
+
+  private applyAt(target: Expr, node: SyntaxNode, parts: SyntaxNode[]): Expr {
     const start = exprStart(target);
     let at: AtModifier;
     const pre = parts.find((p) => p.name === "AtModifierPreprocessors");
@@ -291,7 +301,10 @@ export class TreeBuilder {
 
   private extendedRange(node: SyntaxNode): Expr {
     const parts = children(node);
-    const target = this.expr(parts[0] as SyntaxNode);
+    return this.postfix(parts[0] as SyntaxNode, node.to, (target) => this.applyExtendedRange(target, node));
+  }
+
+  private applyExtendedRange(target: Expr, node: SyntaxNode): Expr {
     const anchored = node.name === "AnchoredExpr";
     const word = anchored ? "anchored" : "smoothed";
     const start = exprStart(target);
@@ -309,6 +322,29 @@ export class TreeBuilder {
     }
     widen(target, node.to);
     return target;
+  }
+
+  /**
+   * Applies a postfix modifier ([...], offset, @, anchored, smoothed). lezer's
+   * grammar lets it bind to a whole binary or unary expression on its left;
+   * Prometheus binds it tighter than any operator, so it goes down to the
+   * rightmost operand (a parenthesised expression stays whole).
+   */
+  private postfix(node: SyntaxNode, end: number, apply: (target: Expr) => Expr): Expr {
+    const descend = (e: Expr): Expr => {
+      if (e.kind === "binary") {
+        e.rhs = descend(e.rhs);
+        e.pos.end = end;
+        return e;
+      }
+      if (e.kind === "unary") {
+        e.expr = descend(e.expr);
+        e.pos.end = end;
+        return e;
+      }
+      return apply(e);
+    };
+    return descend(this.expr(node));
   }
 
   /** The node that carries offset and @ for a selector or subquery. */
@@ -329,6 +365,13 @@ export class TreeBuilder {
   private binary(node: SyntaxNode): Expr {
     const parts = children(node);
     const exprs = parts.filter(isExprNode);
+    const trim = parts.find((p) => p.name === "TrimUpper" || p.name === "TrimLower");
+    if (trim !== undefined) {
+      this.fail(
+        trim.from,
+        `operator ${goQ(this.src(trim))} trims native histograms, which are not supported: samples are floats`,
+      );
+    }
     const opNode = parts.find((p) => BINARY_OPS[p.name] !== undefined) as SyntaxNode;
     const op = BINARY_OPS[opNode.name] as BinaryOp;
     const lhsNode = exprs[0] as SyntaxNode;
@@ -492,27 +535,16 @@ export class TreeBuilder {
         if (parts.length === 1) return this.durationExpr(first);
         const opNode = parts[1] as SyntaxNode;
         const op = BINARY_OPS[opNode.name] as "+" | "-" | "*" | "/" | "%" | "^";
-        return {
-          kind: "durationBinary",
-          op,
-          lhs: this.durationExpr(first),
-          rhs: this.durationExpr(parts[2] as SyntaxNode),
-        };
+        const lhs = this.durationExpr(first);
+        const rhs = this.durationExpr(parts[2] as SyntaxNode);
+        if ((op === "/" || op === "%") && foldDuration(rhs) === 0) {
+          this.fail(opNode.from, op === "/" ? "division by zero" : "modulo by zero");
+        }
+        return { kind: "durationBinary", op, lhs, rhs };
       }
       default:
         return this.fail(first.from, `unexpected ${first.name} in duration expression`);
     }
-  }
-
-  private checkDurationDivision(d: DurationExpr, pos: number): void {
-    if (d.kind === "durationBinary") {
-      if ((d.op === "/" || d.op === "%") && foldDuration(d.rhs) === 0) {
-        this.fail(pos, d.op === "/" ? "division by zero" : "modulo by zero");
-      }
-      this.checkDurationDivision(d.lhs, pos);
-      this.checkDurationDivision(d.rhs, pos);
-    } else if (d.kind === "durationUnary") this.checkDurationDivision(d.expr, pos);
-    else if (d.kind === "durationCall") for (const a of d.args) this.checkDurationDivision(a, pos);
   }
 }
 
@@ -565,10 +597,24 @@ function isValidUtf8(s: string): boolean {
   return !s.includes("\ufffd");
 }
 
+/**
+ * Rewrites the RE2 forms JavaScript's RegExp does not read (inline flags,
+ * \\A, \\z, POSIX classes) into ones it does, for a syntax check only: the
+ * rewrite keeps the structure, not the meaning of the flags.
+ */
+function approximateRe2(pattern: string): string {
+  return pattern
+    .replace(/\(\?[imsU-]+\)/g, "")
+    .replace(/\(\?[imsU-]+:/g, "(?:")
+    .replace(/\(\?P</g, "(?<")
+    .replace(/\\[Az]/g, "")
+    .replace(/\[:\^?[a-z]+:\]/g, "a");
+}
+
 /** Checks a label matcher's regex; returns Go's regexp error text (as Prometheus reports it) or null. */
 export function regexError(pattern: string): string | null {
   try {
-    new RegExp(`^(?:${pattern})$`, "s");
+    new RegExp(`^(?:${approximateRe2(pattern)})$`, "s");
     return null;
   } catch (e) {
     const msg = (e as Error).message;

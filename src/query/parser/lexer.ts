@@ -142,75 +142,67 @@ export function lex(input: string): LexResult {
   let parenDepth = 0;
   let braceOpen = false;
   let bracketOpen = false;
+  // Right after "[" Prometheus scans in its duration-expression state; after
+  // the first number it goes back to the statement state, the bracket still open.
+  let durationState = false;
   let gotColon = false;
   let gotDuration = false;
-  const fail = (at: number, message: string): LexResult => ({
-    tokens,
-    error: { pos: at, message },
-  });
+  const fail = (at: number, message: string): LexResult => ({ tokens, error: { pos: at, message } });
   const push = (kind: TokenKind, start: number, end: number): void => {
     tokens.push({ kind, text: input.slice(start, end), pos: start });
   };
+  const at = (i: number): string => input[i] ?? "";
 
   while (true) {
     const start = pos;
-    if (pos >= input.length) {
-      if (braceOpen) return fail(start, "unexpected end of input inside braces");
-      if (bracketOpen) return fail(start, "unexpected end of input in duration expression");
-      if (parenDepth !== 0) return fail(start, "unclosed left parenthesis");
-      tokens.push({ kind: "eof", text: "", pos: start });
-      return { tokens, error: null };
-    }
-    const r = input[pos] as string;
-    if (r === "#" && !bracketOpen) {
-      while (pos < input.length && input[pos] !== "\n" && input[pos] !== "\r") pos++;
-      continue;
-    }
-    if (isSpace(r)) {
-      pos++;
-      continue;
-    }
-    if (r === '"' || r === "'" || r === "`") {
-      const end = scanString(input, pos);
-      if (typeof end !== "number") return fail(start, end.message);
-      push("string", start, end);
-      pos = end;
-      continue;
-    }
+    const r = at(pos);
     if (braceOpen) {
+      if (r === "#") {
+        pos = skipComment(input, pos);
+        continue;
+      }
+      if (r === "") return fail(start, "unexpected end of input inside braces");
       pos++;
+      if (isSpace(r)) continue;
       if (isAlpha(r)) {
-        while (pos < input.length && (isAlpha(input[pos] as string) || isDigit(input[pos] as string)))
-          pos++;
+        while (isAlpha(at(pos)) || isDigit(at(pos))) pos++;
         push("identifier", start, pos);
       } else if (r === ",") push("punct", start, pos);
-      else if (r === "=") {
-        if (input[pos] === "~") pos++;
-        push("operator", start, pos);
+      else if (r === '"' || r === "'" || r === "`") {
+        const end = scanString(input, start);
+        if (typeof end !== "number") return fail(start, end.message);
+        push("string", start, end);
+        pos = end;
+      } else if (r === "=") {
+        if (at(pos) === "~") {
+          pos++;
+          push("operator", start, pos);
+        } else push("punct", start, pos);
       } else if (r === "!") {
-        const nr = input[pos] ?? "";
-        if (nr !== "~" && nr !== "=")
-          return fail(start, `unexpected character after '!' inside braces: ${runeQ(nr)}`);
+        const nr = at(pos);
+        if (nr !== "~" && nr !== "=") return fail(start, `unexpected character after '!' inside braces: ${runeQ(nr)}`);
         pos++;
         push("operator", start, pos);
-      } else if (r === "{") return fail(start, `unexpected left brace ${goQuoteRune(r)}`);
+      } else if (r === "{") return fail(start, "unexpected left brace '{'");
       else if (r === "}") {
         push("punct", start, pos);
         braceOpen = false;
       } else return fail(start, `unexpected character inside braces: ${runeQ(codePointAt(input, start))}`);
       continue;
     }
-    if (bracketOpen) {
-      // Inside [...]: durations, duration arithmetic and the duration functions.
+    if (durationState) {
+      if (r === "") return fail(start, "unexpected end of input in duration expression");
       pos++;
+      if (isSpace(r)) continue;
       if (r === "]") {
         push("punct", start, pos);
         bracketOpen = false;
+        durationState = false;
         gotColon = false;
       } else if (r === ":") {
         push("punct", start, pos);
-        if (!gotDuration) return fail(start, "unexpected colon before duration in duration expression");
-        if (gotColon) return fail(start, "unexpected repeated colon in duration expression");
+        if (!gotDuration) return fail(pos, "unexpected colon before duration in duration expression");
+        if (gotColon) return fail(pos, "unexpected repeated colon in duration expression");
         gotColon = true;
       } else if (r === "(") {
         push("punct", start, pos);
@@ -218,31 +210,41 @@ export function lex(input: string): LexResult {
       } else if (r === ")") {
         push("punct", start, pos);
         parenDepth--;
-        if (parenDepth < 0) return fail(start, "unexpected right parenthesis ')'");
+        if (parenDepth < 0) return fail(pos, "unexpected right parenthesis ')'");
       } else if ("+-*/%^".includes(r)) push("operator", start, pos);
       else if (r === ",") push("punct", start, pos);
-      else if (isDigit(r) || (r === "." && isDigit(input[pos] ?? ""))) {
+      else if (isDigit(r) || (r === "." && isDigit(at(pos)))) {
         gotDuration = true;
-        const end = scanNumberOrDuration(input, start);
-        if (end.error) return fail(start, end.error);
-        push(end.kind, start, end.end);
-        pos = end.end;
-      } else if (isAlpha(r)) {
-        while (pos < input.length && isAlpha(input[pos] as string)) pos++;
-        const word = input.slice(start, pos).toLowerCase();
-        if (DURATION_KEYWORDS.has(word)) push("preprocessor", start, pos);
-        else if (gotDuration && !gotColon) {
-          return fail(start, `unexpected character: ${runeQ(r)}, expected ':'`);
-        } else return fail(start, `unexpected character in duration expression: ${runeQ(r)}`);
+        const scan = scanNumberOrDuration(input, start);
+        if (scan.error !== null) return fail(start, scan.error);
+        push(scan.kind, start, scan.end);
+        pos = scan.end;
+        durationState = false;
+      } else if (isDurationKeywordStart(r)) {
+        const end = scanDurationKeyword(input, start);
+        if (end < 0) return fail(start, `unexpected character in duration expression: ${runeQ(r)}`);
+        push("preprocessor", start, end);
+        pos = end;
       } else return fail(start, `unexpected character in duration expression: ${runeQ(codePointAt(input, start))}`);
       continue;
     }
+    if (r === "#") {
+      pos = skipComment(input, pos);
+      continue;
+    }
+    if (r === "") {
+      if (parenDepth !== 0) return fail(start, "unclosed left parenthesis");
+      if (bracketOpen) return fail(start, "unclosed left bracket");
+      tokens.push({ kind: "eof", text: "", pos: start });
+      return { tokens, error: null };
+    }
     pos++;
+    if (isSpace(r)) continue;
     switch (r) {
       case ",":
-      case "@":
-        push(r === "@" ? "operator" : "punct", start, pos);
+        push("punct", start, pos);
         continue;
+      case "@":
       case "*":
       case "/":
       case "%":
@@ -252,19 +254,20 @@ export function lex(input: string): LexResult {
         push("operator", start, pos);
         continue;
       case "=":
-        if (input[pos] === "=") pos++;
-        else if (input[pos] === "~") return fail(start, "unexpected character after '=': '~'");
-        push(pos - start === 2 ? "operator" : "punct", start, pos);
+        if (at(pos) === "=") {
+          pos++;
+          push("operator", start, pos);
+        } else if (at(pos) === "~") return fail(start, "unexpected character after '=': '~'");
+        else push("punct", start, pos);
         continue;
       case "!":
-        if (input[pos] !== "=")
-          return fail(start, `unexpected character after '!': ${runeQ(input[pos] ?? "")}`);
+        if (at(pos) !== "=") return fail(start, `unexpected character after '!': ${runeQ(at(pos))}`);
         pos++;
         push("operator", start, pos);
         continue;
       case "<":
       case ">":
-        if (input[pos] === "=" || input[pos] === "/") pos++;
+        if (at(pos) === "=" || at(pos) === "/") pos++;
         push("operator", start, pos);
         continue;
       case "(":
@@ -274,47 +277,94 @@ export function lex(input: string): LexResult {
       case ")":
         push("punct", start, pos);
         parenDepth--;
-        if (parenDepth < 0) return fail(start, "unexpected right parenthesis ')'");
+        if (parenDepth < 0) return fail(pos, "unexpected right parenthesis ')'");
         continue;
       case "{":
         push("punct", start, pos);
         braceOpen = true;
         continue;
       case "[":
+        if (bracketOpen) return fail(start, "unexpected left bracket '['");
         push("punct", start, pos);
         gotColon = false;
         gotDuration = false;
         bracketOpen = true;
+        durationState = true;
         continue;
       case "]":
-        return fail(start, "unexpected right bracket ']'");
+        if (!bracketOpen) return fail(start, "unexpected right bracket ']'");
+        push("punct", start, pos);
+        bracketOpen = false;
+        continue;
+      case '"':
+      case "'":
+      case "`": {
+        const end = scanString(input, start);
+        if (typeof end !== "number") return fail(start, end.message);
+        push("string", start, end);
+        pos = end;
+        continue;
+      }
     }
-    if (isDigit(r) || (r === "." && isDigit(input[pos] ?? ""))) {
-      const end = scanNumberOrDuration(input, start);
-      if (end.error) return fail(start, end.error);
-      push(end.kind, start, end.end);
-      pos = end.end;
+    if (isDigit(r) || (r === "." && isDigit(at(pos)))) {
+      const scan = scanNumberOrDuration(input, start);
+      if (scan.error !== null) return fail(start, scan.error);
+      push(scan.kind, start, scan.end);
+      pos = scan.end;
       continue;
     }
-    if (isAlpha(r) || r === ":") {
-      while (pos < input.length) {
-        const c = input[pos] as string;
-        if (!(isAlpha(c) || isDigit(c) || c === ":")) break;
-        pos++;
+    if (bracketOpen && (isAlpha(r) || r === ":")) {
+      if (r === ":") {
+        if (gotColon) return fail(start, "unexpected colon ':'");
+        push("punct", start, pos);
+        gotColon = true;
+        continue;
       }
+      if (isDurationKeywordStart(r)) {
+        const end = scanDurationKeyword(input, start);
+        if (end >= 0) {
+          push("preprocessor", start, end);
+          pos = end;
+          continue;
+        }
+      }
+      return fail(start, `unexpected character: ${runeQ(r)}, expected ':'`);
+    }
+    if (isAlpha(r) || r === ":") {
+      while (isAlpha(at(pos)) || isDigit(at(pos)) || at(pos) === ":") pos++;
       const text = input.slice(start, pos);
       const word = text.toLowerCase();
       let kind: TokenKind = text.includes(":") ? "metricIdentifier" : "identifier";
       if (word === "inf" || word === "nan") kind = "number";
       else if (OPERATOR_WORDS.has(word)) kind = "operator";
       else if (AGGREGATOR_WORDS.has(word)) kind = "aggregator";
-      else if (KEYWORD_WORDS.has(word)) kind = "keyword";
-      else if (PREPROCESSOR_WORDS.has(word)) kind = "preprocessor";
+      else if (KEYWORD_WORDS.has(word)) {
+        // fill, fill_left and fill_right are keywords only before "(".
+        kind = word.startsWith("fill") && !/^\s*\(/.test(input.slice(pos)) ? "identifier" : "keyword";
+      } else if (PREPROCESSOR_WORDS.has(word)) kind = "preprocessor";
       push(kind, start, pos);
       continue;
     }
     return fail(start, `unexpected character: ${runeQ(codePointAt(input, start))}`);
   }
+}
+
+function skipComment(input: string, pos: number): number {
+  let p = pos;
+  while (p < input.length && input[p] !== "\n" && input[p] !== "\r") p++;
+  return p;
+}
+
+function isDurationKeywordStart(r: string): boolean {
+  const c = r.toLowerCase();
+  return c === "s" || c === "r" || c === "m";
+}
+
+/** The end of step, range, min_of or max_of (any case) at start, or -1. */
+function scanDurationKeyword(input: string, start: number): number {
+  let p = start;
+  while (p < input.length && isAlpha(input[p] as string)) p++;
+  return DURATION_KEYWORDS.has(input.slice(start, p).toLowerCase()) ? p : -1;
 }
 
 function codePointAt(s: string, i: number): string {
@@ -336,6 +386,7 @@ function scanString(input: string, start: number): number | { message: string } 
   while (pos < input.length) {
     const c = input[pos] as string;
     if (c === "\\") {
+      if (pos + 1 >= input.length) return { message: "escape sequence not terminated" };
       pos += 2;
       continue;
     }
@@ -343,8 +394,6 @@ function scanString(input: string, start: number): number | { message: string } 
     if (c === quote) return pos + 1;
     pos++;
   }
-  if (input[input.length - 1] === "\\" && pos > input.length)
-    return { message: "escape sequence not terminated" };
   return { message: "unterminated quoted string" };
 }
 
@@ -354,61 +403,78 @@ interface NumberScan {
   error: string | null;
 }
 
-const DURATION_UNITS = ["ms", "s", "m", "h", "d", "w", "y"];
+const isAlphaNumeric = (c: string): boolean => isAlpha(c) || isDigit(c);
 
+/** Prometheus's number-then-duration scan: where it stops decides the "bad number" text. */
 function scanNumberOrDuration(input: string, start: number): NumberScan {
   let pos = start;
-  const at = (i: number): string => input[i] ?? "";
-  let digits = "0123456789_";
-  if (at(pos) === "0" && (at(pos + 1) === "x" || at(pos + 1) === "X")) {
-    pos += 2;
-    digits = "0123456789abcdefABCDEF_";
-  }
-  while (digits.includes(at(pos)) && at(pos) !== "") pos++;
-  let isNumber = true;
-  if (digits.length === 11) {
-    if (at(pos) === ".") {
+  const peek = (): string => input[pos] ?? "";
+  const accept = (set: string): boolean => {
+    const c = peek();
+    if (c !== "" && set.includes(c)) {
       pos++;
-      while (digits.includes(at(pos)) && at(pos) !== "") pos++;
+      return true;
     }
-    if (at(pos) === "e" || at(pos) === "E") {
-      const save = pos;
-      pos++;
-      if (at(pos) === "+" || at(pos) === "-") pos++;
-      if (isDigit(at(pos))) {
-        while (isDigit(at(pos)) || at(pos) === "_") pos++;
-      } else pos = save;
+    return false;
+  };
+  const is = (set: string): boolean => peek() !== "" && set.includes(peek());
+
+  const scanNumber = (): boolean => {
+    let digits = "0123456789";
+    if (accept("0") && accept("xX")) {
+      accept("_");
+      digits = "0123456789abcdefABCDEF";
     }
-  }
-  const next = at(pos);
-  if (isAlpha(next) || isDigit(next) || next === ".") isNumber = false;
-  if (isNumber) return { kind: "number", end: pos, error: null };
-  // A duration: digits and units, each unit once, largest first.
-  pos = start;
-  let sawUnit = false;
-  while (isDigit(at(pos))) {
-    while (isDigit(at(pos))) pos++;
-    let unit = "";
-    for (const u of DURATION_UNITS) {
-      if (input.startsWith(u, pos) && u.length > unit.length) unit = u;
+    accept(".");
+    accept(digits);
+    let dot = false;
+    let exp = false;
+    while (is(`${digits}._eE`)) {
+      if (is(".") && dot) {
+        accept(".");
+        return false;
+      }
+      if (is("eE") && exp && digits.length === 10) {
+        accept("eE");
+        return false;
+      }
+      if (accept(".")) {
+        dot = true;
+        if (accept("_.")) return false;
+        if (digits.length > 10) return false;
+        continue;
+      }
+      if (digits.length === 10 && accept("eE")) {
+        exp = true;
+        accept("+-");
+        if (accept("._eE") || peek() === "") return false;
+        continue;
+      }
+      if (accept("_")) {
+        if (accept("._eE") || peek() === "") return false;
+        continue;
+      }
+      while (accept(digits)) {}
     }
-    if (unit === "") break;
-    pos += unit.length;
-    sawUnit = true;
-  }
-  const after = at(pos);
-  if (sawUnit && !(isAlpha(after) || isDigit(after) || after === ".")) {
-    return { kind: "duration", end: pos, error: null };
-  }
-  let end = pos;
-  // Prometheus reports the text up to and including the first offending character.
-  if (end < input.length) end++;
-  if (!sawUnit) {
-    end = start;
-    while (end < input.length && (isAlpha(at(end)) || isDigit(at(end)) || at(end) === "." || at(end) === "_")) {
-      end++;
-      if (!(isDigit(at(end - 1)) || at(end - 1) === "." || at(end - 1) === "_")) break;
+    if (pos === start) return false;
+    return !isAlphaNumeric(peek());
+  };
+
+  if (scanNumber()) return { kind: "number", end: pos, error: null };
+  const remainingDuration = (): boolean => {
+    if (!accept("smhdwy")) return false;
+    accept("s");
+    while (accept("0123456789")) {
+      while (accept("0123456789")) {}
+      if (!accept("smhdw")) return false;
+      accept("s");
     }
-  }
-  return { kind: "number", end, error: `bad number or duration syntax: ${goQuote(input.slice(start, end))}` };
+    const next = peek();
+    if (next !== "") pos++;
+    if (isAlphaNumeric(next)) return false;
+    if (next !== "") pos--;
+    return true;
+  };
+  if (remainingDuration()) return { kind: "duration", end: pos, error: null };
+  return { kind: "number", end: pos, error: `bad number or duration syntax: ${goQuote(input.slice(start, pos))}` };
 }

@@ -130,24 +130,23 @@ const UNIT_ORDER = ["y", "w", "d", "h", "m", "s", "ms"];
 /** Parses a duration like 1h30m into milliseconds; the error text is Prometheus's. */
 export function parseDurationMs(text: string): number | { error: string } {
   if (text === "0") return 0;
-  const re = /([0-9]+)(ms|y|w|d|h|m|s)/y;
+  const re = /([0-9]+)([a-zA-Z]+)/y;
   let pos = 0;
   let total = 0;
   let lastUnit = -1;
+  const invalid = { error: `not a valid duration string: ${JSON.stringify(text)}` };
+  if (text === "") return invalid;
   while (pos < text.length) {
     re.lastIndex = pos;
     const m = re.exec(text);
-    if (m === null) {
-      const unit = /^[0-9]+([a-z]+)/i.exec(text.slice(pos));
-      if (unit !== null && !(unit[1] as string in UNIT_MS)) {
-        return { error: `unknown unit ${JSON.stringify(unit[1])} in duration ${JSON.stringify(text)}` };
-      }
-      return { error: `not a valid duration string: ${JSON.stringify(text)}` };
-    }
-    const order = UNIT_ORDER.indexOf(m[2] as string);
-    if (order <= lastUnit) return { error: `not a valid duration string: ${JSON.stringify(text)}` };
+    if (m === null) return invalid;
+    const unit = m[2] as string;
+    const size = UNIT_MS[unit];
+    if (size === undefined) return { error: `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}` };
+    const order = UNIT_ORDER.indexOf(unit);
+    if (order <= lastUnit) return invalid;
     lastUnit = order;
-    total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    total += Number(m[1]) * size;
     pos = re.lastIndex;
   }
   if (total > 9223372036854) return { error: "duration out of range" };

@@ -9,6 +9,7 @@ import { PromQLParseError } from "../errors.js";
 import { checkExpr } from "./check.js";
 import { BuildFailure, TreeBuilder } from "./convert.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
+import { parseDurationMs } from "./literals.js";
 import { describeToken, type LexError, lex, type Token } from "./lexer.js";
 
 /** Query length past which we refuse to parse (Prometheus has no limit; a bound keeps work linear and finite). */
@@ -77,15 +78,7 @@ export function parsePromQL(query: string): Expr {
   const { tokens, error: lexError } = lex(query);
   if (lexError === null && tokens.length === 1) throw parseError(query, 0, "no expression found in input");
 
-  let masked = query;
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const t = tokens[i] as Token;
-    const sub = LEZER_STAND_INS.get(t.text);
-    if (sub !== undefined && (tokens[i + 1] as Token).text === "(" && (t.kind === "identifier" || t.kind === "preprocessor")) {
-      masked = masked.slice(0, t.pos) + sub + masked.slice(t.pos + sub.length);
-    }
-  }
-  const tree = parser.parse(masked);
+  const tree = parseWithLezer(query, tokens);
   const err = firstError(tree);
   if (err !== null) throw syntaxError(query, tokens, lexError, err.from);
   if (lexError !== null) throw parseError(query, lexError.pos, lexError.message);
@@ -101,29 +94,68 @@ export function parsePromQL(query: string): Expr {
   }
 }
 
+/**
+ * Runs lezer on a copy of the query adjusted, character for character, where
+ * this lezer-promql release reads less than Prometheus: keywords of duration
+ * expressions in any case, numbers ending in ".", functions it does not know.
+ */
+function parseWithLezer(query: string, tokens: Token[]): Tree {
+  const chars = query.split("");
+  const put = (pos: number, text: string): void => {
+    for (let i = 0; i < text.length; i++) chars[pos + i] = text[i] as string;
+  };
+  const standIns: Array<[number, string]> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === "preprocessor") put(t.pos, t.text.toLowerCase());
+    else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1) put(t.pos + t.text.length - 1, " ");
+    const sub = LEZER_STAND_INS.get(t.text.toLowerCase());
+    if (sub !== undefined && tokens[i + 1]?.text === "(") standIns.push([t.pos, sub]);
+  }
+  const plain = chars.join("");
+  const tree = parser.parse(plain);
+  if (standIns.length === 0 || !hasError(tree)) return tree;
+  // The stand-in names are tried only when the query does not parse as it is
+  // (min_of and max_of are also keywords of duration expressions).
+  for (const [pos, sub] of standIns) put(pos, sub);
+  const withStandIns = parser.parse(chars.join(""));
+  return hasError(withStandIns) ? tree : withStandIns;
+}
+
 const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
 
 /** The error Prometheus's parser reports where lezer found the syntax broken. */
 function syntaxError(query: string, tokens: Token[], lexError: LexError | null, errPos: number): PromQLParseError {
-  let idx = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
-  if (idx < 0) idx = tokens.length - 1;
+  const idx = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
+  // Prometheus's parser reads tokens as it goes: a lexical error wins unless
+  // the syntax was already broken before the last token scanned.
+  if (lexError !== null && (idx < 0 || idx >= tokens.length - 1)) {
+    return parseError(query, lexError.pos, lexError.message);
+  }
+  const at = idx < 0 ? tokens.length - 1 : idx;
   // An unknown function name is reported before anything inside its parentheses.
-  for (let i = 0; i + 1 < tokens.length && i <= idx; i++) {
+  for (let i = 0; i + 1 < tokens.length && i <= at; i++) {
     const t = tokens[i] as Token;
     if (
       (t.kind === "identifier" || t.kind === "metricIdentifier") &&
       (tokens[i + 1] as Token).text === "(" &&
       !FUNCTION_SIGNATURES.has(t.text) &&
+      tokens[i - 1]?.kind !== "aggregator" &&
       !isInsideBraces(tokens, i)
     ) {
       return parseError(query, t.pos, `unknown function with name ${JSON.stringify(t.text)}`);
     }
   }
-  const tok = tokens[idx] as Token;
-  if (lexError !== null && (tok.kind === "eof" || lexError.pos <= tok.pos)) {
-    return parseError(query, lexError.pos, lexError.message);
+  const tok = tokens[at] as Token;
+  const prev = tokens[at - 1];
+  if (tok.text === ")" && prev?.text === ",") {
+    return parseError(query, prev.pos, "trailing commas not allowed in function call args");
   }
-  return parseError(query, tok.pos, `unexpected ${describeToken(tok)}${context(tokens, idx)}`);
+  if (tok.kind === "duration") {
+    const d = parseDurationMs(tok.text);
+    if (typeof d !== "number") return parseError(query, tok.pos, d.error);
+  }
+  return parseError(query, tok.pos, `unexpected ${describeToken(tok)}${context(tokens, at)}`);
 }
 
 function isInsideBraces(tokens: Token[], idx: number): boolean {
@@ -142,6 +174,7 @@ function context(tokens: Token[], idx: number): string {
   let bracket = false;
   let colon = false;
   let grouping = false;
+  let bracketNumber = false;
   for (let i = 0; i < idx; i++) {
     const t = tokens[i] as Token;
     const prev = tokens[i - 1];
@@ -150,7 +183,9 @@ function context(tokens: Token[], idx: number): string {
     else if (t.text === "[") {
       bracket = true;
       colon = false;
+      bracketNumber = false;
     } else if (t.text === "]") bracket = false;
+    else if (bracket && (t.kind === "number" || t.kind === "duration" || t.text === ")")) bracketNumber = true;
     else if (t.text === ":" && bracket) colon = true;
     else if (t.text === "(" && prev !== undefined && GROUPING_KEYWORDS.has(prev.text.toLowerCase())) grouping = true;
     else if (t.text === ")") grouping = false;
@@ -174,7 +209,7 @@ function context(tokens: Token[], idx: number): string {
   if (p === "offset") return " in offset, expected number, duration, step(), or range()";
   if (p === "@") return " in @, expected timestamp";
   if (bracket) {
-    if (p === "[") return " in subquery or range selector, expected number, duration, step(), or range()";
+    if (p === "[" || !bracketNumber) return " in subquery or range selector, expected number, duration, step(), or range()";
     if (p === ":") return ' in subquery selector, expected number, duration, step(), range(), or "]"';
     if (colon) return ' in subquery selector, expected "]"';
     return ' in subquery or range, expected ":" or "]"';
