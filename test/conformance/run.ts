@@ -7,6 +7,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { clientQuerier, createEngine } from "../../src/query/engine/index.js";
+import { atVariants } from "./at-variants.js";
 import type { EngineFor } from "./runner.js";
 import { runSuite, type SuiteResult, statementId, writeKnownFailures } from "./suite.js";
 import { TestStorage } from "./test-storage.js";
@@ -34,7 +35,7 @@ export const engineFor: EngineFor = (client, namespace) =>
 export async function runConformance(): Promise<SuiteResult> {
   const storage = await TestStorage.open();
   try {
-    return await runSuite(TESTDATA_DIR, storage, engineFor);
+    return await runSuite(TESTDATA_DIR, storage, engineFor, atVariants);
   } finally {
     await storage.close();
   }

@@ -3,17 +3,22 @@
 // An instant eval is also run as a range query from t-1m to t+1m at a 1m
 // step and its middle step checked against the same expectations (unless
 // it expects a range vector or a string, or uses start(), end(), range() or
-// step()), since a query must give the same answer both ways.
+// step()), since a query must give the same answer both ways; and, given
+// `variants`, again with `@` on its selectors at other times (at-variants.ts).
 
 import type { Client } from "../../src/client/index.js";
 import type { QueryEngine, QueryResult, ResultSeries } from "../../src/query/index.js";
 import { QueryError } from "../../src/query/index.js";
+import type { AtVariant } from "./at-variants.js";
 import { checkAnnotations, checkError, compareResult } from "./compare.js";
 import { type EvalCmd, expectsFailure, expectsOrder, parseScript } from "./script.js";
 import { type TestStorage, writeLoad } from "./test-storage.js";
 
 /** Makes the engine that reads one namespace through the client. */
 export type EngineFor = (client: Client, namespace: string) => QueryEngine;
+
+/** The further queries an instant eval must answer alike (at-variants.ts); none by default. */
+export type VariantsOf = (expr: string, evalMs: number) => AtVariant[];
 
 export interface ScriptRun {
   /** Failure message by eval line, null for a pass; only the lines asked for. */
@@ -60,16 +65,19 @@ async function runRange(engine: QueryEngine, cmd: EvalCmd): Promise<string | nul
   return checkOutcome(cmd, o);
 }
 
-async function runInstant(engine: QueryEngine, cmd: EvalCmd): Promise<string | null> {
-  const t = cmd.evalMs;
-  const o = await attempt(() => engine.instantQuery(cmd.expr, t));
+/** One instant query of an eval and its range-mode twin, checked against the eval's expectations. */
+async function runInstantAt(
+  engine: QueryEngine,
+  cmd: EvalCmd,
+  expr: string,
+  t: number,
+): Promise<string | null> {
+  const o = await attempt(() => engine.instantQuery(expr, t));
   const first = checkOutcome(cmd, o);
   if (first !== null || o.result === null) return first;
-  if (cmd.excludeFromRangeQuery || QUERY_CONTEXT_FUNCS.test(cmd.expr)) return null;
+  if (cmd.excludeFromRangeQuery || QUERY_CONTEXT_FUNCS.test(expr)) return null;
 
-  const r = await attempt(() =>
-    engine.rangeQuery(cmd.expr, t - MINUTE_MS, t + MINUTE_MS, MINUTE_MS),
-  );
+  const r = await attempt(() => engine.rangeQuery(expr, t - MINUTE_MS, t + MINUTE_MS, MINUTE_MS));
   if (r.crash !== null) return `range mode: ${r.crash}`;
   if (r.error !== null) return `range mode: unexpected error: ${r.error}`;
   // A range query's series are sorted by labels: an expected order cannot hold.
@@ -103,6 +111,20 @@ async function runInstant(engine: QueryEngine, cmd: EvalCmd): Promise<string | n
   return failure === null ? null : `range mode (${t - MINUTE_MS}..${t + MINUTE_MS}): ${failure}`;
 }
 
+async function runInstant(
+  engine: QueryEngine,
+  cmd: EvalCmd,
+  variants: VariantsOf,
+): Promise<string | null> {
+  const first = await runInstantAt(engine, cmd, cmd.expr, cmd.evalMs);
+  if (first !== null) return first;
+  for (const v of variants(cmd.expr, cmd.evalMs)) {
+    const f = await runInstantAt(engine, cmd, v.expr, v.evalMs);
+    if (f !== null) return `step invariance: ${v.expr} at ${v.evalMs} ms: ${f}`;
+  }
+  return null;
+}
+
 /**
  * Runs a script: a fresh namespace at the start and after every `clear`,
  * every load written through the client, the evals whose lines `selected`
@@ -113,6 +135,7 @@ export async function runScript(
   storage: TestStorage,
   engineFor: EngineFor,
   selected: (line: number) => boolean,
+  variants: VariantsOf = () => [],
 ): Promise<ScriptRun> {
   const cmds = parseScript(text);
   const run: ScriptRun = { outcomes: new Map(), samplesWritten: 0, histogramsSkipped: 0 };
@@ -138,7 +161,7 @@ export async function runScript(
         let failure: string | null;
         if (loadFailure !== null) failure = `the data could not be loaded: ${loadFailure}`;
         else if (cmd.isRange) failure = await runRange(engine, cmd);
-        else failure = await runInstant(engine, cmd);
+        else failure = await runInstant(engine, cmd, variants);
         run.outcomes.set(cmd.line, failure === null ? null : `${failure}\n  query: ${cmd.expr}`);
       }
     }

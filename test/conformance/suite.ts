@@ -8,7 +8,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type EngineFor, runScript } from "./runner.js";
+import { type EngineFor, runScript, type VariantsOf } from "./runner.js";
 import type { TestStorage } from "./test-storage.js";
 
 export type StatementSet = "stable" | "experimental" | "skipped";
@@ -119,11 +119,12 @@ export interface SuiteResult {
   samplesWritten: number;
 }
 
-/** Runs every script of `testdataDir` against engines made by `engineFor`. */
+/** Runs every script of `testdataDir` against engines made by `engineFor` (`variants`: see runner.ts). */
 export async function runSuite(
   testdataDir: string,
   storage: TestStorage,
   engineFor: EngineFor,
+  variants: VariantsOf = () => [],
 ): Promise<SuiteResult> {
   const index = readIndex(readFileSync(join(testdataDir, "evals-index.tsv"), "utf8"));
   const byFile = new Map<string, IndexedStatement[]>();
@@ -144,7 +145,7 @@ export async function runSuite(
     const text = readFileSync(join(testdataDir, file), "utf8");
     let outcomes: Map<number, string | null>;
     try {
-      const r = await runScript(text, storage, engineFor, (l) => lines.has(l));
+      const r = await runScript(text, storage, engineFor, (l) => lines.has(l), variants);
       outcomes = r.outcomes;
       out.samplesWritten += r.samplesWritten;
     } catch (e) {
