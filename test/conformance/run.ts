@@ -55,7 +55,8 @@ async function main(args: string[]): Promise<void> {
   }
   if (args.includes("--show-failures")) {
     for (const r of suite.results) {
-      if (r.failure !== null) console.log(`\n${statementId(r.file, r.line)} [${r.set}] ${r.failure}`);
+      if (r.failure !== null)
+        console.log(`\n${statementId(r.file, r.line)} [${r.set}] ${r.failure}`);
     }
   }
   if (args.includes("--update-known-failures")) {

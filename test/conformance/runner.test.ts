@@ -238,3 +238,26 @@ test("an exception that is not a query error is a failure, not a pass of expect 
   );
   assert.match(run.outcomes.get(1) ?? "", /^the engine threw TypeError: engine bug/);
 });
+
+test("with variants, an instant eval must also pass each variant query at its time", async () => {
+  const text = "load 1m\n  m 1 2 3\n  other 7\n\neval instant at 2m m\n  m 3\n";
+  const same = await runScript(
+    text,
+    storage,
+    (c, ns) => fakeEngine(c, ns),
+    () => true,
+    (expr, t) => [{ expr, evalMs: t }],
+  );
+  assert.equal(same.outcomes.get(5), null);
+  const differs = await runScript(
+    text,
+    storage,
+    (c, ns) => fakeEngine(c, ns),
+    () => true,
+    () => [{ expr: "other", evalMs: 0 }],
+  );
+  assert.match(
+    differs.outcomes.get(5) ?? "",
+    /^step invariance: other at 0 ms: unexpected series other\{\}/,
+  );
+});
