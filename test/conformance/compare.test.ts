@@ -188,3 +188,21 @@ test("errors: unexpected, or matched by message, regex or old-style directives",
   const old = evalOf("eval_fail instant at 0 foo\n  expected_fail_message e1");
   assert.match(checkError(old, "e2") ?? "", /^expected error "e1"/);
 });
+
+test("an instant eval's matrix is compared point by point only under expect range vector", () => {
+  const m = (): QueryValue => ({
+    resultType: "matrix",
+    series: [
+      series({ __name__: "foo" }, [
+        [30_000, 1],
+        [60_000, 2],
+      ]),
+    ],
+  });
+  const plain = evalOf("eval instant at 1m foo[1m]\n  foo 2");
+  assert.match(compareResult(plain, m()) ?? "", /more than the query range holds/);
+  const rv = evalOf(
+    "eval instant at 1m foo[1m]\n  expect range vector from 30s to 1m step 30s\n  foo 1 2",
+  );
+  assert.equal(compareResult(rv, m()), null);
+});

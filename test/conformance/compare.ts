@@ -46,10 +46,11 @@ export function almostEqual(a: number, b: number, epsilon = EPSILON): boolean {
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
 }
 
-/** Whether an expected position matches a sample value. */
+/** Whether an expected position matches a sample value (`_` stands for 0, as in promqltest). */
 function valueMatches(expected: SeqValue, actual: number): boolean {
   if (expected.kind === "stale") return isStaleMarker(actual);
   if (expected.kind === "float") return almostEqual(expected.value, actual);
+  if (expected.kind === "omitted") return almostEqual(0, actual);
   return false;
 }
 

@@ -249,6 +249,9 @@ function parseEval(lines: string[], i: number): [number, EvalCmd] {
     const t = at(i, () => parsePromDuration(inst[2] ?? ""));
     cmd.startMs = t;
     cmd.evalMs = t;
+    // promqltest leaves an instant eval's end at Go's zero time (year 1), so
+    // a matrix result is expected point by point only under `expect range vector`.
+    cmd.endMs = Number.NEGATIVE_INFINITY;
   } else if (rng !== null) {
     mod = rng[1];
     cmd = newEval(rng[5], i + 1, true);
