@@ -41,6 +41,11 @@ export interface CoordinatorOptions {
   /** True once the node serves reads and writes (bootstrapped, namespaces applied). */
   isReady?: () => boolean;
   now?: () => number;
+  /**
+   * Routes mounted after the coordinator's own (the query API): each answers
+   * its requests itself; what one throws is answered with M3's error body.
+   */
+  routes?: readonly CoordinatorRoute[];
 }
 
 type Handler = (
@@ -49,11 +54,14 @@ type Handler = (
   params: string[],
 ) => Promise<void> | void;
 
-interface Route {
+/** One route of the table: a name for the request metrics, the path, a handler per method. */
+export interface CoordinatorRoute {
   path: RegExp;
   methods: Record<string, Handler>;
   name: string;
 }
+
+type Route = CoordinatorRoute;
 
 export class Coordinator {
   readonly remoteWrite: RemoteWriteHandler;
@@ -139,6 +147,7 @@ export class Coordinator {
       route("routes", /^\/routes$/, {
         GET: (_req, res) => sendJson(res, 200, { routes: this.routes.map((r) => r.path.source) }),
       }),
+      ...(options.routes ?? []),
     ];
     this.server = createServer((req, res) => this.dispatch(req, res));
     this.server.keepAliveTimeout = 30_000;
