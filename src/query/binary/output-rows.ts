@@ -13,9 +13,6 @@ export class OutputRows {
   private readonly values: Float64Array[] = [];
   private readonly present: Uint8Array[] = [];
   private readonly byKey = new Map<string, number>();
-  /** Per row: the last step a match inserted it at, and under which match signature. */
-  readonly insertedAt: number[] = [];
-  readonly insertedSig: number[] = [];
 
   constructor(steps: Steps) {
     this.steps = steps;
@@ -31,8 +28,6 @@ export class OutputRows {
       this.series.push({ labels, dropName });
       this.values.push(new Float64Array(this.steps.count));
       this.present.push(new Uint8Array(this.steps.count));
-      this.insertedAt.push(-1);
-      this.insertedSig.push(-1);
     }
     return row;
   }
