@@ -173,7 +173,18 @@ function scalarAsVector(s: ScalarBlock): VectorBlock {
   };
 }
 
+/** The experimental functions of the query's own times, in seconds. */
+const QUERY_TIME_FUNCTIONS: Record<string, (t: QueryTimes) => number> = {
+  step: (t) => t.stepMs / 1000,
+  range: (t) => (t.endMs - t.startMs) / 1000,
+  start: (t) => t.startMs / 1000,
+  end: (t) => t.endMs / 1000,
+};
+
 function evalCall(call: Call, steps: Steps, env: EvalEnv): Value {
+  const ofQuery = QUERY_TIME_FUNCTIONS[call.func];
+  if (ofQuery !== undefined && call.args.length === 0)
+    return constantScalar(steps, ofQuery(env.times));
   if (call.func === "info") {
     const base = evaluate(call.args[0], steps, env);
     if (base.type !== "vector") throw new EvaluationError(`info() of a ${base.type}`);
