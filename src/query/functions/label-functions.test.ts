@@ -197,9 +197,11 @@ test("expandTemplate follows Go's regexp.Expand", () => {
   const m = ["abc", "a", "b", undefined];
   const groups = { first: "a", none: undefined };
   assert.equal(expandTemplate("$1-$2", m, groups), "a-b");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's expansion syntax, not a JavaScript template
   assert.equal(expandTemplate("${1}x", m, groups), "ax");
   assert.equal(expandTemplate("$1x", m, groups), "", "$1x names group 1x");
   assert.equal(expandTemplate("$3|$9|$01", m, groups), "||", "unmatched, missing, leading zero");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's expansion syntax, not a JavaScript template
   assert.equal(expandTemplate("$first/${first}/$none/$other", m, groups), "a/a//");
   assert.equal(expandTemplate("$$1 costs $", m, groups), "$1 costs $");
   assert.equal(expandTemplate("${1", m, groups), "${1", "an unclosed brace is text");
