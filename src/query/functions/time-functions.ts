@@ -1,7 +1,7 @@
 // Functions of time and of single values: time(), timestamp(), vector(),
 // scalar(), and the calendar functions (year() ... minute()) in UTC.
 
-import { type ScalarBlock, stepTime, type VectorBlock } from "../block.js";
+import { emptyVector, type ScalarBlock, stepTime, type VectorBlock } from "../block.js";
 import type { FunctionImpl } from "./function-impl.js";
 import { droppingName, newVector, vectorArg } from "./instant-args.js";
 
@@ -152,9 +152,20 @@ const scalar: FunctionImpl = (args, ctx): ScalarBlock => {
   return { type: "scalar", steps: ctx.steps, values };
 };
 
+/**
+ * start_timestamp(v) (experimental): Prometheus answers only for samples read
+ * with their start times; ours carry none, so it is always empty, as
+ * Prometheus's is without `use-start-timestamps`.
+ */
+const startTimestamp: FunctionImpl = (args, ctx) => {
+  vectorArg(args, 0, ctx);
+  return emptyVector(ctx.steps, []);
+};
+
 export const TIME_FUNCTIONS: Record<string, FunctionImpl> = {
   time,
   timestamp,
+  start_timestamp: startTimestamp,
   vector,
   scalar,
   year: calendarFunction(FIELDS.year),
