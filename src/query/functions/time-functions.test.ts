@@ -126,6 +126,8 @@ test("scalar() is the only sample's value, NaN for none or several", () => {
     [{ l: "x" }, [1, 5, null]],
     [{ l: "y" }, [2, null, null]],
   ]);
-  const out = callFn("scalar", [v], context(s, "scalar"));
+  const ctx = context(s, "scalar");
+  const out = callFn("scalar", [v], ctx);
   assert.deepEqual(out.type === "scalar" && Array.from(out.values), [Number.NaN, 5, Number.NaN]);
+  assert.equal(ctx.accounted, 3, "a scalar's points count as samples");
 });

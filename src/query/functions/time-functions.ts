@@ -3,7 +3,7 @@
 
 import { emptyVector, type ScalarBlock, stepTime, type VectorBlock } from "../block.js";
 import type { FunctionImpl } from "./function-impl.js";
-import { droppingName, newVector, vectorArg } from "./instant-args.js";
+import { droppingName, newScalar, newVector, scalarArg, vectorArg } from "./instant-args.js";
 
 const SECONDS_PER_DAY = 86400;
 /** Go converts a float to int64 before building a time; past ±2^63 the conversion is undefined. */
@@ -103,7 +103,7 @@ function calendarFunction(field: CalendarField): FunctionImpl {
 const time: FunctionImpl = (_args, ctx): ScalarBlock => {
   const values = new Float64Array(ctx.steps.count);
   for (let j = 0; j < values.length; j++) values[j] = stepTime(ctx.steps, j) / 1000;
-  return { type: "scalar", steps: ctx.steps, values };
+  return newScalar(ctx, values);
 };
 
 /** timestamp(v): the time of each sample in seconds, the step's time unless v came from a selector. */
@@ -123,8 +123,7 @@ const timestamp: FunctionImpl = (args, ctx) => {
 
 /** vector(s): the scalar as one series with no labels. */
 const vector: FunctionImpl = (args, ctx) => {
-  const s = args[0];
-  if (s === undefined || s.type !== "scalar") throw new Error("vector(): expected a scalar");
+  const s = scalarArg(args, 0, ctx);
   return newVector(
     ctx,
     [{ labels: [], dropName: false }],
@@ -149,7 +148,7 @@ const scalar: FunctionImpl = (args, ctx): ScalarBlock => {
     }
     values[j] = found === 1 ? value : Number.NaN;
   }
-  return { type: "scalar", steps: ctx.steps, values };
+  return newScalar(ctx, values);
 };
 
 /**
