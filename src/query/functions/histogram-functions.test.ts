@@ -234,6 +234,20 @@ test("the monotonicity info is merged over steps", () => {
   );
 });
 
+test("an annotation's position is inside the argument's parentheses", () => {
+  const inner = selector("series", [], { start: 25, end: 31 });
+  const paren = { kind: "paren" as const, expr: inner, pos: { start: 24, end: 32 } };
+  const ctx = context(
+    AT_50M,
+    "histogram_quantile",
+    [numberAt(0.5, 19), paren],
+    "histogram_quantile(0.5, (series))",
+  );
+  const bad = vec(AT_50M, [[{ __name__: "series" }, [1]]]);
+  callFn("histogram_quantile", [sca(AT_50M, 0.5), bad], ctx);
+  assert.match(ctx.annotations.warnings[0], /\(1:26\)$/);
+});
+
 test("a missing or malformed le is left out with a warning", () => {
   const query = "histogram_quantile(0.80, series)"; // the selector at char 26
   const missing = vec(AT_50M, [[{ __name__: "series", ale: "0.1" }, [2]]]);
