@@ -570,3 +570,26 @@ test("fill over a range with intermittent rows (fill-modifier.test)", () => {
   assert.deepEqual(run(binary("+", { fillLeft: 0 }), leftVector, empty), []);
   assert.equal(run(binary("+", { fillRight: 0 }), leftVector, empty).length, 3);
 });
+
+test("a comparison without bool keeps the left row's dropName; arithmetic drops the name at once", () => {
+  const rate = block([[{ __name__: "x", job: "a" }, [5]]]);
+  rate.series[0].dropName = true;
+  const other = block([[{ __name__: "y", job: "a" }, [1]]]);
+  assert.deepEqual(run(binary(">", {}), rate, other), ['x{job="a"}! => 5']);
+  assert.deepEqual(run(binary(">", {}), other, rate), []);
+  assert.deepEqual(run(binary("-", {}), rate, other), ['{job="a"} => 4']);
+  const typed = block([[{ __name__: "x", __type__: "gauge", __unit__: "s", job: "a" }, [5]]]);
+  assert.deepEqual(run(binary("*", { card: "many-to-one", on: ["job"] }), typed, other), [
+    '{job="a"} => 5',
+  ]);
+});
+
+test("operands must be vectors or scalars over the same steps", () => {
+  const v = block([[{ job: "a" }, [1, 2]]]);
+  assert.throws(() => evalBinary(binary("+", null), v, scalar(3, 1), context()), /different steps/);
+  assert.throws(() => evalBinary(binary("and", null), v, scalar(2, 1), context()), /set operator/);
+  assert.throws(
+    () => evalBinary(binary("+", null), v, { type: "string", value: "s" }, context()),
+    /not defined between vector and string/,
+  );
+});
