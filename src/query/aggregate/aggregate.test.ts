@@ -235,3 +235,17 @@ test("the output samples are accounted", () => {
   evalAggregate(node("sum", { by: ["job"] }), httpRequests, null, ctx);
   assert.equal(ctx.accounted, 2);
 });
+
+test("quantile takes φ per step; φ = 0 is the NaN a group holds (aggregators.test bug #15971)", () => {
+  const data = block([
+    [{ point: "a" }, [0, 0, 0]],
+    [{ point: "b" }, [1, 1, 1]],
+    [{ point: "c" }, [Number.NaN, Number.NaN, Number.NaN]],
+  ]);
+  const out = evalAggregate(node("quantile"), data, scalar(data.steps, 0, 1, 0.8), context());
+  const [row] = rowsOf(out);
+  const [first, second, third] = row.split(" => ")[1].split(" ").map(Number);
+  assert.ok(Number.isNaN(first));
+  assert.equal(second, 1);
+  assert.ok(Math.abs(third - 0.6) < 1e-12);
+});

@@ -116,3 +116,15 @@ test("operands must be vectors or scalars over the same steps", () => {
     /not defined between vector and string/,
   );
 });
+
+test("many-to-many matching is for the set operators only", () => {
+  const v = block([[{ job: "a" }, [1]]]);
+  assert.throws(
+    () => evalBinary(binary("+", { card: "many-to-many" }), v, v, context()),
+    /cannot use many-to-many matching/,
+  );
+  assert.throws(
+    () => evalBinary(binary("and", { card: "one-to-one" }), v, v, context()),
+    /cannot use one-to-one matching/,
+  );
+});
