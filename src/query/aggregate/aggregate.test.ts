@@ -249,3 +249,17 @@ test("quantile takes φ per step; φ = 0 is the NaN a group holds (aggregators.t
   assert.equal(second, 1);
   assert.ok(Math.abs(third - 0.6) < 1e-12);
 });
+
+test("a group's dropName is that of its rows at its last step with a sample, as Prometheus sets it", () => {
+  const input = block([
+    [{ __name__: "a", i: "0" }, [1, 1, _]],
+    [{ __name__: "a", i: "1" }, [2, _, _]],
+  ]);
+  input.series[1].dropName = true;
+  const out = evalAggregate(node("sum", { by: ["__name__"] }), input, null, context());
+  assert.deepEqual(rowsOf(out), ["a{} => 3 1 _"]);
+  assert.equal(out.series[0].dropName, false);
+  input.series[0].dropName = true;
+  input.series[1].dropName = false;
+  assert.equal(evalAggregate(node("sum"), input, null, context()).series[0].dropName, true);
+});
