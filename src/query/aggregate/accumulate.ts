@@ -48,7 +48,7 @@ export function accumulate(
   const groups = assignment.groupLabels.map((labels) => ({ labels }));
   const p = newPartial(op, grouping.names, grouping.without, input.steps, groups, param);
   const { values, present } = input;
-  const { count, value, aux } = p;
+  const { count, value, aux, dropNameAt } = p;
   for (let r = 0; r < input.series.length; r++) {
     const base = assignment.groupOf[r] * n;
     const rowBase = r * n;
@@ -57,7 +57,7 @@ export function accumulate(
       if (present[rowBase + j] === 0) continue;
       const f = values[rowBase + j];
       const c = base + j;
-      p.dropNameAt[c] |= dropName;
+      dropNameAt[c] |= dropName;
       if (count[c] === 0) {
         count[c] = 1;
         switch (op) {
