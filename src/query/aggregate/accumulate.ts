@@ -45,19 +45,19 @@ export function accumulate(
   param: Float64Array,
 ): PartialAggregate {
   const n = input.steps.count;
-  const groups = assignment.groupLabels.map((labels) => ({ labels, dropName: false }));
+  const groups = assignment.groupLabels.map((labels) => ({ labels }));
   const p = newPartial(op, grouping.names, grouping.without, input.steps, groups, param);
   const { values, present } = input;
-  const { count, value, aux } = p;
+  const { count, value, aux, dropNameAt } = p;
   for (let r = 0; r < input.series.length; r++) {
     const base = assignment.groupOf[r] * n;
     const rowBase = r * n;
-    let contributed = false;
+    const dropName = input.series[r].dropName ? 1 : 0;
     for (let j = 0; j < n; j++) {
       if (present[rowBase + j] === 0) continue;
-      contributed = true;
       const f = values[rowBase + j];
       const c = base + j;
+      dropNameAt[c] |= dropName;
       if (count[c] === 0) {
         count[c] = 1;
         switch (op) {
@@ -103,7 +103,6 @@ export function accumulate(
           count[c]++;
       }
     }
-    if (contributed && input.series[r].dropName) groups[assignment.groupOf[r]].dropName = true;
   }
   if (op === "quantile") fillQuantileLists(p, assignment, input);
   return p;

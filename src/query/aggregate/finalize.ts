@@ -79,6 +79,10 @@ export function finalizeAggregate(p: PartialAggregate): VectorBlock {
       present[row * n + j] = 1;
     }
   });
-  const series = keep.map((g) => ({ labels: p.groups[g].labels, dropName: p.groups[g].dropName }));
+  const series = keep.map((g) => {
+    let last = n - 1;
+    while (p.count[g * n + last] === 0) last--;
+    return { labels: p.groups[g].labels, dropName: p.dropNameAt[g * n + last] === 1 };
+  });
   return { type: "vector", steps: p.steps, series, values, present };
 }

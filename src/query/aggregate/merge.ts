@@ -115,6 +115,10 @@ export function mergePartials(a: PartialAggregate, b: PartialAggregate): Partial
   if (out.value.length > 0) out.value.set(a.value.subarray(0, cellsA));
   if (out.aux.length > 0) out.aux.set(a.aux.subarray(0, cellsA));
   if (out.incremental.length > 0) out.incremental.set(a.incremental.subarray(0, cellsA));
+  out.dropNameAt.set(a.dropNameAt);
+  for (let g = 0; g < b.groups.length; g++) {
+    for (let j = 0; j < n; j++) out.dropNameAt[mapB[g] * n + j] |= b.dropNameAt[g * n + j];
+  }
   if (a.op === "quantile") {
     mergeQuantileLists(out, a, b, mapB);
     return out;

@@ -46,10 +46,9 @@ export const PARTIAL_OPS: ReadonlySet<string> = new Set<PartialOp>([
   "quantile",
 ]);
 
-/** One output group: its labels, and whether a row in it had its metric name to be dropped. */
+/** One output group, by its labels. */
 export interface PartialGroup {
   labels: Labels;
-  dropName: boolean;
 }
 
 /** A topk/bottomk candidate: an input row, kept whole. */
@@ -70,6 +69,12 @@ export interface PartialAggregate {
   readonly count: Float64Array;
   readonly value: Float64Array;
   readonly aux: Float64Array;
+  /**
+   * 1 where a row with its metric name to be dropped gave the cell a sample
+   * (all but topk/bottomk). A group's output takes the flag of its last step
+   * with a sample, as Prometheus sets it step after step.
+   */
+  readonly dropNameAt: Uint8Array;
   /** avg only: 1 where the cell switched to the incremental mean. */
   readonly incremental: Uint8Array;
   /** quantile, topk, bottomk: the list of cell c is listStart[c] .. listStart[c + 1]. */
@@ -103,6 +108,7 @@ export function newPartial(
     count: new Float64Array(cells),
     value: new Float64Array(usesValue && !usesList ? cells : 0),
     aux: new Float64Array(usesAux ? cells : 0),
+    dropNameAt: new Uint8Array(op === "topk" || op === "bottomk" ? 0 : cells),
     incremental: new Uint8Array(op === "avg" ? cells : 0),
     listStart: new Uint32Array(usesList ? cells + 1 : 0),
     listValues: new Float64Array(0),
@@ -116,7 +122,7 @@ export function unionGroups(
   a: PartialAggregate,
   b: PartialAggregate,
 ): { groups: PartialGroup[]; mapB: Int32Array } {
-  const groups = a.groups.map((g) => ({ labels: g.labels, dropName: g.dropName }));
+  const groups = a.groups.map((g) => ({ labels: g.labels }));
   const byKey = new Map<string, number>();
   for (let i = 0; i < groups.length; i++) byKey.set(labelsKey(groups[i].labels), i);
   const mapB = new Int32Array(b.groups.length);
@@ -126,9 +132,8 @@ export function unionGroups(
     if (at === undefined) {
       at = groups.length;
       byKey.set(key, at);
-      groups.push({ labels: g.labels, dropName: false });
+      groups.push({ labels: g.labels });
     }
-    groups[at].dropName ||= g.dropName;
     mapB[i] = at;
   });
   return { groups, mapB };

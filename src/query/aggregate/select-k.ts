@@ -114,7 +114,7 @@ export function accumulateSelectK(
 ): PartialAggregate {
   const n = input.steps.count;
   const rows = input.series.length;
-  const groups = assignment.groupLabels.map((labels) => ({ labels, dropName: false }));
+  const groups = assignment.groupLabels.map((labels) => ({ labels }));
   const p = newPartial(op, grouping.names, grouping.without, input.steps, groups, k);
   const G = groups.length;
   // The rows of each group, contiguous.

@@ -109,6 +109,11 @@ export function evalBinary(node: Binary, lhs: Value, rhs: Value, ctx: OperatorCo
     if (node.matching === null) {
       throw new EvaluationError(`binary operator "${node.op}" between two vectors has no matching`);
     }
+    if (isSetOp(node.op) !== (node.matching.card === "many-to-many")) {
+      throw new EvaluationError(
+        `binary operator "${node.op}" cannot use ${node.matching.card} matching: many-to-many is for the set operators only`,
+      );
+    }
     out = isSetOp(node.op)
       ? setOperation(node.op, node.matching, lhs, rhs)
       : vectorMatch(node, node.matching, lhs, rhs);

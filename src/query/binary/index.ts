@@ -2,4 +2,3 @@
 // operators, vector matching with on/ignoring and group_left/group_right.
 
 export { evalBinary } from "./binary.js";
-export { goPow } from "./operators.js";
