@@ -9,8 +9,8 @@ import { PromQLParseError } from "../errors.js";
 import { checkExpr } from "./check.js";
 import { BuildFailure, TreeBuilder } from "./convert.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
-import { parseDurationMs } from "./literals.js";
 import { describeToken, type LexError, lex, type Token } from "./lexer.js";
+import { parseDurationMs } from "./literals.js";
 
 /** Query length past which we refuse to parse (Prometheus has no limit; a bound keeps work linear and finite). */
 export const MAX_QUERY_LENGTH = 1 << 20;
@@ -66,17 +66,24 @@ function parseError(query: string, pos: number, detail: string): PromQLParseErro
   const line = before.split("\n").length;
   const col = Buffer.byteLength(before.slice(lineStart + 1)) + 1;
   const message =
-    line === 1 ? `parse error at char ${col}: ${detail}` : `parse error at line ${line}, char ${col}: ${detail}`;
+    line === 1
+      ? `parse error at char ${col}: ${detail}`
+      : `parse error at line ${line}, char ${col}: ${detail}`;
   return new PromQLParseError(pos, detail, message);
 }
 
 /** Parses a PromQL expression into the typed tree; throws PromQLParseError with Prometheus's wording. */
 export function parsePromQL(query: string): Expr {
   if (query.length > MAX_QUERY_LENGTH) {
-    throw parseError(query, 0, `query is ${query.length} characters long, the most allowed is ${MAX_QUERY_LENGTH}`);
+    throw parseError(
+      query,
+      0,
+      `query is ${query.length} characters long, the most allowed is ${MAX_QUERY_LENGTH}`,
+    );
   }
   const { tokens, error: lexError } = lex(query);
-  if (lexError === null && tokens.length === 1) throw parseError(query, 0, "no expression found in input");
+  if (lexError === null && tokens.length === 1)
+    throw parseError(query, 0, "no expression found in input");
 
   const tree = parseWithLezer(query, tokens);
   const err = firstError(tree);
@@ -108,7 +115,8 @@ function parseWithLezer(query: string, tokens: Token[]): Tree {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === "preprocessor") put(t.pos, t.text.toLowerCase());
-    else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1) put(t.pos + t.text.length - 1, " ");
+    else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1)
+      put(t.pos + t.text.length - 1, " ");
     const sub = LEZER_STAND_INS.get(t.text.toLowerCase());
     if (sub !== undefined && tokens[i + 1]?.text === "(") standIns.push([t.pos, sub]);
   }
@@ -125,7 +133,12 @@ function parseWithLezer(query: string, tokens: Token[]): Tree {
 const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
 
 /** The error Prometheus's parser reports where lezer found the syntax broken. */
-function syntaxError(query: string, tokens: Token[], lexError: LexError | null, errPos: number): PromQLParseError {
+function syntaxError(
+  query: string,
+  tokens: Token[],
+  lexError: LexError | null,
+  errPos: number,
+): PromQLParseError {
   const idx = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
   // Prometheus's parser reads tokens as it goes: a lexical error wins unless
   // the syntax was already broken before the last token scanned.
@@ -185,9 +198,11 @@ function context(tokens: Token[], idx: number): string {
       colon = false;
       bracketNumber = false;
     } else if (t.text === "]") bracket = false;
-    else if (bracket && (t.kind === "number" || t.kind === "duration" || t.text === ")")) bracketNumber = true;
+    else if (bracket && (t.kind === "number" || t.kind === "duration" || t.text === ")"))
+      bracketNumber = true;
     else if (t.text === ":" && bracket) colon = true;
-    else if (t.text === "(" && prev !== undefined && GROUPING_KEYWORDS.has(prev.text.toLowerCase())) grouping = true;
+    else if (t.text === "(" && prev !== undefined && GROUPING_KEYWORDS.has(prev.text.toLowerCase()))
+      grouping = true;
     else if (t.text === ")") grouping = false;
   }
   const prev = tokens[idx - 1];
@@ -195,7 +210,10 @@ function context(tokens: Token[], idx: number): string {
   const p = prev.text.toLowerCase();
   if (braces) {
     if (p === "{" || p === ",") return ' in label matching, expected identifier or "}"';
-    if (prev.kind === "identifier" || (prev.kind === "string" && tokens[idx - 2]?.text !== "=" && !isMatchOp(tokens[idx - 2]))) {
+    if (
+      prev.kind === "identifier" ||
+      (prev.kind === "string" && tokens[idx - 2]?.text !== "=" && !isMatchOp(tokens[idx - 2]))
+    ) {
       if (prev.kind === "identifier") return " in label matching, expected label matching operator";
     }
     if (isMatchOp(prev)) return " in label matching, expected string";
@@ -205,12 +223,15 @@ function context(tokens: Token[], idx: number): string {
     if (p === "(" || p === ",") return " in grouping opts, expected label";
     return ' in grouping opts, expected "," or ")"';
   }
-  if (p === "by" || p === "without" || p === "on" || p === "ignoring") return ' in grouping opts, expected "("';
+  if (p === "by" || p === "without" || p === "on" || p === "ignoring")
+    return ' in grouping opts, expected "("';
   if (p === "offset") return " in offset, expected number, duration, step(), or range()";
   if (p === "@") return " in @, expected timestamp";
   if (bracket) {
-    if (p === "[" || !bracketNumber) return " in subquery or range selector, expected number, duration, step(), or range()";
-    if (p === ":") return ' in subquery selector, expected number, duration, step(), range(), or "]"';
+    if (p === "[" || !bracketNumber)
+      return " in subquery or range selector, expected number, duration, step(), or range()";
+    if (p === ":")
+      return ' in subquery selector, expected number, duration, step(), range(), or "]"';
     if (colon) return ' in subquery selector, expected "]"';
     return ' in subquery or range, expected ":" or "]"';
   }
@@ -218,5 +239,7 @@ function context(tokens: Token[], idx: number): string {
 }
 
 function isMatchOp(t: Token | undefined): boolean {
-  return t !== undefined && (t.text === "=" || t.text === "!=" || t.text === "=~" || t.text === "!~");
+  return (
+    t !== undefined && (t.text === "=" || t.text === "!=" || t.text === "=~" || t.text === "!~")
+  );
 }
