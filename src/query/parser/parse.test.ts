@@ -31,7 +31,11 @@ function vs(
 }
 const num = (value: number): unknown => ({ kind: "number", value });
 const str = (value: string): unknown => ({ kind: "string", value });
-const ms = (vector: unknown, range: Duration): unknown => ({ kind: "matrixSelector", vector, range });
+const ms = (vector: unknown, range: Duration): unknown => ({
+  kind: "matrixSelector",
+  vector,
+  range,
+});
 const call = (func: string, ...args: unknown[]): unknown => ({ kind: "call", func, args });
 const paren = (expr: unknown): unknown => ({ kind: "paren", expr });
 const unary = (op: "-" | "+", expr: unknown): unknown => ({ kind: "unary", op, expr });
@@ -43,17 +47,31 @@ const ONE_TO_ONE: VectorMatching = {
   fillLeft: null,
   fillRight: null,
 };
-function bin(op: string, lhs: unknown, rhs: unknown, opts: { bool?: boolean; matching?: Partial<VectorMatching> | null } = {}): unknown {
+function bin(
+  op: string,
+  lhs: unknown,
+  rhs: unknown,
+  opts: { bool?: boolean; matching?: Partial<VectorMatching> | null } = {},
+): unknown {
   return {
     kind: "binary",
     op,
     lhs,
     rhs,
     returnBool: opts.bool ?? false,
-    matching: opts.matching === null ? null : opts.matching === undefined ? ONE_TO_ONE : { ...ONE_TO_ONE, ...opts.matching },
+    matching:
+      opts.matching === null
+        ? null
+        : opts.matching === undefined
+          ? ONE_TO_ONE
+          : { ...ONE_TO_ONE, ...opts.matching },
   };
 }
-function agg(op: string, expr: unknown, opts: { param?: unknown; grouping?: string[]; without?: boolean } = {}): unknown {
+function agg(
+  op: string,
+  expr: unknown,
+  opts: { param?: unknown; grouping?: string[]; without?: boolean } = {},
+): unknown {
   return {
     kind: "aggregate",
     op,
@@ -124,7 +142,10 @@ const VALID: Array<[string, unknown]> = [
   ["foo[300]", ms(vs("foo"), 300000)],
   ["foo[1.5]", ms(vs("foo"), 1500)],
   ["foo[5m] offset 1w", ms(vs("foo", [], { offset: 7 * 86400000 }), 300000)],
-  ["foo[5m] @ 100 offset 1m", ms(vs("foo", [], { offset: 60000, at: { kind: "time", ms: 100000 } }), 300000)],
+  [
+    "foo[5m] @ 100 offset 1m",
+    ms(vs("foo", [], { offset: 60000, at: { kind: "time", ms: 100000 } }), 300000),
+  ],
   ["foo[5m] anchored", ms(vs("foo", [], { anchored: true }), 300000)],
   ["foo[5m] smoothed", ms(vs("foo", [], { smoothed: true }), 300000)],
   ["foo smoothed", vs("foo", [], { smoothed: true })],
@@ -188,11 +209,29 @@ const VALID: Array<[string, unknown]> = [
   ["-foo @ 100", unary("-", vs("foo", [], { at: { kind: "time", ms: 100000 } }))],
   ["a + b offset 1m", bin("+", vs("a"), vs("b", [], { offset: 60000 }))],
   ["a + -b offset 1m", bin("+", vs("a"), unary("-", vs("b", [], { offset: 60000 })))],
-  ["a * b @ 1 offset 1m", bin("*", vs("a"), vs("b", [], { at: { kind: "time", ms: 1000 }, offset: 60000 }))],
+  [
+    "a * b @ 1 offset 1m",
+    bin("*", vs("a"), vs("b", [], { at: { kind: "time", ms: 1000 }, offset: 60000 })),
+  ],
   ["a / b smoothed", bin("/", vs("a"), vs("b", [], { smoothed: true }))],
-  ["(a + b)[5m:]", { kind: "subquery", expr: paren(bin("+", vs("a"), vs("b"))), range: 300000, step: 0, offset: 0, at: null }],
+  [
+    "(a + b)[5m:]",
+    {
+      kind: "subquery",
+      expr: paren(bin("+", vs("a"), vs("b"))),
+      range: 300000,
+      step: 0,
+      offset: 0,
+      at: null,
+    },
+  ],
   ["1m + 1", bin("+", num(60), num(1), { matching: null })],
-  ["a or b and c", bin("or", vs("a"), bin("and", vs("b"), vs("c"), { matching: { card: "many-to-many" } }), { matching: { card: "many-to-many" } })],
+  [
+    "a or b and c",
+    bin("or", vs("a"), bin("and", vs("b"), vs("c"), { matching: { card: "many-to-many" } }), {
+      matching: { card: "many-to-many" },
+    }),
+  ],
   ["a atan2 b", bin("atan2", vs("a"), vs("b"))],
   ["a == bool 1", bin("==", vs("a"), num(1), { bool: true, matching: null })],
   ["1 < bool 2", bin("<", num(1), num(2), { bool: true, matching: null })],
@@ -202,14 +241,24 @@ const VALID: Array<[string, unknown]> = [
   ["a / ignoring(x) b", bin("/", vs("a"), vs("b"), { matching: { labels: ["x"] } })],
   [
     "a * on(x) group_left(y, z) b",
-    bin("*", vs("a"), vs("b"), { matching: { on: true, labels: ["x"], card: "many-to-one", include: ["y", "z"] } }),
+    bin("*", vs("a"), vs("b"), {
+      matching: { on: true, labels: ["x"], card: "many-to-one", include: ["y", "z"] },
+    }),
   ],
-  ["a * ignoring(x) group_right b", bin("*", vs("a"), vs("b"), { matching: { labels: ["x"], card: "one-to-many" } })],
-  ["a and on(x) b", bin("and", vs("a"), vs("b"), { matching: { on: true, labels: ["x"], card: "many-to-many" } })],
+  [
+    "a * ignoring(x) group_right b",
+    bin("*", vs("a"), vs("b"), { matching: { labels: ["x"], card: "one-to-many" } }),
+  ],
+  [
+    "a and on(x) b",
+    bin("and", vs("a"), vs("b"), { matching: { on: true, labels: ["x"], card: "many-to-many" } }),
+  ],
   ["a + fill(0) b", bin("+", vs("a"), vs("b"), { matching: { fillLeft: 0, fillRight: 0 } })],
   [
     "a + on(x) fill_left(-1) fill_right(2) b",
-    bin("+", vs("a"), vs("b"), { matching: { on: true, labels: ["x"], fillLeft: -1, fillRight: 2 } }),
+    bin("+", vs("a"), vs("b"), {
+      matching: { on: true, labels: ["x"], fillLeft: -1, fillRight: 2 },
+    }),
   ],
   ["a + fill_right(1) b", bin("+", vs("a"), vs("b"), { matching: { fillRight: 1 } })],
   ["fill + fill", bin("+", vs("fill"), vs("fill"))],
@@ -222,7 +271,13 @@ const VALID: Array<[string, unknown]> = [
   ["count without () (foo)", agg("count", vs("foo"), { without: true })],
   ['max by ("a.b", c,) (foo)', agg("max", vs("foo"), { grouping: ["a.b", "c"] })],
   ["topk(3, foo)", agg("topk", vs("foo"), { param: num(3) })],
-  ["bottomk by (a) (1 + 1, foo)", agg("bottomk", vs("foo"), { param: bin("+", num(1), num(1), { matching: null }), grouping: ["a"] })],
+  [
+    "bottomk by (a) (1 + 1, foo)",
+    agg("bottomk", vs("foo"), {
+      param: bin("+", num(1), num(1), { matching: null }),
+      grouping: ["a"],
+    }),
+  ],
   ['count_values("v", foo)', agg("count_values", vs("foo"), { param: str("v") })],
   ["quantile(0.9, foo)", agg("quantile", vs("foo"), { param: num(0.9) })],
   ["limitk(2, foo)", agg("limitk", vs("foo"), { param: num(2) })],
@@ -235,13 +290,22 @@ const VALID: Array<[string, unknown]> = [
   ["round(foo)", call("round", vs("foo"))],
   ["round(foo, 5)", call("round", vs("foo"), num(5))],
   ["hour()", call("hour")],
-  ['label_join(foo, "d", ",", "a", "b", "c")', call("label_join", vs("foo"), str("d"), str(","), str("a"), str("b"), str("c"))],
-  ["histogram_quantile(0.9, rate(foo[5m]))", call("histogram_quantile", num(0.9), call("rate", ms(vs("foo"), 300000)))],
-  ["double_exponential_smoothing(foo[5m], 0.5, 0.5)", call("double_exponential_smoothing", ms(vs("foo"), 300000), num(0.5), num(0.5))],
+  [
+    'label_join(foo, "d", ",", "a", "b", "c")',
+    call("label_join", vs("foo"), str("d"), str(","), str("a"), str("b"), str("c")),
+  ],
+  [
+    "histogram_quantile(0.9, rate(foo[5m]))",
+    call("histogram_quantile", num(0.9), call("rate", ms(vs("foo"), 300000))),
+  ],
+  [
+    "double_exponential_smoothing(foo[5m], 0.5, 0.5)",
+    call("double_exponential_smoothing", ms(vs("foo"), 300000), num(0.5), num(0.5)),
+  ],
   ["max_of(1, 2)", call("max_of", num(1), num(2))],
   ["step()", call("step")],
   ['info(foo, {a="b"})', call("info", vs("foo"), vs(null, [eq("a", "b")]))],
-  ["sort_by_label(foo, \"a\", \"b\")", call("sort_by_label", vs("foo"), str("a"), str("b"))],
+  ['sort_by_label(foo, "a", "b")', call("sort_by_label", vs("foo"), str("a"), str("b"))],
   ["foo # a comment\n + 1", bin("+", vs("foo"), num(1), { matching: null })],
 ];
 
@@ -294,6 +358,10 @@ test("typeOf gives Prometheus's types", () => {
 test("parse errors are PromQLParseError with errorType bad_data and status 400", () => {
   assert.throws(
     () => parsePromQL("foo{"),
-    (e: unknown) => e instanceof PromQLParseError && e.errorType === "bad_data" && e.status === 400 && e.position === 4,
+    (e: unknown) =>
+      e instanceof PromQLParseError &&
+      e.errorType === "bad_data" &&
+      e.status === 400 &&
+      e.position === 4,
   );
 });
