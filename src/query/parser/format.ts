@@ -176,3 +176,61 @@ export function formatDurationExpr(d: DurationExpr): string {
     }
   }
 }
+
+/** Lines longer than this are broken up by prettyExpr, as Prometheus's prettier does. */
+export const PRETTY_MAX_LINE_BYTES = 100;
+
+const indent = (level: number): string => "  ".repeat(level);
+
+function needsSplit(expr: Expr, max: number): boolean {
+  return Buffer.byteLength(formatExpr(expr)) > max;
+}
+
+function aggregateHead(expr: Expr & { kind: "aggregate" }): string {
+  if (expr.without) return `${expr.op} without (${formatLabelList(expr.grouping)}) `;
+  if (expr.grouping.length > 0) return `${expr.op} by (${formatLabelList(expr.grouping)}) `;
+  return expr.op;
+}
+
+/**
+ * The expression over several indented lines where it is long, as
+ * Prometheus's Pretty(level) prints it (what /api/v1/format_query returns).
+ */
+export function prettyExpr(expr: Expr, maxLineBytes = PRETTY_MAX_LINE_BYTES): string {
+  return pretty(expr, 0, maxLineBytes);
+}
+
+function pretty(expr: Expr, level: number, max: number): string {
+  const pad = indent(level);
+  switch (expr.kind) {
+    case "aggregate": {
+      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
+      const param = expr.param === null ? "" : `${pretty(expr.param, level + 1, max)},\n`;
+      return `${pad}${aggregateHead(expr)}(\n${param}${pretty(expr.expr, level + 1, max)}\n${pad})`;
+    }
+    case "binary": {
+      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
+      const op = `${expr.op}${expr.returnBool ? " bool" : ""}${formatMatching(expr.matching)}`;
+      return `${pretty(expr.lhs, level + 1, max)}\n${pad}${op}\n${pretty(expr.rhs, level + 1, max)}`;
+    }
+    case "call":
+      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
+      return `${pad}${expr.func}(\n${expr.args.map((a) => pretty(a, level + 1, max)).join(",\n")}\n${pad})`;
+    case "paren":
+      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
+      return `${pad}(\n${pretty(expr.expr, level + 1, max)}\n${pad})`;
+    case "subquery": {
+      // Prometheus writes a short subquery without indentation.
+      if (!needsSplit(expr, max)) return formatExpr(expr);
+      const suffix = formatExpr({
+        ...expr,
+        expr: { kind: "number", value: 0, pos: expr.pos },
+      }).slice(1);
+      return pretty(expr.expr, level, max) + suffix;
+    }
+    case "unary":
+      return `${pad}${expr.op}${pretty(expr.expr, level, max).trim()}`;
+    default:
+      return pad + formatExpr(expr);
+  }
+}

@@ -3,7 +3,14 @@
 // and the tree Prometheus's parse_query returns.
 
 export { documentedType, typeOf } from "./check.js";
-export { formatDurationExpr, formatExpr, formatLabelName, formatMatcher } from "./format.js";
+export {
+  formatDurationExpr,
+  formatExpr,
+  formatLabelName,
+  formatMatcher,
+  PRETTY_MAX_LINE_BYTES,
+  prettyExpr,
+} from "./format.js";
 export { FUNCTION_SIGNATURES, type FunctionSignature } from "./functions.js";
 export { exprToJSON } from "./json.js";
 export { formatDurationMs, parseDurationMs } from "./literals.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { AtModifier, Duration, Expr, LabelMatcherNode, VectorMatching } from "../ast.js";
+import type { AtModifier, Duration, LabelMatcherNode, VectorMatching } from "../ast.js";
 import { PromQLParseError } from "../errors.js";
 import { parsePromQL, typeOf } from "./index.js";
 
