@@ -207,18 +207,19 @@ export function lex(input: string): LexResult {
         durationState = false;
         gotColon = false;
       } else if (r === ":") {
-        push("punct", start, pos);
+        // Prometheus reports these after the colon, which never reaches its parser.
         if (!gotDuration)
           return fail(pos, "unexpected colon before duration in duration expression");
         if (gotColon) return fail(pos, "unexpected repeated colon in duration expression");
+        push("punct", start, pos);
         gotColon = true;
       } else if (r === "(") {
         push("punct", start, pos);
         parenDepth++;
       } else if (r === ")") {
-        push("punct", start, pos);
         parenDepth--;
         if (parenDepth < 0) return fail(pos, "unexpected right parenthesis ')'");
+        push("punct", start, pos);
       } else if ("+-*/%^".includes(r)) push("operator", start, pos);
       else if (r === ",") push("punct", start, pos);
       else if (isDigit(r) || (r === "." && isDigit(at(pos)))) {
@@ -288,9 +289,9 @@ export function lex(input: string): LexResult {
         push("punct", start, pos);
         continue;
       case ")":
-        push("punct", start, pos);
         parenDepth--;
         if (parenDepth < 0) return fail(pos, "unexpected right parenthesis ')'");
+        push("punct", start, pos);
         continue;
       case "{":
         push("punct", start, pos);

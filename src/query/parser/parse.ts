@@ -85,9 +85,9 @@ export function parsePromQL(query: string): Expr {
   if (lexError === null && tokens.length === 1)
     throw parseError(query, 0, "no expression found in input");
 
-  const tree = parseWithLezer(query, tokens);
+  const { tree, text } = parseWithLezer(query, tokens);
   const err = firstError(tree);
-  if (err !== null) throw syntaxError(query, tokens, lexError, err.from);
+  if (err !== null) throw syntaxError(query, text, tokens, lexError, err.from);
   if (lexError !== null) throw parseError(query, lexError.pos, lexError.message);
 
   const top = tree.topNode.firstChild as SyntaxNode;
@@ -106,7 +106,7 @@ export function parsePromQL(query: string): Expr {
  * this lezer-promql release reads less than Prometheus: keywords of duration
  * expressions in any case, numbers ending in ".", functions it does not know.
  */
-function parseWithLezer(query: string, tokens: Token[]): Tree {
+function parseWithLezer(query: string, tokens: Token[]): { tree: Tree; text: string } {
   const chars = query.split("");
   const put = (pos: number, text: string): void => {
     for (let i = 0; i < text.length; i++) chars[pos + i] = text[i] as string;
@@ -122,12 +122,67 @@ function parseWithLezer(query: string, tokens: Token[]): Tree {
   }
   const plain = chars.join("");
   const tree = parser.parse(plain);
-  if (standIns.length === 0 || !hasError(tree)) return tree;
+  if (standIns.length === 0 || !hasError(tree)) return { tree, text: plain };
   // The stand-in names are tried only when the query does not parse as it is
   // (min_of and max_of are also keywords of duration expressions).
   for (const [pos, sub] of standIns) put(pos, sub);
-  const withStandIns = parser.parse(chars.join(""));
-  return hasError(withStandIns) ? tree : withStandIns;
+  const text = chars.join("");
+  const withStandIns = parser.parse(text);
+  return hasError(withStandIns) ? { tree, text: plain } : { tree: withStandIns, text };
+}
+
+const CLOSER: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
+// What may complete a prefix: an operand, a matcher's rest, a duration, a
+// grouping list; then the open brackets closed; then an aggregation's body.
+const COMPLETIONS = ["", " 1", ' =""', ' ""', " 1m", " ()", " foo"];
+const TAILS = ["", "(1)"];
+
+/**
+ * Whether tokens[0..last] can begin a valid query, tried by completing the
+ * text a few ways and asking lezer. This finds the token Prometheus's parser
+ * stops at, where lezer's own error recovery points a little off.
+ */
+function viablePrefix(text: string, tokens: Token[], last: number): boolean {
+  const open: string[] = [];
+  for (let i = 0; i <= last; i++) {
+    const t = (tokens[i] as Token).text;
+    if (t === "(" || t === "[" || t === "{") open.push(t);
+    else if (t === ")" || t === "]" || t === "}") {
+      const top = open.pop();
+      if (top === undefined || CLOSER[top] !== t) return false;
+    }
+  }
+  const tok = tokens[last] as Token;
+  const prefix = text.slice(0, tok.pos + tok.text.length);
+  let closers = "";
+  for (let i = open.length - 1; i >= 0; i--) closers += CLOSER[open[i] as string];
+  for (const c of COMPLETIONS) {
+    for (const tail of TAILS) {
+      if (!hasError(parser.parse(prefix + c + closers + tail))) return true;
+    }
+  }
+  return false;
+}
+
+/** The most steps taken from lezer's error position to the token Prometheus reports; keeps error reporting linear. */
+const MAX_ERROR_SEARCH_STEPS = 8;
+
+/** The index of the first token that cannot continue the query (tokens.length when all can: the input ended early). */
+function firstUnexpected(text: string, tokens: Token[], start: number): number {
+  const real = tokens[tokens.length - 1]?.kind === "eof" ? tokens.length - 1 : tokens.length;
+  let i = Math.min(Math.max(start, 0), real);
+  if (i < real && viablePrefix(text, tokens, i)) {
+    for (let steps = 0; i < real && steps < MAX_ERROR_SEARCH_STEPS; steps++) {
+      if (!viablePrefix(text, tokens, i)) return i;
+      i++;
+    }
+    return i;
+  }
+  for (let steps = 0; i > 0 && steps < MAX_ERROR_SEARCH_STEPS; steps++) {
+    if (viablePrefix(text, tokens, i - 1)) return i;
+    i--;
+  }
+  return i;
 }
 
 const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
@@ -135,17 +190,17 @@ const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_lef
 /** The error Prometheus's parser reports where lezer found the syntax broken. */
 function syntaxError(
   query: string,
+  lezerText: string,
   tokens: Token[],
   lexError: LexError | null,
   errPos: number,
 ): PromQLParseError {
-  const idx = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
-  // Prometheus's parser reads tokens as it goes: a lexical error wins unless
-  // the syntax was already broken before the last token scanned.
-  if (lexError !== null && (idx < 0 || idx >= tokens.length - 1)) {
+  const lezerAt = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
+  const at = firstUnexpected(lezerText, tokens, lezerAt < 0 ? tokens.length : lezerAt);
+  // Prometheus's parser reads tokens as it goes: a lexical error wins when
+  // every token before it could still begin a valid query.
+  if (lexError !== null && at >= tokens.length)
     return parseError(query, lexError.pos, lexError.message);
-  }
-  const at = idx < 0 ? tokens.length - 1 : idx;
   // An unknown function name is reported before anything inside its parentheses.
   for (let i = 0; i + 1 < tokens.length && i <= at; i++) {
     const t = tokens[i] as Token;
