@@ -281,7 +281,10 @@ function context(tokens: Token[], idx: number): string {
   if (p === "by" || p === "without" || p === "on" || p === "ignoring")
     return ' in grouping opts, expected "("';
   if (p === "offset") return " in offset, expected number, duration, step(), or range()";
-  if (p === "@") return " in @, expected timestamp";
+  if (p === "@" || ((p === "start" || p === "end") && tokens[idx - 2]?.text === "@")) {
+    return " in @, expected timestamp";
+  }
+  if (p === ")" && afterAggregationModifier(tokens, idx - 1)) return " in aggregation";
   if (bracket) {
     if (p === "[" || !bracketNumber)
       return " in subquery or range selector, expected number, duration, step(), or range()";
@@ -291,6 +294,16 @@ function context(tokens: Token[], idx: number): string {
     return ' in subquery or range, expected ":" or "]"';
   }
   return "";
+}
+
+/** Whether the ")" at close ends the by/without list of an aggregation ("sum by (a)"). */
+function afterAggregationModifier(tokens: Token[], close: number): boolean {
+  let i = close - 1;
+  while (i >= 0 && (tokens[i] as Token).text !== "(") i--;
+  const kw = tokens[i - 1];
+  if (kw === undefined || (kw.text.toLowerCase() !== "by" && kw.text.toLowerCase() !== "without"))
+    return false;
+  return tokens[i - 2]?.kind === "aggregator";
 }
 
 function isMatchOp(t: Token | undefined): boolean {
