@@ -82,7 +82,8 @@ export function checkExpr(expr: Expr, text: string): ValueType {
     }
     case "subquery": {
       const inner = checkExpr(expr.expr, text);
-      if (inner !== "vector") fail(expr.pos.start, `subquery is only allowed on instant vector, got ${inner} instead`);
+      if (inner !== "vector")
+        fail(expr.pos.start, `subquery is only allowed on instant vector, got ${inner} instead`);
       break;
     }
     case "matrixSelector":
@@ -102,7 +103,10 @@ export function checkExpr(expr: Expr, text: string): ValueType {
 function expectType(e: Expr, want: ValueType, context: string, text: string): void {
   const t = checkExpr(e, text);
   if (t !== want) {
-    fail(e.pos.start, `expected type ${documentedType(want)} in ${context}, got ${documentedType(t)}`);
+    fail(
+      e.pos.start,
+      `expected type ${documentedType(want)} in ${context}, got ${documentedType(t)}`,
+    );
   }
 }
 
@@ -129,7 +133,8 @@ function checkBinary(n: Binary, text: string): void {
   };
   const isComparison = COMPARISON.has(n.op);
   const isSet = SET_OPS.has(n.op);
-  if (n.returnBool && !isComparison) fail(opPos(), "bool modifier can only be used on comparison operators");
+  if (n.returnBool && !isComparison)
+    fail(opPos(), "bool modifier can only be used on comparison operators");
   if (isComparison && !n.returnBool && lt === "scalar" && rt === "scalar") {
     fail(opPos(), "comparisons between scalars must use BOOL modifier");
   }
@@ -138,7 +143,8 @@ function checkBinary(n: Binary, text: string): void {
     if (isSet && m.card === "one-to-one") m.card = "many-to-many";
     if (m.on) {
       for (const l of m.labels) {
-        if (m.include.includes(l)) fail(opPos(), `label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`);
+        if (m.include.includes(l))
+          fail(opPos(), `label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`);
       }
     }
   }
@@ -149,7 +155,8 @@ function checkBinary(n: Binary, text: string): void {
     fail(n.rhs.pos.start, "binary expression must contain only scalar and instant vector types");
   }
   if ((lt !== "vector" || rt !== "vector") && m !== null) {
-    if (m.labels.length > 0 || m.on) fail(n.pos.start, "vector matching only allowed between instant vectors");
+    if (m.labels.length > 0 || m.on)
+      fail(n.pos.start, "vector matching only allowed between instant vectors");
     if (m.fillLeft !== null || m.fillRight !== null) {
       fail(n.pos.start, "filling in missing series only allowed between instant vectors");
     }
@@ -163,7 +170,10 @@ function checkBinary(n: Binary, text: string): void {
     }
   }
   if ((lt === "scalar" || rt === "scalar") && isSet) {
-    fail(n.pos.start, `set operator ${JSON.stringify(n.op)} not allowed in binary scalar expression`);
+    fail(
+      n.pos.start,
+      `set operator ${JSON.stringify(n.op)} not allowed in binary scalar expression`,
+    );
   }
 }
 
@@ -173,21 +183,31 @@ function checkCall(n: Expr & { kind: "call" }, text: string): void {
   const nargs = sig.argTypes.length;
   const name = JSON.stringify(n.func);
   if (sig.variadic === 0) {
-    if (nargs !== n.args.length) fail(n.pos.start, `expected ${nargs} argument(s) in call to ${name}, got ${n.args.length}`);
+    if (nargs !== n.args.length)
+      fail(n.pos.start, `expected ${nargs} argument(s) in call to ${name}, got ${n.args.length}`);
   } else {
     const min = nargs - 1;
     if (min > n.args.length) {
-      fail(n.pos.start, `expected at least ${min} argument(s) in call to ${name}, got ${n.args.length}`);
+      fail(
+        n.pos.start,
+        `expected at least ${min} argument(s) in call to ${name}, got ${n.args.length}`,
+      );
     }
     const max = min + sig.variadic;
     if (sig.variadic > 0 && max < n.args.length) {
-      fail(n.pos.start, `expected at most ${max} argument(s) in call to ${name}, got ${n.args.length}`);
+      fail(
+        n.pos.start,
+        `expected at most ${max} argument(s) in call to ${name}, got ${n.args.length}`,
+      );
     }
   }
   if (n.func === "info" && n.args.length > 1) {
     const second = n.args[1] as Expr;
     if (typeOf(second) !== "vector") {
-      fail(n.pos.start, `expected type instant vector in call to function ${name}, got ${documentedType(typeOf(second))}`);
+      fail(
+        n.pos.start,
+        `expected type instant vector in call to function ${name}, got ${documentedType(typeOf(second))}`,
+      );
     }
     if (second.kind === "vectorSelector" && second.name !== null) {
       fail(second.pos.start, "expected label selectors only, got vector selector instead");
@@ -205,7 +225,10 @@ function checkCall(n: Expr & { kind: "call" }, text: string): void {
     const t = n.func === "info" && i === 1 ? typeOf(arg) : checkExpr(arg, text);
     const want = sig.argTypes[k] as ValueType;
     if (t !== want) {
-      fail(arg.pos.start, `expected type ${documentedType(want)} in call to function ${name}, got ${documentedType(t)}`);
+      fail(
+        arg.pos.start,
+        `expected type ${documentedType(want)} in call to function ${name}, got ${documentedType(t)}`,
+      );
     }
   }
 }

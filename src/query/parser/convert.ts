@@ -92,7 +92,11 @@ export class TreeBuilder {
       case "NumberDurationLiteral":
         return this.number(node);
       case "StringLiteral":
-        return { kind: "string", value: this.string(node), pos: { start: node.from, end: node.to } };
+        return {
+          kind: "string",
+          value: this.string(node),
+          pos: { start: node.from, end: node.to },
+        };
       case "VectorSelector":
         return this.vectorSelector(node);
       case "MatrixSelector":
@@ -131,7 +135,11 @@ export class TreeBuilder {
       sign = text[0] === "-" ? -1 : 1;
       body = text.slice(1).trimStart();
     }
-    return { kind: "number", value: sign * this.unsignedNumber(body, node.from), pos: { start: node.from, end: node.to } };
+    return {
+      kind: "number",
+      value: sign * this.unsignedNumber(body, node.from),
+      pos: { start: node.from, end: node.to },
+    };
   }
 
   /** A number or a duration written as a number (seconds). */
@@ -139,7 +147,10 @@ export class TreeBuilder {
     const n = parseNumber(body);
     if (n !== null) {
       if (!Number.isFinite(n) && /^[0-9.]/.test(body)) {
-        this.fail(pos, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(body)}: value out of range`);
+        this.fail(
+          pos,
+          `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(body)}: value out of range`,
+        );
       }
       return n;
     }
@@ -166,7 +177,10 @@ export class TreeBuilder {
     if (name !== null) {
       for (const m of matchers) {
         if (m.name === "__name__") {
-          this.fail(node.from, `metric name must not be set twice: ${goQ(name)} or ${goQ(m.value)}`);
+          this.fail(
+            node.from,
+            `metric name must not be set twice: ${goQ(name)} or ${goQ(m.value)}`,
+          );
         }
       }
       matchers.push({ name: "__name__", op: "=", value: name });
@@ -206,7 +220,8 @@ export class TreeBuilder {
     const d = this.durationExpr(node);
     const folded = foldDuration(d);
     if (folded !== null) {
-      if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS) this.fail(node.from, "duration out of range");
+      if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS)
+        this.fail(node.from, "duration out of range");
       if (folded <= 0) this.fail(node.from, "duration must be greater than 0");
       void what;
       return Math.round(folded * 1000);
@@ -217,21 +232,31 @@ export class TreeBuilder {
   private matrixSelector(node: SyntaxNode): Expr {
     const parts = children(node);
     const durNode = parts.find((p) => p.name === "DurationExpr") as SyntaxNode;
-    return this.postfix(parts[0] as SyntaxNode, node.to, (inner) => this.applyRange(inner, node, durNode));
+    return this.postfix(parts[0] as SyntaxNode, node.to, (inner) =>
+      this.applyRange(inner, node, durNode),
+    );
   }
 
   private applyRange(inner: Expr, node: SyntaxNode, durNode: SyntaxNode): Expr {
     const bracket = this.text.lastIndexOf("[", durNode.from);
-    if (inner.kind !== "vectorSelector") this.fail(bracket, "ranges only allowed for vector selectors");
+    if (inner.kind !== "vectorSelector")
+      this.fail(bracket, "ranges only allowed for vector selectors");
     if (inner.offset !== 0) this.fail(bracket, "no offset modifiers allowed before range");
     if (inner.at !== null) this.fail(bracket, "no @ modifiers allowed before range");
     const range = this.range(durNode, "range");
-    return { kind: "matrixSelector", vector: inner as VectorSelector, range, pos: { start: inner.pos.start, end: node.to } };
+    return {
+      kind: "matrixSelector",
+      vector: inner as VectorSelector,
+      range,
+      pos: { start: inner.pos.start, end: node.to },
+    };
   }
 
   private subquery(node: SyntaxNode): Expr {
     const parts = children(node);
-    return this.postfix(parts[0] as SyntaxNode, node.to, (inner) => this.applySubquery(inner, node, parts));
+    return this.postfix(parts[0] as SyntaxNode, node.to, (inner) =>
+      this.applySubquery(inner, node, parts),
+    );
   }
 
   private applySubquery(inner: Expr, node: SyntaxNode, parts: SyntaxNode[]): Expr {
@@ -252,7 +277,9 @@ export class TreeBuilder {
   private offset(node: SyntaxNode): Expr {
     const parts = children(node);
     const durNode = parts.find((p) => p.name === "OffsetDurationExpr") as SyntaxNode;
-    return this.postfix(parts[0] as SyntaxNode, node.to, (target) => this.applyOffset(target, node, durNode));
+    return this.postfix(parts[0] as SyntaxNode, node.to, (target) =>
+      this.applyOffset(target, node, durNode),
+    );
   }
 
   private applyOffset(target: Expr, node: SyntaxNode, durNode: SyntaxNode): Expr {
@@ -260,13 +287,17 @@ export class TreeBuilder {
     const folded = foldDuration(d);
     let offset: Duration;
     if (folded !== null) {
-      if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS) this.fail(durNode.from, "duration out of range");
+      if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS)
+        this.fail(durNode.from, "duration out of range");
       offset = Math.round(folded * 1000);
     } else {
       offset = d;
     }
     const start = exprStart(target);
-    const holder = this.modifierHolder(target, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+    const holder = this.modifierHolder(
+      target,
+      "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+    );
     if (holder.offset !== 0) this.fail(start, "offset may not be set multiple times");
     holder.offset = offset;
     widen(target, node.to);
@@ -275,7 +306,9 @@ export class TreeBuilder {
 
   private at(node: SyntaxNode): Expr {
     const parts = children(node);
-    return this.postfix(parts[0] as SyntaxNode, node.to, (target) => this.applyAt(target, node, parts));
+    return this.postfix(parts[0] as SyntaxNode, node.to, (target) =>
+      this.applyAt(target, node, parts),
+    );
   }
 
   private applyAt(target: Expr, node: SyntaxNode, parts: SyntaxNode[]): Expr {
@@ -292,7 +325,10 @@ export class TreeBuilder {
       }
       at = { kind: "time", ms: Math.round(v * 1000) };
     }
-    const holder = this.modifierHolder(target, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+    const holder = this.modifierHolder(
+      target,
+      "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
+    );
     if (holder.at !== null) this.fail(start, "@ <timestamp> may not be set multiple times");
     holder.at = at;
     widen(target, node.to);
@@ -301,7 +337,9 @@ export class TreeBuilder {
 
   private extendedRange(node: SyntaxNode): Expr {
     const parts = children(node);
-    return this.postfix(parts[0] as SyntaxNode, node.to, (target) => this.applyExtendedRange(target, node));
+    return this.postfix(parts[0] as SyntaxNode, node.to, (target) =>
+      this.applyExtendedRange(target, node),
+    );
   }
 
   private applyExtendedRange(target: Expr, node: SyntaxNode): Expr {
@@ -311,7 +349,8 @@ export class TreeBuilder {
     let vs: VectorSelector | null = null;
     if (target.kind === "vectorSelector") vs = target;
     else if (target.kind === "matrixSelector") vs = target.vector;
-    else if (target.kind === "subquery") this.fail(start, `${word} modifier is not supported for subqueries`);
+    else if (target.kind === "subquery")
+      this.fail(start, `${word} modifier is not supported for subqueries`);
     else this.fail(start, `${word} modifier not implemented`);
     if (vs !== null) {
       if ((anchored && vs.smoothed) || (!anchored && vs.anchored)) {
@@ -348,7 +387,10 @@ export class TreeBuilder {
   }
 
   /** The node that carries offset and @ for a selector or subquery. */
-  private modifierHolder(target: Expr, notAllowed: string): { offset: Duration; at: AtModifier | null } {
+  private modifierHolder(
+    target: Expr,
+    notAllowed: string,
+  ): { offset: Duration; at: AtModifier | null } {
     if (target.kind === "vectorSelector" || target.kind === "subquery") return target;
     if (target.kind === "matrixSelector") return target.vector;
     return this.fail(exprStart(target), notAllowed);
@@ -404,7 +446,9 @@ export class TreeBuilder {
         }
       } else if (p.name === "FillModifier") {
         for (const clause of children(p)) {
-          const lit = children(clause).find((c) => c.name === "NumberDurationLiteral") as SyntaxNode;
+          const lit = children(clause).find(
+            (c) => c.name === "NumberDurationLiteral",
+          ) as SyntaxNode;
           const v = (this.number(lit) as { value: number }).value;
           if (clause.name === "FillClause") {
             matching.fillLeft = v;
@@ -418,22 +462,47 @@ export class TreeBuilder {
     // lezer reads a sign into a number literal ("-1"); Prometheus reads it as a
     // unary operator of multiplicative precedence, so "-1 ^ 2" is -(1 ^ 2).
     const lhsText = this.src(lhsNode);
-    if (op === "^" && lhsNode.name === "NumberDurationLiteral" && (lhsText[0] === "-" || lhsText[0] === "+")) {
-      const unsigned = this.expr(lhsNode) as { kind: "number"; value: number; pos: { start: number; end: number } };
+    if (
+      op === "^" &&
+      lhsNode.name === "NumberDurationLiteral" &&
+      (lhsText[0] === "-" || lhsText[0] === "+")
+    ) {
+      const unsigned = this.expr(lhsNode) as {
+        kind: "number";
+        value: number;
+        pos: { start: number; end: number };
+      };
       const signNeg = lhsText[0] === "-";
-      const numStart = lhsNode.from + 1 + (lhsText.length - 1 - lhsText.slice(1).trimStart().length);
+      const numStart =
+        lhsNode.from + 1 + (lhsText.length - 1 - lhsText.slice(1).trimStart().length);
       const base: Expr = {
         kind: "number",
         value: signNeg ? -unsigned.value : unsigned.value,
         pos: { start: numStart, end: lhsNode.to },
       };
       const rhs = this.expr(rhsNode);
-      const inner: Expr = { kind: "binary", op, lhs: base, rhs, returnBool, matching, pos: { start: numStart, end: node.to } };
+      const inner: Expr = {
+        kind: "binary",
+        op,
+        lhs: base,
+        rhs,
+        returnBool,
+        matching,
+        pos: { start: numStart, end: node.to },
+      };
       return makeUnary(signNeg ? "-" : "+", inner, node.from, node.to);
     }
     const lhs = this.expr(lhsNode);
     const rhs = this.expr(rhsNode);
-    return { kind: "binary", op, lhs, rhs, returnBool, matching, pos: { start: node.from, end: node.to } };
+    return {
+      kind: "binary",
+      op,
+      lhs,
+      rhs,
+      returnBool,
+      matching,
+      pos: { start: node.from, end: node.to },
+    };
   }
 
   private groupingLabels(node: SyntaxNode): string[] {
@@ -442,7 +511,8 @@ export class TreeBuilder {
       if (c.name === "LabelName") out.push(this.src(c));
       else if (c.name === "QuotedLabelName") {
         const s = this.string((c.firstChild ?? c) as SyntaxNode);
-        if (s === "" || !isValidUtf8(s)) this.fail(c.from, `invalid label name for grouping: ${goQ(s)}`);
+        if (s === "" || !isValidUtf8(s))
+          this.fail(c.from, `invalid label name for grouping: ${goQ(s)}`);
         out.push(s);
       }
     }
@@ -453,7 +523,9 @@ export class TreeBuilder {
     const parts = children(node);
     const ident = parts[0] as SyntaxNode;
     const body = parts[1] as SyntaxNode;
-    const args = children(body).filter(isExprNode).map((a) => this.expr(a));
+    const args = children(body)
+      .filter(isExprNode)
+      .map((a) => this.expr(a));
     this.checkTrailingComma(body);
     return { kind: "call", func: this.src(ident), args, pos: { start: node.from, end: node.to } };
   }
@@ -479,15 +551,25 @@ export class TreeBuilder {
       } else if (p.name === "FunctionCallBody") body = p;
     }
     const bodyNode = body as SyntaxNode;
-    const args = children(bodyNode).filter(isExprNode).map((a) => this.expr(a));
+    const args = children(bodyNode)
+      .filter(isExprNode)
+      .map((a) => this.expr(a));
     const pos = { start: node.from, end: node.to };
     this.checkTrailingComma(bodyNode);
     if (args.length === 0) this.fail(node.from, "no arguments for aggregate expression provided");
     const withParam =
-      op === "topk" || op === "bottomk" || op === "count_values" || op === "quantile" || op === "limitk" || op === "limit_ratio";
+      op === "topk" ||
+      op === "bottomk" ||
+      op === "count_values" ||
+      op === "quantile" ||
+      op === "limitk" ||
+      op === "limit_ratio";
     const want = withParam ? 2 : 1;
     if (args.length !== want) {
-      this.fail(node.from, `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`);
+      this.fail(
+        node.from,
+        `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`,
+      );
     }
     return {
       kind: "aggregate",
@@ -513,12 +595,11 @@ export class TreeBuilder {
         if (typeof d !== "number") this.fail(first.from, d.error);
         return { kind: "durationLiteral", ms: d };
       }
-      case "UnaryOp":
-        return {
-          kind: "durationUnary",
-          op: this.src(first) === "-" ? "-" : "+",
-          expr: this.durationExpr(parts[1] as SyntaxNode),
-        };
+      case "UnaryOp": {
+        // A unary plus changes nothing; Prometheus drops it too.
+        const inner = this.durationExpr(parts[1] as SyntaxNode);
+        return this.src(first) === "-" ? { kind: "durationUnary", op: "-", expr: inner } : inner;
+      }
       case "DurationStep":
         return { kind: "durationCall", func: "step", args: [] };
       case "DurationRange":
@@ -618,7 +699,8 @@ export function regexError(pattern: string): string | null {
     return null;
   } catch (e) {
     const msg = (e as Error).message;
-    const wrap = (code: string, expr: string): string => `error parsing regexp: ${code}: \`${expr}\``;
+    const wrap = (code: string, expr: string): string =>
+      `error parsing regexp: ${code}: \`${expr}\``;
     if (msg.includes("Unterminated group")) return wrap("missing closing )", pattern);
     if (msg.includes("Unmatched ')'")) return wrap("unexpected )", pattern);
     if (msg.includes("Unterminated character class")) {
@@ -626,7 +708,10 @@ export function regexError(pattern: string): string | null {
     }
     if (msg.includes("Nothing to repeat")) {
       const m = /(^|[(|])([*+?{])/.exec(pattern);
-      return wrap("missing argument to repetition operator", m === null ? pattern : (m[2] as string));
+      return wrap(
+        "missing argument to repetition operator",
+        m === null ? pattern : (m[2] as string),
+      );
     }
     return wrap("invalid syntax", pattern);
   }

@@ -3,5 +3,16 @@
 // and the tree Prometheus's parse_query returns.
 
 export { documentedType, typeOf } from "./check.js";
-export { type FunctionSignature, FUNCTION_SIGNATURES } from "./functions.js";
+export {
+  formatDurationExpr,
+  formatExpr,
+  formatLabelName,
+  formatMatcher,
+  PRETTY_MAX_LINE_BYTES,
+  prettyExpr,
+} from "./format.js";
+export { FUNCTION_SIGNATURES, type FunctionSignature } from "./functions.js";
+export { exprToJSON } from "./json.js";
+export { formatDurationMs, parseDurationMs } from "./literals.js";
 export { MAX_QUERY_LENGTH, parsePromQL } from "./parse.js";
+export { childrenOf, unwrapParens, walkExpr } from "./walk.js";

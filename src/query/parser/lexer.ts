@@ -132,8 +132,7 @@ export function goQuoteRune(ch: string): string {
 const isDigit = (c: string): boolean => c >= "0" && c <= "9";
 const isAlpha = (c: string): boolean =>
   c === "_" || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z");
-const isSpace = (c: string): boolean =>
-  c === " " || c === "\t" || c === "\n" || c === "\r";
+const isSpace = (c: string): boolean => c === " " || c === "\t" || c === "\n" || c === "\r";
 
 /** Scans the whole query; stops at the first lexical error. */
 export function lex(input: string): LexResult {
@@ -147,7 +146,10 @@ export function lex(input: string): LexResult {
   let durationState = false;
   let gotColon = false;
   let gotDuration = false;
-  const fail = (at: number, message: string): LexResult => ({ tokens, error: { pos: at, message } });
+  const fail = (at: number, message: string): LexResult => ({
+    tokens,
+    error: { pos: at, message },
+  });
   const push = (kind: TokenKind, start: number, end: number): void => {
     tokens.push({ kind, text: input.slice(start, end), pos: start });
   };
@@ -180,14 +182,19 @@ export function lex(input: string): LexResult {
         } else push("punct", start, pos);
       } else if (r === "!") {
         const nr = at(pos);
-        if (nr !== "~" && nr !== "=") return fail(start, `unexpected character after '!' inside braces: ${runeQ(nr)}`);
+        if (nr !== "~" && nr !== "=")
+          return fail(start, `unexpected character after '!' inside braces: ${runeQ(nr)}`);
         pos++;
         push("operator", start, pos);
       } else if (r === "{") return fail(start, "unexpected left brace '{'");
       else if (r === "}") {
         push("punct", start, pos);
         braceOpen = false;
-      } else return fail(start, `unexpected character inside braces: ${runeQ(codePointAt(input, start))}`);
+      } else
+        return fail(
+          start,
+          `unexpected character inside braces: ${runeQ(codePointAt(input, start))}`,
+        );
       continue;
     }
     if (durationState) {
@@ -200,17 +207,19 @@ export function lex(input: string): LexResult {
         durationState = false;
         gotColon = false;
       } else if (r === ":") {
-        push("punct", start, pos);
-        if (!gotDuration) return fail(pos, "unexpected colon before duration in duration expression");
+        // Prometheus reports these after the colon, which never reaches its parser.
+        if (!gotDuration)
+          return fail(pos, "unexpected colon before duration in duration expression");
         if (gotColon) return fail(pos, "unexpected repeated colon in duration expression");
+        push("punct", start, pos);
         gotColon = true;
       } else if (r === "(") {
         push("punct", start, pos);
         parenDepth++;
       } else if (r === ")") {
-        push("punct", start, pos);
         parenDepth--;
         if (parenDepth < 0) return fail(pos, "unexpected right parenthesis ')'");
+        push("punct", start, pos);
       } else if ("+-*/%^".includes(r)) push("operator", start, pos);
       else if (r === ",") push("punct", start, pos);
       else if (isDigit(r) || (r === "." && isDigit(at(pos)))) {
@@ -225,7 +234,11 @@ export function lex(input: string): LexResult {
         if (end < 0) return fail(start, `unexpected character in duration expression: ${runeQ(r)}`);
         push("preprocessor", start, end);
         pos = end;
-      } else return fail(start, `unexpected character in duration expression: ${runeQ(codePointAt(input, start))}`);
+      } else
+        return fail(
+          start,
+          `unexpected character in duration expression: ${runeQ(codePointAt(input, start))}`,
+        );
       continue;
     }
     if (r === "#") {
@@ -261,7 +274,8 @@ export function lex(input: string): LexResult {
         else push("punct", start, pos);
         continue;
       case "!":
-        if (at(pos) !== "=") return fail(start, `unexpected character after '!': ${runeQ(at(pos))}`);
+        if (at(pos) !== "=")
+          return fail(start, `unexpected character after '!': ${runeQ(at(pos))}`);
         pos++;
         push("operator", start, pos);
         continue;
@@ -275,9 +289,9 @@ export function lex(input: string): LexResult {
         push("punct", start, pos);
         continue;
       case ")":
-        push("punct", start, pos);
         parenDepth--;
         if (parenDepth < 0) return fail(pos, "unexpected right parenthesis ')'");
+        push("punct", start, pos);
         continue;
       case "{":
         push("punct", start, pos);
@@ -340,7 +354,8 @@ export function lex(input: string): LexResult {
       else if (AGGREGATOR_WORDS.has(word)) kind = "aggregator";
       else if (KEYWORD_WORDS.has(word)) {
         // fill, fill_left and fill_right are keywords only before "(".
-        kind = word.startsWith("fill") && !/^\s*\(/.test(input.slice(pos)) ? "identifier" : "keyword";
+        kind =
+          word.startsWith("fill") && !/^\s*\(/.test(input.slice(pos)) ? "identifier" : "keyword";
       } else if (PREPROCESSOR_WORDS.has(word)) kind = "preprocessor";
       push(kind, start, pos);
       continue;
@@ -476,5 +491,9 @@ function scanNumberOrDuration(input: string, start: number): NumberScan {
     return true;
   };
   if (remainingDuration()) return { kind: "duration", end: pos, error: null };
-  return { kind: "number", end: pos, error: `bad number or duration syntax: ${goQuote(input.slice(start, pos))}` };
+  return {
+    kind: "number",
+    end: pos,
+    error: `bad number or duration syntax: ${goQuote(input.slice(start, pos))}`,
+  };
 }

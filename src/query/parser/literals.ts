@@ -60,7 +60,10 @@ export function unquote(text: string): Unquoted {
         if (h === undefined) return { ok: false, error: "escape sequence not terminated" };
         const d = Number.parseInt(h, 16);
         if (Number.isNaN(d)) {
-          return { ok: false, error: `illegal character ${uPlus(h.codePointAt(0) as number)} in escape sequence` };
+          return {
+            ok: false,
+            error: `illegal character ${uPlus(h.codePointAt(0) as number)} in escape sequence`,
+          };
         }
         v = v * 16 + d;
       }
@@ -80,7 +83,10 @@ export function unquote(text: string): Unquoted {
         const o = body[i + j];
         if (o === undefined) return { ok: false, error: "escape sequence not terminated" };
         if (o < "0" || o > "7") {
-          return { ok: false, error: `illegal character ${uPlus(o.codePointAt(0) as number)} in escape sequence` };
+          return {
+            ok: false,
+            error: `illegal character ${uPlus(o.codePointAt(0) as number)} in escape sequence`,
+          };
         }
         v = v * 8 + (o.charCodeAt(0) - 48);
       }
@@ -101,11 +107,15 @@ export function unquote(text: string): Unquoted {
  */
 export function parseNumber(text: string): number | null {
   const t = text.toLowerCase();
-  if (t === "inf" || t === "+inf" || t === "infinity" || t === "+infinity") return Number.POSITIVE_INFINITY;
+  if (t === "inf" || t === "+inf" || t === "infinity" || t === "+infinity")
+    return Number.POSITIVE_INFINITY;
   if (t === "-inf" || t === "-infinity") return Number.NEGATIVE_INFINITY;
   if (t === "nan") return Number.NaN;
   const clean = t.replace(/_/g, "");
-  if (t.includes("_") && !/^(0[xob]_?)?[0-9a-f]+(_[0-9a-f]+)*(\.[0-9]+(_[0-9]+)*)?(e[+-]?[0-9]+)?$/.test(t)) {
+  if (
+    t.includes("_") &&
+    !/^(0[xob]_?)?[0-9a-f]+(_[0-9a-f]+)*(\.[0-9]+(_[0-9]+)*)?(e[+-]?[0-9]+)?$/.test(t)
+  ) {
     return null;
   }
   if (/^0x[0-9a-f]+$/.test(clean)) return Number(clean);
@@ -142,7 +152,8 @@ export function parseDurationMs(text: string): number | { error: string } {
     if (m === null) return invalid;
     const unit = m[2] as string;
     const size = UNIT_MS[unit];
-    if (size === undefined) return { error: `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}` };
+    if (size === undefined)
+      return { error: `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(text)}` };
     const order = UNIT_ORDER.indexOf(unit);
     if (order <= lastUnit) return invalid;
     lastUnit = order;
@@ -182,7 +193,10 @@ export function formatFloat(v: number): string {
   const exp = Number(expStr);
   const neg = mant.startsWith("-");
   const digits = mant.replace("-", "").replace(".", "");
-  const pointAt = (mant.replace("-", "").indexOf(".") === -1 ? mant.replace("-", "").length : mant.replace("-", "").indexOf(".")) + exp;
+  const pointAt =
+    (mant.replace("-", "").indexOf(".") === -1
+      ? mant.replace("-", "").length
+      : mant.replace("-", "").indexOf(".")) + exp;
   let body: string;
   if (pointAt <= 0) body = `0.${"0".repeat(-pointAt)}${digits}`;
   else if (pointAt >= digits.length) body = digits + "0".repeat(pointAt - digits.length);
