@@ -108,7 +108,8 @@ function showExpected(cmd: EvalCmd): string[] {
   return lines;
 }
 
-function showValue(value: QueryValue): string[] {
+/** A result as the failures show it: its type, then its first series and points. */
+export function showValue(value: QueryValue): string[] {
   if (value.resultType === "scalar") return [`    scalar ${formatValue(value.value)}`];
   if (value.resultType === "string") return [`    string ${JSON.stringify(value.value)}`];
   return [`    ${value.resultType}:`, ...showActual(value.series)];

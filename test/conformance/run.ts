@@ -1,7 +1,10 @@
 // The conformance suite from the command line, and its wiring to the engine:
-//   node dist/test/conformance/run.js [--update-known-failures] [--list-skipped] [--show-failures]
-// prints the promql.conformance.* counts; with --update-known-failures it
-// rewrites known-failures.txt from this run (or set
+//   node dist/test/conformance/run.js [--update-known-failures] [--list-skipped]
+//                                     [--show-failures] [--file=<script>.test]
+// prints the promql.conformance.* counts; --show-failures prints every
+// failure in full, --list-skipped the statements left out by scope (native
+// histograms), --file runs one script only (and never updates the list);
+// --update-known-failures rewrites known-failures.txt from this run (or set
 // M3TS_UPDATE_KNOWN_FAILURES=1 under `npm run test:conformance`).
 
 import { dirname, join } from "node:path";
@@ -31,11 +34,13 @@ export const KNOWN_FAILURES_PATH = join(CONFORMANCE_DIR, "known-failures.txt");
 export const engineFor: EngineFor = (client, namespace) =>
   createEngine({ querier: clientQuerier(client, namespace) });
 
-/** Runs the whole suite on a fresh in-memory database. */
-export async function runConformance(): Promise<SuiteResult> {
+/** Runs the whole suite (or the scripts `onlyFile` accepts) on a fresh in-memory database. */
+export async function runConformance(
+  onlyFile: (file: string) => boolean = () => true,
+): Promise<SuiteResult> {
   const storage = await TestStorage.open();
   try {
-    return await runSuite(TESTDATA_DIR, storage, engineFor, atVariants);
+    return await runSuite(TESTDATA_DIR, storage, engineFor, atVariants, onlyFile);
   } finally {
     await storage.close();
   }
@@ -44,7 +49,8 @@ export async function runConformance(): Promise<SuiteResult> {
 async function main(args: string[]): Promise<void> {
   const { judge, readKnownFailures } = await import("./suite.js");
   const { readFileSync, existsSync } = await import("node:fs");
-  const suite = await runConformance();
+  const only = args.find((a) => a.startsWith("--file="))?.slice("--file=".length);
+  const suite = await runConformance(only === undefined ? undefined : (f) => f === only);
   const known = existsSync(KNOWN_FAILURES_PATH)
     ? readKnownFailures(readFileSync(KNOWN_FAILURES_PATH, "utf8"))
     : new Map<string, string>();
@@ -59,7 +65,7 @@ async function main(args: string[]): Promise<void> {
         console.log(`\n${statementId(r.file, r.line)} [${r.set}] ${r.failure}`);
     }
   }
-  if (args.includes("--update-known-failures")) {
+  if (args.includes("--update-known-failures") && only === undefined) {
     const n = writeKnownFailures(KNOWN_FAILURES_PATH, suite);
     console.log(`wrote ${n} known failures to ${KNOWN_FAILURES_PATH}`);
   }

@@ -10,7 +10,7 @@ import type { Client } from "../../src/client/index.js";
 import type { QueryEngine, QueryResult, ResultSeries } from "../../src/query/index.js";
 import { QueryError } from "../../src/query/index.js";
 import type { AtVariant } from "./at-variants.js";
-import { checkAnnotations, checkError, compareResult } from "./compare.js";
+import { checkAnnotations, checkError, compareResult, showValue } from "./compare.js";
 import { type EvalCmd, expectsFailure, expectsOrder, parseScript } from "./script.js";
 import { type TestStorage, writeLoad } from "./test-storage.js";
 
@@ -54,7 +54,9 @@ async function attempt(run: () => Promise<QueryResult>): Promise<Outcome> {
 function checkOutcome(cmd: EvalCmd, o: Outcome): string | null {
   if (o.crash !== null) return o.crash;
   if (o.error !== null) return checkError(cmd, o.error);
-  if (expectsFailure(cmd)) return "expected an error, got none";
+  if (expectsFailure(cmd)) {
+    return ["expected an error, got none", "  got:", ...showValue(o.result.value)].join("\n");
+  }
   return (
     checkAnnotations(cmd, o.result.warnings, o.result.infos) ?? compareResult(cmd, o.result.value)
   );

@@ -125,8 +125,11 @@ export async function runSuite(
   storage: TestStorage,
   engineFor: EngineFor,
   variants: VariantsOf = () => [],
+  onlyFile: (file: string) => boolean = () => true,
 ): Promise<SuiteResult> {
-  const index = readIndex(readFileSync(join(testdataDir, "evals-index.tsv"), "utf8"));
+  const index = readIndex(readFileSync(join(testdataDir, "evals-index.tsv"), "utf8")).filter((s) =>
+    onlyFile(s.file),
+  );
   const byFile = new Map<string, IndexedStatement[]>();
   for (const s of index) {
     const list = byFile.get(s.file) ?? [];
