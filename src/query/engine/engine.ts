@@ -362,7 +362,10 @@ class ResultBuilder {
   finish(): QueryValue {
     // Series that coincide once their names are dropped become one, unless
     // both have a point at one time, which Prometheus refuses.
-    const merged = new Map<string, { labels: Labels; times: number[]; values: number[]; sorted: boolean }>();
+    const merged = new Map<
+      string,
+      { labels: Labels; times: number[]; values: number[]; sorted: boolean }
+    >();
     for (const r of this.rows.values()) {
       const labels = finalLabels(r.meta);
       const key = labelsKey(labels);
