@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { Annotations } from "../annotations.js";
 import type { VectorBlock } from "../block.js";
 import { dropMetricName, formatLabels, labelsKey } from "../labels.js";
@@ -21,7 +22,8 @@ import {
   Unsupported,
 } from "./over-time-script.js";
 
-const TESTDATA = process.env.PROMQL_TESTDATA ?? "/work/shared/promql-testdata";
+// Prometheus's test scripts, kept in the repository for the conformance runner.
+const TESTDATA = fileURLToPath(new URL("../../../../test/conformance/testdata", import.meta.url));
 
 /** Runs one case; returns why it does not match Prometheus, or null; "skip" outside the subset. */
 function runCase(c: EvalCase): string | null | "skip" {
