@@ -11,6 +11,7 @@ import { BuildFailure, TreeBuilder } from "./convert.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
 import { describeToken, type LexError, lex, type Token } from "./lexer.js";
 import { parseDurationMs } from "./literals.js";
+import { parseLongChain } from "./long-chains.js";
 
 /** Query length past which we refuse to parse (Prometheus has no limit; a bound keeps work linear and finite). */
 export const MAX_QUERY_LENGTH = 1 << 20;
@@ -81,24 +82,35 @@ export function parsePromQL(query: string): Expr {
       `query is ${query.length} characters long, the most allowed is ${MAX_QUERY_LENGTH}`,
     );
   }
-  const { tokens, error: lexError } = lex(query);
-  if (lexError === null && tokens.length === 1)
-    throw parseError(query, 0, "no expression found in input");
-
-  const { tree, text } = parseWithLezer(query, tokens);
-  const err = firstError(tree);
-  if (err !== null) throw syntaxError(query, text, tokens, lexError, err.from);
-  if (lexError !== null) throw parseError(query, lexError.pos, lexError.message);
-
-  const top = tree.topNode.firstChild as SyntaxNode;
   try {
-    const expr = new TreeBuilder(query).expr(top);
+    const expr = parseUnchecked(query);
     checkExpr(expr, query);
     return expr;
   } catch (e) {
     if (e instanceof BuildFailure) throw parseError(query, e.pos, e.message);
+    if (e instanceof RangeError) {
+      throw parseError(query, 0, "expression nested too deeply to parse (the call stack ran out)");
+    }
     throw e;
   }
+}
+
+/** The tree of a query before type checks; every error is a BuildFailure at a position in query. */
+export function parseUnchecked(query: string): Expr {
+  const { tokens, error: lexError } = lex(query);
+  if (lexError === null && tokens.length === 1)
+    throw new BuildFailure(0, "no expression found in input");
+
+  const { tree, text } = parseWithLezer(query, tokens);
+  const err = firstError(tree);
+  if (err !== null) {
+    // lezer gives up on a few hundred operators in a row; such chains are split here.
+    const chain = lexError === null ? parseLongChain(query, tokens, parseUnchecked) : null;
+    if (chain !== null) return chain;
+    throw syntaxError(text, tokens, lexError, err.from);
+  }
+  if (lexError !== null) throw new BuildFailure(lexError.pos, lexError.message);
+  return new TreeBuilder(query).expr(tree.topNode.firstChild as SyntaxNode);
 }
 
 /**
@@ -189,18 +201,17 @@ const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_lef
 
 /** The error Prometheus's parser reports where lezer found the syntax broken. */
 function syntaxError(
-  query: string,
   lezerText: string,
   tokens: Token[],
   lexError: LexError | null,
   errPos: number,
-): PromQLParseError {
+): BuildFailure {
   const lezerAt = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
   const at = firstUnexpected(lezerText, tokens, lezerAt < 0 ? tokens.length : lezerAt);
   // Prometheus's parser reads tokens as it goes: a lexical error wins when
   // every token before it could still begin a valid query.
   if (lexError !== null && at >= tokens.length)
-    return parseError(query, lexError.pos, lexError.message);
+    return new BuildFailure(lexError.pos, lexError.message);
   // An unknown function name is reported before anything inside its parentheses.
   for (let i = 0; i + 1 < tokens.length && i <= at; i++) {
     const t = tokens[i] as Token;
@@ -211,19 +222,19 @@ function syntaxError(
       tokens[i - 1]?.kind !== "aggregator" &&
       !isInsideBraces(tokens, i)
     ) {
-      return parseError(query, t.pos, `unknown function with name ${JSON.stringify(t.text)}`);
+      return new BuildFailure(t.pos, `unknown function with name ${JSON.stringify(t.text)}`);
     }
   }
   const tok = tokens[at] as Token;
   const prev = tokens[at - 1];
   if (tok.text === ")" && prev?.text === ",") {
-    return parseError(query, prev.pos, "trailing commas not allowed in function call args");
+    return new BuildFailure(prev.pos, "trailing commas not allowed in function call args");
   }
   if (tok.kind === "duration") {
     const d = parseDurationMs(tok.text);
-    if (typeof d !== "number") return parseError(query, tok.pos, d.error);
+    if (typeof d !== "number") return new BuildFailure(tok.pos, d.error);
   }
-  return parseError(query, tok.pos, `unexpected ${describeToken(tok)}${context(tokens, at)}`);
+  return new BuildFailure(tok.pos, `unexpected ${describeToken(tok)}${context(tokens, at)}`);
 }
 
 function isInsideBraces(tokens: Token[], idx: number): boolean {
