@@ -203,3 +203,17 @@ test("an error deep in a long chain is reported at its place in the whole query"
     message: `parse error at char ${at + 1}: expected type range vector in call to function "rate", got instant vector`,
   });
 });
+
+test("brackets nested past what the parser reads are refused with the limit named", () => {
+  const query = `${"(".repeat(5000)}1${")".repeat(5000)}`;
+  assert.throws(() => parsePromQL(query), /expression nested too deeply: \d+ levels of brackets, the most this parser reads is 1000/);
+});
+
+test("a metric may be named offset, as in Prometheus", () => {
+  const tree = parsePromQL('offset{step="1s"}[5m] offset 1m');
+  assert.equal(tree.kind, "matrixSelector");
+  if (tree.kind === "matrixSelector") {
+    assert.equal(tree.vector.name, "offset");
+    assert.equal(tree.vector.offset, 60000);
+  }
+});

@@ -14,5 +14,5 @@ export {
 export { FUNCTION_SIGNATURES, type FunctionSignature } from "./functions.js";
 export { exprToJSON } from "./json.js";
 export { formatDurationMs, parseDurationMs } from "./literals.js";
-export { MAX_QUERY_LENGTH, parsePromQL } from "./parse.js";
+export { MAX_NESTING_DEPTH, MAX_QUERY_LENGTH, parsePromQL } from "./parse.js";
 export { childrenOf, unwrapParens, walkExpr } from "./walk.js";

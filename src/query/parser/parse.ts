@@ -127,6 +127,10 @@ function parseWithLezer(query: string, tokens: Token[]): { tree: Tree; text: str
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === "preprocessor") put(t.pos, t.text.toLowerCase());
+    else if (t.kind === "keyword" && t.text.toLowerCase() === "offset" && startsOperand(tokens[i - 1])) {
+      // "offset" may name a metric in Prometheus; lezer always reads the keyword.
+      put(t.pos, "_ffset");
+    }
     else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1)
       put(t.pos + t.text.length - 1, " ");
     const sub = LEZER_STAND_INS.get(t.text.toLowerCase());
@@ -141,6 +145,24 @@ function parseWithLezer(query: string, tokens: Token[]): { tree: Tree; text: str
   const text = chars.join("");
   const withStandIns = parser.parse(text);
   return hasError(withStandIns) ? { tree, text: plain } : { tree: withStandIns, text };
+}
+
+/** Brackets nested deeper than this are refused (lezer's parser stops building trees past a few thousand). */
+export const MAX_NESTING_DEPTH = 1000;
+
+function nestingDepth(tokens: Token[], end: number): number {
+  let depth = 0;
+  for (let i = 0; i < end; i++) {
+    const t = (tokens[i] as Token).text;
+    if (t === "(" || t === "[" || t === "{") depth++;
+    else if (t === ")" || t === "]" || t === "}") depth--;
+  }
+  return depth;
+}
+
+/** Whether an operand may start after this token (the query's start included). */
+function startsOperand(prev: Token | undefined): boolean {
+  return prev === undefined || prev.kind === "operator" || prev.text === "(" || prev.text === ",";
 }
 
 const CLOSER: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
@@ -176,11 +198,16 @@ function viablePrefix(text: string, tokens: Token[], last: number): boolean {
   return false;
 }
 
+/** Queries longer than this (characters) skip the search for the exact error token. */
+const MAX_ERROR_SEARCH_LENGTH = 64 * 1024;
+
 /** The most steps taken from lezer's error position to the token Prometheus reports; keeps error reporting linear. */
 const MAX_ERROR_SEARCH_STEPS = 8;
 
 /** The index of the first token that cannot continue the query (tokens.length when all can: the input ended early). */
 function firstUnexpected(text: string, tokens: Token[], start: number): number {
+  // Each step parses the query again: on very long queries lezer's own position stands.
+  if (text.length > MAX_ERROR_SEARCH_LENGTH) return Math.max(start, 0);
   const real = tokens[tokens.length - 1]?.kind === "eof" ? tokens.length - 1 : tokens.length;
   let i = Math.min(Math.max(start, 0), real);
   if (i < real && viablePrefix(text, tokens, i)) {
@@ -207,6 +234,14 @@ function syntaxError(
   errPos: number,
 ): BuildFailure {
   const lezerAt = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
+  const depth = nestingDepth(tokens, lezerAt < 0 ? tokens.length : lezerAt);
+  if (depth > MAX_NESTING_DEPTH) {
+    const pos = (tokens[lezerAt] ?? tokens[tokens.length - 1] ?? { pos: 0 }).pos;
+    return new BuildFailure(
+      pos,
+      `expression nested too deeply: ${depth} levels of brackets, the most this parser reads is ${MAX_NESTING_DEPTH}`,
+    );
+  }
   const at = firstUnexpected(lezerText, tokens, lezerAt < 0 ? tokens.length : lezerAt);
   // Prometheus's parser reads tokens as it goes: a lexical error wins when
   // every token before it could still begin a valid query.
