@@ -206,7 +206,10 @@ test("an error deep in a long chain is reported at its place in the whole query"
 
 test("brackets nested past what the parser reads are refused with the limit named", () => {
   const query = `${"(".repeat(5000)}1${")".repeat(5000)}`;
-  assert.throws(() => parsePromQL(query), /expression nested too deeply: \d+ levels of brackets, the most this parser reads is 1000/);
+  assert.throws(
+    () => parsePromQL(query),
+    /expression nested too deeply: \d+ levels of brackets, the most this parser reads is 1000/,
+  );
 });
 
 test("a metric may be named offset, as in Prometheus", () => {

@@ -16,6 +16,7 @@ import type {
   VectorMatching,
   VectorSelector,
 } from "../ast.js";
+import { FUNCTION_SIGNATURES } from "./functions.js";
 import { formatFloat, parseDurationMs, parseNumber, unquote } from "./literals.js";
 
 /** An error found while building the tree: 0-based position and Prometheus's text. */
@@ -71,12 +72,37 @@ function isExprNode(node: SyntaxNode): boolean {
   return node.type.is("Expr");
 }
 
+/**
+ * Prometheus's experimental syntax, each behind a feature flag there. All are
+ * on by default here, as in Prometheus's own PromQL test scripts.
+ */
+export interface ParseFeatures {
+  /** Functions and aggregations marked experimental (limitk, mad_over_time, info, ...). */
+  experimentalFunctions: boolean;
+  /** Arithmetic and step()/range()/min_of()/max_of() in ranges, steps and offsets. */
+  durationExpressions: boolean;
+  /** fill, fill_left and fill_right on binary operators. */
+  fillModifiers: boolean;
+  /** The anchored and smoothed modifiers of range selectors. */
+  extendedRangeSelectors: boolean;
+}
+
+export const ALL_FEATURES: Readonly<ParseFeatures> = {
+  experimentalFunctions: true,
+  durationExpressions: true,
+  fillModifiers: true,
+  extendedRangeSelectors: true,
+};
+
 /** Builds the typed tree from a parse without error nodes. */
 export class TreeBuilder {
   private readonly text: string;
 
-  constructor(text: string) {
+  private readonly features: ParseFeatures;
+
+  constructor(text: string, features: ParseFeatures = ALL_FEATURES) {
     this.text = text;
+    this.features = features;
   }
 
   private src(node: SyntaxNode): string {
@@ -226,6 +252,8 @@ export class TreeBuilder {
       void what;
       return Math.round(folded * 1000);
     }
+    if (!this.features.durationExpressions)
+      this.fail(node.from, "experimental duration expression is not enabled");
     return d;
   }
 
@@ -291,6 +319,9 @@ export class TreeBuilder {
         this.fail(durNode.from, "duration out of range");
       offset = Math.round(folded * 1000);
     } else {
+      if (!this.features.durationExpressions) {
+        this.fail(durNode.from, "experimental duration expression is not enabled");
+      }
       offset = d;
     }
     const start = exprStart(target);
@@ -346,6 +377,8 @@ export class TreeBuilder {
     const anchored = node.name === "AnchoredExpr";
     const word = anchored ? "anchored" : "smoothed";
     const start = exprStart(target);
+    if (!this.features.extendedRangeSelectors)
+      this.fail(start, `${word} modifier is experimental and not enabled`);
     let vs: VectorSelector | null = null;
     if (target.kind === "vectorSelector") vs = target;
     else if (target.kind === "matrixSelector") vs = target.vector;
@@ -445,6 +478,9 @@ export class TreeBuilder {
           }
         }
       } else if (p.name === "FillModifier") {
+        if (!this.features.fillModifiers) {
+          this.fail(lhsNode.from, "binop fill modifiers are experimental and not enabled");
+        }
         for (const clause of children(p)) {
           const lit = children(clause).find(
             (c) => c.name === "NumberDurationLiteral",
@@ -527,7 +563,14 @@ export class TreeBuilder {
       .filter(isExprNode)
       .map((a) => this.expr(a));
     this.checkTrailingComma(body);
-    return { kind: "call", func: this.src(ident), args, pos: { start: node.from, end: node.to } };
+    const func = this.src(ident);
+    if (
+      !this.features.experimentalFunctions &&
+      FUNCTION_SIGNATURES.get(func)?.experimental === true
+    ) {
+      this.fail(ident.from, `function ${goQ(func)} is not enabled`);
+    }
+    return { kind: "call", func, args, pos: { start: node.from, end: node.to } };
   }
 
   private checkTrailingComma(body: SyntaxNode): void {
@@ -564,6 +607,12 @@ export class TreeBuilder {
       op === "quantile" ||
       op === "limitk" ||
       op === "limit_ratio";
+    if (!this.features.experimentalFunctions && (op === "limitk" || op === "limit_ratio")) {
+      this.fail(
+        node.from,
+        `${op}() is experimental and must be enabled with --enable-feature=promql-experimental-functions`,
+      );
+    }
     const want = withParam ? 2 : 1;
     if (args.length !== want) {
       this.fail(

@@ -7,7 +7,7 @@
 import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@prometheus-io/lezer-promql";
 import type { Binary, Expr } from "../ast.js";
-import { BuildFailure, TreeBuilder } from "./convert.js";
+import { BuildFailure, type ParseFeatures, TreeBuilder } from "./convert.js";
 import type { Token } from "./lexer.js";
 import { walkExpr } from "./walk.js";
 
@@ -63,6 +63,7 @@ function skipGroup(tokens: Token[], i: number): number {
 export function parseLongChain(
   query: string,
   tokens: Token[],
+  features: ParseFeatures,
   parse: (text: string) => Expr,
 ): Expr | null {
   const end = tokens[tokens.length - 1]?.kind === "eof" ? tokens.length - 1 : tokens.length;
@@ -144,7 +145,7 @@ export function parseLongChain(
           right = climb(right, ahead.prec);
         } else break;
       }
-      left = combine(left, op, right);
+      left = combine(left, op, right, features);
     }
     return left;
   };
@@ -152,12 +153,12 @@ export function parseLongChain(
 }
 
 /** A binary node of op between lhs and rhs, its modifiers read by lezer from "0 <op> 0". */
-function combine(lhs: Expr, op: OperatorSpan, rhs: Expr): Expr {
+function combine(lhs: Expr, op: OperatorSpan, rhs: Expr, features: ParseFeatures): Expr {
   const text = `0 ${op.text} 0`;
   const top = parser.parse(text).topNode.firstChild as SyntaxNode;
   let shape: Binary;
   try {
-    shape = new TreeBuilder(text).expr(top) as Binary;
+    shape = new TreeBuilder(text, features).expr(top) as Binary;
   } catch (e) {
     if (e instanceof BuildFailure) throw new BuildFailure(op.pos, e.message);
     throw e;

@@ -7,7 +7,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import type { Expr } from "../ast.js";
 import { PromQLParseError } from "../errors.js";
 import { checkExpr } from "./check.js";
-import { BuildFailure, TreeBuilder } from "./convert.js";
+import { ALL_FEATURES, BuildFailure, type ParseFeatures, TreeBuilder } from "./convert.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
 import { describeToken, type LexError, lex, type Token } from "./lexer.js";
 import { parseDurationMs } from "./literals.js";
@@ -73,8 +73,13 @@ function parseError(query: string, pos: number, detail: string): PromQLParseErro
   return new PromQLParseError(pos, detail, message);
 }
 
-/** Parses a PromQL expression into the typed tree; throws PromQLParseError with Prometheus's wording. */
-export function parsePromQL(query: string): Expr {
+/**
+ * Parses a PromQL expression into the typed tree; throws PromQLParseError
+ * with Prometheus's wording. Experimental syntax is accepted unless a
+ * feature is turned off.
+ */
+export function parsePromQL(query: string, features: Partial<ParseFeatures> = {}): Expr {
+  const enabled: ParseFeatures = { ...ALL_FEATURES, ...features };
   if (query.length > MAX_QUERY_LENGTH) {
     throw parseError(
       query,
@@ -83,7 +88,7 @@ export function parsePromQL(query: string): Expr {
     );
   }
   try {
-    const expr = parseUnchecked(query);
+    const expr = parseUnchecked(query, enabled);
     checkExpr(expr, query);
     return expr;
   } catch (e) {
@@ -96,7 +101,7 @@ export function parsePromQL(query: string): Expr {
 }
 
 /** The tree of a query before type checks; every error is a BuildFailure at a position in query. */
-export function parseUnchecked(query: string): Expr {
+export function parseUnchecked(query: string, features: ParseFeatures = ALL_FEATURES): Expr {
   const { tokens, error: lexError } = lex(query);
   if (lexError === null && tokens.length === 1)
     throw new BuildFailure(0, "no expression found in input");
@@ -105,12 +110,15 @@ export function parseUnchecked(query: string): Expr {
   const err = firstError(tree);
   if (err !== null) {
     // lezer gives up on a few hundred operators in a row; such chains are split here.
-    const chain = lexError === null ? parseLongChain(query, tokens, parseUnchecked) : null;
+    const chain =
+      lexError === null
+        ? parseLongChain(query, tokens, features, (text) => parseUnchecked(text, features))
+        : null;
     if (chain !== null) return chain;
     throw syntaxError(text, tokens, lexError, err.from);
   }
   if (lexError !== null) throw new BuildFailure(lexError.pos, lexError.message);
-  return new TreeBuilder(query).expr(tree.topNode.firstChild as SyntaxNode);
+  return new TreeBuilder(query, features).expr(tree.topNode.firstChild as SyntaxNode);
 }
 
 /**
@@ -127,11 +135,14 @@ function parseWithLezer(query: string, tokens: Token[]): { tree: Tree; text: str
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === "preprocessor") put(t.pos, t.text.toLowerCase());
-    else if (t.kind === "keyword" && t.text.toLowerCase() === "offset" && startsOperand(tokens[i - 1])) {
+    else if (
+      t.kind === "keyword" &&
+      t.text.toLowerCase() === "offset" &&
+      startsOperand(tokens[i - 1])
+    ) {
       // "offset" may name a metric in Prometheus; lezer always reads the keyword.
       put(t.pos, "_ffset");
-    }
-    else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1)
+    } else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1)
       put(t.pos + t.text.length - 1, " ");
     const sub = LEZER_STAND_INS.get(t.text.toLowerCase());
     if (sub !== undefined && tokens[i + 1]?.text === "(") standIns.push([t.pos, sub]);
