@@ -3,7 +3,7 @@
 // vector matching rules, and the selector's non-empty matcher rule.
 
 import type { Binary, Expr, ValueType } from "../ast.js";
-import { BuildFailure } from "./convert.js";
+import { BuildFailure } from "./failure.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
 
 const COMPARISON = new Set(["==", "!=", ">", "<", ">=", "<="]);

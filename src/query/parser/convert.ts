@@ -9,29 +9,17 @@ import type {
   AtModifier,
   BinaryOp,
   Duration,
-  DurationExpr,
   Expr,
   LabelMatcherNode,
   MatchOp,
   VectorMatching,
   VectorSelector,
 } from "../ast.js";
+import { buildDurationExpr, foldDuration } from "./duration-expr.js";
+import { ALL_FEATURES, BuildFailure, type ParseFeatures } from "./failure.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
-import { formatFloat, parseDurationMs, parseNumber, unquote } from "./literals.js";
-
-/** An error found while building the tree: 0-based position and Prometheus's text. */
-export interface BuildError {
-  pos: number;
-  message: string;
-}
-
-export class BuildFailure extends Error {
-  readonly pos: number;
-  constructor(pos: number, message: string) {
-    super(message);
-    this.pos = pos;
-  }
-}
+import { parseDurationMs, parseNumber, unquote } from "./literals.js";
+import { regexError } from "./regex-check.js";
 
 const BINARY_OPS: Record<string, BinaryOp> = {
   Pow: "^",
@@ -71,28 +59,6 @@ function children(node: SyntaxNode): SyntaxNode[] {
 function isExprNode(node: SyntaxNode): boolean {
   return node.type.is("Expr");
 }
-
-/**
- * Prometheus's experimental syntax, each behind a feature flag there. All are
- * on by default here, as in Prometheus's own PromQL test scripts.
- */
-export interface ParseFeatures {
-  /** Functions and aggregations marked experimental (limitk, mad_over_time, info, ...). */
-  experimentalFunctions: boolean;
-  /** Arithmetic and step()/range()/min_of()/max_of() in ranges, steps and offsets. */
-  durationExpressions: boolean;
-  /** fill, fill_left and fill_right on binary operators. */
-  fillModifiers: boolean;
-  /** The anchored and smoothed modifiers of range selectors. */
-  extendedRangeSelectors: boolean;
-}
-
-export const ALL_FEATURES: Readonly<ParseFeatures> = {
-  experimentalFunctions: true,
-  durationExpressions: true,
-  fillModifiers: true,
-  extendedRangeSelectors: true,
-};
 
 /** Builds the typed tree from a parse without error nodes. */
 export class TreeBuilder {
@@ -243,7 +209,7 @@ export class TreeBuilder {
   }
 
   private range(node: SyntaxNode, what: "range" | "step"): Duration {
-    const d = this.durationExpr(node);
+    const d = buildDurationExpr(node, this.text);
     const folded = foldDuration(d);
     if (folded !== null) {
       if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS)
@@ -311,7 +277,7 @@ export class TreeBuilder {
   }
 
   private applyOffset(target: Expr, node: SyntaxNode, durNode: SyntaxNode): Expr {
-    const d = this.durationExpr(durNode);
+    const d = buildDurationExpr(durNode, this.text);
     const folded = foldDuration(d);
     let offset: Duration;
     if (folded !== null) {
@@ -630,69 +596,6 @@ export class TreeBuilder {
       pos,
     };
   }
-
-  /** A duration expression ([...], offset ...) as our DurationExpr. */
-  durationExpr(node: SyntaxNode): DurationExpr {
-    const parts = children(node);
-    const first = parts[0] as SyntaxNode;
-    switch (first.name) {
-      case "NumberDurationLiteralInDurationContext": {
-        const text = this.src(first);
-        const n = parseNumber(text);
-        if (n !== null) return { kind: "durationNumber", seconds: n };
-        const d = parseDurationMs(text);
-        if (typeof d !== "number") this.fail(first.from, d.error);
-        return { kind: "durationLiteral", ms: d };
-      }
-      case "UnaryOp": {
-        // A unary plus changes nothing; Prometheus drops it too.
-        const inner = this.durationExpr(parts[1] as SyntaxNode);
-        return this.src(first) === "-" ? { kind: "durationUnary", op: "-", expr: inner } : inner;
-      }
-      case "DurationStep":
-        return { kind: "durationCall", func: "step", args: [] };
-      case "DurationRange":
-        return { kind: "durationCall", func: "range", args: [] };
-      case "DurationMinOf":
-      case "DurationMaxOf":
-        return {
-          kind: "durationCall",
-          func: first.name === "DurationMinOf" ? "min_of" : "max_of",
-          args: parts.slice(1).map((p) => this.durationExpr(p)),
-        };
-      case "DurationExpr":
-      case "OffsetDurationExpr": {
-        if (parts.length === 1) return this.durationExpr(first);
-        const opNode = parts[1] as SyntaxNode;
-        const op = BINARY_OPS[opNode.name] as "+" | "-" | "*" | "/" | "%" | "^";
-        const lhs = this.durationExpr(first);
-        const rhs = this.durationExpr(parts[2] as SyntaxNode);
-        if ((op === "/" || op === "%") && foldDuration(rhs) === 0) {
-          this.fail(opNode.from, op === "/" ? "division by zero" : "modulo by zero");
-        }
-        return { kind: "durationBinary", op, lhs, rhs };
-      }
-      default:
-        return this.fail(first.from, `unexpected ${first.name} in duration expression`);
-    }
-  }
-}
-
-/** The value in seconds of a duration expression made of literals and signs only, else null. */
-export function foldDuration(d: DurationExpr): number | null {
-  switch (d.kind) {
-    case "durationLiteral":
-      return d.ms / 1000;
-    case "durationNumber":
-      return d.seconds;
-    case "durationUnary": {
-      const v = foldDuration(d.expr);
-      if (v === null) return null;
-      return d.op === "-" ? -v : v;
-    }
-    default:
-      return null;
-  }
 }
 
 function makeUnary(op: "-" | "+", inner: Expr, start: number, end: number): Expr {
@@ -709,7 +612,6 @@ export function exprStart(e: Expr): number {
 
 function widen(e: Expr, end: number): void {
   e.pos.end = end;
-  if (e.kind === "matrixSelector") e.vector.pos.end = Math.max(e.vector.pos.end, e.vector.pos.end);
 }
 
 function goQ(s: string): string {
@@ -726,44 +628,3 @@ function goFloatF(v: number): string {
 function isValidUtf8(s: string): boolean {
   return !s.includes("\ufffd");
 }
-
-/**
- * Rewrites the RE2 forms JavaScript's RegExp does not read (inline flags,
- * \\A, \\z, POSIX classes) into ones it does, for a syntax check only: the
- * rewrite keeps the structure, not the meaning of the flags.
- */
-function approximateRe2(pattern: string): string {
-  return pattern
-    .replace(/\(\?[imsU-]+\)/g, "")
-    .replace(/\(\?[imsU-]+:/g, "(?:")
-    .replace(/\(\?P</g, "(?<")
-    .replace(/\\[Az]/g, "")
-    .replace(/\[:\^?[a-z]+:\]/g, "a");
-}
-
-/** Checks a label matcher's regex; returns Go's regexp error text (as Prometheus reports it) or null. */
-export function regexError(pattern: string): string | null {
-  try {
-    new RegExp(`^(?:${approximateRe2(pattern)})$`, "s");
-    return null;
-  } catch (e) {
-    const msg = (e as Error).message;
-    const wrap = (code: string, expr: string): string =>
-      `error parsing regexp: ${code}: \`${expr}\``;
-    if (msg.includes("Unterminated group")) return wrap("missing closing )", pattern);
-    if (msg.includes("Unmatched ')'")) return wrap("unexpected )", pattern);
-    if (msg.includes("Unterminated character class")) {
-      return wrap("missing closing ]", pattern.slice(pattern.lastIndexOf("[")));
-    }
-    if (msg.includes("Nothing to repeat")) {
-      const m = /(^|[(|])([*+?{])/.exec(pattern);
-      return wrap(
-        "missing argument to repetition operator",
-        m === null ? pattern : (m[2] as string),
-      );
-    }
-    return wrap("invalid syntax", pattern);
-  }
-}
-
-export { formatFloat };

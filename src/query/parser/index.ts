@@ -3,7 +3,7 @@
 // and the tree Prometheus's parse_query returns.
 
 export { documentedType, typeOf } from "./check.js";
-export { ALL_FEATURES, type ParseFeatures } from "./convert.js";
+export { ALL_FEATURES, type ParseFeatures } from "./failure.js";
 export {
   formatDurationExpr,
   formatExpr,

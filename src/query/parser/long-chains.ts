@@ -7,7 +7,8 @@
 import type { SyntaxNode } from "@lezer/common";
 import { parser } from "@prometheus-io/lezer-promql";
 import type { Binary, Expr } from "../ast.js";
-import { BuildFailure, type ParseFeatures, TreeBuilder } from "./convert.js";
+import { TreeBuilder } from "./convert.js";
+import { BuildFailure, type ParseFeatures } from "./failure.js";
 import type { Token } from "./lexer.js";
 import { walkExpr } from "./walk.js";
 
