@@ -5,6 +5,7 @@
 import type { Binary, Expr, ValueType } from "../ast.js";
 import { BuildFailure } from "./failure.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
+import { approximateRe2 } from "./regex-check.js";
 
 const COMPARISON = new Set(["==", "!=", ">", "<", ">=", "<="]);
 const SET_OPS = new Set(["and", "or", "unless"]);
@@ -119,10 +120,12 @@ function matchesEmpty(op: string, value: string): boolean {
       return value === "";
     case "!=":
       return value !== "";
-    case "=~":
-      return new RegExp(`^(?:${value})$`, "s").test("");
-    default:
-      return !new RegExp(`^(?:${value})$`, "s").test("");
+    default: {
+      // Inline flags change nothing about matching the empty string, so the
+      // approximation of RE2 the syntax check uses is exact here.
+      const matches = new RegExp(`^(?:${approximateRe2(value)})$`, "s").test("");
+      return op === "=~" ? matches : !matches;
+    }
   }
 }
 

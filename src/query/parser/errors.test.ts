@@ -6,6 +6,18 @@ import { parsePromQL } from "./index.js";
 // Invalid queries and the exact message Prometheus gives for each (its parser
 // tests' texts; positions are 1-based byte offsets).
 const INVALID: Array<[string, string]> = [
+  [
+    '{a=~"(?i)"}',
+    "parse error at char 1: vector selector must contain at least one non-empty matcher",
+  ],
+  [
+    'foo{a=~"(?=x)"}',
+    "parse error at char 5: error parsing regexp: invalid or unsupported Perl syntax: `(?=`",
+  ],
+  [
+    "foo{a=~`(a)\\1`}",
+    "parse error at char 5: error parsing regexp: invalid escape sequence: `\\1`",
+  ],
   ["", "parse error at char 1: no expression found in input"],
   ["# just a comment\n\n", "parse error at char 1: no expression found in input"],
   ["1+", "parse error at char 3: unexpected end of input"],

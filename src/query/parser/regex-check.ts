@@ -6,7 +6,7 @@
  * \\A, \\z, POSIX classes) into ones it does, for a syntax check only: the
  * rewrite keeps the structure, not the meaning of the flags.
  */
-function approximateRe2(pattern: string): string {
+export function approximateRe2(pattern: string): string {
   return pattern
     .replace(/\(\?[imsU-]+\)/g, "")
     .replace(/\(\?[imsU-]+:/g, "(?:")
@@ -17,6 +17,12 @@ function approximateRe2(pattern: string): string {
 
 /** Checks a label matcher's regex; returns Go's regexp error text (as Prometheus reports it) or null. */
 export function regexError(pattern: string): string | null {
+  // Forms JavaScript reads but RE2 refuses: lookaround and backreferences.
+  const perl = /\(\?<?[=!]/.exec(pattern);
+  if (perl !== null)
+    return `error parsing regexp: invalid or unsupported Perl syntax: \`${perl[0]}\``;
+  const backref = /\\[1-9]/.exec(pattern);
+  if (backref !== null) return `error parsing regexp: invalid escape sequence: \`${backref[0]}\``;
   try {
     new RegExp(`^(?:${approximateRe2(pattern)})$`, "s");
     return null;
