@@ -5,40 +5,19 @@
 
 import type { SyntaxNode } from "@lezer/common";
 import type {
-  AggregateOp,
   AtModifier,
-  BinaryOp,
   Duration,
   Expr,
   LabelMatcherNode,
   MatchOp,
-  VectorMatching,
   VectorSelector,
 } from "../ast.js";
 import { buildDurationExpr, foldDuration } from "./duration-expr.js";
 import { ALL_FEATURES, BuildFailure, type ParseFeatures } from "./failure.js";
-import { FUNCTION_SIGNATURES } from "./functions.js";
 import { parseDurationMs, parseNumber, unquote } from "./literals.js";
+import { buildAggregate, buildBinary, buildCall } from "./operators.js";
 import { regexError } from "./regex-check.js";
-
-const BINARY_OPS: Record<string, BinaryOp> = {
-  Pow: "^",
-  Mul: "*",
-  Div: "/",
-  Mod: "%",
-  Atan2: "atan2",
-  Add: "+",
-  Sub: "-",
-  Eql: "==",
-  Gte: ">=",
-  Gtr: ">",
-  Lte: "<=",
-  Lss: "<",
-  Neq: "!=",
-  And: "and",
-  Unless: "unless",
-  Or: "or",
-};
+import { children, goQ, isExprNode, makeUnary } from "./tree-helpers.js";
 
 const MATCH_OPS: Record<string, MatchOp> = {
   EqlSingle: "=",
@@ -50,32 +29,22 @@ const MATCH_OPS: Record<string, MatchOp> = {
 /** The largest duration in seconds a Go time.Duration holds. */
 const MAX_DURATION_SECONDS = 2 ** 63 / 1e9;
 
-function children(node: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
-  return out;
-}
-
-function isExprNode(node: SyntaxNode): boolean {
-  return node.type.is("Expr");
-}
-
 /** Builds the typed tree from a parse without error nodes. */
 export class TreeBuilder {
-  private readonly text: string;
+  readonly text: string;
 
-  private readonly features: ParseFeatures;
+  readonly features: ParseFeatures;
 
   constructor(text: string, features: ParseFeatures = ALL_FEATURES) {
     this.text = text;
     this.features = features;
   }
 
-  private src(node: SyntaxNode): string {
+  src(node: SyntaxNode): string {
     return this.text.slice(node.from, node.to);
   }
 
-  private fail(pos: number, message: string): never {
+  fail(pos: number, message: string): never {
     throw new BuildFailure(pos, message);
   }
 
@@ -109,17 +78,17 @@ export class TreeBuilder {
       case "UnaryExpr":
         return this.unary(node);
       case "BinaryExpr":
-        return this.binary(node);
+        return buildBinary(this, node);
       case "FunctionCall":
-        return this.call(node);
+        return buildCall(this, node);
       case "AggregateExpr":
-        return this.aggregate(node);
+        return buildAggregate(this, node);
       default:
         return this.fail(node.from, `unexpected ${node.name}`);
     }
   }
 
-  private number(node: SyntaxNode): Expr {
+  number(node: SyntaxNode): Expr {
     const text = this.src(node);
     let sign = 1;
     let body = text;
@@ -151,7 +120,7 @@ export class TreeBuilder {
     return this.fail(pos, d.error);
   }
 
-  private string(node: SyntaxNode): string {
+  string(node: SyntaxNode): string {
     const u = unquote(this.src(node));
     if (!u.ok) this.fail(node.from, u.error);
     return u.value;
@@ -402,208 +371,6 @@ export class TreeBuilder {
     const inner = this.expr(parts.find(isExprNode) as SyntaxNode);
     return makeUnary(op, inner, node.from, node.to);
   }
-
-  private binary(node: SyntaxNode): Expr {
-    const parts = children(node);
-    const exprs = parts.filter(isExprNode);
-    const trim = parts.find((p) => p.name === "TrimUpper" || p.name === "TrimLower");
-    if (trim !== undefined) {
-      this.fail(
-        trim.from,
-        `operator ${goQ(this.src(trim))} trims native histograms, which are not supported: samples are floats`,
-      );
-    }
-    const opNode = parts.find((p) => BINARY_OPS[p.name] !== undefined) as SyntaxNode;
-    const op = BINARY_OPS[opNode.name] as BinaryOp;
-    const lhsNode = exprs[0] as SyntaxNode;
-    const rhsNode = exprs[1] as SyntaxNode;
-    let returnBool = false;
-    const matching: VectorMatching = {
-      card: "one-to-one",
-      on: false,
-      labels: [],
-      include: [],
-      fillLeft: null,
-      fillRight: null,
-    };
-    let hasMatching = false;
-    for (const p of parts) {
-      if (p.name === "BoolModifier") returnBool = true;
-      else if (p.name === "MatchingModifierClause") {
-        hasMatching = true;
-        const mc = children(p);
-        let seenGroup = false;
-        for (const c of mc) {
-          if (c.name === "On") matching.on = true;
-          else if (c.name === "GroupLeft" || c.name === "GroupRight") {
-            matching.card = c.name === "GroupLeft" ? "many-to-one" : "one-to-many";
-            seenGroup = true;
-          } else if (c.name === "GroupingLabels") {
-            if (seenGroup) matching.include = this.groupingLabels(c);
-            else matching.labels = this.groupingLabels(c);
-          }
-        }
-      } else if (p.name === "FillModifier") {
-        if (!this.features.fillModifiers) {
-          this.fail(lhsNode.from, "binop fill modifiers are experimental and not enabled");
-        }
-        for (const clause of children(p)) {
-          const lit = children(clause).find(
-            (c) => c.name === "NumberDurationLiteral",
-          ) as SyntaxNode;
-          const v = (this.number(lit) as { value: number }).value;
-          if (clause.name === "FillClause") {
-            matching.fillLeft = v;
-            matching.fillRight = v;
-          } else if (clause.name === "FillLeftClause") matching.fillLeft = v;
-          else matching.fillRight = v;
-        }
-      }
-    }
-    void hasMatching;
-    // lezer reads a sign into a number literal ("-1"); Prometheus reads it as a
-    // unary operator of multiplicative precedence, so "-1 ^ 2" is -(1 ^ 2).
-    const lhsText = this.src(lhsNode);
-    if (
-      op === "^" &&
-      lhsNode.name === "NumberDurationLiteral" &&
-      (lhsText[0] === "-" || lhsText[0] === "+")
-    ) {
-      const unsigned = this.expr(lhsNode) as {
-        kind: "number";
-        value: number;
-        pos: { start: number; end: number };
-      };
-      const signNeg = lhsText[0] === "-";
-      const numStart =
-        lhsNode.from + 1 + (lhsText.length - 1 - lhsText.slice(1).trimStart().length);
-      const base: Expr = {
-        kind: "number",
-        value: signNeg ? -unsigned.value : unsigned.value,
-        pos: { start: numStart, end: lhsNode.to },
-      };
-      const rhs = this.expr(rhsNode);
-      const inner: Expr = {
-        kind: "binary",
-        op,
-        lhs: base,
-        rhs,
-        returnBool,
-        matching,
-        pos: { start: numStart, end: node.to },
-      };
-      return makeUnary(signNeg ? "-" : "+", inner, node.from, node.to);
-    }
-    const lhs = this.expr(lhsNode);
-    const rhs = this.expr(rhsNode);
-    return {
-      kind: "binary",
-      op,
-      lhs,
-      rhs,
-      returnBool,
-      matching,
-      pos: { start: node.from, end: node.to },
-    };
-  }
-
-  private groupingLabels(node: SyntaxNode): string[] {
-    const out: string[] = [];
-    for (const c of children(node)) {
-      if (c.name === "LabelName") out.push(this.src(c));
-      else if (c.name === "QuotedLabelName") {
-        const s = this.string((c.firstChild ?? c) as SyntaxNode);
-        if (s === "" || !isValidUtf8(s))
-          this.fail(c.from, `invalid label name for grouping: ${goQ(s)}`);
-        out.push(s);
-      }
-    }
-    return out;
-  }
-
-  private call(node: SyntaxNode): Expr {
-    const parts = children(node);
-    const ident = parts[0] as SyntaxNode;
-    const body = parts[1] as SyntaxNode;
-    const args = children(body)
-      .filter(isExprNode)
-      .map((a) => this.expr(a));
-    this.checkTrailingComma(body);
-    const func = this.src(ident);
-    if (
-      !this.features.experimentalFunctions &&
-      FUNCTION_SIGNATURES.get(func)?.experimental === true
-    ) {
-      this.fail(ident.from, `function ${goQ(func)} is not enabled`);
-    }
-    return { kind: "call", func, args, pos: { start: node.from, end: node.to } };
-  }
-
-  private checkTrailingComma(body: SyntaxNode): void {
-    const inside = this.text.slice(body.from, body.to - 1).trimEnd();
-    if (inside.endsWith(",")) {
-      this.fail(body.from + inside.length - 1, "trailing commas not allowed in function call args");
-    }
-  }
-
-  private aggregate(node: SyntaxNode): Expr {
-    const parts = children(node);
-    const op = this.src(parts[0] as SyntaxNode).toLowerCase() as AggregateOp;
-    let grouping: string[] = [];
-    let without = false;
-    let body: SyntaxNode | null = null;
-    for (const p of parts) {
-      if (p.name === "AggregateModifier") {
-        without = (p.firstChild as SyntaxNode).name === "Without";
-        const labels = children(p).find((c) => c.name === "GroupingLabels");
-        grouping = labels === undefined ? [] : this.groupingLabels(labels);
-      } else if (p.name === "FunctionCallBody") body = p;
-    }
-    const bodyNode = body as SyntaxNode;
-    const args = children(bodyNode)
-      .filter(isExprNode)
-      .map((a) => this.expr(a));
-    const pos = { start: node.from, end: node.to };
-    this.checkTrailingComma(bodyNode);
-    if (args.length === 0) this.fail(node.from, "no arguments for aggregate expression provided");
-    const withParam =
-      op === "topk" ||
-      op === "bottomk" ||
-      op === "count_values" ||
-      op === "quantile" ||
-      op === "limitk" ||
-      op === "limit_ratio";
-    if (!this.features.experimentalFunctions && (op === "limitk" || op === "limit_ratio")) {
-      this.fail(
-        node.from,
-        `${op}() is experimental and must be enabled with --enable-feature=promql-experimental-functions`,
-      );
-    }
-    const want = withParam ? 2 : 1;
-    if (args.length !== want) {
-      this.fail(
-        node.from,
-        `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`,
-      );
-    }
-    return {
-      kind: "aggregate",
-      op,
-      param: withParam ? (args[0] as Expr) : null,
-      expr: args[want - 1] as Expr,
-      grouping,
-      without,
-      pos,
-    };
-  }
-}
-
-function makeUnary(op: "-" | "+", inner: Expr, start: number, end: number): Expr {
-  // Prometheus folds a sign into a number literal: "-1" is the number -1.
-  if (inner.kind === "number") {
-    return { kind: "number", value: op === "-" ? -inner.value : inner.value, pos: { start, end } };
-  }
-  return { kind: "unary", op, expr: inner, pos: { start, end } };
 }
 
 export function exprStart(e: Expr): number {
@@ -614,17 +381,9 @@ function widen(e: Expr, end: number): void {
   e.pos.end = end;
 }
 
-function goQ(s: string): string {
-  return JSON.stringify(s);
-}
-
 function goFloatF(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (v === Number.POSITIVE_INFINITY) return "+Inf";
   if (v === Number.NEGATIVE_INFINITY) return "-Inf";
   return v.toFixed(6);
-}
-
-function isValidUtf8(s: string): boolean {
-  return !s.includes("\ufffd");
 }
