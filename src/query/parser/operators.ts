@@ -161,10 +161,11 @@ export function buildCall(b: TreeBuilder, node: SyntaxNode): Expr {
 }
 
 function checkTrailingComma(b: TreeBuilder, body: SyntaxNode): void {
-  const inside = b.text.slice(body.from, body.to - 1).trimEnd();
-  if (inside.endsWith(",")) {
-    b.fail(body.from + inside.length - 1, "trailing commas not allowed in function call args");
-  }
+  // Scans back from the closing parenthesis over white space only.
+  let p = body.to - 2;
+  while (p > body.from && /\s/.test(b.text[p] as string)) p--;
+  if (p > body.from && b.text[p] === ",")
+    b.fail(p, "trailing commas not allowed in function call args");
 }
 
 export function buildAggregate(b: TreeBuilder, node: SyntaxNode): Expr {
