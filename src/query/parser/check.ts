@@ -3,8 +3,9 @@
 // vector matching rules, and the selector's non-empty matcher rule.
 
 import type { Binary, Expr, ValueType } from "../ast.js";
-import { BuildFailure } from "./convert.js";
+import { BuildFailure } from "./failure.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
+import { approximateRe2 } from "./regex-check.js";
 
 const COMPARISON = new Set(["==", "!=", ">", "<", ">=", "<="]);
 const SET_OPS = new Set(["and", "or", "unless"]);
@@ -50,7 +51,8 @@ function fail(pos: number, message: string): never {
 
 /** Checks the tree and returns its type; throws the first error Prometheus would report. */
 export function checkExpr(expr: Expr, text: string): ValueType {
-  const t = typeOf(expr);
+  // Types are taken from the checked children, so a long chain of operators is checked in linear time.
+  let t: ValueType | undefined;
   switch (expr.kind) {
     case "aggregate": {
       expectType(expr.expr, "vector", "aggregation expression", text);
@@ -62,16 +64,17 @@ export function checkExpr(expr: Expr, text: string): ValueType {
       break;
     }
     case "binary":
-      checkBinary(expr, text);
+      t = checkBinary(expr, text);
       break;
     case "call":
       checkCall(expr, text);
       break;
     case "paren":
-      checkExpr(expr.expr, text);
+      t = checkExpr(expr.expr, text);
       break;
     case "unary": {
       const inner = checkExpr(expr.expr, text);
+      t = inner;
       if (inner !== "scalar" && inner !== "vector") {
         fail(
           expr.pos.start,
@@ -97,7 +100,8 @@ export function checkExpr(expr: Expr, text: string): ValueType {
     default:
       break;
   }
-  return t;
+  // Every other kind's type is read off the node itself, without descending.
+  return t ?? typeOf(expr);
 }
 
 function expectType(e: Expr, want: ValueType, context: string, text: string): void {
@@ -116,16 +120,36 @@ function matchesEmpty(op: string, value: string): boolean {
       return value === "";
     case "!=":
       return value !== "";
-    case "=~":
-      return new RegExp(`^(?:${value})$`, "s").test("");
-    default:
-      return !new RegExp(`^(?:${value})$`, "s").test("");
+    default: {
+      // Inline flags change nothing about matching the empty string, so the
+      // approximation of RE2 the syntax check uses is exact here.
+      const matches = new RegExp(`^(?:${approximateRe2(value)})$`, "s").test("");
+      return op === "=~" ? matches : !matches;
+    }
   }
 }
 
-function checkBinary(n: Binary, text: string): void {
-  const lt = checkExpr(n.lhs, text);
-  const rt = checkExpr(n.rhs, text);
+/**
+ * Checks a binary node and the binary nodes down its left side in a loop,
+ * bottom first (the order of a recursive check), so that a chain of
+ * thousands of operators does not run out of stack.
+ */
+function checkBinary(top: Binary, text: string): ValueType {
+  const spine: Binary[] = [];
+  let e: Expr = top;
+  while (e.kind === "binary") {
+    spine.push(e);
+    e = e.lhs;
+  }
+  let t = checkExpr(e, text);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    const n = spine[i] as Binary;
+    t = checkBinaryNode(n, t, checkExpr(n.rhs, text), text);
+  }
+  return t;
+}
+
+function checkBinaryNode(n: Binary, lt: ValueType, rt: ValueType, text: string): ValueType {
   const opPos = (): number => {
     let p = n.lhs.pos.end;
     while (p < text.length && /\s/.test(text[p] as string)) p++;
@@ -175,6 +199,7 @@ function checkBinary(n: Binary, text: string): void {
       `set operator ${JSON.stringify(n.op)} not allowed in binary scalar expression`,
     );
   }
+  return lt === "scalar" && rt === "scalar" ? "scalar" : "vector";
 }
 
 function checkCall(n: Expr & { kind: "call" }, text: string): void {

@@ -171,3 +171,50 @@ test("the native-histogram trim operators are refused with a message that says w
       'parse error at char 5: operator "</" trims native histograms, which are not supported: samples are floats',
   });
 });
+
+test("a chain of thousands of operators parses left-associated with Prometheus's precedences", () => {
+  const n = 3001;
+  const terms = Array.from({ length: n }, (_, i) => `m${i}{a="b"}`);
+  // "or" binds loosest and "*" tightest: m0 or (m1 * m2) or (m3 * m4) ...
+  const query = terms.map((t, i) => (i === 0 ? t : `${i % 2 === 1 ? " or " : " * "}${t}`)).join("");
+  const tree = parsePromQL(query);
+  let depth = 0;
+  let node = tree;
+  while (node.kind === "binary" && node.op === "or") {
+    depth++;
+    assert.equal(node.rhs.kind, "binary");
+    if (node.rhs.kind === "binary") assert.equal(node.rhs.op, "*");
+    node = node.lhs;
+  }
+  assert.equal(depth, (n - 1) / 2);
+  assert.equal(node.kind, "vectorSelector");
+  assert.equal(tree.pos.start, 0);
+  assert.equal(tree.pos.end, query.length);
+});
+
+test("an error deep in a long chain is reported at its place in the whole query", () => {
+  const terms = Array.from({ length: 400 }, (_, i) => `m${i}`);
+  terms[300] = "rate(m300)";
+  const query = terms.join(" + ");
+  const at = query.indexOf("rate(m300)") + 5;
+  assert.throws(() => parsePromQL(query), {
+    message: `parse error at char ${at + 1}: expected type range vector in call to function "rate", got instant vector`,
+  });
+});
+
+test("brackets nested past what the parser reads are refused with the limit named", () => {
+  const query = `${"(".repeat(5000)}1${")".repeat(5000)}`;
+  assert.throws(
+    () => parsePromQL(query),
+    /expression nested too deeply: \d+ levels of brackets, the most this parser reads is 1000/,
+  );
+});
+
+test("a metric may be named offset, as in Prometheus", () => {
+  const tree = parsePromQL('offset{step="1s"}[5m] offset 1m');
+  assert.equal(tree.kind, "matrixSelector");
+  if (tree.kind === "matrixSelector") {
+    assert.equal(tree.vector.name, "offset");
+    assert.equal(tree.vector.offset, 60000);
+  }
+});

@@ -5,51 +5,19 @@
 
 import type { SyntaxNode } from "@lezer/common";
 import type {
-  AggregateOp,
   AtModifier,
-  BinaryOp,
   Duration,
-  DurationExpr,
   Expr,
   LabelMatcherNode,
   MatchOp,
-  VectorMatching,
   VectorSelector,
 } from "../ast.js";
-import { formatFloat, parseDurationMs, parseNumber, unquote } from "./literals.js";
-
-/** An error found while building the tree: 0-based position and Prometheus's text. */
-export interface BuildError {
-  pos: number;
-  message: string;
-}
-
-export class BuildFailure extends Error {
-  readonly pos: number;
-  constructor(pos: number, message: string) {
-    super(message);
-    this.pos = pos;
-  }
-}
-
-const BINARY_OPS: Record<string, BinaryOp> = {
-  Pow: "^",
-  Mul: "*",
-  Div: "/",
-  Mod: "%",
-  Atan2: "atan2",
-  Add: "+",
-  Sub: "-",
-  Eql: "==",
-  Gte: ">=",
-  Gtr: ">",
-  Lte: "<=",
-  Lss: "<",
-  Neq: "!=",
-  And: "and",
-  Unless: "unless",
-  Or: "or",
-};
+import { buildDurationExpr, foldDuration } from "./duration-expr.js";
+import { ALL_FEATURES, BuildFailure, type ParseFeatures } from "./failure.js";
+import { parseDurationMs, parseNumber, unquote } from "./literals.js";
+import { buildAggregate, buildBinary, buildCall } from "./operators.js";
+import { regexError } from "./regex-check.js";
+import { children, goQ, isExprNode, makeUnary } from "./tree-helpers.js";
 
 const MATCH_OPS: Record<string, MatchOp> = {
   EqlSingle: "=",
@@ -61,29 +29,22 @@ const MATCH_OPS: Record<string, MatchOp> = {
 /** The largest duration in seconds a Go time.Duration holds. */
 const MAX_DURATION_SECONDS = 2 ** 63 / 1e9;
 
-function children(node: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
-  return out;
-}
-
-function isExprNode(node: SyntaxNode): boolean {
-  return node.type.is("Expr");
-}
-
 /** Builds the typed tree from a parse without error nodes. */
 export class TreeBuilder {
-  private readonly text: string;
+  readonly text: string;
 
-  constructor(text: string) {
+  readonly features: ParseFeatures;
+
+  constructor(text: string, features: ParseFeatures = ALL_FEATURES) {
     this.text = text;
+    this.features = features;
   }
 
-  private src(node: SyntaxNode): string {
+  src(node: SyntaxNode): string {
     return this.text.slice(node.from, node.to);
   }
 
-  private fail(pos: number, message: string): never {
+  fail(pos: number, message: string): never {
     throw new BuildFailure(pos, message);
   }
 
@@ -117,17 +78,17 @@ export class TreeBuilder {
       case "UnaryExpr":
         return this.unary(node);
       case "BinaryExpr":
-        return this.binary(node);
+        return buildBinary(this, node);
       case "FunctionCall":
-        return this.call(node);
+        return buildCall(this, node);
       case "AggregateExpr":
-        return this.aggregate(node);
+        return buildAggregate(this, node);
       default:
         return this.fail(node.from, `unexpected ${node.name}`);
     }
   }
 
-  private number(node: SyntaxNode): Expr {
+  number(node: SyntaxNode): Expr {
     const text = this.src(node);
     let sign = 1;
     let body = text;
@@ -159,7 +120,7 @@ export class TreeBuilder {
     return this.fail(pos, d.error);
   }
 
-  private string(node: SyntaxNode): string {
+  string(node: SyntaxNode): string {
     const u = unquote(this.src(node));
     if (!u.ok) this.fail(node.from, u.error);
     return u.value;
@@ -217,7 +178,7 @@ export class TreeBuilder {
   }
 
   private range(node: SyntaxNode, what: "range" | "step"): Duration {
-    const d = this.durationExpr(node);
+    const d = buildDurationExpr(node, this.text);
     const folded = foldDuration(d);
     if (folded !== null) {
       if (!Number.isFinite(folded) || Math.abs(folded) > MAX_DURATION_SECONDS)
@@ -226,6 +187,8 @@ export class TreeBuilder {
       void what;
       return Math.round(folded * 1000);
     }
+    if (!this.features.durationExpressions)
+      this.fail(node.from, "experimental duration expression is not enabled");
     return d;
   }
 
@@ -283,7 +246,7 @@ export class TreeBuilder {
   }
 
   private applyOffset(target: Expr, node: SyntaxNode, durNode: SyntaxNode): Expr {
-    const d = this.durationExpr(durNode);
+    const d = buildDurationExpr(durNode, this.text);
     const folded = foldDuration(d);
     let offset: Duration;
     if (folded !== null) {
@@ -291,6 +254,9 @@ export class TreeBuilder {
         this.fail(durNode.from, "duration out of range");
       offset = Math.round(folded * 1000);
     } else {
+      if (!this.features.durationExpressions) {
+        this.fail(durNode.from, "experimental duration expression is not enabled");
+      }
       offset = d;
     }
     const start = exprStart(target);
@@ -346,6 +312,8 @@ export class TreeBuilder {
     const anchored = node.name === "AnchoredExpr";
     const word = anchored ? "anchored" : "smoothed";
     const start = exprStart(target);
+    if (!this.features.extendedRangeSelectors)
+      this.fail(start, `${word} modifier is experimental and not enabled`);
     let vs: VectorSelector | null = null;
     if (target.kind === "vectorSelector") vs = target;
     else if (target.kind === "matrixSelector") vs = target.vector;
@@ -403,255 +371,6 @@ export class TreeBuilder {
     const inner = this.expr(parts.find(isExprNode) as SyntaxNode);
     return makeUnary(op, inner, node.from, node.to);
   }
-
-  private binary(node: SyntaxNode): Expr {
-    const parts = children(node);
-    const exprs = parts.filter(isExprNode);
-    const trim = parts.find((p) => p.name === "TrimUpper" || p.name === "TrimLower");
-    if (trim !== undefined) {
-      this.fail(
-        trim.from,
-        `operator ${goQ(this.src(trim))} trims native histograms, which are not supported: samples are floats`,
-      );
-    }
-    const opNode = parts.find((p) => BINARY_OPS[p.name] !== undefined) as SyntaxNode;
-    const op = BINARY_OPS[opNode.name] as BinaryOp;
-    const lhsNode = exprs[0] as SyntaxNode;
-    const rhsNode = exprs[1] as SyntaxNode;
-    let returnBool = false;
-    const matching: VectorMatching = {
-      card: "one-to-one",
-      on: false,
-      labels: [],
-      include: [],
-      fillLeft: null,
-      fillRight: null,
-    };
-    let hasMatching = false;
-    for (const p of parts) {
-      if (p.name === "BoolModifier") returnBool = true;
-      else if (p.name === "MatchingModifierClause") {
-        hasMatching = true;
-        const mc = children(p);
-        let seenGroup = false;
-        for (const c of mc) {
-          if (c.name === "On") matching.on = true;
-          else if (c.name === "GroupLeft" || c.name === "GroupRight") {
-            matching.card = c.name === "GroupLeft" ? "many-to-one" : "one-to-many";
-            seenGroup = true;
-          } else if (c.name === "GroupingLabels") {
-            if (seenGroup) matching.include = this.groupingLabels(c);
-            else matching.labels = this.groupingLabels(c);
-          }
-        }
-      } else if (p.name === "FillModifier") {
-        for (const clause of children(p)) {
-          const lit = children(clause).find(
-            (c) => c.name === "NumberDurationLiteral",
-          ) as SyntaxNode;
-          const v = (this.number(lit) as { value: number }).value;
-          if (clause.name === "FillClause") {
-            matching.fillLeft = v;
-            matching.fillRight = v;
-          } else if (clause.name === "FillLeftClause") matching.fillLeft = v;
-          else matching.fillRight = v;
-        }
-      }
-    }
-    void hasMatching;
-    // lezer reads a sign into a number literal ("-1"); Prometheus reads it as a
-    // unary operator of multiplicative precedence, so "-1 ^ 2" is -(1 ^ 2).
-    const lhsText = this.src(lhsNode);
-    if (
-      op === "^" &&
-      lhsNode.name === "NumberDurationLiteral" &&
-      (lhsText[0] === "-" || lhsText[0] === "+")
-    ) {
-      const unsigned = this.expr(lhsNode) as {
-        kind: "number";
-        value: number;
-        pos: { start: number; end: number };
-      };
-      const signNeg = lhsText[0] === "-";
-      const numStart =
-        lhsNode.from + 1 + (lhsText.length - 1 - lhsText.slice(1).trimStart().length);
-      const base: Expr = {
-        kind: "number",
-        value: signNeg ? -unsigned.value : unsigned.value,
-        pos: { start: numStart, end: lhsNode.to },
-      };
-      const rhs = this.expr(rhsNode);
-      const inner: Expr = {
-        kind: "binary",
-        op,
-        lhs: base,
-        rhs,
-        returnBool,
-        matching,
-        pos: { start: numStart, end: node.to },
-      };
-      return makeUnary(signNeg ? "-" : "+", inner, node.from, node.to);
-    }
-    const lhs = this.expr(lhsNode);
-    const rhs = this.expr(rhsNode);
-    return {
-      kind: "binary",
-      op,
-      lhs,
-      rhs,
-      returnBool,
-      matching,
-      pos: { start: node.from, end: node.to },
-    };
-  }
-
-  private groupingLabels(node: SyntaxNode): string[] {
-    const out: string[] = [];
-    for (const c of children(node)) {
-      if (c.name === "LabelName") out.push(this.src(c));
-      else if (c.name === "QuotedLabelName") {
-        const s = this.string((c.firstChild ?? c) as SyntaxNode);
-        if (s === "" || !isValidUtf8(s))
-          this.fail(c.from, `invalid label name for grouping: ${goQ(s)}`);
-        out.push(s);
-      }
-    }
-    return out;
-  }
-
-  private call(node: SyntaxNode): Expr {
-    const parts = children(node);
-    const ident = parts[0] as SyntaxNode;
-    const body = parts[1] as SyntaxNode;
-    const args = children(body)
-      .filter(isExprNode)
-      .map((a) => this.expr(a));
-    this.checkTrailingComma(body);
-    return { kind: "call", func: this.src(ident), args, pos: { start: node.from, end: node.to } };
-  }
-
-  private checkTrailingComma(body: SyntaxNode): void {
-    const inside = this.text.slice(body.from, body.to - 1).trimEnd();
-    if (inside.endsWith(",")) {
-      this.fail(body.from + inside.length - 1, "trailing commas not allowed in function call args");
-    }
-  }
-
-  private aggregate(node: SyntaxNode): Expr {
-    const parts = children(node);
-    const op = this.src(parts[0] as SyntaxNode).toLowerCase() as AggregateOp;
-    let grouping: string[] = [];
-    let without = false;
-    let body: SyntaxNode | null = null;
-    for (const p of parts) {
-      if (p.name === "AggregateModifier") {
-        without = (p.firstChild as SyntaxNode).name === "Without";
-        const labels = children(p).find((c) => c.name === "GroupingLabels");
-        grouping = labels === undefined ? [] : this.groupingLabels(labels);
-      } else if (p.name === "FunctionCallBody") body = p;
-    }
-    const bodyNode = body as SyntaxNode;
-    const args = children(bodyNode)
-      .filter(isExprNode)
-      .map((a) => this.expr(a));
-    const pos = { start: node.from, end: node.to };
-    this.checkTrailingComma(bodyNode);
-    if (args.length === 0) this.fail(node.from, "no arguments for aggregate expression provided");
-    const withParam =
-      op === "topk" ||
-      op === "bottomk" ||
-      op === "count_values" ||
-      op === "quantile" ||
-      op === "limitk" ||
-      op === "limit_ratio";
-    const want = withParam ? 2 : 1;
-    if (args.length !== want) {
-      this.fail(
-        node.from,
-        `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`,
-      );
-    }
-    return {
-      kind: "aggregate",
-      op,
-      param: withParam ? (args[0] as Expr) : null,
-      expr: args[want - 1] as Expr,
-      grouping,
-      without,
-      pos,
-    };
-  }
-
-  /** A duration expression ([...], offset ...) as our DurationExpr. */
-  durationExpr(node: SyntaxNode): DurationExpr {
-    const parts = children(node);
-    const first = parts[0] as SyntaxNode;
-    switch (first.name) {
-      case "NumberDurationLiteralInDurationContext": {
-        const text = this.src(first);
-        const n = parseNumber(text);
-        if (n !== null) return { kind: "durationNumber", seconds: n };
-        const d = parseDurationMs(text);
-        if (typeof d !== "number") this.fail(first.from, d.error);
-        return { kind: "durationLiteral", ms: d };
-      }
-      case "UnaryOp": {
-        // A unary plus changes nothing; Prometheus drops it too.
-        const inner = this.durationExpr(parts[1] as SyntaxNode);
-        return this.src(first) === "-" ? { kind: "durationUnary", op: "-", expr: inner } : inner;
-      }
-      case "DurationStep":
-        return { kind: "durationCall", func: "step", args: [] };
-      case "DurationRange":
-        return { kind: "durationCall", func: "range", args: [] };
-      case "DurationMinOf":
-      case "DurationMaxOf":
-        return {
-          kind: "durationCall",
-          func: first.name === "DurationMinOf" ? "min_of" : "max_of",
-          args: parts.slice(1).map((p) => this.durationExpr(p)),
-        };
-      case "DurationExpr":
-      case "OffsetDurationExpr": {
-        if (parts.length === 1) return this.durationExpr(first);
-        const opNode = parts[1] as SyntaxNode;
-        const op = BINARY_OPS[opNode.name] as "+" | "-" | "*" | "/" | "%" | "^";
-        const lhs = this.durationExpr(first);
-        const rhs = this.durationExpr(parts[2] as SyntaxNode);
-        if ((op === "/" || op === "%") && foldDuration(rhs) === 0) {
-          this.fail(opNode.from, op === "/" ? "division by zero" : "modulo by zero");
-        }
-        return { kind: "durationBinary", op, lhs, rhs };
-      }
-      default:
-        return this.fail(first.from, `unexpected ${first.name} in duration expression`);
-    }
-  }
-}
-
-/** The value in seconds of a duration expression made of literals and signs only, else null. */
-export function foldDuration(d: DurationExpr): number | null {
-  switch (d.kind) {
-    case "durationLiteral":
-      return d.ms / 1000;
-    case "durationNumber":
-      return d.seconds;
-    case "durationUnary": {
-      const v = foldDuration(d.expr);
-      if (v === null) return null;
-      return d.op === "-" ? -v : v;
-    }
-    default:
-      return null;
-  }
-}
-
-function makeUnary(op: "-" | "+", inner: Expr, start: number, end: number): Expr {
-  // Prometheus folds a sign into a number literal: "-1" is the number -1.
-  if (inner.kind === "number") {
-    return { kind: "number", value: op === "-" ? -inner.value : inner.value, pos: { start, end } };
-  }
-  return { kind: "unary", op, expr: inner, pos: { start, end } };
 }
 
 export function exprStart(e: Expr): number {
@@ -660,11 +379,6 @@ export function exprStart(e: Expr): number {
 
 function widen(e: Expr, end: number): void {
   e.pos.end = end;
-  if (e.kind === "matrixSelector") e.vector.pos.end = Math.max(e.vector.pos.end, e.vector.pos.end);
-}
-
-function goQ(s: string): string {
-  return JSON.stringify(s);
 }
 
 function goFloatF(v: number): string {
@@ -673,48 +387,3 @@ function goFloatF(v: number): string {
   if (v === Number.NEGATIVE_INFINITY) return "-Inf";
   return v.toFixed(6);
 }
-
-function isValidUtf8(s: string): boolean {
-  return !s.includes("\ufffd");
-}
-
-/**
- * Rewrites the RE2 forms JavaScript's RegExp does not read (inline flags,
- * \\A, \\z, POSIX classes) into ones it does, for a syntax check only: the
- * rewrite keeps the structure, not the meaning of the flags.
- */
-function approximateRe2(pattern: string): string {
-  return pattern
-    .replace(/\(\?[imsU-]+\)/g, "")
-    .replace(/\(\?[imsU-]+:/g, "(?:")
-    .replace(/\(\?P</g, "(?<")
-    .replace(/\\[Az]/g, "")
-    .replace(/\[:\^?[a-z]+:\]/g, "a");
-}
-
-/** Checks a label matcher's regex; returns Go's regexp error text (as Prometheus reports it) or null. */
-export function regexError(pattern: string): string | null {
-  try {
-    new RegExp(`^(?:${approximateRe2(pattern)})$`, "s");
-    return null;
-  } catch (e) {
-    const msg = (e as Error).message;
-    const wrap = (code: string, expr: string): string =>
-      `error parsing regexp: ${code}: \`${expr}\``;
-    if (msg.includes("Unterminated group")) return wrap("missing closing )", pattern);
-    if (msg.includes("Unmatched ')'")) return wrap("unexpected )", pattern);
-    if (msg.includes("Unterminated character class")) {
-      return wrap("missing closing ]", pattern.slice(pattern.lastIndexOf("[")));
-    }
-    if (msg.includes("Nothing to repeat")) {
-      const m = /(^|[(|])([*+?{])/.exec(pattern);
-      return wrap(
-        "missing argument to repetition operator",
-        m === null ? pattern : (m[2] as string),
-      );
-    }
-    return wrap("invalid syntax", pattern);
-  }
-}
-
-export { formatFloat };

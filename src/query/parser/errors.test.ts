@@ -6,6 +6,18 @@ import { parsePromQL } from "./index.js";
 // Invalid queries and the exact message Prometheus gives for each (its parser
 // tests' texts; positions are 1-based byte offsets).
 const INVALID: Array<[string, string]> = [
+  [
+    '{a=~"(?i)"}',
+    "parse error at char 1: vector selector must contain at least one non-empty matcher",
+  ],
+  [
+    'foo{a=~"(?=x)"}',
+    "parse error at char 5: error parsing regexp: invalid or unsupported Perl syntax: `(?=`",
+  ],
+  [
+    "foo{a=~`(a)\\1`}",
+    "parse error at char 5: error parsing regexp: invalid escape sequence: `\\1`",
+  ],
   ["", "parse error at char 1: no expression found in input"],
   ["# just a comment\n\n", "parse error at char 1: no expression found in input"],
   ["1+", "parse error at char 3: unexpected end of input"],
@@ -373,3 +385,34 @@ for (const [query, message] of INVALID) {
     );
   });
 }
+
+// With Prometheus's feature flags off, its experimental syntax is refused in its words.
+const OFF = {
+  experimentalFunctions: false,
+  durationExpressions: false,
+  fillModifiers: false,
+  extendedRangeSelectors: false,
+};
+const DISABLED: Array<[string, string]> = [
+  ["mad_over_time(foo[5m])", 'parse error at char 1: function "mad_over_time" is not enabled'],
+  [
+    "limitk(1, foo)",
+    "parse error at char 1: limitk() is experimental and must be enabled with --enable-feature=promql-experimental-functions",
+  ],
+  ["foo[5m + step()]", "parse error at char 5: experimental duration expression is not enabled"],
+  ["foo offset step()", "parse error at char 12: experimental duration expression is not enabled"],
+  ["a + fill(0) b", "parse error at char 1: binop fill modifiers are experimental and not enabled"],
+  ["foo[5m] anchored", "parse error at char 1: anchored modifier is experimental and not enabled"],
+  ["foo smoothed", "parse error at char 1: smoothed modifier is experimental and not enabled"],
+];
+
+for (const [query, message] of DISABLED) {
+  test(`with experimental features off, rejects ${JSON.stringify(query)}`, () => {
+    assert.throws(() => parsePromQL(query, OFF), { message });
+    assert.doesNotThrow(() => parsePromQL(query));
+  });
+}
+
+test("stable syntax parses with every experimental feature off", () => {
+  assert.doesNotThrow(() => parsePromQL("sum by (job) (rate(foo[5m] offset 1m)) > bool 1", OFF));
+});

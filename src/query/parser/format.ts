@@ -4,6 +4,7 @@
 
 import type {
   AtModifier,
+  Binary,
   Duration,
   DurationExpr,
   Expr,
@@ -40,26 +41,54 @@ function goFloatV(v: number): string {
 
 /** PromQL text of an expression, as Prometheus's String() gives it. */
 export function formatExpr(expr: Expr): string {
+  return format(expr, null);
+}
+
+/** Prints with a cache of the subtrees already printed (prettyExpr asks for every subtree's length). */
+function format(expr: Expr, cache: Map<Expr, string> | null): string {
+  const hit = cache?.get(expr);
+  if (hit !== undefined) return hit;
+  const text = formatUncached(expr, cache);
+  cache?.set(expr, text);
+  return text;
+}
+
+function formatUncached(expr: Expr, cache: Map<Expr, string> | null): string {
+  const f = (e: Expr): string => format(e, cache);
   switch (expr.kind) {
     case "number":
       return formatFloat(expr.value);
     case "string":
       return goQuote(expr.value);
     case "paren":
-      return `(${formatExpr(expr.expr)})`;
+      return `(${f(expr.expr)})`;
     case "unary":
-      return `${expr.op}${formatExpr(expr.expr)}`;
+      return `${expr.op}${f(expr.expr)}`;
     case "call":
-      return `${expr.func}(${expr.args.map(formatExpr).join(", ")})`;
+      return `${expr.func}(${expr.args.map(f).join(", ")})`;
     case "aggregate": {
       let head: string = expr.op;
       if (expr.without) head += ` without (${formatLabelList(expr.grouping)}) `;
       else if (expr.grouping.length > 0) head += ` by (${formatLabelList(expr.grouping)}) `;
-      const param = expr.param === null ? "" : `${formatExpr(expr.param)}, `;
-      return `${head}(${param}${formatExpr(expr.expr)})`;
+      const param = expr.param === null ? "" : `${f(expr.param)}, `;
+      return `${head}(${param}${f(expr.expr)})`;
     }
-    case "binary":
-      return `${formatExpr(expr.lhs)} ${expr.op}${expr.returnBool ? " bool" : ""}${formatMatching(expr.matching)} ${formatExpr(expr.rhs)}`;
+    case "binary": {
+      // The left side is walked in a loop: long chains are left-deep.
+      const spine: Binary[] = [];
+      let e: Expr = expr;
+      while (e.kind === "binary" && (e === expr || cache?.get(e) === undefined)) {
+        spine.push(e);
+        e = e.lhs;
+      }
+      let text = f(e);
+      for (let i = spine.length - 1; i >= 0; i--) {
+        const n = spine[i] as Binary;
+        text = `${text} ${n.op}${n.returnBool ? " bool" : ""}${formatMatching(n.matching)} ${f(n.rhs)}`;
+        if (i > 0) cache?.set(n, text);
+      }
+      return text;
+    }
     case "vectorSelector":
       return formatSelector(expr, true);
     case "matrixSelector": {
@@ -69,7 +98,7 @@ export function formatExpr(expr: Expr): string {
     }
     case "subquery": {
       const step = expr.step === 0 ? "" : formatDuration(expr.step);
-      return `${formatExpr(expr.expr)}[${formatDuration(expr.range)}:${step}]${formatAt(expr.at)}${formatOffset(expr.offset)}`;
+      return `${f(expr.expr)}[${formatDuration(expr.range)}:${step}]${formatAt(expr.at)}${formatOffset(expr.offset)}`;
     }
   }
 }
@@ -182,8 +211,11 @@ export const PRETTY_MAX_LINE_BYTES = 100;
 
 const indent = (level: number): string => "  ".repeat(level);
 
-function needsSplit(expr: Expr, max: number): boolean {
-  return Buffer.byteLength(formatExpr(expr)) > max;
+function needsSplit(expr: Expr, max: number, cache: Map<Expr, string>): boolean {
+  // A node longer than the limit in characters is longer in bytes too: the
+  // byte count is only needed for the rest.
+  const text = format(expr, cache);
+  return text.length > max || Buffer.byteLength(text) > max;
 }
 
 function aggregateHead(expr: Expr & { kind: "aggregate" }): string {
@@ -195,42 +227,50 @@ function aggregateHead(expr: Expr & { kind: "aggregate" }): string {
 /**
  * The expression over several indented lines where it is long, as
  * Prometheus's Pretty(level) prints it (what /api/v1/format_query returns).
+ * A tree too deep to indent is printed on one line.
  */
 export function prettyExpr(expr: Expr, maxLineBytes = PRETTY_MAX_LINE_BYTES): string {
-  return pretty(expr, 0, maxLineBytes);
+  try {
+    return pretty(expr, 0, maxLineBytes, new Map());
+  } catch (e) {
+    // Thousands of nested operators: the indented form would run to millions
+    // of characters and out of stack; the one-line form says the same.
+    if (e instanceof RangeError) return formatExpr(expr);
+    throw e;
+  }
 }
 
-function pretty(expr: Expr, level: number, max: number): string {
+function pretty(expr: Expr, level: number, max: number, cache: Map<Expr, string>): string {
   const pad = indent(level);
   switch (expr.kind) {
     case "aggregate": {
-      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
-      const param = expr.param === null ? "" : `${pretty(expr.param, level + 1, max)},\n`;
-      return `${pad}${aggregateHead(expr)}(\n${param}${pretty(expr.expr, level + 1, max)}\n${pad})`;
+      if (!needsSplit(expr, max, cache)) return pad + format(expr, cache);
+      const param = expr.param === null ? "" : `${pretty(expr.param, level + 1, max, cache)},\n`;
+      return `${pad}${aggregateHead(expr)}(\n${param}${pretty(expr.expr, level + 1, max, cache)}\n${pad})`;
     }
     case "binary": {
-      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
+      if (!needsSplit(expr, max, cache)) return pad + format(expr, cache);
       const op = `${expr.op}${expr.returnBool ? " bool" : ""}${formatMatching(expr.matching)}`;
-      return `${pretty(expr.lhs, level + 1, max)}\n${pad}${op}\n${pretty(expr.rhs, level + 1, max)}`;
+      return `${pretty(expr.lhs, level + 1, max, cache)}\n${pad}${op}\n${pretty(expr.rhs, level + 1, max, cache)}`;
     }
     case "call":
-      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
-      return `${pad}${expr.func}(\n${expr.args.map((a) => pretty(a, level + 1, max)).join(",\n")}\n${pad})`;
+      if (!needsSplit(expr, max, cache)) return pad + format(expr, cache);
+      return `${pad}${expr.func}(\n${expr.args.map((a) => pretty(a, level + 1, max, cache)).join(",\n")}\n${pad})`;
     case "paren":
-      if (!needsSplit(expr, max)) return pad + formatExpr(expr);
-      return `${pad}(\n${pretty(expr.expr, level + 1, max)}\n${pad})`;
+      if (!needsSplit(expr, max, cache)) return pad + format(expr, cache);
+      return `${pad}(\n${pretty(expr.expr, level + 1, max, cache)}\n${pad})`;
     case "subquery": {
       // Prometheus writes a short subquery without indentation.
-      if (!needsSplit(expr, max)) return formatExpr(expr);
+      if (!needsSplit(expr, max, cache)) return format(expr, cache);
       const suffix = formatExpr({
         ...expr,
         expr: { kind: "number", value: 0, pos: expr.pos },
       }).slice(1);
-      return pretty(expr.expr, level, max) + suffix;
+      return pretty(expr.expr, level, max, cache) + suffix;
     }
     case "unary":
-      return `${pad}${expr.op}${pretty(expr.expr, level, max).trim()}`;
+      return `${pad}${expr.op}${pretty(expr.expr, level, max, cache).trim()}`;
     default:
-      return pad + formatExpr(expr);
+      return pad + format(expr, cache);
   }
 }

@@ -3,6 +3,7 @@
 // and the tree Prometheus's parse_query returns.
 
 export { documentedType, typeOf } from "./check.js";
+export { ALL_FEATURES, type ParseFeatures } from "./failure.js";
 export {
   formatDurationExpr,
   formatExpr,
@@ -14,5 +15,5 @@ export {
 export { FUNCTION_SIGNATURES, type FunctionSignature } from "./functions.js";
 export { exprToJSON } from "./json.js";
 export { formatDurationMs, parseDurationMs } from "./literals.js";
-export { MAX_QUERY_LENGTH, parsePromQL } from "./parse.js";
+export { MAX_NESTING_DEPTH, MAX_QUERY_LENGTH, parsePromQL } from "./parse.js";
 export { childrenOf, unwrapParens, walkExpr } from "./walk.js";

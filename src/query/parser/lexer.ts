@@ -354,14 +354,19 @@ export function lex(input: string): LexResult {
       else if (AGGREGATOR_WORDS.has(word)) kind = "aggregator";
       else if (KEYWORD_WORDS.has(word)) {
         // fill, fill_left and fill_right are keywords only before "(".
-        kind =
-          word.startsWith("fill") && !/^\s*\(/.test(input.slice(pos)) ? "identifier" : "keyword";
+        kind = word.startsWith("fill") && !followedByParen(input, pos) ? "identifier" : "keyword";
       } else if (PREPROCESSOR_WORDS.has(word)) kind = "preprocessor";
       push(kind, start, pos);
       continue;
     }
     return fail(start, `unexpected character: ${runeQ(codePointAt(input, start))}`);
   }
+}
+
+function followedByParen(input: string, pos: number): boolean {
+  let p = pos;
+  while (p < input.length && isSpace(input[p] as string)) p++;
+  return input[p] === "(";
 }
 
 function skipComment(input: string, pos: number): number {

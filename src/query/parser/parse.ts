@@ -7,10 +7,12 @@ import { parser } from "@prometheus-io/lezer-promql";
 import type { Expr } from "../ast.js";
 import { PromQLParseError } from "../errors.js";
 import { checkExpr } from "./check.js";
-import { BuildFailure, TreeBuilder } from "./convert.js";
+import { TreeBuilder } from "./convert.js";
+import { ALL_FEATURES, BuildFailure, type ParseFeatures } from "./failure.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
 import { describeToken, type LexError, lex, type Token } from "./lexer.js";
 import { parseDurationMs } from "./literals.js";
+import { parseLongChain } from "./long-chains.js";
 
 /** Query length past which we refuse to parse (Prometheus has no limit; a bound keeps work linear and finite). */
 export const MAX_QUERY_LENGTH = 1 << 20;
@@ -72,8 +74,13 @@ function parseError(query: string, pos: number, detail: string): PromQLParseErro
   return new PromQLParseError(pos, detail, message);
 }
 
-/** Parses a PromQL expression into the typed tree; throws PromQLParseError with Prometheus's wording. */
-export function parsePromQL(query: string): Expr {
+/**
+ * Parses a PromQL expression into the typed tree; throws PromQLParseError
+ * with Prometheus's wording. Experimental syntax is accepted unless a
+ * feature is turned off.
+ */
+export function parsePromQL(query: string, features: Partial<ParseFeatures> = {}): Expr {
+  const enabled: ParseFeatures = { ...ALL_FEATURES, ...features };
   if (query.length > MAX_QUERY_LENGTH) {
     throw parseError(
       query,
@@ -81,24 +88,38 @@ export function parsePromQL(query: string): Expr {
       `query is ${query.length} characters long, the most allowed is ${MAX_QUERY_LENGTH}`,
     );
   }
-  const { tokens, error: lexError } = lex(query);
-  if (lexError === null && tokens.length === 1)
-    throw parseError(query, 0, "no expression found in input");
-
-  const { tree, text } = parseWithLezer(query, tokens);
-  const err = firstError(tree);
-  if (err !== null) throw syntaxError(query, text, tokens, lexError, err.from);
-  if (lexError !== null) throw parseError(query, lexError.pos, lexError.message);
-
-  const top = tree.topNode.firstChild as SyntaxNode;
   try {
-    const expr = new TreeBuilder(query).expr(top);
+    const expr = parseUnchecked(query, enabled);
     checkExpr(expr, query);
     return expr;
   } catch (e) {
     if (e instanceof BuildFailure) throw parseError(query, e.pos, e.message);
+    if (e instanceof RangeError) {
+      throw parseError(query, 0, "expression nested too deeply to parse (the call stack ran out)");
+    }
     throw e;
   }
+}
+
+/** The tree of a query before type checks; every error is a BuildFailure at a position in query. */
+export function parseUnchecked(query: string, features: ParseFeatures = ALL_FEATURES): Expr {
+  const { tokens, error: lexError } = lex(query);
+  if (lexError === null && tokens.length === 1)
+    throw new BuildFailure(0, "no expression found in input");
+
+  const { tree, text } = parseWithLezer(query, tokens);
+  const err = firstError(tree);
+  if (err !== null) {
+    // lezer gives up on a few hundred operators in a row; such chains are split here.
+    const chain =
+      lexError === null
+        ? parseLongChain(query, tokens, features, (text) => parseUnchecked(text, features))
+        : null;
+    if (chain !== null) return chain;
+    throw syntaxError(text, tokens, lexError, err.from);
+  }
+  if (lexError !== null) throw new BuildFailure(lexError.pos, lexError.message);
+  return new TreeBuilder(query, features).expr(tree.topNode.firstChild as SyntaxNode);
 }
 
 /**
@@ -115,7 +136,14 @@ function parseWithLezer(query: string, tokens: Token[]): { tree: Tree; text: str
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === "preprocessor") put(t.pos, t.text.toLowerCase());
-    else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1)
+    else if (
+      t.kind === "keyword" &&
+      t.text.toLowerCase() === "offset" &&
+      startsOperand(tokens[i - 1])
+    ) {
+      // "offset" may name a metric in Prometheus; lezer always reads the keyword.
+      put(t.pos, "_ffset");
+    } else if (t.kind === "number" && t.text.endsWith(".") && t.text.length > 1)
       put(t.pos + t.text.length - 1, " ");
     const sub = LEZER_STAND_INS.get(t.text.toLowerCase());
     if (sub !== undefined && tokens[i + 1]?.text === "(") standIns.push([t.pos, sub]);
@@ -129,6 +157,24 @@ function parseWithLezer(query: string, tokens: Token[]): { tree: Tree; text: str
   const text = chars.join("");
   const withStandIns = parser.parse(text);
   return hasError(withStandIns) ? { tree, text: plain } : { tree: withStandIns, text };
+}
+
+/** Brackets nested deeper than this are refused (lezer's parser stops building trees past a few thousand). */
+export const MAX_NESTING_DEPTH = 1000;
+
+function nestingDepth(tokens: Token[], end: number): number {
+  let depth = 0;
+  for (let i = 0; i < end; i++) {
+    const t = (tokens[i] as Token).text;
+    if (t === "(" || t === "[" || t === "{") depth++;
+    else if (t === ")" || t === "]" || t === "}") depth--;
+  }
+  return depth;
+}
+
+/** Whether an operand may start after this token (the query's start included). */
+function startsOperand(prev: Token | undefined): boolean {
+  return prev === undefined || prev.kind === "operator" || prev.text === "(" || prev.text === ",";
 }
 
 const CLOSER: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
@@ -164,11 +210,16 @@ function viablePrefix(text: string, tokens: Token[], last: number): boolean {
   return false;
 }
 
+/** Queries longer than this (characters) skip the search for the exact error token. */
+const MAX_ERROR_SEARCH_LENGTH = 64 * 1024;
+
 /** The most steps taken from lezer's error position to the token Prometheus reports; keeps error reporting linear. */
 const MAX_ERROR_SEARCH_STEPS = 8;
 
 /** The index of the first token that cannot continue the query (tokens.length when all can: the input ended early). */
 function firstUnexpected(text: string, tokens: Token[], start: number): number {
+  // Each step parses the query again: on very long queries lezer's own position stands.
+  if (text.length > MAX_ERROR_SEARCH_LENGTH) return Math.max(start, 0);
   const real = tokens[tokens.length - 1]?.kind === "eof" ? tokens.length - 1 : tokens.length;
   let i = Math.min(Math.max(start, 0), real);
   if (i < real && viablePrefix(text, tokens, i)) {
@@ -189,18 +240,25 @@ const GROUPING_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_lef
 
 /** The error Prometheus's parser reports where lezer found the syntax broken. */
 function syntaxError(
-  query: string,
   lezerText: string,
   tokens: Token[],
   lexError: LexError | null,
   errPos: number,
-): PromQLParseError {
+): BuildFailure {
   const lezerAt = tokens.findIndex((t) => t.pos + t.text.length > errPos || t.kind === "eof");
+  const depth = nestingDepth(tokens, lezerAt < 0 ? tokens.length : lezerAt);
+  if (depth > MAX_NESTING_DEPTH) {
+    const pos = (tokens[lezerAt] ?? tokens[tokens.length - 1] ?? { pos: 0 }).pos;
+    return new BuildFailure(
+      pos,
+      `expression nested too deeply: ${depth} levels of brackets, the most this parser reads is ${MAX_NESTING_DEPTH}`,
+    );
+  }
   const at = firstUnexpected(lezerText, tokens, lezerAt < 0 ? tokens.length : lezerAt);
   // Prometheus's parser reads tokens as it goes: a lexical error wins when
   // every token before it could still begin a valid query.
   if (lexError !== null && at >= tokens.length)
-    return parseError(query, lexError.pos, lexError.message);
+    return new BuildFailure(lexError.pos, lexError.message);
   // An unknown function name is reported before anything inside its parentheses.
   for (let i = 0; i + 1 < tokens.length && i <= at; i++) {
     const t = tokens[i] as Token;
@@ -211,19 +269,19 @@ function syntaxError(
       tokens[i - 1]?.kind !== "aggregator" &&
       !isInsideBraces(tokens, i)
     ) {
-      return parseError(query, t.pos, `unknown function with name ${JSON.stringify(t.text)}`);
+      return new BuildFailure(t.pos, `unknown function with name ${JSON.stringify(t.text)}`);
     }
   }
   const tok = tokens[at] as Token;
   const prev = tokens[at - 1];
   if (tok.text === ")" && prev?.text === ",") {
-    return parseError(query, prev.pos, "trailing commas not allowed in function call args");
+    return new BuildFailure(prev.pos, "trailing commas not allowed in function call args");
   }
   if (tok.kind === "duration") {
     const d = parseDurationMs(tok.text);
-    if (typeof d !== "number") return parseError(query, tok.pos, d.error);
+    if (typeof d !== "number") return new BuildFailure(tok.pos, d.error);
   }
-  return parseError(query, tok.pos, `unexpected ${describeToken(tok)}${context(tokens, at)}`);
+  return new BuildFailure(tok.pos, `unexpected ${describeToken(tok)}${context(tokens, at)}`);
 }
 
 function isInsideBraces(tokens: Token[], idx: number): boolean {
