@@ -4,8 +4,10 @@
 // timeout that leaves the node healthy.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { uncompressSync } from "snappy";
 import type { Client } from "../../src/client/index.js";
 import { PROMETHEUS_VERSION } from "../../src/query/api/index.js";
+import { decodeReadResponse } from "../support/remote-read-client.js";
 import { remoteWrite, startWrappedNode, type WrappedTestNode } from "./support.js";
 
 /** A client whose fetches can be held until released, to make a query slow on purpose. */
@@ -190,6 +192,32 @@ describe("the query API of m3ts start", () => {
     });
     assert.equal(refused.status, 422);
     assert.equal(refused.body.errorType, "execution");
+  });
+
+  test("M3's GET remote read answers the samples a PromQL query's selectors read", async () => {
+    const q = encodeURIComponent('rate(http_requests_total{instance="a"}[1m]) + up');
+    const res = await fetch(
+      `${n.base}/api/v1/prom/remote/read?query=${q}&start=${lastS}&end=${lastS}`,
+    );
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("Content-Encoding"), "snappy");
+    const results = decodeReadResponse(
+      uncompressSync(Buffer.from(await res.arrayBuffer())) as Buffer,
+    );
+    assert.equal(results.length, 2);
+    // The range selector reads the last minute (left end included by remote read): 5 samples.
+    assert.deepEqual(
+      results[0].map((s) => [s.labels.instance, s.values]),
+      [["a", [110, 120, 130, 140, 150]]],
+    );
+    // The instant selector reads its lookback window, 5 minutes: every sample.
+    assert.equal(results[1][0].labels.__name__, "up");
+    assert.equal(results[1][0].values.length, 16);
+    const bad = await fetch(
+      `${n.base}/api/v1/prom/remote/read?query=${encodeURIComponent("sum(")}`,
+    );
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /^invalid parameter "query": /);
   });
 
   test("M3's prefixes answer through the same engine", async () => {

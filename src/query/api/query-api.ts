@@ -16,6 +16,7 @@ import type { PromQLText } from "./promql-text.js";
 import { handleQuery, type QueryDefaults, type QueryEndpointDeps } from "./query-endpoints.js";
 import { QueryGate } from "./query-gate.js";
 import type { QueryLogSink } from "./query-log.js";
+import { type PromQLReadQuery, promqlReadQueries } from "./read-queries.js";
 import { sendError, sendSuccess, sendSuccessRaw } from "./respond.js";
 import {
   listLabelNames,
@@ -218,6 +219,16 @@ export class QueryApi {
         sendError(res, e, this.logger);
       }
     };
+  }
+
+  /** The remote read queries of M3's GET remote read (`?query=<PromQL>&start=&end=`). */
+  remoteReadQueries(req: IncomingMessage): Promise<PromQLReadQuery[]> {
+    return promqlReadQueries(
+      req,
+      this.options.promql,
+      this.options.limits.lookbackMs,
+      this.queryDeps.now(),
+    );
   }
 
   private async list(
