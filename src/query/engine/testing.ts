@@ -44,15 +44,16 @@ export function arrayQuerier(
       const out: StoredSeries[] = [];
       for (const s of series) {
         if (!matchers.every((m) => m.matches(labelValue(s.labels, m.name)))) continue;
-        const keep: number[] = [];
-        for (let i = 0; i < s.count; i++)
-          if (s.timesMs[i] >= startMs && s.timesMs[i] <= endMs) keep.push(i);
-        if (keep.length === 0) continue;
+        let from = 0;
+        while (from < s.count && s.timesMs[from] < startMs) from++;
+        let to = from;
+        while (to < s.count && s.timesMs[to] <= endMs) to++;
+        if (to === from) continue;
         out.push({
           labels: s.labels,
-          timesMs: Float64Array.from(keep, (i) => s.timesMs[i]),
-          values: Float64Array.from(keep, (i) => s.values[i]),
-          count: keep.length,
+          timesMs: s.timesMs.subarray(from, to),
+          values: s.values.subarray(from, to),
+          count: to - from,
         });
       }
       const result: SelectResult = { series: out, warnings: [], limited: [], namespaces: ["test"] };

@@ -281,10 +281,30 @@ function matches(labels: Labels, m: LabelMatcherNode): boolean {
     case "!=":
       return v !== m.value;
     case "=~":
-      return new RegExp(`^(?:${m.value})$`, "s").test(v);
+      return regexOf(m.value).test(v);
     case "!~":
-      return !new RegExp(`^(?:${m.value})$`, "s").test(v);
+      return !regexOf(m.value).test(v);
   }
+}
+
+/** A matcher's regular expression, anchored; Go-only syntax is outside the subset. */
+function regexOf(source: string): RegExp {
+  try {
+    return new RegExp(`^(?:${source})$`, "s");
+  } catch {
+    throw new Unsupported(`regular expression ${source}`);
+  }
+}
+
+/** `foo_bucket{le=...}` loaded as a native histogram is selected as `foo`. */
+function withoutBucketSuffix(labels: Labels): Labels {
+  return labels
+    .filter((l) => l.name !== "le")
+    .map((l) =>
+      l.name === METRIC_NAME
+        ? { name: l.name, value: l.value.replace(/_(bucket|sum|count)$/, "") }
+        : l,
+    );
 }
 
 function unwrap(e: Expr): Expr {
@@ -340,19 +360,30 @@ export function readScript(text: string): EvalCase[] {
       histograms = [];
       continue;
     }
-    const load = /^load\s+(\S+)$/.exec(line);
+    const load = /^(load|load_with_nhcb)\s+(\S+)$/.exec(line);
     if (load) {
-      const intervalMs = parseDuration(load[1]);
+      // Classic histograms loaded as native ones are outside the subset.
+      const asHistograms = load[1] === "load_with_nhcb";
+      const intervalMs = parseDuration(load[2]);
       while (i < lines.length && /^\s+\S/.test(lines[i]) && !lines[i].trim().startsWith("#")) {
         const def = lines[i].trim();
         i++;
         const [labels, after] = parseMetric(def, 0);
         const rest = def.slice(after);
-        if (rest.includes("{{")) {
+        let values: (number | null)[] | null = null;
+        if (!asHistograms && !rest.includes("{{")) {
+          try {
+            values = expandValues(rest);
+          } catch (e) {
+            if (!(e instanceof Unsupported)) throw e;
+          }
+        }
+        if (values === null) {
+          // Native histograms, start timestamps (`@st`) and the like: selecting one skips the case.
           histograms = [...histograms, labels];
+          if (asHistograms) histograms = [...histograms, withoutBucketSuffix(labels)];
           continue;
         }
-        const values = expandValues(rest);
         const s: LoadedSeries = { labels, timesMs: [], values: [] };
         values.forEach((v, k) => {
           if (v !== null) {
