@@ -3,12 +3,14 @@
 // shapes it reads, M3's series limit headers, the concurrency bound, and a
 // timeout that leaves the node healthy.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { uncompressSync } from "snappy";
 import type { Client } from "../../src/client/index.js";
 import { PROMETHEUS_VERSION } from "../../src/query/api/index.js";
 import { decodeReadResponse } from "../support/remote-read-client.js";
-import { remoteWrite, startWrappedNode, type WrappedTestNode } from "./support.js";
+import { remoteWrite, startTestNode, startWrappedNode, type WrappedTestNode } from "./support.js";
 
 /** A client whose fetches can be held until released, to make a query slow on purpose. */
 function holdingClient(inner: Client): { client: Client; hold(): void; release(): void } {
@@ -261,4 +263,29 @@ describe("the query API of m3ts start", () => {
     ]);
     assert.equal(w.status, 204);
   });
+});
+
+test("query.logFile: m3ts start appends a line per query to the file", async () => {
+  let path = "";
+  const n = await startTestNode((c) => {
+    path = join(c.dataDir, "..", "queries.log");
+    c.query.logFile = path;
+  });
+  try {
+    const r = await fetch(`${n.base}/api/v1/query?query=2&time=10`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(((await r.json()) as { data: unknown }).data, {
+      resultType: "scalar",
+      result: [10, "2"],
+    });
+  } finally {
+    await n.node.stop();
+  }
+  const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+  assert.equal(lines.length, 1);
+  const line = JSON.parse(lines[0]);
+  assert.equal(line.params.query, "2");
+  assert.equal(line.params.start, "1970-01-01T00:00:10.000Z");
+  assert.equal(line.httpRequest.path, "/api/v1/query");
+  await n.stop();
 });
