@@ -524,6 +524,12 @@ test("form values in a POST body come before those of the URL; an oversized body
     async ({ base, engine }) => {
       await postForm(`${base}/api/v1/query?query=fromurl`, { query: "frombody" });
       assert.equal(engine.calls[0].query, "frombody");
+      await postForm(
+        `${base}/api/v1/query`,
+        { query: "withcharset" },
+        { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" },
+      );
+      assert.equal(engine.calls[1].query, "withcharset");
       const r = await postForm(`${base}/api/v1/query`, { query: "x".repeat(200) });
       assert.equal(r.status, 413);
       assert.equal(r.body.status, "error");
@@ -658,6 +664,24 @@ test("format_query and parse_query answer from the parser; a bad query names the
       `invalid parameter "query": parse error at char 1: unexpected input in "("`,
     );
   });
+});
+
+test("without a printer in the parser, format_query and parse_query answer 503 unavailable", async () => {
+  await withApi(
+    async ({ base }) => {
+      const f = await get(`${base}/api/v1/format_query?query=up`);
+      assert.equal(f.status, 503);
+      assert.equal(f.body.errorType, "unavailable");
+      assert.match(f.body.error, /^format_query is not available/);
+      const p = await get(`${base}/api/v1/parse_query?query=up`);
+      assert.equal(p.status, 503);
+      badData(
+        await get(`${base}/api/v1/format_query?query=(`),
+        `invalid parameter "query": parse error at char 1: unexpected input in "("`,
+      );
+    },
+    { promql: { parse: fakePromQL.parse } },
+  );
 });
 
 test("exemplars, rules and alerts answer as an empty Prometheus does", async () => {
