@@ -120,6 +120,9 @@ describe("the query API of m3ts start", () => {
       { __name__: "http_requests_total", instance: "a", job: "api" },
       { __name__: "http_requests_total", instance: "b", job: "api" },
     ]);
+    const unbounded = await get(`${n.base}/api/v1/series?match[]=up`);
+    assert.equal(unbounded.status, 200, JSON.stringify(unbounded.body));
+    assert.deepEqual(unbounded.body.data, [{ __name__: "up", instance: "c", job: "node" }]);
     const jobs = await get(`${n.base}/api/v1/label/job/values`);
     assert.deepEqual(jobs.body.data, ["api", "node"]);
     const upJobs = await get(`${n.base}/api/v1/label/job/values?match[]=up`);
