@@ -343,6 +343,21 @@ test("engine failures answer with their errorType and status", async () => {
   });
 });
 
+test("an engine that throws at once frees its slot", async () => {
+  await withApi(
+    async ({ base, engine }) => {
+      engine.instantQuery = () => {
+        throw new EvaluationError("thrown before any promise");
+      };
+      for (let i = 0; i < 3; i++) {
+        const r = await get(`${base}/api/v1/query?query=up`);
+        assert.equal(r.status, 422, "a leaked slot would make the second query wait and time out");
+      }
+    },
+    { limits: { maxConcurrent: 1, maxQueued: 0, timeoutMs: 200 } },
+  );
+});
+
 test("a query past its timeout is answered 503 timeout, and the next query works", async () => {
   await withApi(async ({ base, engine, api }) => {
     engine.hold = true;
