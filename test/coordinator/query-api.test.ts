@@ -192,6 +192,17 @@ describe("the query API of m3ts start", () => {
     assert.equal(partial.body.data.result.length, 1);
     assert.equal(partial.headers.get("M3-Results-Limited"), "max_fetch_series_limit_applied");
     assert.equal(partial.body.warnings.length, 1);
+    const cut = await get(`${n.base}/api/v1/series?match[]=http_requests_total`, {
+      "M3-Limit-Max-Series": "1",
+      "M3-Limit-Require-Exhaustive": "false",
+    });
+    assert.equal(cut.body.data.length, 1);
+    assert.equal(cut.headers.get("M3-Results-Limited"), "max_fetch_series_limit_applied");
+    const over = await get(`${n.base}/api/v1/series?match[]=http_requests_total`, {
+      "M3-Limit-Max-Series": "1",
+    });
+    assert.equal(over.status, 400, JSON.stringify(over.body));
+    assert.equal(over.body.errorType, "bad_data");
     const refused = await get(`${n.base}/api/v1/query?query=http_requests_total&time=${lastS}`, {
       "M3-Limit-Max-Series": "1",
     });

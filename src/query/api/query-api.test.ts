@@ -603,6 +603,22 @@ test("series: match[] required, selectors unioned and sorted, limit, time range 
   });
 });
 
+test("series: M3-Limit-Max-Series cuts the answer with M3-Results-Limited when not exhaustive", async () => {
+  await withApi(async ({ base }) => {
+    const r = await get(`${base}/api/v1/series?match[]=up`, {
+      "M3-Limit-Max-Series": "1",
+      "M3-Limit-Require-Exhaustive": "false",
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.data.length, 1);
+    assert.equal(r.headers.get("M3-Results-Limited"), "max_fetch_series_limit_applied");
+    assert.match(r.body.warnings[0], /more than 1 series/);
+    const all = await get(`${base}/api/v1/series?match[]=up`);
+    assert.equal(all.body.data.length, 2);
+    assert.equal(all.headers.get("M3-Results-Limited"), null);
+  });
+});
+
 test("labels: every name sorted, or those of the selected series; limit", async () => {
   await withApi(async ({ base }) => {
     const all = await get(`${base}/api/v1/labels`);

@@ -10,7 +10,7 @@ import { type Logger, silentLogger } from "../../x/index.js";
 import type { QueryEngine } from "../engine-types.js";
 import { QueryError } from "../errors.js";
 import { type Form, readForm } from "./form.js";
-import { MAX_REQUEST_TIMEOUT_MS } from "./m3-headers.js";
+import { MAX_REQUEST_TIMEOUT_MS, requestLimits } from "./m3-headers.js";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, ParamError, parseTimeParam } from "./params.js";
 import type { PromQLText } from "./promql-text.js";
 import { handleQuery, type QueryDefaults, type QueryEndpointDeps } from "./query-endpoints.js";
@@ -19,6 +19,7 @@ import type { QueryLogSink } from "./query-log.js";
 import { type PromQLReadQuery, promqlReadQueries } from "./read-queries.js";
 import { sendError, sendSuccess, sendSuccessRaw } from "./respond.js";
 import {
+  type Listing,
   listLabelNames,
   listLabelValues,
   listSeries,
@@ -121,7 +122,6 @@ export class QueryApi {
       client: options.client,
       namespace: options.namespace,
       promql: options.promql,
-      maxSeries: l.maxSeries,
     };
   }
 
@@ -152,7 +152,14 @@ export class QueryApi {
       r(
         "series",
         "/series",
-        getPost(async (_req, res, form) => this.list(res, listSeries(this.listDeps, form))),
+        getPost(async (req, res, form) => {
+          const { maxSeries, requireExhaustive } = requestLimits(
+            req,
+            null,
+            this.queryDeps.defaults,
+          );
+          await this.list(res, listSeries(this.listDeps, form, { maxSeries, requireExhaustive }));
+        }),
       ),
       r(
         "labels",
@@ -231,11 +238,11 @@ export class QueryApi {
     );
   }
 
-  private async list(
-    res: ServerResponse,
-    listing: Promise<{ dataJson: string; warnings: string[] }>,
-  ): Promise<void> {
-    const { dataJson, warnings } = await listing;
+  private async list(res: ServerResponse, listing: Promise<Listing>): Promise<void> {
+    const { dataJson, warnings, limited } = await listing;
+    if (limited !== undefined && limited.length > 0) {
+      res.setHeader("M3-Results-Limited", limited.join(","));
+    }
     sendSuccessRaw(res, dataJson, warnings);
   }
 
