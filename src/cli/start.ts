@@ -13,6 +13,7 @@ import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/in
 import { Database } from "../dbnode/storage/index.js";
 import { MAX_REQUEST_TIMEOUT_MS, QueryApi, QueryLogFile } from "../query/api/index.js";
 import { clientQuerier, createEngine } from "../query/engine/index.js";
+import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
 import { parsePromQL } from "../query/parser/index.js";
 import type { Logger } from "../x/index.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
@@ -71,6 +72,9 @@ export async function startNode(
     metrics: registry,
   });
   const kv = await FileKV.open(join(dataDir, "kv"));
+  // The metric metadata remote write carries, kept in the data directory across restarts.
+  const metadata = await MetadataPersistence.open({ dir: dataDir, logger });
+  registerMetadataMetrics(registry, metadata.store);
   const inner = new InProcessClient(db);
   const client = options.wrapClient?.(inner) ?? inner;
   const metrics = new CoordinatorMetrics(registry);
@@ -107,6 +111,7 @@ export async function startNode(
     },
     version: version(),
     queryLog,
+    metadata: metadata.store,
     logger,
   });
   const coordinator = await Coordinator.start({
@@ -125,6 +130,7 @@ export async function startNode(
       maxSeriesCacheBytes: c.maxSeriesCacheBytes,
     },
     remoteRead: c.remoteRead,
+    metadata: metadata.store,
     numShards: config.db.numShards,
     isReady: () => isReady,
     routes: queryApi.routes(),
@@ -160,6 +166,10 @@ export async function startNode(
     stopping ??= (async () => {
       await coordinator.close();
       await queryLog?.close();
+      // A cache senders fill again: failing to save it must not keep the database from closing.
+      await metadata
+        .close()
+        .catch((e) => logger.error({ err: e as Error }, "saving the metric metadata failed"));
       await carbon?.close();
       sync.stop();
       await ready.catch(() => {});

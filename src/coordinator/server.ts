@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Client } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
+import type { MetricMetadataStore } from "../query/metadata/index.js";
 import type { Logger } from "../x/index.js";
 import { AdminApi } from "./admin/index.js";
 import {
@@ -39,6 +40,8 @@ export interface CoordinatorOptions {
   remoteRead: RemoteReadLimits;
   /** The node's shard count, for the local placement. */
   numShards: number;
+  /** Keeps the metric metadata remote write carries (for /api/v1/metadata); without it, it is dropped. */
+  metadata?: MetricMetadataStore;
   /** True once the node serves reads and writes (bootstrapped, namespaces applied). */
   isReady?: () => boolean;
   now?: () => number;
@@ -85,6 +88,7 @@ export class Coordinator {
       limits: options.ingest,
       metrics,
       logger,
+      ...(options.metadata !== undefined && { metadata: options.metadata }),
     });
     const read = new RemoteReadHandler({
       client,

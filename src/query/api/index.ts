@@ -3,6 +3,7 @@
 // format and parse, and Grafana's empty endpoints, with M3's headers.
 export { formatTimestamp, formatValue } from "./json-format.js";
 export { MAX_REQUEST_TIMEOUT_MS } from "./m3-headers.js";
+export { type MetadataResponse, metadataResponse } from "./metadata.js";
 export { parseDuration, parseTime } from "./params.js";
 export type { PromQLText } from "./promql-text.js";
 export {

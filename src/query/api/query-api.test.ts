@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Tag } from "../../x/index.js";
 import { EvaluationError, QueryLimitExceededError, QueryTimeoutError } from "../errors.js";
+import { MetricMetadataStore } from "../metadata/index.js";
 import { QueryApi, type QueryApiLimits, type QueryApiOptions } from "./query-api.js";
 import { FakeEngine, fakeClient, fakePromQL, resultOf, serveRoutes } from "./testing.js";
 
@@ -758,22 +759,28 @@ test("M3's prefixes are answered by the one engine and named in M3-Engine", asyn
   });
 });
 
-test("/metadata answers an empty map until a metadata handler is given, then calls it", async () => {
+test("/metadata answers an empty map without a store, and the store's families with one", async () => {
   await withApi(async ({ base }) => {
     assert.deepEqual((await get(`${base}/api/v1/metadata`)).body, { status: "success", data: {} });
   });
+  const store = new MetricMetadataStore();
+  store.observe("up", "gauge", "Whether the target answered.", "");
+  store.observe("http_requests_total", "counter", "Requests.", "");
   await withApi(
     async ({ base }) => {
       const r = await get(`${base}/prometheus/api/v1/metadata?metric=up`);
-      assert.deepEqual(r.body, { status: "success", data: { up: [] } });
+      assert.deepEqual(r.body, {
+        status: "success",
+        data: { up: [{ type: "gauge", help: "Whether the target answered.", unit: "" }] },
+      });
       assert.equal(r.headers.get("M3-Engine"), "prometheus");
+      const all = await get(`${base}/api/v1/metadata?limit=1`);
+      assert.deepEqual(Object.keys(all.body.data), ["http_requests_total"]);
+      const bad = await get(`${base}/api/v1/metadata?limit=x`);
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.errorType, "bad_data");
     },
-    {
-      metadata: (_req, res) => {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ status: "success", data: { up: [] } }));
-      },
-    },
+    { metadata: store },
   );
 });
 

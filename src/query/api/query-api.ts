@@ -9,15 +9,17 @@ import type { Client } from "../../client/index.js";
 import { type Logger, silentLogger } from "../../x/index.js";
 import type { QueryEngine } from "../engine-types.js";
 import { QueryError } from "../errors.js";
+import type { MetricMetadataStore } from "../metadata/index.js";
 import { type Form, readForm } from "./form.js";
 import { MAX_REQUEST_TIMEOUT_MS, requestLimits } from "./m3-headers.js";
+import { metadataResponse } from "./metadata.js";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, ParamError, parseTimeParam } from "./params.js";
 import type { PromQLText } from "./promql-text.js";
 import { handleQuery, type QueryDefaults, type QueryEndpointDeps } from "./query-endpoints.js";
 import { QueryGate } from "./query-gate.js";
 import type { QueryLogSink } from "./query-log.js";
 import { type PromQLReadQuery, promqlReadQueries } from "./read-queries.js";
-import { sendError, sendSuccess, sendSuccessRaw } from "./respond.js";
+import { sendError, sendJson, sendSuccess, sendSuccessRaw } from "./respond.js";
 import {
   type Listing,
   listLabelNames,
@@ -77,8 +79,8 @@ export interface QueryApiOptions {
   /** Bound of a form-encoded POST body (default 1 MiB). */
   maxFormBytes?: number;
   queryLog?: QueryLogSink | null;
-  /** The /api/v1/metadata handler (the metric metadata store); absent, it answers an empty map. */
-  metadata?: RouteHandler;
+  /** The metric metadata remote write carries, for /api/v1/metadata; absent, it answers an empty map. */
+  metadata?: MetricMetadataStore;
   logger?: Logger;
   now?: () => number;
 }
@@ -203,15 +205,20 @@ export class QueryApi {
         "/alerts",
         get((_req, res) => sendSuccess(res, { alerts: [] })),
       ),
-      r("metadata", "/metadata", {
-        GET:
-          metadata === undefined
-            ? this.wrap((_req, res) => sendSuccess(res, {}))
-            : (req, res, params) => {
-                setEngineHeader(res, params[0]);
-                return metadata(req, res, params.slice(1));
-              },
-      }),
+      r(
+        "metadata",
+        "/metadata",
+        get((_req, res, form) => {
+          if (metadata === undefined) return sendSuccess(res, {});
+          const params = new URLSearchParams();
+          for (const name of ["limit", "limit_per_metric", "metric"]) {
+            const v = form.get(name);
+            if (v !== null) params.set(name, v);
+          }
+          const answer = metadataResponse(metadata, params);
+          sendJson(res, answer.status, answer.body);
+        }),
+      ),
     ];
   }
 

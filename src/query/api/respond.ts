@@ -46,6 +46,11 @@ function annotationsJson(warnings: readonly string[], infos: readonly string[]):
   return s;
 }
 
+/** Any JSON body with a status (a handler that builds its own envelope). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, JSON.stringify(body));
+}
+
 /** A success whose `data` is already JSON text (query results are written by hand, for speed). */
 export function sendSuccessRaw(
   res: ServerResponse,

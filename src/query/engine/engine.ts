@@ -360,18 +360,27 @@ class ResultBuilder {
   }
 
   finish(): QueryValue {
-    const series: ResultSeries[] = [];
-    const seen = new Set<string>();
+    // Series that coincide once their names are dropped become one, unless
+    // both have a point at one time, which Prometheus refuses.
+    const merged = new Map<string, { labels: Labels; times: number[]; values: number[]; sorted: boolean }>();
     for (const r of this.rows.values()) {
       const labels = finalLabels(r.meta);
       const key = labelsKey(labels);
-      // After the metric names are dropped two series may coincide, which Prometheus refuses.
-      if (seen.has(key)) throw new EvaluationError(DUPLICATE_LABELSET);
-      seen.add(key);
-      let timesMs: Float64Array = Float64Array.from(r.times);
-      let values: Float64Array = Float64Array.from(r.values);
-      if (!r.sorted) ({ timesMs, values } = sortPoints(timesMs, values));
-      series.push({ labels, timesMs, values });
+      const into = merged.get(key);
+      if (into === undefined) {
+        merged.set(key, { labels, times: r.times, values: r.values, sorted: r.sorted });
+        continue;
+      }
+      into.times = into.times.concat(r.times);
+      into.values = into.values.concat(r.values);
+      into.sorted = false;
+    }
+    const series: ResultSeries[] = [];
+    for (const m of merged.values()) {
+      let timesMs: Float64Array = Float64Array.from(m.times);
+      let values: Float64Array = Float64Array.from(m.values);
+      if (!m.sorted) ({ timesMs, values } = sortPoints(timesMs, values));
+      series.push({ labels: m.labels, timesMs, values });
     }
     series.sort((a, b) => compareLabels(a.labels, b.labels));
     return { resultType: "matrix", series };

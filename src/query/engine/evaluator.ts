@@ -7,6 +7,7 @@ import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from ".
 import { evalBinary } from "../binary/index.js";
 import {
   constantScalar,
+  dropEmptyRows,
   type MatrixBlock,
   type ScalarBlock,
   type SeriesMeta,
@@ -111,7 +112,15 @@ function evalMatrixSelector(m: MatrixSelector, steps: Steps, env: EvalEnv): Matr
     atTimeMs(m.vector.at, env.times),
     durationMs(m.vector.offset, env.times),
   );
-  const out = selectRange(series, metas, steps, refs, durationMs(m.range, env.times), m.vector);
+  const out = selectRange(
+    series,
+    metas,
+    steps,
+    refs,
+    durationMs(m.range, env.times),
+    m.vector,
+    env.lookbackMs,
+  );
   env.countQueryable(out.samples);
   env.accountSamples(out.samples);
   return out.block;
@@ -164,7 +173,18 @@ function scalarAsVector(s: ScalarBlock): VectorBlock {
   };
 }
 
+/** The experimental functions of the query's own times, in seconds. */
+const QUERY_TIME_FUNCTIONS: Record<string, (t: QueryTimes) => number> = {
+  step: (t) => t.stepMs / 1000,
+  range: (t) => (t.endMs - t.startMs) / 1000,
+  start: (t) => t.startMs / 1000,
+  end: (t) => t.endMs / 1000,
+};
+
 function evalCall(call: Call, steps: Steps, env: EvalEnv): Value {
+  const ofQuery = QUERY_TIME_FUNCTIONS[call.func];
+  if (ofQuery !== undefined && call.args.length === 0)
+    return constantScalar(steps, ofQuery(env.times));
   if (call.func === "info") {
     const base = evaluate(call.args[0], steps, env);
     if (base.type !== "vector") throw new EvaluationError(`info() of a ${base.type}`);
@@ -186,11 +206,13 @@ function evalCall(call: Call, steps: Steps, env: EvalEnv): Value {
     );
   }
   const args = call.args.map((a) => evaluate(a, steps, env));
-  return impl(args, {
+  const out = impl(args, {
     annotations: env.annotations,
     query: env.query,
     accountSamples: (n) => env.accountSamples(n),
     call,
     steps,
+    lookbackMs: env.lookbackMs,
   });
+  return out.type === "vector" ? dropEmptyRows(out) : out;
 }

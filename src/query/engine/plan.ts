@@ -45,11 +45,12 @@ export function planFetches(
       }
       case "matrixSelector": {
         const [lo, hi] = refSpan(node.vector, fromMs, toMs, times);
+        const { anchored, smoothed } = node.vector;
         out.push({
           key: node.vector,
           matchers: node.vector.matchers,
-          startMs: lo - durationMs(node.range, times),
-          endMs: hi,
+          startMs: lo - durationMs(node.range, times) - (anchored || smoothed ? lookbackMs : 0),
+          endMs: hi + (smoothed ? lookbackMs : 0),
         });
         return;
       }

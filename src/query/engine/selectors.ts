@@ -115,6 +115,7 @@ export function selectRange(
   windowEndMs: Float64Array,
   rangeMs: number,
   flags: { anchored: boolean; smoothed: boolean },
+  lookbackMs: number,
 ): { block: MatrixBlock; samples: number } {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
@@ -122,6 +123,10 @@ export function selectRange(
     lo = Math.min(lo, windowEndMs[j] - rangeMs);
     hi = Math.max(hi, windowEndMs[j]);
   }
+  // Anchored and smoothed windows take the sample before their start (within
+  // the lookback); smoothed ones also the sample after their end.
+  if (flags.anchored || flags.smoothed) lo -= lookbackMs;
+  if (flags.smoothed) hi += lookbackMs;
   const series: SeriesMeta[] = [];
   const runs: SampleRun[] = [];
   let samples = 0;

@@ -10,7 +10,7 @@ import { positionOf } from "../operator-context.js";
 import { bucketFraction, bucketQuantile, monotonicityFix } from "./bucket-quantile.js";
 import type { FunctionCallContext, FunctionImpl } from "./function-impl.js";
 import { formatGoFloat, parseGoFloat } from "./go-numbers.js";
-import { scalarArg, stringArg, vectorArg } from "./instant-args.js";
+import { scalarArg, stringArg, unwrapParens, vectorArg } from "./instant-args.js";
 import { mergeSameLabelsets } from "./label-functions.js";
 
 const BUCKET_LABEL = "le";
@@ -29,8 +29,9 @@ function forMetric(text: string, metricName: string): string {
   return metricName === "" ? text : `${text} for metric name ${JSON.stringify(metricName)}`;
 }
 
+/** Where an argument starts, inside its parentheses (Prometheus unwraps them before evaluating). */
 function position(ctx: FunctionCallContext, arg: Expr | undefined): string {
-  return positionOf(ctx.query, arg?.pos ?? ctx.call.pos);
+  return positionOf(ctx.query, arg === undefined ? ctx.call.pos : unwrapParens(arg).pos);
 }
 
 function hasSample(input: VectorBlock, row: number): boolean {

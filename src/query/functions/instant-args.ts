@@ -49,6 +49,12 @@ export function droppingName(series: readonly SeriesMeta[]): SeriesMeta[] {
   return series.map((s) => ({ labels: s.labels, dropName: true }));
 }
 
+/** Builds a scalar block and accounts for its values (Prometheus counts a scalar's points too). */
+export function newScalar(ctx: FunctionCallContext, values: Float64Array): ScalarBlock {
+  ctx.accountSamples(values.length);
+  return { type: "scalar", steps: ctx.steps, values };
+}
+
 /** Builds a vector block and accounts for its samples. */
 export function newVector(
   ctx: FunctionCallContext,

@@ -6,7 +6,7 @@
 import { dropEmptyRows, type ScalarBlock } from "../block.js";
 import type { FunctionCallContext, FunctionImpl } from "./function-impl.js";
 import { goMax, goMin } from "./go-numbers.js";
-import { droppingName, newVector, scalarArg, vectorArg } from "./instant-args.js";
+import { droppingName, newScalar, newVector, scalarArg, vectorArg } from "./instant-args.js";
 
 // Go's math.Log10 is ln(v) times log10(e) (Math.LOG10E, one ulp above
 // 1 / Math.LN10); Math.log10 can differ from it in the last digit
@@ -81,7 +81,7 @@ function scalarPair(f: (a: number, b: number) => number): FunctionImpl {
     const b = scalarArg(args, 1, ctx).values;
     const values = new Float64Array(ctx.steps.count);
     for (let j = 0; j < values.length; j++) values[j] = f(a[j], b[j]);
-    return { type: "scalar", steps: ctx.steps, values };
+    return newScalar(ctx, values);
   };
 }
 
@@ -115,9 +115,5 @@ export const MATH_FUNCTIONS: Record<string, FunctionImpl> = {
   clamp_max: (args, ctx) => clampWith(args, ctx, -1, 1),
   min_of: scalarPair(goMin),
   max_of: scalarPair(goMax),
-  pi: (_args, ctx) => ({
-    type: "scalar",
-    steps: ctx.steps,
-    values: new Float64Array(ctx.steps.count).fill(Math.PI),
-  }),
+  pi: (_args, ctx) => newScalar(ctx, new Float64Array(ctx.steps.count).fill(Math.PI)),
 };

@@ -66,13 +66,20 @@ test("calendar functions of NaN and ±Inf give NaN", () => {
   }
 });
 
+/** Midnight UTC of a date; Date.UTC would read the years 0 to 99 as 1900 to 1999. */
+function utcMs(year: number, month: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, day);
+  return d.getTime();
+}
+
 test("the calendar agrees with Date's UTC fields over nearly all of Date's range", () => {
   const maxSeconds = 8.6e12; // a year inside Date's ±8.64e12 s, so the start of every year is valid
   fc.assert(
     fc.property(fc.integer({ min: -maxSeconds, max: maxSeconds }), (s) => {
       const d = new Date(s * 1000);
-      const startOfYear = Date.UTC(d.getUTCFullYear(), 0, 1);
-      const startOfDay = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+      const startOfYear = utcMs(d.getUTCFullYear(), 0, 1);
+      const startOfDay = utcMs(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
       assert.equal(calendarFieldOf("year", s), d.getUTCFullYear());
       assert.equal(calendarFieldOf("month", s), d.getUTCMonth() + 1);
       assert.equal(calendarFieldOf("day_of_month", s), d.getUTCDate());
@@ -80,12 +87,12 @@ test("the calendar agrees with Date's UTC fields over nearly all of Date's range
       assert.equal(calendarFieldOf("day_of_year", s), (startOfDay - startOfYear) / 86400000 + 1);
       assert.equal(
         calendarFieldOf("days_in_month", s),
-        new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(),
+        new Date(utcMs(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(),
       );
       assert.equal(calendarFieldOf("hour", s), d.getUTCHours());
       assert.equal(calendarFieldOf("minute", s), d.getUTCMinutes());
     }),
-    { numRuns: 2000 },
+    { numRuns: 2000, examples: [[-62135596800], [-59011459200], [-1]] },
   );
 });
 
@@ -119,6 +126,8 @@ test("scalar() is the only sample's value, NaN for none or several", () => {
     [{ l: "x" }, [1, 5, null]],
     [{ l: "y" }, [2, null, null]],
   ]);
-  const out = callFn("scalar", [v], context(s, "scalar"));
+  const ctx = context(s, "scalar");
+  const out = callFn("scalar", [v], ctx);
   assert.deepEqual(out.type === "scalar" && Array.from(out.values), [Number.NaN, 5, Number.NaN]);
+  assert.equal(ctx.accounted, 3, "a scalar's points count as samples");
 });

@@ -1,9 +1,9 @@
 // Functions of time and of single values: time(), timestamp(), vector(),
 // scalar(), and the calendar functions (year() ... minute()) in UTC.
 
-import { type ScalarBlock, stepTime, type VectorBlock } from "../block.js";
+import { emptyVector, type ScalarBlock, stepTime, type VectorBlock } from "../block.js";
 import type { FunctionImpl } from "./function-impl.js";
-import { droppingName, newVector, vectorArg } from "./instant-args.js";
+import { droppingName, newScalar, newVector, scalarArg, vectorArg } from "./instant-args.js";
 
 const SECONDS_PER_DAY = 86400;
 /** Go converts a float to int64 before building a time; past ±2^63 the conversion is undefined. */
@@ -13,8 +13,6 @@ const INT64_LIMIT = 2 ** 63;
 let civilYear = 0;
 let civilMonth = 0; // 1..12
 let civilDay = 0; // 1..31
-let civilDays = 0; // days since 1970-01-01
-let civilSecondOfDay = 0;
 
 /**
  * Splits whole seconds since the epoch into the proleptic Gregorian date in
@@ -22,10 +20,7 @@ let civilSecondOfDay = 0;
  * for every day count below 2^53).
  */
 function civilFromSeconds(seconds: number): void {
-  const days = Math.floor(seconds / SECONDS_PER_DAY);
-  civilDays = days;
-  civilSecondOfDay = seconds - days * SECONDS_PER_DAY;
-  const z = days + 719468; // days since 0000-03-01
+  const z = daysOf(seconds) + 719468; // days since 0000-03-01
   const era = Math.floor(z / 146097);
   const dayOfEra = z - era * 146097;
   const yearOfEra = Math.floor(
@@ -50,18 +45,43 @@ function isLeap(y: number): boolean {
 const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-type CalendarField = () => number;
+/** A calendar field of whole seconds since the epoch. */
+type CalendarField = (seconds: number) => number;
 
+function daysOf(seconds: number): number {
+  return Math.floor(seconds / SECONDS_PER_DAY);
+}
+
+function secondOfDay(seconds: number): number {
+  return seconds - daysOf(seconds) * SECONDS_PER_DAY;
+}
+
+// hour, minute and day_of_week need no calendar; the others split the date.
 const FIELDS: Record<string, CalendarField> = {
-  year: () => civilYear,
-  month: () => civilMonth,
-  day_of_month: () => civilDay,
-  day_of_week: () => (((civilDays + 4) % 7) + 7) % 7, // 1970-01-01 was a Thursday (4)
-  day_of_year: () =>
-    DAYS_BEFORE_MONTH[civilMonth - 1] + civilDay + (civilMonth > 2 && isLeap(civilYear) ? 1 : 0),
-  days_in_month: () => (civilMonth === 2 && isLeap(civilYear) ? 29 : DAYS_IN_MONTH[civilMonth - 1]),
-  hour: () => Math.floor(civilSecondOfDay / 3600),
-  minute: () => Math.floor(civilSecondOfDay / 60) % 60,
+  year: (s) => {
+    civilFromSeconds(s);
+    return civilYear;
+  },
+  month: (s) => {
+    civilFromSeconds(s);
+    return civilMonth;
+  },
+  day_of_month: (s) => {
+    civilFromSeconds(s);
+    return civilDay;
+  },
+  day_of_year: (s) => {
+    civilFromSeconds(s);
+    const leapDay = civilMonth > 2 && isLeap(civilYear) ? 1 : 0;
+    return DAYS_BEFORE_MONTH[civilMonth - 1] + civilDay + leapDay;
+  },
+  days_in_month: (s) => {
+    civilFromSeconds(s);
+    return civilMonth === 2 && isLeap(civilYear) ? 29 : DAYS_IN_MONTH[civilMonth - 1];
+  },
+  day_of_week: (s) => (((daysOf(s) + 4) % 7) + 7) % 7, // 1970-01-01 was a Thursday (4)
+  hour: (s) => Math.floor(secondOfDay(s) / 3600),
+  minute: (s) => Math.floor(secondOfDay(s) / 60) % 60,
 };
 
 /**
@@ -71,8 +91,7 @@ const FIELDS: Record<string, CalendarField> = {
  */
 function fieldOfSeconds(field: CalendarField, value: number): number {
   if (!(Math.abs(value) < INT64_LIMIT)) return Number.NaN;
-  civilFromSeconds(Math.trunc(value));
-  return field();
+  return field(Math.trunc(value));
 }
 
 function calendarFunction(field: CalendarField): FunctionImpl {
@@ -103,7 +122,7 @@ function calendarFunction(field: CalendarField): FunctionImpl {
 const time: FunctionImpl = (_args, ctx): ScalarBlock => {
   const values = new Float64Array(ctx.steps.count);
   for (let j = 0; j < values.length; j++) values[j] = stepTime(ctx.steps, j) / 1000;
-  return { type: "scalar", steps: ctx.steps, values };
+  return newScalar(ctx, values);
 };
 
 /** timestamp(v): the time of each sample in seconds, the step's time unless v came from a selector. */
@@ -123,8 +142,7 @@ const timestamp: FunctionImpl = (args, ctx) => {
 
 /** vector(s): the scalar as one series with no labels. */
 const vector: FunctionImpl = (args, ctx) => {
-  const s = args[0];
-  if (s === undefined || s.type !== "scalar") throw new Error("vector(): expected a scalar");
+  const s = scalarArg(args, 0, ctx);
   return newVector(
     ctx,
     [{ labels: [], dropName: false }],
@@ -149,12 +167,23 @@ const scalar: FunctionImpl = (args, ctx): ScalarBlock => {
     }
     values[j] = found === 1 ? value : Number.NaN;
   }
-  return { type: "scalar", steps: ctx.steps, values };
+  return newScalar(ctx, values);
+};
+
+/**
+ * start_timestamp(v) (experimental): Prometheus answers only for samples read
+ * with their start times; ours carry none, so it is always empty, as
+ * Prometheus's is without `use-start-timestamps`.
+ */
+const startTimestamp: FunctionImpl = (args, ctx) => {
+  vectorArg(args, 0, ctx);
+  return emptyVector(ctx.steps, []);
 };
 
 export const TIME_FUNCTIONS: Record<string, FunctionImpl> = {
   time,
   timestamp,
+  start_timestamp: startTimestamp,
   vector,
   scalar,
   year: calendarFunction(FIELDS.year),
