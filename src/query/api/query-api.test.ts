@@ -759,6 +759,26 @@ test("M3's prefixes are answered by the one engine and named in M3-Engine", asyn
   });
 });
 
+test("on the plain path the engine parameter or M3-Engine header picks the engine name echoed", async () => {
+  await withApi(async ({ base }) => {
+    const byParam = await get(`${base}/api/v1/query?query=up&engine=m3query`);
+    assert.equal(byParam.status, 200);
+    assert.equal(byParam.headers.get("M3-Engine"), "m3query");
+    const byHeader = await get(`${base}/api/v1/query?query=up`, { "M3-Engine": "m3query" });
+    assert.equal(byHeader.headers.get("M3-Engine"), "m3query");
+    const paramWins = await get(`${base}/api/v1/query?query=up&engine=prometheus`, {
+      "M3-Engine": "m3query",
+    });
+    assert.equal(paramWins.headers.get("M3-Engine"), "prometheus");
+    const prefixWins = await get(`${base}/prometheus/api/v1/query?query=up&engine=m3query`);
+    assert.equal(prefixWins.headers.get("M3-Engine"), "prometheus");
+    badData(
+      await get(`${base}/api/v1/query?query=up&engine=graphite`),
+      `invalid parameter "engine": "graphite" is not an engine; use prometheus or m3query`,
+    );
+  });
+});
+
 test("/metadata answers an empty map without a store, and the store's families with one", async () => {
   await withApi(async ({ base }) => {
     assert.deepEqual((await get(`${base}/api/v1/metadata`)).body, { status: "success", data: {} });

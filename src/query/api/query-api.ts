@@ -228,6 +228,7 @@ export class QueryApi {
       try {
         setEngineHeader(res, params[0]);
         const form = await readForm(req, this.maxFormBytes);
+        if (params[0] === undefined) chooseEngine(req, res, form);
         await h(req, res, form, params[1]);
       } catch (e) {
         sendError(res, e, this.logger);
@@ -326,6 +327,26 @@ function notYet(endpoint: string): QueryError {
     503,
     `${endpoint} is not available: the parser given to the query API cannot print a query tree`,
   );
+}
+
+const ENGINES = ["prometheus", "m3query"];
+
+/**
+ * On the plain /api/v1 path M3 lets the `engine` parameter (first) or the
+ * `M3-Engine` header pick the engine; one engine answers either way, and the
+ * name chosen is echoed back.
+ */
+function chooseEngine(req: IncomingMessage, res: ServerResponse, form: Form): void {
+  const header = req.headers["m3-engine"];
+  const chosen = form.get("engine") ?? (Array.isArray(header) ? header[0] : header) ?? "";
+  if (chosen === "") return;
+  if (!ENGINES.includes(chosen)) {
+    throw invalidParam(
+      "engine",
+      `${JSON.stringify(chosen)} is not an engine; use prometheus or m3query`,
+    );
+  }
+  res.setHeader("M3-Engine", chosen);
 }
 
 function setEngineHeader(res: ServerResponse, prefix: string | undefined): void {
