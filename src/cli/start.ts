@@ -134,6 +134,7 @@ export async function startNode(
     numShards: config.db.numShards,
     isReady: () => isReady,
     routes: queryApi.routes(),
+    promqlReadQueries: (req) => queryApi.remoteReadQueries(req),
   });
   let carbon: CarbonServer | null = null;
   if (config.carbon.enabled) {

@@ -19,6 +19,7 @@ import {
 import type { CoordinatorMetrics } from "./metrics.js";
 import {
   type IngestLimits,
+  type ReadQuery,
   RemoteReadHandler,
   type RemoteReadLimits,
   RemoteWriteHandler,
@@ -49,6 +50,8 @@ export interface CoordinatorOptions {
    * its requests itself; what one throws is answered with M3's error body.
    */
   routes?: readonly CoordinatorRoute[];
+  /** M3's GET remote read: the read queries of a request's PromQL `query` (from the query API). */
+  promqlReadQueries?: (req: IncomingMessage) => Promise<ReadQuery[]>;
 }
 
 type Handler = (
@@ -108,9 +111,16 @@ export class Coordinator {
     };
     const write = (req: IncomingMessage, res: ServerResponse) => this.remoteWrite.handle(req, res);
     const readH = (req: IncomingMessage, res: ServerResponse) => read.handle(req, res);
+    const promqlReadQueries = options.promqlReadQueries ?? (async () => []);
     this.routes = [
       route("remote_write", /^\/api\/v1\/(?:prom\/remote\/write|write)$/, { POST: write }),
-      route("remote_read", /^\/api\/v1\/(?:prom\/remote\/read|read)$/, { POST: readH }),
+      route("remote_read", /^\/api\/v1\/(?:prom\/remote\/read|read)$/, {
+        POST: readH,
+        ...(options.promqlReadQueries !== undefined && {
+          GET: async (req: IncomingMessage, res: ServerResponse) =>
+            read.answerQueries(res, await promqlReadQueries(req)),
+        }),
+      }),
       route("influxdb_write", /^\/api\/v1\/influxdb\/write$/, {
         POST: (req, res) => handleInfluxWrite(req, res, textDeps),
       }),

@@ -8,6 +8,7 @@ export {
   type ChunkedSeries,
   readChunkedFrames,
 } from "./chunked-read-response.js";
+export type { ReadQuery } from "./read-request.js";
 export { RemoteReadHandler, type RemoteReadLimits } from "./remote-read.js";
 export { type IngestLimits, RemoteWriteHandler } from "./remote-write.js";
 export { type EncodeOptions, encodeWriteRequest, type TestSeries } from "./request-encoder.js";

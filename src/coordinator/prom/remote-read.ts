@@ -59,6 +59,14 @@ export class RemoteReadHandler {
     }
   }
 
+  /** Answers already-decoded queries as SAMPLES (M3's GET remote read with a PromQL query). */
+  async answerQueries(res: ServerResponse, queries: readonly ReadQuery[]): Promise<void> {
+    await this.samples(
+      res,
+      queries.map((q) => ({ q, matchers: toMatchers(q) })),
+    );
+  }
+
   private async samples(res: ServerResponse, queries: { q: ReadQuery; matchers: Matcher[] }[]) {
     const writer = new ReadResponseWriter();
     for (const { q, matchers } of queries) {

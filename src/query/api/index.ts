@@ -16,3 +16,4 @@ export {
 } from "./query-api.js";
 export { QueryQueueFullError } from "./query-gate.js";
 export { QueryLogFile, type QueryLogSink } from "./query-log.js";
+export type { PromQLReadQuery } from "./read-queries.js";

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
+import { formatTimestamp } from "./json-format.js";
 import {
   ParamError,
   parseDuration,
@@ -103,4 +105,13 @@ test("limit is a non-negative integer, 0 when absent", () => {
   assert.throws(() => parseLimit("x"), {
     message: `invalid parameter "limit": strconv.Atoi: parsing "x": invalid syntax`,
   });
+});
+
+test("a timestamp the API writes, or its RFC 3339 form, parses back to the same millisecond", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }), (ms) => {
+      assert.equal(parseTime(formatTimestamp(ms)), ms);
+      assert.equal(parseTime(new Date(ms).toISOString()), ms);
+    }),
+  );
 });

@@ -344,6 +344,21 @@ test("engine failures answer with their errorType and status", async () => {
   });
 });
 
+test("an engine that throws at once frees its slot", async () => {
+  await withApi(
+    async ({ base, engine }) => {
+      engine.instantQuery = () => {
+        throw new EvaluationError("thrown before any promise");
+      };
+      for (let i = 0; i < 3; i++) {
+        const r = await get(`${base}/api/v1/query?query=up`);
+        assert.equal(r.status, 422, "a leaked slot would make the second query wait and time out");
+      }
+    },
+    { limits: { maxConcurrent: 1, maxQueued: 0, timeoutMs: 200 } },
+  );
+});
+
 test("a query past its timeout is answered 503 timeout, and the next query works", async () => {
   await withApi(async ({ base, engine, api }) => {
     engine.hold = true;
@@ -525,6 +540,12 @@ test("form values in a POST body come before those of the URL; an oversized body
     async ({ base, engine }) => {
       await postForm(`${base}/api/v1/query?query=fromurl`, { query: "frombody" });
       assert.equal(engine.calls[0].query, "frombody");
+      await postForm(
+        `${base}/api/v1/query`,
+        { query: "withcharset" },
+        { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" },
+      );
+      assert.equal(engine.calls[1].query, "withcharset");
       const r = await postForm(`${base}/api/v1/query`, { query: "x".repeat(200) });
       assert.equal(r.status, 413);
       assert.equal(r.body.status, "error");
@@ -580,6 +601,22 @@ test("series: match[] required, selectors unioned and sorted, limit, time range 
     const badRe = await get(`${base}/api/v1/series?match[]=${encodeURIComponent('{job=~"("}')}`);
     assert.equal(badRe.status, 400);
     assert.match(badRe.body.error, /invalid regex/);
+  });
+});
+
+test("series: M3-Limit-Max-Series cuts the answer with M3-Results-Limited when not exhaustive", async () => {
+  await withApi(async ({ base }) => {
+    const r = await get(`${base}/api/v1/series?match[]=up`, {
+      "M3-Limit-Max-Series": "1",
+      "M3-Limit-Require-Exhaustive": "false",
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.data.length, 1);
+    assert.equal(r.headers.get("M3-Results-Limited"), "max_fetch_series_limit_applied");
+    assert.match(r.body.warnings[0], /more than 1 series/);
+    const all = await get(`${base}/api/v1/series?match[]=up`);
+    assert.equal(all.body.data.length, 2);
+    assert.equal(all.headers.get("M3-Results-Limited"), null);
   });
 });
 
@@ -661,6 +698,24 @@ test("format_query and parse_query answer from the parser; a bad query names the
   });
 });
 
+test("without a printer in the parser, format_query and parse_query answer 503 unavailable", async () => {
+  await withApi(
+    async ({ base }) => {
+      const f = await get(`${base}/api/v1/format_query?query=up`);
+      assert.equal(f.status, 503);
+      assert.equal(f.body.errorType, "unavailable");
+      assert.match(f.body.error, /^format_query is not available/);
+      const p = await get(`${base}/api/v1/parse_query?query=up`);
+      assert.equal(p.status, 503);
+      badData(
+        await get(`${base}/api/v1/format_query?query=(`),
+        `invalid parameter "query": parse error at char 1: unexpected input in "("`,
+      );
+    },
+    { promql: { parse: fakePromQL.parse } },
+  );
+});
+
 test("exemplars, rules and alerts answer as an empty Prometheus does", async () => {
   await withApi(async ({ base }) => {
     assert.deepEqual((await get(`${base}/api/v1/query_exemplars?query=up&start=1&end=2`)).body, {
@@ -701,6 +756,26 @@ test("M3's prefixes are answered by the one engine and named in M3-Engine", asyn
     assert.equal(m.headers.get("M3-Engine"), "m3query");
     assert.equal((await get(`${base}/m3query/api/v1/labels`)).body.data.length, 4);
     assert.equal(engine.calls.length, 2);
+  });
+});
+
+test("on the plain path the engine parameter or M3-Engine header picks the engine name echoed", async () => {
+  await withApi(async ({ base }) => {
+    const byParam = await get(`${base}/api/v1/query?query=up&engine=m3query`);
+    assert.equal(byParam.status, 200);
+    assert.equal(byParam.headers.get("M3-Engine"), "m3query");
+    const byHeader = await get(`${base}/api/v1/query?query=up`, { "M3-Engine": "m3query" });
+    assert.equal(byHeader.headers.get("M3-Engine"), "m3query");
+    const paramWins = await get(`${base}/api/v1/query?query=up&engine=prometheus`, {
+      "M3-Engine": "m3query",
+    });
+    assert.equal(paramWins.headers.get("M3-Engine"), "prometheus");
+    const prefixWins = await get(`${base}/prometheus/api/v1/query?query=up&engine=m3query`);
+    assert.equal(prefixWins.headers.get("M3-Engine"), "prometheus");
+    badData(
+      await get(`${base}/api/v1/query?query=up&engine=graphite`),
+      `invalid parameter "engine": "graphite" is not an engine; use prometheus or m3query`,
+    );
   });
 });
 

@@ -11,15 +11,17 @@ import type { QueryEngine } from "../engine-types.js";
 import { QueryError } from "../errors.js";
 import type { MetricMetadataStore } from "../metadata/index.js";
 import { type Form, readForm } from "./form.js";
-import { MAX_REQUEST_TIMEOUT_MS } from "./m3-headers.js";
+import { MAX_REQUEST_TIMEOUT_MS, requestLimits } from "./m3-headers.js";
 import { metadataResponse } from "./metadata.js";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, ParamError, parseTimeParam } from "./params.js";
 import type { PromQLText } from "./promql-text.js";
 import { handleQuery, type QueryDefaults, type QueryEndpointDeps } from "./query-endpoints.js";
 import { QueryGate } from "./query-gate.js";
 import type { QueryLogSink } from "./query-log.js";
+import { type PromQLReadQuery, promqlReadQueries } from "./read-queries.js";
 import { sendError, sendJson, sendSuccess, sendSuccessRaw } from "./respond.js";
 import {
+  type Listing,
   listLabelNames,
   listLabelValues,
   listSeries,
@@ -122,7 +124,6 @@ export class QueryApi {
       client: options.client,
       namespace: options.namespace,
       promql: options.promql,
-      maxSeries: l.maxSeries,
     };
   }
 
@@ -153,7 +154,14 @@ export class QueryApi {
       r(
         "series",
         "/series",
-        getPost(async (_req, res, form) => this.list(res, listSeries(this.listDeps, form))),
+        getPost(async (req, res, form) => {
+          const { maxSeries, requireExhaustive } = requestLimits(
+            req,
+            null,
+            this.queryDeps.defaults,
+          );
+          await this.list(res, listSeries(this.listDeps, form, { maxSeries, requireExhaustive }));
+        }),
       ),
       r(
         "labels",
@@ -220,6 +228,7 @@ export class QueryApi {
       try {
         setEngineHeader(res, params[0]);
         const form = await readForm(req, this.maxFormBytes);
+        if (params[0] === undefined) chooseEngine(req, res, form);
         await h(req, res, form, params[1]);
       } catch (e) {
         sendError(res, e, this.logger);
@@ -227,11 +236,21 @@ export class QueryApi {
     };
   }
 
-  private async list(
-    res: ServerResponse,
-    listing: Promise<{ dataJson: string; warnings: string[] }>,
-  ): Promise<void> {
-    const { dataJson, warnings } = await listing;
+  /** The remote read queries of M3's GET remote read (`?query=<PromQL>&start=&end=`). */
+  remoteReadQueries(req: IncomingMessage): Promise<PromQLReadQuery[]> {
+    return promqlReadQueries(
+      req,
+      this.options.promql,
+      this.options.limits.lookbackMs,
+      this.queryDeps.now(),
+    );
+  }
+
+  private async list(res: ServerResponse, listing: Promise<Listing>): Promise<void> {
+    const { dataJson, warnings, limited } = await listing;
+    if (limited !== undefined && limited.length > 0) {
+      res.setHeader("M3-Results-Limited", limited.join(","));
+    }
     sendSuccessRaw(res, dataJson, warnings);
   }
 
@@ -308,6 +327,26 @@ function notYet(endpoint: string): QueryError {
     503,
     `${endpoint} is not available: the parser given to the query API cannot print a query tree`,
   );
+}
+
+const ENGINES = ["prometheus", "m3query"];
+
+/**
+ * On the plain /api/v1 path M3 lets the `engine` parameter (first) or the
+ * `M3-Engine` header pick the engine; one engine answers either way, and the
+ * name chosen is echoed back.
+ */
+function chooseEngine(req: IncomingMessage, res: ServerResponse, form: Form): void {
+  const header = req.headers["m3-engine"];
+  const chosen = form.get("engine") ?? (Array.isArray(header) ? header[0] : header) ?? "";
+  if (chosen === "") return;
+  if (!ENGINES.includes(chosen)) {
+    throw invalidParam(
+      "engine",
+      `${JSON.stringify(chosen)} is not an engine; use prometheus or m3query`,
+    );
+  }
+  res.setHeader("M3-Engine", chosen);
 }
 
 function setEngineHeader(res: ServerResponse, prefix: string | undefined): void {

@@ -210,10 +210,16 @@ export async function handleQuery(
       lookbackMs: p.lookbackMs ?? deps.defaults.lookbackMs,
       perStepStats: p.stats === "all",
     };
-    const engine = engineFor(deps, p.limits);
-    const work = range
-      ? engine.rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, options)
-      : engine.instantQuery(p.query, p.startMs, options);
+    let work: Promise<QueryResult>;
+    try {
+      const engine = engineFor(deps, p.limits);
+      work = range
+        ? engine.rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, options)
+        : engine.instantQuery(p.query, p.startMs, options);
+    } catch (e) {
+      // An engine that throws before it returns a promise still frees its slot.
+      work = Promise.reject(e);
+    }
     work.then(release, release);
     try {
       result = await withDeadline(work, remainingMs);

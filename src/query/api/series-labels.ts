@@ -22,16 +22,25 @@ export interface SeriesLabelsDeps {
   client: Client;
   namespace: string;
   promql: PromQLText;
-  /** Most series one /series request may read (query.maxSeries). */
+}
+
+/** M3's series limit of one /series request (query.maxSeries, or M3-Limit-Max-Series). */
+export interface SeriesLimit {
   maxSeries: number;
+  requireExhaustive: boolean;
 }
 
 const TRUNCATED = "results truncated due to limit";
+
+/** M3's results-limited reason for a truncated series fetch. */
+const SERIES_LIMIT_APPLIED = "max_fetch_series_limit_applied";
 
 /** The answer of a metadata endpoint: its data as JSON text and its warnings. */
 export interface Listing {
   dataJson: string;
   warnings: string[];
+  /** M3's results-limited reasons (M3-Results-Limited). */
+  limited?: string[];
 }
 
 function range(form: Form): { startMs: number; endMs: number } {
@@ -65,18 +74,35 @@ function limited(values: string[], limit: number): Listing {
 }
 
 /** /api/v1/series: the label sets of the series any `match[]` selects. */
-export async function listSeries(deps: SeriesLabelsDeps, form: Form): Promise<Listing> {
+export async function listSeries(
+  deps: SeriesLabelsDeps,
+  form: Form,
+  seriesLimit: SeriesLimit,
+): Promise<Listing> {
   if (form.all("match[]").length === 0) throw new ParamError("no match[] parameter provided");
   const limit = parseLimit(form.get("limit"));
   const { startMs, endMs } = range(form);
   const sets = matcherSets(deps, form, true);
+  const { maxSeries, requireExhaustive } = seriesLimit;
   const byId = new Map<string, [string, string][]>();
+  const warnings: string[] = [];
+  const limitedBy: string[] = [];
   for (const matchers of sets) {
-    const found = await deps.client.fetchTagged(deps.namespace, matchers, startMs, endMs, {
-      maxSeries: deps.maxSeries,
+    // Without exhaustiveness the fetch is unbounded and cut here, as the engine's querier does.
+    let found = await deps.client.fetchTagged(deps.namespace, matchers, startMs, endMs, {
+      maxSeries: requireExhaustive ? maxSeries : 0,
       maxDocsScanned: 0,
       maxSamples: 0,
     });
+    if (!requireExhaustive && maxSeries > 0 && found.length > maxSeries) {
+      found = found.slice(0, maxSeries);
+      if (limitedBy.length === 0) {
+        warnings.push(
+          `results truncated: the selector matched more than ${maxSeries} series (M3-Limit-Max-Series)`,
+        );
+        limitedBy.push(SERIES_LIMIT_APPLIED);
+      }
+    }
     for (const s of found) {
       if (!byId.has(s.id)) {
         byId.set(
@@ -91,7 +117,8 @@ export async function listSeries(deps: SeriesLabelsDeps, form: Form): Promise<Li
   const truncated = limit > 0 && all.length > limit;
   const shown = truncated ? all.slice(0, limit) : all;
   const parts = shown.map((tags) => labelsJson(tags.map(([name, value]) => ({ name, value }))));
-  return { dataJson: `[${parts.join(",")}]`, warnings: truncated ? [TRUNCATED] : [] };
+  if (truncated) warnings.push(TRUNCATED);
+  return { dataJson: `[${parts.join(",")}]`, warnings, limited: limitedBy };
 }
 
 function compareTagSets(a: [string, string][], b: [string, string][]): number {
