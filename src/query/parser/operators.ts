@@ -6,6 +6,7 @@ import type { SyntaxNode } from "@lezer/common";
 import type { AggregateOp, BinaryOp, Expr, VectorMatching } from "../ast.js";
 import type { TreeBuilder } from "./convert.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
+import { rebindAfterPostfix } from "./precedence.js";
 import { children, goQ, isExprNode, makeUnary } from "./tree-helpers.js";
 
 const BINARY_OPS: Record<string, BinaryOp> = {
@@ -121,7 +122,7 @@ export function buildBinary(b: TreeBuilder, node: SyntaxNode): Expr {
   }
   const lhs = b.expr(lhsNode);
   const rhs = b.expr(rhsNode);
-  return {
+  const out: Expr = {
     kind: "binary",
     op,
     lhs,
@@ -130,7 +131,18 @@ export function buildBinary(b: TreeBuilder, node: SyntaxNode): Expr {
     matching,
     pos: { start: node.from, end: node.to },
   };
+  return POSTFIX_NODES.has(lhsNode.name) ? rebindAfterPostfix(out) : out;
 }
+
+/** lezer-promql's nodes of a postfix modifier, which its grammar applies across binary operators. */
+const POSTFIX_NODES = new Set([
+  "OffsetExpr",
+  "StepInvariantExpr",
+  "MatrixSelector",
+  "SubqueryExpr",
+  "AnchoredExpr",
+  "SmoothedExpr",
+]);
 
 export function buildGroupingLabels(b: TreeBuilder, node: SyntaxNode): string[] {
   const out: string[] = [];
