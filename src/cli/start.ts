@@ -14,7 +14,7 @@ import { Database } from "../dbnode/storage/index.js";
 import { MAX_REQUEST_TIMEOUT_MS, QueryApi, QueryLogFile } from "../query/api/index.js";
 import { clientQuerier, createEngine } from "../query/engine/index.js";
 import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
-import { parsePromQL } from "../query/parser/index.js";
+import { exprToJSON, parsePromQL, prettyExpr } from "../query/parser/index.js";
 import type { Logger } from "../x/index.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
@@ -99,7 +99,7 @@ export async function startNode(
     engineForLimits: engineFor,
     client,
     namespace: c.writeNamespace,
-    promql: { parse: parsePromQL },
+    promql: { parse: parsePromQL, format: (e) => prettyExpr(e), toJSON: exprToJSON },
     limits: {
       lookbackMs: q.lookbackDeltaMs,
       timeoutMs: q.timeoutMs,

@@ -236,6 +236,21 @@ describe("the query API of m3ts start", () => {
     assert.match(((await bad.json()) as { error: string }).error, /^invalid parameter "query": /);
   });
 
+  test("format_query prints a query as Prometheus does and parse_query gives its tree", async () => {
+    const f = await get(
+      `${n.base}/api/v1/format_query?query=${encodeURIComponent("sum by(job)(rate(up[5m]))  +1")}`,
+    );
+    assert.equal(f.status, 200);
+    assert.deepEqual(f.body, { status: "success", data: "sum by (job) (rate(up[5m])) + 1" });
+    const p = await get(`${n.base}/api/v1/parse_query?query=${encodeURIComponent("up offset 1m")}`);
+    assert.equal(p.status, 200);
+    assert.equal(p.body.data.type, "vectorSelector");
+    assert.equal(p.body.data.name, "up");
+    const bad = await get(`${n.base}/api/v1/format_query?query=${encodeURIComponent("sum(")}`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errorType, "bad_data");
+  });
+
   test("M3's prefixes answer through the same engine", async () => {
     const r = await get(`${n.base}/m3query/api/v1/query?query=up&time=${lastS}`);
     assert.equal(r.status, 200);
