@@ -11,7 +11,7 @@ import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { eachBounded } from "../src/x/index.js";
 import { ExternalToolError } from "../test/support/debian-packages.js";
-import { startM3ts } from "../test/support/processes.js";
+import { M3TS_BIN, waitForOk, writeM3tsConfig } from "../test/support/processes.js";
 import { exitedEarly, freeLoopbackPort, readTail, sleep, stopProcess } from "./external-tools.js";
 import type { Backfill } from "./query-load.js";
 
@@ -40,16 +40,28 @@ export interface BenchServer {
   logPath: string;
 }
 
-/** Starts `m3ts start` with the shipped defaults (namespace "default": 2 h blocks, cold writes on). */
-export async function startM3tsServer(dir: string): Promise<BenchServer> {
-  const m3 = await startM3ts(dir, { readyTimeoutMs: LIMITS.readyMs });
-  return {
-    name: "m3ts",
-    child: m3.child,
-    base: m3.base,
-    writeUrl: `${m3.base}/api/v1/prom/remote/write`,
-    logPath: m3.logPath,
-  };
+/**
+ * Starts `m3ts start` with the shipped defaults (namespace "default": 2 h
+ * blocks, cold writes on); `nodeArgs` go to its Node.js (e.g. --cpu-prof).
+ */
+export async function startM3tsServer(dir: string, nodeArgs: string[]): Promise<BenchServer> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freeLoopbackPort();
+  const config = writeM3tsConfig(dir, port, "");
+  const logPath = join(dir, "m3ts.log");
+  const log = openSync(logPath, "w");
+  const child = spawn(process.execPath, [...nodeArgs, M3TS_BIN, "start", "--config", config], {
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${base}/ready`, child, LIMITS.readyMs);
+  } catch (e) {
+    await stopProcess(child, LIMITS.stopMs);
+    throw new Error(`m3ts: ${(e as Error).message}; log:\n${readTail(logPath)}`);
+  }
+  return { name: "m3ts", child, base, writeUrl: `${base}/api/v1/prom/remote/write`, logPath };
 }
 
 /** Starts `prometheus` with no scrape jobs and the remote write receiver on. */

@@ -20,9 +20,19 @@
 // Flags: --quick (10 targets, 3 hours, fewer runs)  --targets N  --hours H
 //        (a multiple of 3)  --runs 7  --warmups 2  --only m3ts|prometheus
 //        --ingest-seconds S  --keep (leave the data directories)
-import { mkdtempSync, rmSync } from "node:fs";
+//        --cpu-prof DIR (m3ts runs under Node's --cpu-prof, its profile in DIR;
+//        `node dist/bench/query-profile.js FILE` sums it by part of the code)
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { M3tsError } from "../src/x/index.js";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_POINTS } from "./mix-samples.js";
@@ -31,6 +41,7 @@ import { compareQueryData, REL_TOLERANCE } from "./query-compare.js";
 import { QUERY_SCRAPE_INTERVAL_MS, queryData, SERIES_PER_TARGET } from "./query-data.js";
 import { type IngestProbeOptions, probeIngest } from "./query-ingest.js";
 import { encodeBackfill } from "./query-load.js";
+import { PHASES_FILE, type Phase } from "./query-profile.js";
 import {
   type BenchServer,
   load,
@@ -71,6 +82,10 @@ interface Args {
   ingestSeconds: number;
   keep: boolean;
   budgetMs: number;
+  /** Extra Node.js flags for the m3ts process. */
+  nodeArgs: string[];
+  /** Where m3ts's CPU profile and phases.json go ("" when not profiling). */
+  profileDir: string;
 }
 
 function positiveInt(flag: string, v: string | undefined, min: number): number {
@@ -91,6 +106,8 @@ function parseArgs(argv: string[]): Args {
     ingestSeconds: 20,
     keep: false,
     budgetMs: LIMITS.budgetMs,
+    nodeArgs: [],
+    profileDir: "",
   };
   // --quick first, so that flags after it still win.
   if (argv.includes("--quick")) {
@@ -124,6 +141,14 @@ function parseArgs(argv: string[]): Args {
       case "--ingest-seconds":
         a.ingestSeconds = positiveInt(flag, v, 1);
         break;
+      case "--cpu-prof":
+        // The profile is written when m3ts exits, after the last query and the ingest probe.
+        if (v === undefined || v.startsWith("--")) {
+          throw new QueryBenchArgsError("--cpu-prof: expected a directory for the m3ts profile");
+        }
+        a.profileDir = resolve(v);
+        a.nodeArgs = ["--cpu-prof", `--cpu-prof-dir=${a.profileDir}`];
+        break;
       case "--only":
         if (!(SERVERS as readonly string[]).includes(v ?? "")) {
           throw new QueryBenchArgsError(
@@ -134,7 +159,7 @@ function parseArgs(argv: string[]): Args {
         break;
       default:
         throw new QueryBenchArgsError(
-          `unknown flag ${flag}; allowed: --quick --targets --hours --runs --warmups --only --ingest-seconds --keep`,
+          `unknown flag ${flag}; allowed: --quick --targets --hours --runs --warmups --only --ingest-seconds --keep --cpu-prof`,
         );
     }
     i++;
@@ -144,6 +169,28 @@ function parseArgs(argv: string[]): Args {
 
 /** Timings of every query in every mode on one server, keyed "name.mode". */
 type Timings = Map<string, Timing>;
+
+/**
+ * A runner of named phases that, when `profileDir` is set, appends each
+ * phase's window (monotonic µs, the clock of V8's profiles) to its
+ * phases.json, for bench/query-profile.ts.
+ */
+function phases(profileDir: string): <T>(name: string, run: () => Promise<T>) => Promise<T> {
+  return async (name, run) => {
+    const fromUs = Number(process.hrtime.bigint() / 1000n);
+    try {
+      return await run();
+    } finally {
+      if (profileDir !== "") {
+        mkdirSync(profileDir, { recursive: true });
+        const file = join(profileDir, PHASES_FILE);
+        const list: Phase[] = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : [];
+        list.push({ name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n) });
+        writeFileSync(file, JSON.stringify(list, null, 1));
+      }
+    }
+  };
+}
 
 function note(text: string): void {
   console.error(`# ${text}`);
@@ -210,6 +257,13 @@ async function queryLoop(
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.profileDir !== "") {
+    mkdirSync(args.profileDir, { recursive: true });
+    if (readdirSync(args.profileDir).some((f) => f.endsWith(".cpuprofile"))) {
+      throw new QueryBenchArgsError(`--cpu-prof: ${args.profileDir} already holds a profile`);
+    }
+    rmSync(join(args.profileDir, PHASES_FILE), { force: true });
+  }
   const t0 = performance.now();
   const points = (args.hours * 3_600_000) / QUERY_SCRAPE_INTERVAL_MS;
   if (points % BLOCK_POINTS !== 0) {
@@ -239,18 +293,19 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), `bench-query-${name}-`));
     let server: BenchServer | null = null;
     try {
-      if (name === "m3ts") server = await startM3tsServer(dir);
+      if (name === "m3ts") server = await startM3tsServer(dir, args.nodeArgs);
       else {
         ensureDebianPackages(["prometheus"]);
         server = await startPrometheusServer(dir);
       }
-      const loadS = await load(server, backfill);
+      const phase = phases(name === "m3ts" ? args.profileDir : "");
+      const loadS = await phase("load", () => load(server as BenchServer, backfill));
       console.log(`query.load.${name}_s ${loadS.toFixed(1)} s`);
       console.log(
         `query.load.${name}_samples_per_s ${Math.round(backfill.samples / loadS)} samples/s`,
       );
       if (name === "m3ts") {
-        const s = await settleM3ts(server);
+        const s = await phase("settle", () => settleM3ts(server as BenchServer));
         note(
           `m3ts settled in ${s.seconds.toFixed(1)} s: ${s.warmFlushes} warm and ${s.coldFlushes} cold volume flushes`,
         );
@@ -261,7 +316,10 @@ async function main(): Promise<void> {
             `head spans ${(s.headSpanMs / 3_600_000).toFixed(2)} h, ${s.compactions} compactions`,
         );
       }
-      timings.set(name, await timeAll(server, args, endS, spanS));
+      timings.set(
+        name,
+        await phase("queries", () => timeAll(server as BenchServer, args, endS, spanS)),
+      );
       if (name === "m3ts") {
         const probe: IngestProbeOptions = {
           seconds: args.ingestSeconds,
@@ -270,12 +328,13 @@ async function main(): Promise<void> {
           maxInflight: 16,
         };
         const cursor = { next: 0 };
-        const idle = await probeIngest(server.writeUrl, data, cursor, probe);
+        const writeUrl = server.writeUrl;
+        const idle = await phase("probe_idle", () => probeIngest(writeUrl, data, cursor, probe));
         const stop = { done: false };
         const loop = queryLoop(server.base, endS, spanS, stop);
         let loaded: Awaited<ReturnType<typeof probeIngest>>;
         try {
-          loaded = await probeIngest(server.writeUrl, data, cursor, probe);
+          loaded = await phase("probe_loaded", () => probeIngest(writeUrl, data, cursor, probe));
         } finally {
           stop.done = true;
         }
@@ -291,6 +350,7 @@ async function main(): Promise<void> {
       }
     } finally {
       if (server !== null) await stopServer(server);
+      if (name === "m3ts" && args.profileDir !== "") note(`m3ts profile in ${args.profileDir}`);
       if (!args.keep) rmSync(dir, { recursive: true, force: true });
       else note(`${name} data kept in ${dir}`);
     }
