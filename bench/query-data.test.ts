@@ -8,11 +8,12 @@ import {
   QUERY_SCRAPE_INTERVAL_MS,
   type QueryData,
   queryData,
+  queryEndMs,
   SERIES_PER_TARGET,
 } from "./query-data.js";
 import { encodeBackfill } from "./query-load.js";
 
-const END_MS = 1_764_770_400_000; // 2025-12-03T14:00:00Z, a whole second.
+const END_MS = 1_764_770_430_000; // 2025-12-03T14:00:30Z, as queryEndMs picks ends.
 const OPTIONS = { targets: 10, points: 720, endMs: END_MS };
 const data = queryData(OPTIONS);
 
@@ -169,4 +170,28 @@ test("the backfill carries every sample once, in order, in windows of whole seri
     const key = s.labels.map(([n, v]) => `${n}=${v}`).join(",");
     assert.deepEqual(seen.get(key), [...s.timesMs]);
   }
+});
+
+test("the end time is the latest whole minute plus 30 s at or before now", () => {
+  assert.equal(queryEndMs(END_MS), END_MS);
+  assert.equal(queryEndMs(END_MS + 59_999), END_MS);
+  assert.equal(queryEndMs(END_MS + 60_000), END_MS + 60_000);
+  assert.equal(queryEndMs(END_MS - 1), END_MS - 60_000);
+  for (const now of [0, 29_999, 1_700_000_012_345]) {
+    const end = queryEndMs(now);
+    assert.ok(end <= now && now - end < 60_000);
+    assert.equal(((end % 60_000) + 60_000) % 60_000, 30_000);
+  }
+});
+
+test("counters start at least 4 hours of their mean rate above zero", () => {
+  const spanS = (720 * QUERY_SCRAPE_INTERVAL_MS) / 1000;
+  let counters = 0;
+  for (const s of data.series) {
+    if (!nameOf(s.labels).endsWith("_total")) continue;
+    counters++;
+    const perS = (s.values[719] - s.values[0]) / spanS;
+    assert.ok(s.values[0] >= perS * 4 * 3600 - 1, `${s.values[0]} at ${perS}/s`);
+  }
+  assert.equal(counters, 400);
 });

@@ -16,6 +16,8 @@ const MAX_TARGET_OFFSET_MS = 14_000;
 /** A late scrape is 1..MAX_LATE_MS late; SHARE_LATE of the scrapes are. */
 const MAX_LATE_MS = 50;
 const SHARE_LATE = 0.05;
+/** How long counters have been counting before the data starts (see addUptime). */
+const COUNTER_UPTIME_MS = 4 * 3_600_000;
 const JOBS = ["node", "node-db", "node-web", "node-cache", "node-batch"] as const;
 const RELEASES = ["5.15.0-91-generic", "6.1.0-17-amd64", "6.5.0-14-generic"] as const;
 const CPU_MODES = ["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"];
@@ -113,6 +115,17 @@ function targetSlots(): Slot[] {
 const SLOTS = targetSlots();
 export const SERIES_PER_TARGET = SLOTS.length;
 
+/**
+ * The end of the data and the time of every query: the latest time at or
+ * before `nowMs` that is 30 s past a whole minute. Queries then sit on whole
+ * seconds but never on whole minutes, so the 1-minute steps of a subquery
+ * (aligned to the epoch) never fall on its window's lower end either, where
+ * Prometheus 2.42 includes a point and Prometheus 3 does not.
+ */
+export function queryEndMs(nowMs: number): number {
+  return Math.floor((nowMs - 30_000) / 60_000) * 60_000 + 30_000;
+}
+
 export interface QueryDataOptions {
   /** Scrape targets; the data set has SERIES_PER_TARGET series per target. */
   targets: number;
@@ -178,6 +191,7 @@ export function queryData(o: QueryDataOptions): QueryData {
       ];
       let values = source.values;
       let extra = slot.labels;
+      if (slot.kind === "counter") addUptime(values, o.points * QUERY_SCRAPE_INTERVAL_MS);
       if (slot.name === "up") values = new Float64Array(o.points).fill(1);
       if (slot.name === "node_uname_info") {
         values = new Float64Array(o.points).fill(1);
@@ -189,6 +203,21 @@ export function queryData(o: QueryDataOptions): QueryData {
     }
   }
   return { series, startMs, endMs: o.endMs, points: o.points, targets: o.targets };
+}
+
+/**
+ * Raises a counter as if it had run for COUNTER_UPTIME_MS at its mean rate
+ * before the data starts. Then where a series begins inside a rate window,
+ * the extrapolation towards zero is never between a quarter and a half of
+ * an interval away, where Prometheus 2.42 (which compares it with the gap
+ * to the window's start first) and Prometheus 3 (which halves an interval
+ * first) extrapolate differently. The generator's counters start anywhere in
+ * 0..1e6 whatever their rate.
+ */
+function addUptime(values: Float64Array, spanMs: number): void {
+  const perMs = (values[values.length - 1] - values[0]) / spanMs;
+  const offset = Math.round(perMs * COUNTER_UPTIME_MS);
+  for (let i = 0; i < values.length; i++) values[i] += offset;
 }
 
 /** node_uname_info's labels for target `t`, as node_exporter reports them. */

@@ -38,7 +38,12 @@ import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_POINTS } from "./mix-samples.js";
 import { QUERY_CASES } from "./query-cases.js";
 import { compareQueryData, REL_TOLERANCE } from "./query-compare.js";
-import { QUERY_SCRAPE_INTERVAL_MS, queryData, SERIES_PER_TARGET } from "./query-data.js";
+import {
+  QUERY_SCRAPE_INTERVAL_MS,
+  queryData,
+  queryEndMs,
+  SERIES_PER_TARGET,
+} from "./query-data.js";
 import { type IngestProbeOptions, probeIngest } from "./query-ingest.js";
 import { encodeBackfill } from "./query-load.js";
 import { PHASES_FILE, type Phase } from "./query-profile.js";
@@ -269,7 +274,7 @@ async function main(): Promise<void> {
   if (points % BLOCK_POINTS !== 0) {
     throw new QueryBenchArgsError(`--hours ${args.hours} does not give whole generator blocks`);
   }
-  const endMs = Math.floor(Date.now() / 1000) * 1000;
+  const endMs = queryEndMs(Date.now());
   const endS = endMs / 1000;
   const spanS = args.hours * 3600;
   const data = queryData({ targets: args.targets, points, endMs });
