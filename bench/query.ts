@@ -227,6 +227,45 @@ async function timeAll(
   return out;
 }
 
+/**
+ * Counts the samples the server holds over the whole span with PromQL and
+ * says so when the count is not what was loaded (an answer about a store
+ * that lost data would compare nothing).
+ */
+async function checkSamples(
+  server: BenchServer,
+  endS: number,
+  hours: number,
+  names: readonly string[],
+  loaded: number,
+): Promise<void> {
+  const o = {
+    warmups: 0,
+    runs: 0,
+    budgetMs: 0,
+    minRuns: 0,
+    endS,
+    spanS: 0,
+    requestTimeoutMs: LIMITS.requestTimeoutMs,
+  };
+  try {
+    let held = 0;
+    // One metric name at a time: count_over_time drops the name, so over
+    // several names series would collide. Every sample is after
+    // endS - hours and before endS (bench/query-data.ts).
+    for (const name of names) {
+      const q = { name: "samples", query: `sum(count_over_time(${name}[${hours}h]))` };
+      const r = await runQuery(server.base, q, "instant", o);
+      const result = r.data.result as { value: [number, string] }[];
+      if (result.length === 1) held += Number(result[0].value[1]);
+    }
+    console.log(`query.check.${server.name}_samples ${held} samples`);
+    if (held !== loaded) note(`${server.name} holds ${held} samples of the ${loaded} loaded`);
+  } catch (e) {
+    note(`${server.name}: the sample count query failed: ${(e as Error).message}`);
+  }
+}
+
 /** Runs the queries one after another, over and over, until `stop.done`; stops at a failure. */
 async function queryLoop(
   base: string,
@@ -283,6 +322,9 @@ async function main(): Promise<void> {
     maxRequestSamples: LIMITS.maxRequestSamples,
   });
   const requests = backfill.windows.reduce((n, w) => n + w.length, 0);
+  const metricNames = [
+    ...new Set(data.series.map((x) => x.labels.find(([n]) => n === "__name__")?.[1] ?? "")),
+  ];
   console.log(`query.series ${data.series.length} series`);
   console.log(`query.samples ${backfill.samples} samples`);
   note(
@@ -325,6 +367,7 @@ async function main(): Promise<void> {
         name,
         await phase("queries", () => timeAll(server as BenchServer, args, endS, spanS)),
       );
+      await checkSamples(server, endS, args.hours, metricNames, backfill.samples);
       if (name === "m3ts") {
         const probe: IngestProbeOptions = {
           seconds: args.ingestSeconds,
