@@ -26,6 +26,16 @@ type WrittenByHand = {
       maxBytesInFrame: number;
     };
   };
+  query: {
+    lookbackDeltaMs: number;
+    timeoutMs: number;
+    maxSeries: number;
+    requireExhaustive: boolean;
+    maxSamples: number;
+    maxConcurrent: number;
+    maxQueued: number;
+    logFile: string | null;
+  };
   carbon: { enabled: boolean; listenAddress: ListenAddress; maxLineBytes: number };
   db: {
     numShards: number;

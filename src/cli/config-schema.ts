@@ -65,6 +65,41 @@ export const SCHEMA = {
       },
     ),
   }),
+  query: section("The Prometheus query API on the coordinator's port (/api/v1/query...).", {
+    lookbackDelta: leaf(
+      { kind: "duration", min: 1, default: "5m", as: "lookbackDeltaMs" },
+      "How far back an instant selector looks for a sample (Prometheus's lookback delta).",
+    ),
+    timeout: leaf(
+      // M3 bounds a request's own timeout to 10m; the default must fit too.
+      { kind: "duration", min: 1, default: "30s", as: "timeoutMs" },
+      "Time a query may take, waiting in the queue included; past it, 503 timeout. At most 10m.",
+    ),
+    maxSeries: leaf(
+      { kind: "int", min: 0, max: 1e12, default: 100_000 },
+      "Most series one selector may fetch (M3-Limit-Max-Series overrides it; 0: no bound).",
+    ),
+    requireExhaustive: leaf(
+      { kind: "bool", default: true },
+      "Past maxSeries, fail (true) or answer the first series with a warning and M3-Results-Limited (false).",
+    ),
+    maxSamples: leaf(
+      { kind: "int", min: 1, max: 1e12, default: 50_000_000 },
+      "Most samples a query holds in memory at once (Prometheus's query.max-samples); past it, 422.",
+    ),
+    maxConcurrent: leaf(
+      { kind: "int", min: 1, max: 10_000, default: 20 },
+      "Queries evaluated at once (Prometheus's query.max-concurrency).",
+    ),
+    maxQueued: leaf(
+      { kind: "int", min: 0, max: 1_000_000, default: 100 },
+      "Queries waiting for a slot; one more is answered 503 unavailable.",
+    ),
+    logFile: leaf(
+      { kind: "string", default: null },
+      "File the query log is appended to, one JSON line per query (Prometheus's query_log_file); none when unset.",
+    ),
+  }),
   carbon: section("Graphite carbon plaintext over TCP.", {
     enabled: leaf({ kind: "bool", default: true }, "Whether the carbon listener runs."),
     listenAddress: leaf({ kind: "address", default: "127.0.0.1:7204" }, "host:port to listen on."),

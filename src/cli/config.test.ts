@@ -40,6 +40,16 @@ test("with no file every key has the default the brief gives, with loopback addr
       },
       writeNamespace: "default",
     },
+    query: {
+      lookbackDeltaMs: 300_000,
+      timeoutMs: 30_000,
+      maxSeries: 100_000,
+      requireExhaustive: true,
+      maxSamples: 50_000_000,
+      maxConcurrent: 20,
+      maxQueued: 100,
+      logFile: null,
+    },
     carbon: { enabled: true, listenAddress: { host: "127.0.0.1", port: 7204 }, maxLineBytes: 4096 },
     db: {
       numShards: 64,
@@ -127,7 +137,11 @@ test("every kind of error names the key, the value and what is expected", () => 
       /did you mean listenAddress\?/,
     ],
     ["datadir: /x\n", "datadir", /did you mean dataDir\?/],
-    ["bogus: 1\n", "bogus", /keys here: dataDir, logging, coordinator, carbon, db, namespaces/],
+    [
+      "bogus: 1\n",
+      "bogus",
+      /keys here: dataDir, logging, coordinator, query, carbon, db, namespaces/,
+    ],
     ["db:\n  nested:\n    deep: 1\n", "db.nested", /keys here: numShards, commitLog/],
     ["__proto__: 1\n", "__proto__", /known key/],
     ["coordinator:\n  toString: 1\n", "coordinator.toString", /known key/],
@@ -321,6 +335,8 @@ test("the reference page's example sets every key and loads to the values it sho
   assert.equal(c.coordinator.remoteRead.maxBytesInFrame, MiB);
   assert.equal(c.carbon.enabled, true, "the carbon flag's default with M3TS_CARBON unset");
   assert.equal(c.carbon.maxLineBytes, 4096);
+  assert.equal(c.query.timeoutMs, 30_000);
+  assert.equal(c.query.logFile, "/var/log/m3ts/queries.log");
   assert.equal(c.db.commitLog.strategy, "wait");
   assert.equal(c.db.commitLog.flushIntervalMs, 2);
   assert.equal(c.db.commitLog.flushMaxBytes, 512 * 1024);

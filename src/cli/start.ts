@@ -11,10 +11,15 @@ import { type Client, InProcessClient } from "../client/index.js";
 import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
+import { MAX_REQUEST_TIMEOUT_MS, QueryApi, QueryLogFile } from "../query/api/index.js";
+import { clientQuerier, createEngine } from "../query/engine/index.js";
+import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
+import { parsePromQL } from "../query/parser/index.js";
 import type { Logger } from "../x/index.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
+import { version } from "./index.js";
 import { NamespaceSync } from "./namespace-sync.js";
 
 /** A running node: what `start` built, and how to stop it. */
@@ -67,12 +72,48 @@ export async function startNode(
     metrics: registry,
   });
   const kv = await FileKV.open(join(dataDir, "kv"));
+  // The metric metadata remote write carries, kept in the data directory across restarts.
+  const metadata = await MetadataPersistence.open({ dir: dataDir, logger });
+  registerMetadataMetrics(registry, metadata.store);
   const inner = new InProcessClient(db);
   const client = options.wrapClient?.(inner) ?? inner;
   const metrics = new CoordinatorMetrics(registry);
   const sync = new NamespaceSync(db, kv, logger);
   let isReady = false;
   const c = config.coordinator;
+  const q = config.query;
+  if (q.timeoutMs > MAX_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError("query.timeout", `${q.timeoutMs}ms`, "a duration of at most 10m");
+  }
+  // The query API reads the namespace the ingest endpoints write.
+  const engineFor = (maxSeries: number, requireExhaustive: boolean) =>
+    createEngine({
+      querier: clientQuerier(client, c.writeNamespace, { maxSeries, requireExhaustive }),
+      lookbackMs: q.lookbackDeltaMs,
+      timeoutMs: q.timeoutMs,
+      maxSamples: q.maxSamples,
+    });
+  const queryLog = q.logFile === null ? null : new QueryLogFile(resolve(q.logFile));
+  const queryApi = new QueryApi({
+    engine: engineFor(q.maxSeries, q.requireExhaustive),
+    engineForLimits: engineFor,
+    client,
+    namespace: c.writeNamespace,
+    promql: { parse: parsePromQL },
+    limits: {
+      lookbackMs: q.lookbackDeltaMs,
+      timeoutMs: q.timeoutMs,
+      maxSeries: q.maxSeries,
+      requireExhaustive: q.requireExhaustive,
+      maxSamples: q.maxSamples,
+      maxConcurrent: q.maxConcurrent,
+      maxQueued: q.maxQueued,
+    },
+    version: version(),
+    queryLog,
+    metadata: metadata.store,
+    logger,
+  });
   const coordinator = await Coordinator.start({
     client,
     kv,
@@ -89,8 +130,10 @@ export async function startNode(
       maxSeriesCacheBytes: c.maxSeriesCacheBytes,
     },
     remoteRead: c.remoteRead,
+    metadata: metadata.store,
     numShards: config.db.numShards,
     isReady: () => isReady,
+    routes: queryApi.routes(),
   });
   let carbon: CarbonServer | null = null;
   if (config.carbon.enabled) {
@@ -121,6 +164,11 @@ export async function startNode(
   const stop = () => {
     stopping ??= (async () => {
       await coordinator.close();
+      await queryLog?.close();
+      // A cache senders fill again: failing to save it must not keep the database from closing.
+      await metadata
+        .close()
+        .catch((e) => logger.error({ err: e as Error }, "saving the metric metadata failed"));
       await carbon?.close();
       sync.stop();
       await ready.catch(() => {});

@@ -8,6 +8,8 @@ import type { Client, FetchedSeries, FetchLimits, NodeState } from "./client.js"
 
 export class InProcessClient implements Client {
   private readonly db: Database;
+  private scratchTimes = new Float64Array(1024);
+  private scratchValues = new Float64Array(1024);
 
   constructor(db: Database) {
     this.db = db;
@@ -31,10 +33,12 @@ export class InProcessClient implements Client {
     });
     const out: FetchedSeries[] = [];
     let total = 0;
+    // Every series decodes into one scratch pair that grows to the longest
+    // series, and leaves with arrays of exactly its size.
+    let timesMs = this.scratchTimes;
+    let values = this.scratchValues;
     for (let s = 0; s < found.ids.length; s++) {
       const it = await this.db.fetch(namespace, found.ids[s], startMs, endMs + 1);
-      let timesMs = new Float64Array(16);
-      let values = new Float64Array(16);
       let count = 0;
       while (it.next()) {
         const t = it.timeMs;
@@ -42,6 +46,8 @@ export class InProcessClient implements Client {
         if (count === timesMs.length) {
           timesMs = grow(timesMs);
           values = grow(values);
+          this.scratchTimes = timesMs;
+          this.scratchValues = values;
         }
         timesMs[count] = t;
         values[count] = it.value;
@@ -56,7 +62,15 @@ export class InProcessClient implements Client {
           `the series matched hold more datapoints in the range`,
         );
       }
-      if (count > 0) out.push({ id: found.ids[s], tags: found.tags[s], timesMs, values, count });
+      if (count > 0) {
+        out.push({
+          id: found.ids[s],
+          tags: found.tags[s],
+          timesMs: timesMs.slice(0, count),
+          values: values.slice(0, count),
+          count,
+        });
+      }
     }
     return out;
   }

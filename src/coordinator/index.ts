@@ -14,5 +14,5 @@ export {
   WriteRequestColumns,
   WriteRequestFormatError,
 } from "./prom/index.js";
-export { Coordinator, type CoordinatorOptions } from "./server.js";
+export { Coordinator, type CoordinatorOptions, type CoordinatorRoute } from "./server.js";
 export { type CarbonOptions, CarbonServer } from "./text/index.js";

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { Client } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
+import type { MetricMetadataStore } from "../query/metadata/index.js";
 import type { Logger } from "../x/index.js";
 import { AdminApi } from "./admin/index.js";
 import {
@@ -38,9 +39,16 @@ export interface CoordinatorOptions {
   remoteRead: RemoteReadLimits;
   /** The node's shard count, for the local placement. */
   numShards: number;
+  /** Keeps the metric metadata remote write carries (for /api/v1/metadata); without it, it is dropped. */
+  metadata?: MetricMetadataStore;
   /** True once the node serves reads and writes (bootstrapped, namespaces applied). */
   isReady?: () => boolean;
   now?: () => number;
+  /**
+   * Routes mounted after the coordinator's own (the query API): each answers
+   * its requests itself; what one throws is answered with M3's error body.
+   */
+  routes?: readonly CoordinatorRoute[];
 }
 
 type Handler = (
@@ -49,11 +57,14 @@ type Handler = (
   params: string[],
 ) => Promise<void> | void;
 
-interface Route {
+/** One route of the table: a name for the request metrics, the path, a handler per method. */
+export interface CoordinatorRoute {
   path: RegExp;
   methods: Record<string, Handler>;
   name: string;
 }
+
+type Route = CoordinatorRoute;
 
 export class Coordinator {
   readonly remoteWrite: RemoteWriteHandler;
@@ -74,6 +85,7 @@ export class Coordinator {
       limits: options.ingest,
       metrics,
       logger,
+      ...(options.metadata !== undefined && { metadata: options.metadata }),
     });
     const read = new RemoteReadHandler({
       client,
@@ -139,6 +151,7 @@ export class Coordinator {
       route("routes", /^\/routes$/, {
         GET: (_req, res) => sendJson(res, 200, { routes: this.routes.map((r) => r.path.source) }),
       }),
+      ...(options.routes ?? []),
     ];
     this.server = createServer((req, res) => this.dispatch(req, res));
     this.server.keepAliveTimeout = 30_000;

@@ -15,9 +15,15 @@ export {
 } from "./errors.js";
 export {
   compareLabels,
+  dropMetricName,
   formatLabels,
+  getLabel,
   type Label,
   type Labels,
   labelsKey,
+  METRIC_NAME,
   makeLabels,
+  TYPE_LABEL,
+  UNIT_LABEL,
+  withLabel,
 } from "./labels.js";

@@ -46,11 +46,19 @@ export function getLabel(labels: Labels, name: string): string {
   return "";
 }
 
-/** The label set without the metric name. */
+/** The label set without the metric name (and the type and unit labels that describe it). */
 export function dropMetricName(labels: Labels): Labels {
-  return labels.some((l) => l.name === METRIC_NAME)
-    ? labels.filter((l) => l.name !== METRIC_NAME)
+  return labels.some((l) => isNameLike(l.name))
+    ? labels.filter((l) => !isNameLike(l.name))
     : labels;
+}
+
+/** Labels that go with the metric name: the type and unit labels of Prometheus's type-and-unit feature. */
+export const TYPE_LABEL = "__type__";
+export const UNIT_LABEL = "__unit__";
+
+function isNameLike(name: string): boolean {
+  return name === METRIC_NAME || name === TYPE_LABEL || name === UNIT_LABEL;
 }
 
 /** The label set with `name` set to `value` ("" removes it). */

@@ -6,6 +6,7 @@
 // src/query/api/v1/handler/prometheus/remote/write.go.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Client, WriteBatch } from "../../client/index.js";
+import type { MetricMetadataStore } from "../../query/metadata/index.js";
 import type { Logger, M3tsError } from "../../x/index.js";
 import {
   isClientError,
@@ -18,6 +19,7 @@ import type { CoordinatorMetrics } from "../metrics.js";
 import { SeriesWriteError } from "../series-errors.js";
 import { unsnappy } from "../wire/index.js";
 import { namespaceOf, writeTargetOf } from "../write-headers.js";
+import { MetadataFeed } from "./metadata-feed.js";
 import {
   checkContentEncoding,
   EXEMPLARS_WRITTEN_HEADER,
@@ -59,6 +61,8 @@ export class RemoteWriteHandler {
   private readonly metrics: CoordinatorMetrics;
   private readonly logger: Logger;
   private readonly pool: Scratch[] = [];
+  /** Where the requests' metric metadata goes; null drops it (counted). */
+  private readonly metadata: MetadataFeed | null;
   private inflight = 0;
   private pendingSamples = 0;
 
@@ -68,6 +72,8 @@ export class RemoteWriteHandler {
     limits: IngestLimits;
     metrics: CoordinatorMetrics;
     logger: Logger;
+    /** Keeps the metric metadata requests carry; without it, metadata is dropped. */
+    metadata?: MetricMetadataStore;
   }) {
     this.client = deps.client;
     this.namespace = deps.namespace;
@@ -75,6 +81,7 @@ export class RemoteWriteHandler {
     this.cache = new SeriesCache(undefined, deps.limits.maxSeriesCacheBytes);
     this.metrics = deps.metrics;
     this.logger = deps.logger;
+    this.metadata = deps.metadata === undefined ? null : new MetadataFeed(deps.metadata);
   }
 
   /** Requests being handled now. */
@@ -116,6 +123,7 @@ export class RemoteWriteHandler {
       }
       pending = cols.samples;
       this.pendingSamples += pending;
+      this.metadata?.record(body, cols, version);
       this.metrics.samplesReceived.inc({ protocol: "prometheus" }, cols.samples);
       const outcome = await this.write(namespace, body, scratch);
       if (version === "2.0") {
@@ -246,7 +254,9 @@ export class RemoteWriteHandler {
   private countDropped(cols: WriteRequestColumns): void {
     if (cols.exemplars > 0) this.metrics.dropped.inc({ kind: "exemplar" }, cols.exemplars);
     if (cols.histograms > 0) this.metrics.dropped.inc({ kind: "histogram" }, cols.histograms);
-    if (cols.metadata > 0) this.metrics.dropped.inc({ kind: "metadata" }, cols.metadata);
+    // Kept entries are not dropped; 2.0 entries without a metric name or with bad refs are.
+    const metadataDropped = cols.metadata - (this.metadata === null ? 0 : cols.metaEntries);
+    if (metadataDropped > 0) this.metrics.dropped.inc({ kind: "metadata" }, metadataDropped);
   }
 }
 

@@ -31,3 +31,54 @@ test("the test encoder writes the bytes a proto3 sender writes (hand-encoded)", 
     ...[0x12, 0x00],
   ]);
 });
+
+test("the test encoder writes metric metadata as the protos define it (hand-encoded)", () => {
+  const one = [
+    {
+      labels: [["__name__", "m"]] as [string, string][],
+      timesMs: [],
+      values: [],
+      metadata: { type: 1, help: "h", unit: "u" },
+    },
+  ];
+  assert.deepEqual(Array.from(encodeWriteRequest(one, { version: "2.0" })), [
+    ...[0x22, 0x00], // symbol 0: ""
+    ...[0x22, 0x01, 0x68], // symbol 1: "h" (help and unit are added first)
+    ...[0x22, 0x01, 0x75], // symbol 2: "u"
+    ...[0x22, 0x08, ...Buffer.from("__name__")], // symbol 3
+    ...[0x22, 0x01, 0x6d], // symbol 4: "m"
+    ...[0x2a, 0x0c], // timeseries, 12 bytes
+    ...[0x0a, 0x02, 0x03, 0x04], // labels_refs packed [3, 4]
+    ...[0x2a, 0x06, 0x08, 0x01, 0x18, 0x01, 0x20, 0x02], // metadata: counter, help 1, unit 2
+  ]);
+  assert.deepEqual(
+    Array.from(
+      encodeWriteRequest([], {
+        version: "1.0",
+        familyMetadata: [
+          { type: 5, family: "rpc", help: "é" },
+          { type: 0, family: "x" },
+        ],
+      }),
+    ),
+    [
+      ...[0x1a, 0x0b], // metadata, 11 bytes
+      ...[0x08, 0x05], // type summary
+      ...[0x12, 0x03, 0x72, 0x70, 0x63], // metric_family_name "rpc"
+      ...[0x22, 0x02, 0xc3, 0xa9], // help "é", two UTF-8 bytes
+      ...[0x1a, 0x03, 0x12, 0x01, 0x78], // type unknown left out, family "x"
+    ],
+  );
+  // A 1.0 series' metadata is request-level, after the series, named by its __name__.
+  assert.deepEqual(Array.from(encodeWriteRequest(one, { version: "1.0" })).slice(-13), [
+    ...[0x1a, 0x0b],
+    ...[0x08, 0x01],
+    ...[0x12, 0x01, 0x6d],
+    ...[0x22, 0x01, 0x68],
+    ...[0x2a, 0x01, 0x75],
+  ]);
+  assert.throws(
+    () => encodeWriteRequest([], { version: "2.0", familyMetadata: [{ type: 1 }] }),
+    /only 1.0 has/,
+  );
+});

@@ -13,6 +13,22 @@ export interface TestSeries {
   /** Integer milliseconds since the epoch; negative ones are allowed. */
   timesMs: ArrayLike<number>;
   values: ArrayLike<number>;
+  /**
+   * The series' metric metadata: in 2.0 inside the series (help and unit as symbols), in
+   * 1.0 a request-level MetricMetadata after the series, its family the series' __name__
+   * unless `family` names it.
+   */
+  metadata?: TestMetadata;
+}
+
+/** Metric metadata as remote write carries it; empty strings and type 0 are left out. */
+export interface TestMetadata {
+  /** The enum value (0 unknown/unspecified, 1 counter, 2 gauge, 3 histogram, ... 7 stateset). */
+  type: number;
+  help?: string;
+  unit?: string;
+  /** 1.0's metric_family_name; 2.0 has none (its family is the series' name). */
+  family?: string;
 }
 
 export interface EncodeOptions {
@@ -21,8 +37,16 @@ export interface EncodeOptions {
   exemplarsPerSeries?: number;
   /** Native histograms per series (count 1 each), likewise. */
   histogramsPerSeries?: number;
-  /** One metadata entry (type gauge) per series: 1.0 request-level, 2.0 inside each series. */
+  /**
+   * One metadata entry (type gauge) per series without metadata of its own: 1.0
+   * request-level, 2.0 inside each series.
+   */
   metadata?: boolean;
+  /**
+   * 1.0 only: request-level MetricMetadata entries after those of the series, as
+   * Prometheus's sender writes them in requests of their own (then `series` is empty).
+   */
+  familyMetadata?: readonly TestMetadata[];
 }
 
 // Field numbers (prompb/types.proto and prompb/io/prometheus/write/v2/types.proto).
@@ -56,12 +80,7 @@ let labelsSize = new Int32Array(256);
 /** The protobuf bytes of a remote write request holding `series`, labels in the order given. */
 export function encodeWriteRequest(
   series: readonly TestSeries[],
-  options?: {
-    version?: "1.0" | "2.0";
-    exemplarsPerSeries?: number;
-    histogramsPerSeries?: number;
-    metadata?: boolean;
-  },
+  options?: EncodeOptions,
 ): Uint8Array {
   const o: EncodeOptions = options ?? {};
   const version = o.version ?? "1.0";
@@ -71,13 +90,62 @@ export function encodeWriteRequest(
   const exemplars = count(o.exemplarsPerSeries, "exemplarsPerSeries");
   const histograms = count(o.histogramsPerSeries, "histogramsPerSeries");
   const metadata = o.metadata === true;
+  if (version === "2.0" && o.familyMetadata !== undefined) {
+    throw new RangeError("familyMetadata is request-level metadata, which only 1.0 has");
+  }
+  for (const s of series) if (s.metadata !== undefined) checkMetadata(s.metadata);
+  for (const m of o.familyMetadata ?? []) checkMetadata(m);
   if (seriesSize.length < series.length) {
     seriesSize = new Int32Array(series.length);
     labelsSize = new Int32Array(series.length);
   }
   return version === "2.0"
     ? encodeV2(series, exemplars, histograms, metadata)
-    : encodeV1(series, exemplars, histograms, metadata);
+    : encodeV1(series, exemplars, histograms, metadata, o.familyMetadata ?? []);
+}
+
+function checkMetadata(m: TestMetadata): void {
+  if (!Number.isInteger(m.type) || m.type < 0 || m.type > 0x7fffffff) {
+    throw new RangeError(`metadata type ${m.type} is not an enum value (an integer ≥ 0)`);
+  }
+}
+
+/** A 1.0 MetricMetadata's fields, sizes computed. */
+interface V1Metadata {
+  type: number;
+  family: string;
+  familySize: number;
+  help: string;
+  helpSize: number;
+  unit: string;
+  unitSize: number;
+  size: number;
+}
+
+function v1Metadata(m: TestMetadata, family: string): V1Metadata {
+  const help = m.help ?? "";
+  const unit = m.unit ?? "";
+  const e = {
+    type: m.type,
+    family,
+    familySize: utf8Size(family),
+    help,
+    helpSize: utf8Size(help),
+    unit,
+    unitSize: utf8Size(unit),
+    size: 0,
+  };
+  e.size =
+    (e.type === 0 ? 0 : 1 + varintSize(e.type)) +
+    (e.familySize > 0 ? delimitedSize(e.familySize) : 0) +
+    (e.helpSize > 0 ? delimitedSize(e.helpSize) : 0) +
+    (e.unitSize > 0 ? delimitedSize(e.unitSize) : 0);
+  return e;
+}
+
+function nameOf(s: TestSeries): string {
+  for (const [name, value] of s.labels) if (name === "__name__") return value;
+  return "";
 }
 
 function count(n: number | undefined, what: string): number {
@@ -91,10 +159,17 @@ function encodeV1(
   exemplars: number,
   histograms: number,
   metadata: boolean,
+  familyMetadata: readonly TestMetadata[],
 ): Uint8Array {
   let labels = 0;
   for (const s of series) labels += s.labels.length;
   ensureLabels(labels);
+  const entries: V1Metadata[] = [];
+  for (const s of series) {
+    if (s.metadata !== undefined)
+      entries.push(v1Metadata(s.metadata, s.metadata.family ?? nameOf(s)));
+  }
+  for (const m of familyMetadata) entries.push(v1Metadata(m, m.family ?? ""));
 
   // Sizes.
   let total = 0;
@@ -113,7 +188,10 @@ function encodeV1(
     seriesSize[k] = size;
     total += delimitedSize(size);
   }
-  if (metadata) total += series.length * delimitedSize(METADATA_BODY);
+  let plain = 0;
+  if (metadata) for (const s of series) if (s.metadata === undefined) plain++;
+  total += plain * delimitedSize(METADATA_BODY);
+  for (const e of entries) total += delimitedSize(e.size);
 
   // Bytes.
   const w = writerFor(total);
@@ -131,7 +209,17 @@ function encodeV1(
     for (let e = 0; e < exemplars; e++) exemplar(w, V1_EXEMPLARS);
     for (let h = 0; h < histograms; h++) histogram(w, V1_HISTOGRAMS);
   }
-  if (metadata) for (let k = 0; k < series.length; k++) metadataOf(w, V1_METADATA);
+  for (let k = 0; k < plain; k++) metadataOf(w, V1_METADATA);
+  for (const e of entries) {
+    header(w, V1_METADATA, e.size);
+    if (e.type !== 0) {
+      w.key(1, 0);
+      w.varint(e.type);
+    }
+    if (e.familySize > 0) string(w, 2, e.family, e.familySize);
+    if (e.helpSize > 0) string(w, 4, e.help, e.helpSize);
+    if (e.unitSize > 0) string(w, 5, e.unit, e.unitSize);
+  }
   return finish(w, total);
 }
 
@@ -148,8 +236,20 @@ function encodeV2(
   for (const s of series) labels += s.labels.length;
   if (refs.length < labels * 2) refs = new Int32Array(labels * 2);
 
+  // Per series with metadata of its own: its Metadata body size, help ref and unit ref.
+  const meta: { size: number; help: number; unit: number }[] = [];
   let r = 0;
   for (let k = 0; k < series.length; k++) {
+    const m = series[k].metadata;
+    if (m !== undefined) {
+      const help = symbol(index, table, m.help ?? "");
+      const unit = symbol(index, table, m.unit ?? "");
+      const size =
+        (m.type === 0 ? 0 : 1 + varintSize(m.type)) +
+        (help === 0 ? 0 : 1 + varintSize(help)) +
+        (unit === 0 ? 0 : 1 + varintSize(unit));
+      meta[k] = { size, help, unit };
+    }
     let packed = 0;
     for (const [name, value] of series[k].labels) {
       refs[r] = symbol(index, table, name);
@@ -161,7 +261,7 @@ function encodeV2(
     let size = packed > 0 ? delimitedSize(packed) : 0;
     size += samplesSize(series[k]);
     size += exemplars * delimitedSize(EXEMPLAR_BODY) + histograms * delimitedSize(HISTOGRAM_BODY);
-    size += delimitedSize(metadata ? METADATA_BODY : 0);
+    size += delimitedSize(meta[k] !== undefined ? meta[k].size : metadata ? METADATA_BODY : 0);
     seriesSize[k] = size;
   }
   ensureLabels(table.length);
@@ -186,7 +286,23 @@ function encodeV2(
     writeSamples(w, s);
     for (let h = 0; h < histograms; h++) histogram(w, V2_HISTOGRAMS);
     for (let e = 0; e < exemplars; e++) exemplar(w, V2_EXEMPLARS);
-    if (metadata) metadataOf(w, V2_METADATA);
+    const m = meta[k];
+    if (m !== undefined) {
+      const type = s.metadata?.type ?? 0;
+      header(w, V2_METADATA, m.size);
+      if (type !== 0) {
+        w.key(1, 0);
+        w.varint(type);
+      }
+      if (m.help !== 0) {
+        w.key(3, 0);
+        w.varint(m.help);
+      }
+      if (m.unit !== 0) {
+        w.key(4, 0);
+        w.varint(m.unit);
+      }
+    } else if (metadata) metadataOf(w, V2_METADATA);
     else header(w, V2_METADATA, 0);
   }
   return finish(w, total);

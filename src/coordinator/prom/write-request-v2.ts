@@ -10,6 +10,9 @@
 //               once per series when it names a type, help or unit)
 //   Sample      1 value (double), 2 timestamp (int64 ms)
 //   Metadata    1 type (enum), 3 help_ref, 4 unit_ref (uint32)
+// A series' metadata that names something becomes a metadata entry whose family is the
+// series' __name__ value; one without a metric name, or whose help or unit ref is outside
+// the symbol table, is counted and not kept (the samples are written all the same).
 // Anything else (Sample 3 start_timestamp, TimeSeries 6 created_timestamp of earlier drafts)
 // is skipped, as protobuf readers must.
 //
@@ -31,6 +34,13 @@ let symbols = 0;
 let symbol0At = 0;
 /** Per label: where its name ref was read, for errors found when refs are resolved. */
 let refAt = new Int32Array(1024);
+/** Per metadata entry: the series it belongs to, until refs are resolved. */
+let metaSeries = new Int32Array(64);
+/** The Metadata fields of the series being read; on the wire, the last value of a field wins. */
+let metaType = 0;
+let metaHelp = 0;
+let metaUnit = 0;
+const NAME = new TextEncoder().encode("__name__");
 
 /**
  * Decodes a v2 Request (uncompressed protobuf) into `out`, replacing what it held. Throws
@@ -78,6 +88,9 @@ function timeSeries(out: WriteRequestColumns, at: number, end: number): void {
   const s = out.addSeries();
   let refs = 0;
   let described = false;
+  metaType = 0;
+  metaHelp = 0;
+  metaUnit = 0;
   while (wire.pos < end) {
     wire.key(end);
     const field = wire.field;
@@ -111,7 +124,16 @@ function timeSeries(out: WriteRequestColumns, at: number, end: number): void {
       `series ${s} has ${refs} label refs; refs come in name and value pairs, so their number must be even`,
     );
   }
-  if (described) out.metadata++;
+  if (described) {
+    out.metadata++;
+    const m = out.addMetadata();
+    if (m === metaSeries.length) metaSeries = grow32(metaSeries);
+    metaSeries[m] = s;
+    out.metaType[m] = metaType;
+    // Refs for now; resolveRefs turns them into byte ranges.
+    out.metaHelpAt[m] = metaHelp;
+    out.metaUnitAt[m] = metaUnit;
+  }
 }
 
 /** Reads one ref: even ones are names, odd ones values; each pair is one label. */
@@ -137,7 +159,10 @@ function addRef(out: WriteRequestColumns, s: number, refs: number, end: number):
   return refs + 1;
 }
 
-/** Reads a Metadata message; true when it names a type, a help text or a unit. */
+/**
+ * Reads a Metadata message into metaType, metaHelp and metaUnit; true when it names a type,
+ * a help text or a unit. A value past 2^31 - 1 is kept as -1: no type, and no symbol.
+ */
 function metadata(end: number): boolean {
   let says = false;
   while (wire.pos < end) {
@@ -147,6 +172,10 @@ function metadata(end: number): boolean {
     if ((field === 1 || field === 3 || field === 4) && type === VARINT) {
       wire.varint(end);
       if (wire.lo !== 0 || wire.hi !== 0) says = true;
+      const v = wire.hi === 0 && wire.lo <= 0x7fffffff ? wire.lo : -1;
+      if (field === 1) metaType = v;
+      else if (field === 3) metaHelp = v;
+      else metaUnit = v;
     } else wire.skip(type, end);
   }
   return says;
@@ -175,6 +204,40 @@ function resolveRefs(out: WriteRequestColumns): void {
     out.valueAt[l] = symbolAt[value];
     out.valueLen[l] = symbolLen[value];
   }
+  resolveMetadata(out);
+}
+
+/** Turns the metadata entries' refs into byte ranges and finds their families; drops the unusable. */
+function resolveMetadata(out: WriteRequestColumns): void {
+  const bytes = wire.bytes;
+  let kept = 0;
+  for (let m = 0; m < out.metaEntries; m++) {
+    const help = out.metaHelpAt[m];
+    const unit = out.metaUnitAt[m];
+    if (help < 0 || help >= symbols || unit < 0 || unit >= symbols) continue;
+    const s = metaSeries[m];
+    const first = out.labelStart[s];
+    const last = first + out.labelCount[s];
+    let name = -1;
+    for (let l = first; l < last && name < 0; l++) {
+      if (out.nameLen[l] === NAME.length && equalAt(bytes, out.nameAt[l], NAME)) name = l;
+    }
+    if (name < 0 || out.valueLen[name] === 0) continue;
+    out.metaType[kept] = out.metaType[m];
+    out.metaFamilyAt[kept] = out.valueAt[name];
+    out.metaFamilyLen[kept] = out.valueLen[name];
+    out.metaHelpAt[kept] = symbolAt[help];
+    out.metaHelpLen[kept] = symbolLen[help];
+    out.metaUnitAt[kept] = symbolAt[unit];
+    out.metaUnitLen[kept] = symbolLen[unit];
+    kept++;
+  }
+  out.metaEntries = kept;
+}
+
+function equalAt(bytes: Uint8Array, at: number, want: Uint8Array): boolean {
+  for (let i = 0; i < want.length; i++) if (bytes[at + i] !== want[i]) return false;
+  return true;
 }
 
 function grow32(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {

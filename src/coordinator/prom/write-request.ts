@@ -6,10 +6,11 @@
 // bytes stay in the body so that known series are found from their bytes.
 //
 // Fields read (field number: wire type):
-//   WriteRequest  1 timeseries (message), 3 metadata (message, counted)
-//   TimeSeries    1 labels, 2 samples, 3 exemplars (counted), 4 histograms (counted)
-//   Label         1 name (bytes), 2 value (bytes)
-//   Sample        1 value (double), 2 timestamp (int64, ms)
+//   WriteRequest    1 timeseries (message), 3 metadata (message)
+//   TimeSeries      1 labels, 2 samples, 3 exemplars (counted), 4 histograms (counted)
+//   Label           1 name (bytes), 2 value (bytes)
+//   Sample          1 value (double), 2 timestamp (int64, ms)
+//   MetricMetadata  1 type (enum), 2 metric_family_name, 4 help, 5 unit (bytes)
 // Anything else is skipped, as protobuf readers must.
 import { M3tsError } from "../../x/index.js";
 
@@ -31,10 +32,25 @@ export class WriteRequestColumns {
   series = 0;
   labels = 0;
   samples = 0;
-  /** Entries decoded but not kept: exemplars, native histograms, metadata. */
+  /** Entries decoded but not kept: exemplars, native histograms. */
   exemplars = 0;
   histograms = 0;
+  /** Metadata messages received (2.0: series whose metadata names a type, help or unit). */
   metadata = 0;
+  /** Metadata entries kept in the meta* columns (2.0 keeps those of series with a metric name). */
+  metaEntries = 0;
+  /**
+   * Per metadata entry: its type (the enum value, the same in 1.0 and 2.0), and where its
+   * metric family name, help and unit are in the body (2.0: the family is the series'
+   * __name__ value, help and unit the symbols their refs point at).
+   */
+  metaType = new Int32Array(64);
+  metaFamilyAt = new Int32Array(64);
+  metaFamilyLen = new Int32Array(64);
+  metaHelpAt = new Int32Array(64);
+  metaHelpLen = new Int32Array(64);
+  metaUnitAt = new Int32Array(64);
+  metaUnitLen = new Int32Array(64);
   /** Per series: index of its first label and sample, and how many. */
   labelStart = new Int32Array(256);
   labelCount = new Int32Array(256);
@@ -64,6 +80,29 @@ export class WriteRequestColumns {
     this.exemplars = 0;
     this.histograms = 0;
     this.metadata = 0;
+    this.metaEntries = 0;
+  }
+
+  addMetadata(): number {
+    if (this.metaEntries === this.metaType.length) {
+      const n = this.metaEntries * 2;
+      this.metaType = grow32(this.metaType, n);
+      this.metaFamilyAt = grow32(this.metaFamilyAt, n);
+      this.metaFamilyLen = grow32(this.metaFamilyLen, n);
+      this.metaHelpAt = grow32(this.metaHelpAt, n);
+      this.metaHelpLen = grow32(this.metaHelpLen, n);
+      this.metaUnitAt = grow32(this.metaUnitAt, n);
+      this.metaUnitLen = grow32(this.metaUnitLen, n);
+    }
+    const m = this.metaEntries++;
+    this.metaType[m] = 0;
+    this.metaFamilyAt[m] = 0;
+    this.metaFamilyLen[m] = 0;
+    this.metaHelpAt[m] = 0;
+    this.metaHelpLen[m] = 0;
+    this.metaUnitAt[m] = 0;
+    this.metaUnitLen[m] = 0;
+    return m;
   }
 
   addSeries(): number {
@@ -192,7 +231,8 @@ function request(out: WriteRequestColumns, end: number): void {
       const stop = wire.lengthOf(end, "timeseries");
       timeSeries(out, stop);
     } else if (field === 3 && type === BYTES) {
-      wire.pos = wire.lengthOf(end, "metadata");
+      const stop = wire.lengthOf(end, "metadata");
+      metricMetadata(out, stop);
       out.metadata++;
     } else wire.skip(type, end);
   }
@@ -264,6 +304,38 @@ function label(out: WriteRequestColumns, end: number): void {
       } else {
         out.valueAt[l] = at;
         out.valueLen[l] = stop - at;
+      }
+      wire.pos = stop;
+    } else wire.skip(type, end);
+  }
+}
+
+/** Reads a MetricMetadata into the next metadata entry; a repeated field's last value wins. */
+function metricMetadata(out: WriteRequestColumns, end: number): void {
+  const m = out.addMetadata();
+  while (wire.pos < end) {
+    wire.key(end);
+    const field = wire.field;
+    const type = wire.type;
+    if (field === 1 && type === VARINT) {
+      wire.varint(end);
+      // An enum value past int32 is no type any version defines.
+      out.metaType[m] = wire.hi === 0 && wire.lo <= 0x7fffffff ? wire.lo : -1;
+    } else if ((field === 2 || field === 4 || field === 5) && type === BYTES) {
+      const stop = wire.lengthOf(
+        end,
+        field === 2 ? "metric_family_name" : field === 4 ? "help" : "unit",
+      );
+      const from = wire.pos;
+      if (field === 2) {
+        out.metaFamilyAt[m] = from;
+        out.metaFamilyLen[m] = stop - from;
+      } else if (field === 4) {
+        out.metaHelpAt[m] = from;
+        out.metaHelpLen[m] = stop - from;
+      } else {
+        out.metaUnitAt[m] = from;
+        out.metaUnitLen[m] = stop - from;
       }
       wire.pos = stop;
     } else wire.skip(type, end);

@@ -9,6 +9,8 @@ export interface FunctionCallContext extends OperatorContext {
   readonly call: Call;
   /** The steps the call is evaluated at. */
   readonly steps: Steps;
+  /** The query's lookback delta (anchored and smoothed range selectors reach back by it); 5 m when absent. */
+  readonly lookbackMs?: number;
 }
 
 /**

@@ -1,0 +1,140 @@
+// The mergeable state of an aggregation: what a subset of the input rows
+// leaves behind so that two subsets can be combined and then finalized into
+// the same result one pass over all rows gives. Plain data only (typed
+// arrays, label arrays) so that a state can later cross a network.
+//
+// Cells are group-major like blocks: cell g * steps.count + j is group g at
+// step j. count[c] is the number of samples folded into the cell (0: the
+// group had none at that step). The other arrays mean, per operator:
+//   sum        value = running sum, aux = Kahan compensation
+//   avg        value = running sum (or, once incremental[c] is 1 because the
+//              sum would overflow, the running mean), aux = compensation
+//   min, max   value = the extreme so far (NaN only while every sample was NaN)
+//   count, group  count only
+//   stddev, stdvar  value = mean, aux = M2 (sum of squared deviations), Welford
+//   quantile   the cell's samples in lists (sorted as Float64Array sorts: NaN last)
+//   topk, bottomk  the cell's best k candidates in lists, best first
+
+import type { Steps } from "../block.js";
+import { type Labels, labelsKey } from "../labels.js";
+
+/** The aggregation operators that have a mergeable state. */
+export type PartialOp =
+  | "sum"
+  | "avg"
+  | "count"
+  | "min"
+  | "max"
+  | "group"
+  | "stddev"
+  | "stdvar"
+  | "topk"
+  | "bottomk"
+  | "quantile";
+
+export const PARTIAL_OPS: ReadonlySet<string> = new Set<PartialOp>([
+  "sum",
+  "avg",
+  "count",
+  "min",
+  "max",
+  "group",
+  "stddev",
+  "stdvar",
+  "topk",
+  "bottomk",
+  "quantile",
+]);
+
+/** One output group, by its labels. */
+export interface PartialGroup {
+  labels: Labels;
+}
+
+/** A topk/bottomk candidate: an input row, kept whole. */
+export interface PartialCandidate {
+  labels: Labels;
+  dropName: boolean;
+}
+
+export interface PartialAggregate {
+  readonly op: PartialOp;
+  /** Sorted label names of by/without. */
+  readonly grouping: readonly string[];
+  readonly without: boolean;
+  readonly steps: Steps;
+  readonly groups: PartialGroup[];
+  /** Per step: k (truncated) for topk/bottomk, φ for quantile; empty for the others. */
+  readonly param: Float64Array;
+  readonly count: Float64Array;
+  readonly value: Float64Array;
+  readonly aux: Float64Array;
+  /**
+   * 1 where a row with its metric name to be dropped gave the cell a sample
+   * (all but topk/bottomk). A group's output takes the flag of its last step
+   * with a sample, as Prometheus sets it step after step.
+   */
+  readonly dropNameAt: Uint8Array;
+  /** avg only: 1 where the cell switched to the incremental mean. */
+  readonly incremental: Uint8Array;
+  /** quantile, topk, bottomk: the list of cell c is listStart[c] .. listStart[c + 1]. */
+  readonly listStart: Uint32Array;
+  listValues: Float64Array;
+  /** topk, bottomk: index into `candidates` of each list entry. */
+  listRows: Int32Array;
+  candidates: PartialCandidate[];
+}
+
+/** The state arrays an operator uses, all other arrays empty. */
+export function newPartial(
+  op: PartialOp,
+  grouping: readonly string[],
+  without: boolean,
+  steps: Steps,
+  groups: PartialGroup[],
+  param: Float64Array,
+): PartialAggregate {
+  const cells = groups.length * steps.count;
+  const usesValue = op !== "count" && op !== "group" && op !== "quantile";
+  const usesAux = op === "sum" || op === "avg" || op === "stddev" || op === "stdvar";
+  const usesList = op === "quantile" || op === "topk" || op === "bottomk";
+  return {
+    op,
+    grouping,
+    without,
+    steps,
+    groups,
+    param,
+    count: new Float64Array(cells),
+    value: new Float64Array(usesValue && !usesList ? cells : 0),
+    aux: new Float64Array(usesAux ? cells : 0),
+    dropNameAt: new Uint8Array(op === "topk" || op === "bottomk" ? 0 : cells),
+    incremental: new Uint8Array(op === "avg" ? cells : 0),
+    listStart: new Uint32Array(usesList ? cells + 1 : 0),
+    listValues: new Float64Array(0),
+    listRows: new Int32Array(0),
+    candidates: [],
+  };
+}
+
+/** The group index in the merged state of every group of `b`, and the merged group list. */
+export function unionGroups(
+  a: PartialAggregate,
+  b: PartialAggregate,
+): { groups: PartialGroup[]; mapB: Int32Array } {
+  const groups = a.groups.map((g) => ({ labels: g.labels }));
+  const byKey = new Map<string, number>();
+  for (let i = 0; i < groups.length; i++) byKey.set(labelsKey(groups[i].labels), i);
+  const mapB = new Int32Array(b.groups.length);
+  b.groups.forEach((g, i) => {
+    const key = labelsKey(g.labels);
+    let at = byKey.get(key);
+    if (at === undefined) {
+      at = groups.length;
+      byKey.set(key, at);
+      groups.push({ labels: g.labels });
+    }
+    mapB[i] = at;
+  });
+  return { groups, mapB };
+}

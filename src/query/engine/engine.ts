@@ -1,0 +1,401 @@
+// The engine: parse, fetch every selector's samples once, evaluate the tree
+// block by block (a block is a run of consecutive steps), yielding to the
+// event loop between blocks so that ingest goes on while a query runs, and
+// assemble the result Prometheus's API returns.
+
+import { type Matcher, newMatcher } from "../../index/index.js";
+import { Annotations } from "../annotations.js";
+import type { LabelMatcherNode } from "../ast.js";
+import type { SeriesMeta, Steps, Value } from "../block.js";
+import type {
+  Querier,
+  QueryEngine,
+  QueryOptions,
+  QueryResult,
+  QuerySignal,
+  QueryStats,
+  QueryValue,
+  ResultSeries,
+  StoredSeries,
+} from "../engine-types.js";
+import {
+  EvaluationError,
+  QueryError,
+  QueryLimitExceededError,
+  QueryTimeoutError,
+} from "../errors.js";
+import { compareLabels, dropMetricName, type Labels, labelsKey } from "../labels.js";
+import { parsePromQL, typeOf } from "../parser/index.js";
+import type { QueryTimes } from "./durations.js";
+import { type EvalEnv, evaluate } from "./evaluator.js";
+import { planFetches } from "./plan.js";
+
+export const DEFAULT_LOOKBACK_MS = 5 * 60_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_SAMPLES = 50_000_000;
+export const DEFAULT_MAX_POINTS_PER_SERIES = 11_000;
+/** Resolution of a subquery without a step: Prometheus's default evaluation interval. */
+export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
+/** About this many points (series × steps) per block before the engine yields. */
+const POINTS_PER_BLOCK = 1_000_000;
+
+export interface EngineOptions {
+  querier: Querier;
+  lookbackMs?: number;
+  timeoutMs?: number;
+  maxSamples?: number;
+  maxPointsPerSeries?: number;
+  subqueryStepMs?: number;
+  /** Steps per block; by default chosen from the number of series so a block holds about a million points. */
+  blockSteps?: number;
+  /** Called after each block is evaluated (tests observe the yielding with it). */
+  onBlock?: (index: number) => void;
+  nowMs?: () => number;
+}
+
+/** Creates the engine over a querier. */
+export function createEngine(options: EngineOptions): QueryEngine {
+  return {
+    instantQuery: (query, timeMs, o) =>
+      run(options, query, { startMs: timeMs, endMs: timeMs, stepMs: 0 }, o ?? {}),
+    rangeQuery: async (query, startMs, endMs, stepMs, o) => {
+      if (!(stepMs > 0)) {
+        throw new QueryError(
+          "bad_data",
+          400,
+          "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        );
+      }
+      if (endMs < startMs)
+        throw new QueryError("bad_data", 400, "end timestamp must not be before start time");
+      const maxPoints = options.maxPointsPerSeries ?? DEFAULT_MAX_POINTS_PER_SERIES;
+      if ((endMs - startMs) / stepMs > maxPoints) {
+        throw new QueryLimitExceededError(
+          "maxPointsPerSeries",
+          maxPoints,
+          "bad_data",
+          400,
+          `exceeded maximum resolution of ${maxPoints.toLocaleString("en-US")} points per timeseries. Try decreasing the query resolution (?step=XX)`,
+        );
+      }
+      return run(options, query, { startMs, endMs, stepMs }, o ?? {});
+    },
+  };
+}
+
+function deadlineSignal(timeoutMs: number, now: () => number): QuerySignal {
+  const deadline = now() + timeoutMs;
+  return {
+    check(during: string) {
+      if (now() > deadline) throw new QueryTimeoutError(timeoutMs, during);
+    },
+  };
+}
+
+function toMatchers(nodes: readonly LabelMatcherNode[]): Matcher[] {
+  return nodes.map((m) => newMatcher(m.op, m.name, m.value));
+}
+
+async function run(
+  options: EngineOptions,
+  query: string,
+  times: QueryTimes,
+  o: QueryOptions,
+): Promise<QueryResult> {
+  const now = options.nowMs ?? Date.now;
+  const startedMs = now();
+  const timeoutMs = o.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const signal = deadlineSignal(timeoutMs, now);
+  const expr = parsePromQL(query);
+  const type = typeOf(expr);
+  const instant = times.stepMs === 0;
+  if (!instant && type !== "scalar" && type !== "vector") {
+    throw new QueryError(
+      "bad_data",
+      400,
+      `invalid expression type "${type === "matrix" ? "range vector" : type}" for range query, must be Scalar or instant Vector`,
+    );
+  }
+  const lookbackMs = o.lookbackMs ?? options.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+  const subqueryStepMs = options.subqueryStepMs ?? DEFAULT_SUBQUERY_STEP_MS;
+  const maxSamples = o.maxSamples ?? options.maxSamples ?? DEFAULT_MAX_SAMPLES;
+  const annotations = new Annotations();
+  const stats = emptyStats();
+  let held = 0;
+  let blockHeld = 0;
+  const accountSamples = (n: number) => {
+    blockHeld += n;
+    if (held + blockHeld > maxSamples) {
+      throw new QueryLimitExceededError(
+        "maxSamples",
+        maxSamples,
+        "execution",
+        422,
+        "query processing would load too many samples into memory in query execution",
+      );
+    }
+    stats.peakSamples = Math.max(stats.peakSamples, held + blockHeld);
+  };
+
+  // Every selector's samples, fetched once for the whole query.
+  const prepStartMs = now();
+  const data: EvalEnv["data"] = new Map();
+  const limited = new Set<string>();
+  const namespaces = new Set<string>();
+  let seriesFetched = 0;
+  for (const f of planFetches(expr, times, lookbackMs, subqueryStepMs)) {
+    const got = await options.querier.select(toMatchers(f.matchers), f.startMs, f.endMs, signal);
+    signal.check("fetching series");
+    for (const w of got.warnings) annotations.warn(w);
+    for (const l of got.limited) limited.add(l);
+    for (const n of got.namespaces) namespaces.add(n);
+    seriesFetched += got.series.length;
+    let raw = 0;
+    for (const s of got.series) raw += s.count;
+    held += raw;
+    accountSamples(0);
+    data.set(f.key, { series: got.series, metas: got.series.map(metaOf) });
+  }
+  stats.timings.queryPreparationTimeMs = now() - prepStartMs;
+
+  const steps: Steps = instant
+    ? { startMs: times.startMs, stepMs: 0, count: 1 }
+    : {
+        startMs: times.startMs,
+        stepMs: times.stepMs,
+        count: Math.floor((times.endMs - times.startMs) / times.stepMs) + 1,
+      };
+  const perStep = o.perStepStats === true && !instant ? new Float64Array(steps.count) : null;
+  let blockFirstStep = 0;
+  const env: EvalEnv = {
+    annotations,
+    query,
+    accountSamples,
+    times,
+    lookbackMs,
+    subqueryStepMs,
+    signal,
+    data,
+    countQueryable(n) {
+      stats.totalQueryableSamples += n;
+      if (perStep !== null) perStep[blockFirstStep] += n;
+    },
+  };
+
+  const evalStartMs = now();
+  const result = new ResultBuilder();
+  const blockSteps =
+    options.blockSteps ?? Math.max(1, Math.floor(POINTS_PER_BLOCK / Math.max(1, seriesFetched)));
+  let top: Value | null = null;
+  let blockIndex = 0;
+  for (let first = 0; first < steps.count; first += blockSteps) {
+    if (blockIndex > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      signal.check("evaluation");
+    }
+    blockFirstStep = first;
+    const count = Math.min(blockSteps, steps.count - first);
+    const blockSteps_: Steps = {
+      startMs: steps.startMs + first * steps.stepMs,
+      stepMs: steps.stepMs,
+      count,
+    };
+    blockHeld = 0;
+    top = evaluate(expr, blockSteps_, env);
+    if (instant) break;
+    held += result.add(top);
+    options.onBlock?.(blockIndex);
+    blockIndex++;
+  }
+  stats.timings.innerEvalTimeMs = now() - evalStartMs;
+  if (instant) options.onBlock?.(0);
+
+  const sortStartMs = now();
+  const value = instant ? instantValue(top as Value, times.startMs) : result.finish();
+  stats.timings.resultSortTimeMs = now() - sortStartMs;
+  stats.timings.evalTotalTimeMs = now() - evalStartMs;
+  stats.timings.execTotalTimeMs = now() - startedMs;
+  if (perStep !== null) {
+    stats.totalQueryableSamplesPerStep = Array.from(perStep, (samples, j) => ({
+      timeMs: steps.startMs + j * steps.stepMs,
+      samples,
+    }));
+  }
+  return {
+    value,
+    warnings: annotations.warnings,
+    infos: annotations.infos,
+    stats,
+    seriesFetched,
+    limited: [...limited],
+    namespaces: [...namespaces],
+  };
+}
+
+function metaOf(s: StoredSeries): SeriesMeta {
+  return { labels: s.labels, dropName: false };
+}
+
+function emptyStats(): QueryStats {
+  return {
+    totalQueryableSamples: 0,
+    peakSamples: 0,
+    timings: {
+      evalTotalTimeMs: 0,
+      resultSortTimeMs: 0,
+      queryPreparationTimeMs: 0,
+      innerEvalTimeMs: 0,
+      execQueueTimeMs: 0,
+      execTotalTimeMs: 0,
+    },
+  };
+}
+
+function finalLabels(meta: SeriesMeta): Labels {
+  return meta.dropName ? dropMetricName(meta.labels) : meta.labels;
+}
+
+const DUPLICATE_LABELSET = "vector cannot contain metrics with the same labelset";
+
+/** The value of an instant query at time t. */
+function instantValue(v: Value, timeMs: number): QueryValue {
+  switch (v.type) {
+    case "scalar":
+      return { resultType: "scalar", timeMs, value: v.values[0] };
+    case "string":
+      return { resultType: "string", timeMs, value: v.value };
+    case "vector": {
+      const series: ResultSeries[] = [];
+      const seen = new Set<string>();
+      for (let r = 0; r < v.series.length; r++) {
+        if (v.present[r] === 0) continue;
+        const labels = finalLabels(v.series[r]);
+        const key = labelsKey(labels);
+        if (seen.has(key)) throw new EvaluationError(DUPLICATE_LABELSET);
+        seen.add(key);
+        series.push({
+          labels,
+          timesMs: Float64Array.of(timeMs),
+          values: Float64Array.of(v.values[r]),
+        });
+      }
+      return { resultType: "vector", series };
+    }
+    case "matrix": {
+      const series: ResultSeries[] = [];
+      const end = v.windowEndMs[0];
+      for (let r = 0; r < v.series.length; r++) {
+        const run = v.samples[r];
+        const ts: number[] = [];
+        const vs: number[] = [];
+        for (let i = 0; i < run.count; i++) {
+          const t = run.timesMs[i];
+          if (t > end - v.rangeMs && t <= end) {
+            ts.push(t);
+            vs.push(run.values[i]);
+          }
+        }
+        if (ts.length === 0) continue;
+        series.push({
+          labels: finalLabels(v.series[r]),
+          timesMs: Float64Array.from(ts),
+          values: Float64Array.from(vs),
+        });
+      }
+      series.sort((a, b) => compareLabels(a.labels, b.labels));
+      return { resultType: "matrix", series };
+    }
+  }
+}
+
+/** Joins the blocks of a range query into one row per series. */
+class ResultBuilder {
+  private readonly rows = new Map<
+    string,
+    { meta: SeriesMeta; times: number[]; values: number[]; sorted: boolean }
+  >();
+
+  /** Adds a block's points; returns how many. */
+  add(v: Value): number {
+    if (v.type === "scalar") {
+      const row = this.row({ labels: [], dropName: false });
+      for (let j = 0; j < v.steps.count; j++)
+        this.push(row, v.steps.startMs + j * v.steps.stepMs, v.values[j]);
+      return v.steps.count;
+    }
+    if (v.type !== "vector") throw new EvaluationError(`range query of a ${v.type}`);
+    const n = v.steps.count;
+    let added = 0;
+    for (let r = 0; r < v.series.length; r++) {
+      let row: ReturnType<ResultBuilder["row"]> | null = null;
+      for (let j = 0; j < n; j++) {
+        if (v.present[r * n + j] === 0) continue;
+        row ??= this.row(v.series[r]);
+        this.push(row, v.steps.startMs + j * v.steps.stepMs, v.values[r * n + j]);
+        added++;
+      }
+    }
+    return added;
+  }
+
+  private row(meta: SeriesMeta) {
+    const key = `${labelsKey(meta.labels)}${meta.dropName ? "1" : "0"}`;
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      row = { meta, times: [], values: [], sorted: true };
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+
+  private push(
+    row: { times: number[]; values: number[]; sorted: boolean },
+    t: number,
+    value: number,
+  ): void {
+    const last = row.times.length - 1;
+    if (last >= 0 && row.times[last] >= t) row.sorted = false;
+    row.times.push(t);
+    row.values.push(value);
+  }
+
+  finish(): QueryValue {
+    // Series that coincide once their names are dropped become one, unless
+    // both have a point at one time, which Prometheus refuses.
+    const merged = new Map<string, { labels: Labels; times: number[]; values: number[]; sorted: boolean }>();
+    for (const r of this.rows.values()) {
+      const labels = finalLabels(r.meta);
+      const key = labelsKey(labels);
+      const into = merged.get(key);
+      if (into === undefined) {
+        merged.set(key, { labels, times: r.times, values: r.values, sorted: r.sorted });
+        continue;
+      }
+      into.times = into.times.concat(r.times);
+      into.values = into.values.concat(r.values);
+      into.sorted = false;
+    }
+    const series: ResultSeries[] = [];
+    for (const m of merged.values()) {
+      let timesMs: Float64Array = Float64Array.from(m.times);
+      let values: Float64Array = Float64Array.from(m.values);
+      if (!m.sorted) ({ timesMs, values } = sortPoints(timesMs, values));
+      series.push({ labels: m.labels, timesMs, values });
+    }
+    series.sort((a, b) => compareLabels(a.labels, b.labels));
+    return { resultType: "matrix", series };
+  }
+}
+
+/** Orders a row's points by time; two points at one time mean two series had one label set. */
+function sortPoints(
+  timesMs: Float64Array,
+  values: Float64Array,
+): { timesMs: Float64Array; values: Float64Array } {
+  const order = Array.from(timesMs.keys()).sort((a, b) => timesMs[a] - timesMs[b]);
+  const t = Float64Array.from(order, (i) => timesMs[i]);
+  const v = Float64Array.from(order, (i) => values[i]);
+  for (let i = 1; i < t.length; i++)
+    if (t[i] === t[i - 1]) throw new EvaluationError(DUPLICATE_LABELSET);
+  return { timesMs: t, values: v };
+}

@@ -1,0 +1,15 @@
+// Evaluation of PromQL on blocks, and the storage adapter over the client.
+export {
+  createEngine,
+  DEFAULT_LOOKBACK_MS,
+  DEFAULT_MAX_POINTS_PER_SERIES,
+  DEFAULT_MAX_SAMPLES,
+  DEFAULT_TIMEOUT_MS,
+  type EngineOptions,
+} from "./engine.js";
+export {
+  type ClientQuerierOptions,
+  clientQuerier,
+  DEFAULT_MAX_SERIES,
+  SERIES_LIMIT_APPLIED,
+} from "./querier.js";

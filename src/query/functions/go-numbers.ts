@@ -1,0 +1,86 @@
+// Numbers as Prometheus's Go code reads and prints them: strconv.ParseFloat's
+// accepted syntax (for the `le` label of classic buckets) and fmt's `%g`
+// (for annotation texts), plus math.Max and math.Min, whose special cases
+// differ from Math.max and Math.min.
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/;
+
+/**
+ * Parses a float as Go's strconv.ParseFloat(s, 64) does, or returns undefined
+ * where Go returns an error: no surrounding spaces, "inf"/"infinity" with an
+ * optional sign and "nan" in any case, hexadecimal only with a `p` exponent,
+ * and a decimal that overflows to ±Inf is an error (ErrRange).
+ */
+export function parseGoFloat(s: string): number | undefined {
+  if (DECIMAL.test(s)) {
+    const v = Number(s);
+    return Number.isFinite(v) ? v : undefined;
+  }
+  const lower = s.toLowerCase();
+  const unsigned = lower[0] === "+" || lower[0] === "-" ? lower.slice(1) : lower;
+  if (unsigned === "inf" || unsigned === "infinity") {
+    return lower[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  if (lower === "nan") return Number.NaN;
+  const hex = HEX.exec(s);
+  if (hex !== null && hex[2].length + hex[3].length > 0) {
+    const mantissa = Number.parseInt(hex[2] + hex[3] || "0", 16);
+    const v = mantissa * 2 ** (Number(hex[4]) - 4 * hex[3].length);
+    if (!Number.isFinite(v)) return undefined;
+    return hex[1] === "-" ? -v : v;
+  }
+  return undefined;
+}
+
+/**
+ * Formats a float as Go's fmt `%g` (precision -1: the shortest exact digits)
+ * or `%.<precision>g`: exponent form when the exponent is below -4 or at least
+ * the precision (6 for the shortest form), two exponent digits at least, no
+ * trailing zeros; "+Inf", "-Inf", "NaN".
+ */
+export function formatGoFloat(v: number, precision = -1): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Number.POSITIVE_INFINITY) return "+Inf";
+  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
+  const sign = v < 0 || Object.is(v, -0) ? "-" : "";
+  const a = Math.abs(v);
+  if (a === 0) return `${sign}0`;
+  // toExponential gives the digits and the decimal exponent; strip trailing zeros.
+  const e = precision < 0 ? a.toExponential() : a.toExponential(Math.max(precision, 1) - 1);
+  const ePos = e.indexOf("e");
+  const digits = e.slice(0, ePos).replace(".", "").replace(/0+$/, "") || "0";
+  const exp = Number(e.slice(ePos + 1));
+  const nd = digits.length;
+  const dp = exp + 1;
+  let eprec = precision < 0 ? 6 : Math.max(precision, 1);
+  if (precision >= 0 && eprec > nd && nd >= dp) eprec = nd;
+  if (exp < -4 || exp >= eprec) {
+    const mant = nd > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const absExp = Math.abs(exp);
+    return `${sign}${mant}e${exp < 0 ? "-" : "+"}${absExp < 10 ? "0" : ""}${absExp}`;
+  }
+  if (dp <= 0) return `${sign}0.${"0".repeat(-dp)}${digits}`;
+  if (dp >= nd) return `${sign}${digits}${"0".repeat(dp - nd)}`;
+  return `${sign}${digits.slice(0, dp)}.${digits.slice(dp)}`;
+}
+
+/** Go's math.Max: +Inf wins over NaN, NaN over any other value, +0 over -0. */
+export function goMax(x: number, y: number): number {
+  if (x === Number.POSITIVE_INFINITY || y === Number.POSITIVE_INFINITY) {
+    return Number.POSITIVE_INFINITY;
+  }
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.NaN;
+  if (x === 0 && y === 0) return Object.is(x, -0) ? y : x;
+  return Math.max(x, y);
+}
+
+/** Go's math.Min: -Inf wins over NaN, NaN over any other value, -0 over +0. */
+export function goMin(x: number, y: number): number {
+  if (x === Number.NEGATIVE_INFINITY || y === Number.NEGATIVE_INFINITY) {
+    return Number.NEGATIVE_INFINITY;
+  }
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.NaN;
+  if (x === 0 && y === 0) return Object.is(x, -0) ? x : y;
+  return Math.min(x, y);
+}
