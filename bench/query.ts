@@ -373,7 +373,6 @@ async function main(): Promise<void> {
           seconds: args.ingestSeconds,
           requestsPerS: 20,
           samplesPerRequest: Math.min(500, data.series.length),
-          maxInflight: 16,
         };
         const cursor = { next: 0 };
         const writeUrl = server.writeUrl;
@@ -393,8 +392,8 @@ async function main(): Promise<void> {
         probeLoaded = ran.error === "" ? loaded.p99Ms : Number.NaN;
         note(
           `ingest probe: idle p50 ${idle.p50Ms.toFixed(2)} ms over ${idle.requests} requests ` +
-            `(${idle.skipped} skipped); under load p50 ${loaded.p50Ms.toFixed(2)} ms over ` +
-            `${loaded.requests} (${loaded.skipped} skipped) while ${ran.queries} queries ran`,
+            `(${idle.retries} retries); under load p50 ${loaded.p50Ms.toFixed(2)} ms over ` +
+            `${loaded.requests} (${loaded.retries} retries) while ${ran.queries} queries ran`,
         );
       }
     } finally {
