@@ -21,7 +21,8 @@
 //        (a multiple of 3)  --runs 7  --warmups 2  --only m3ts|prometheus
 //        --ingest-seconds S  --keep (leave the data directories)
 //        --cpu-prof DIR (m3ts runs under Node's --cpu-prof, its profile in DIR;
-//        `node dist/bench/query-profile.js FILE` sums it by part of the code)
+//        `node dist/bench/query-profile.js DIR [--phase queries|<query>.<mode>]`
+//        sums it by part of the code, e.g. --phase count_all.instant)
 import {
   existsSync,
   mkdirSync,
@@ -180,7 +181,9 @@ type Timings = Map<string, Timing>;
  * phase's window (monotonic µs, the clock of V8's profiles) to its
  * phases.json, for bench/query-profile.ts.
  */
-function phases(profileDir: string): <T>(name: string, run: () => Promise<T>) => Promise<T> {
+type Phases = <T>(name: string, run: () => Promise<T>) => Promise<T>;
+
+function phases(profileDir: string): Phases {
   return async (name, run) => {
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     try {
@@ -201,16 +204,18 @@ function note(text: string): void {
   console.error(`# ${text}`);
 }
 
+/** Times every query in every mode; each one is also a phase of its own, named "<query>.<mode>". */
 async function timeAll(
   server: BenchServer,
   args: Args,
   endS: number,
   spanS: number,
+  phase: Phases,
 ): Promise<Timings> {
   const out: Timings = new Map();
   for (const q of QUERY_CASES) {
     for (const mode of MODES) {
-      const t = await timeQuery(server.base, q, mode, {
+      const options = {
         warmups: args.warmups,
         runs: args.runs,
         budgetMs: args.budgetMs,
@@ -218,7 +223,8 @@ async function timeAll(
         endS,
         spanS,
         requestTimeoutMs: LIMITS.requestTimeoutMs,
-      });
+      };
+      const t = await phase(`${q.name}.${mode}`, () => timeQuery(server.base, q, mode, options));
       if (t.error !== "") note(`${server.name} ${q.name} ${mode} failed: ${t.error}`);
       else note(`${server.name} ${q.name} ${mode}: ${t.medianMs.toFixed(1)} ms (${t.runs} runs)`);
       out.set(`${q.name}.${mode}`, t);
@@ -365,7 +371,7 @@ async function main(): Promise<void> {
       }
       timings.set(
         name,
-        await phase("queries", () => timeAll(server as BenchServer, args, endS, spanS)),
+        await phase("queries", () => timeAll(server as BenchServer, args, endS, spanS, phase)),
       );
       await checkSamples(server, endS, args.hours, metricNames, backfill.samples);
       if (name === "m3ts") {
