@@ -52,7 +52,7 @@ function seriesPerKind(total: number): Map<DatasetName, number> {
  * continue from the previous block's last value (counters and histogram
  * buckets keep increasing, gauges keep walking); constants keep one value.
  */
-function stitched(kind: DatasetName, count: number, blocks: number): Samples["series"] {
+export function stitched(kind: DatasetName, count: number, blocks: number): Samples["series"] {
   const out: Samples["series"] = [];
   if (count === 0) return out;
   const group = kind === "histogram" ? HISTOGRAM_BOUNDS.length : 1;
