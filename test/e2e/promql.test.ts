@@ -51,6 +51,7 @@ export const QUERIES = [
   "idelta(e2e_temperature_celsius[10s])",
   "deriv(e2e_temperature_celsius[15s])",
   "predict_linear(e2e_temperature_celsius[15s], 60)",
+  "holt_winters(e2e_temperature_celsius[20s], 0.5, 0.3)",
   "resets(e2e_requests_total[30s])",
   "changes(e2e_temperature_celsius[20s])",
   "avg_over_time(e2e_temperature_celsius[10s])",

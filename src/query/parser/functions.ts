@@ -45,6 +45,7 @@ deg v v
 delta m v
 deriv m v
 double_exponential_smoothing mss v x
+holt_winters mss v
 end - s x
 exp v v
 first_over_time m v

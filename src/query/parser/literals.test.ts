@@ -84,8 +84,13 @@ test("formatFloat never uses an exponent and reads back to the same float", () =
   );
 });
 
-test("the signature table holds Prometheus 3's functions with their arities", () => {
-  assert.equal(FUNCTION_SIGNATURES.size, 90);
+test("the signature table holds Prometheus 3's functions with their arities, and holt_winters", () => {
+  // Prometheus 3's 90, and Prometheus 2's name for double_exponential_smoothing.
+  assert.equal(FUNCTION_SIGNATURES.size, 91);
+  assert.deepEqual(FUNCTION_SIGNATURES.get("holt_winters"), {
+    ...FUNCTION_SIGNATURES.get("double_exponential_smoothing"),
+    experimental: false,
+  });
   assert.deepEqual(FUNCTION_SIGNATURES.get("rate"), {
     argTypes: ["matrix"],
     variadic: 0,
@@ -100,7 +105,6 @@ test("the signature table holds Prometheus 3's functions with their arities", ()
   });
   assert.equal(FUNCTION_SIGNATURES.get("round")?.variadic, 1);
   assert.equal(FUNCTION_SIGNATURES.get("double_exponential_smoothing")?.experimental, true);
-  assert.equal(FUNCTION_SIGNATURES.get("holt_winters"), undefined);
   assert.equal(FUNCTION_SIGNATURES.get("time")?.returnType, "scalar");
 });
 
