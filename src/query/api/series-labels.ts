@@ -1,7 +1,7 @@
 // /api/v1/series, /api/v1/labels and /api/v1/label/<name>/values, read from
-// the index through the client (never a datapoint), with Prometheus's parameters, defaults
-// (an unbounded time range) and truncation warning (web/api/v1 series,
-// labelNames, labelValues).
+// the index through the client (never a datapoint), with Prometheus's
+// parameters, defaults (an unbounded time range) and truncation warning
+// (web/api/v1 series, labelNames, labelValues).
 
 import type { Client } from "../../client/index.js";
 import type { Matcher } from "../../index/index.js";
