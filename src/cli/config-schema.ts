@@ -2,6 +2,7 @@
 // default and meaning. The configuration's type is computed from it
 // (M3tsConfig), the loader checks files against it, and a test holds
 // docs/reference/configuration.md to it.
+import { MAX_REQUEST_TIMEOUT_MS } from "../query/api/index.js";
 import { GiB, MiB } from "./config-values.js";
 import { NAMESPACES } from "./namespace-entries.js";
 import { type ConfigOf, leaf, section } from "./schema.js";
@@ -71,8 +72,8 @@ export const SCHEMA = {
       "How far back an instant selector looks for a sample (Prometheus's lookback delta).",
     ),
     timeout: leaf(
-      // M3 bounds a request's own timeout to 10m; the default must fit too.
-      { kind: "duration", min: 1, default: "30s", as: "timeoutMs" },
+      // M3 bounds a request's own timeout to 10m; the configured one too.
+      { kind: "duration", min: 1, max: MAX_REQUEST_TIMEOUT_MS, default: "30s", as: "timeoutMs" },
       "Time a query may take, waiting in the queue included; past it, 503 timeout. At most 10m.",
     ),
     maxSeries: leaf(

@@ -88,7 +88,7 @@ test("sizes: integers, decimal and binary units, fractions of a unit", () => {
   );
 });
 
-test("durations: Go syntax in whole milliseconds, bounded below", () => {
+test("durations: Go syntax in whole milliseconds, bounded below and, if given, above", () => {
   assert.equal(parseDuration("10s", "k"), 10_000);
   assert.equal(parseDuration("2h", "k"), 2 * HOUR_MS);
   assert.equal(parseDuration("1h30m", "k"), 90 * 60_000);
@@ -100,6 +100,15 @@ test("durations: Go syntax in whole milliseconds, bounded below", () => {
     assert.throws(() => parseDuration(bad, "k"), ConfigError, String(bad));
   }
   assert.throws(() => parseDuration("0s", "k", 1), ConfigError);
+  assert.equal(parseDuration("10m", "k", 1, 10 * 60_000), 10 * 60_000);
+  assert.throws(
+    () => parseDuration("601s", "k", 1, 10 * 60_000),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.key === "k" &&
+      e.value === "601s" &&
+      /a duration from 1ms to 10m/.test(e.message),
+  );
   fc.assert(
     fc.property(fc.nat(1000), fc.nat(59), fc.nat(59), (h, m, s) => {
       assert.equal(parseDuration(`${h}h${m}m${s}s`, "k"), ((h * 60 + m) * 60 + s) * 1000);

@@ -41,9 +41,18 @@ export function parseSize(value: unknown, key: string, max = Number.MAX_SAFE_INT
   return bytes;
 }
 
-/** A Go-style duration in whole milliseconds, at least `min`. */
-export function parseDuration(value: unknown, key: string, min = 0): number {
-  const expected = `a duration of at least ${formatDurationMs(min)} such as "10s", "2h" or "1h30m"`;
+/** A Go-style duration in whole milliseconds, at least `min` and at most `max`. */
+export function parseDuration(
+  value: unknown,
+  key: string,
+  min = 0,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  const bounds =
+    max === Number.POSITIVE_INFINITY
+      ? `of at least ${formatDurationMs(min)}`
+      : `from ${formatDurationMs(min)} to ${formatDurationMs(max)}`;
+  const expected = `a duration ${bounds} such as "10s", "2h" or "1h30m"`;
   if (typeof value !== "string") throw new ConfigError(key, value, expected);
   let ms: number;
   try {
@@ -52,7 +61,7 @@ export function parseDuration(value: unknown, key: string, min = 0): number {
     if (e instanceof InvalidDurationError) throw new ConfigError(key, value, expected);
     throw e;
   }
-  if (ms < min) throw new ConfigError(key, value, expected);
+  if (ms < min || ms > max) throw new ConfigError(key, value, expected);
   return ms;
 }
 

@@ -170,6 +170,8 @@ test("every kind of error names the key, the value and what is expected", () => 
     ["carbon:\n  maxLineBytes: -5\n", "carbon.maxLineBytes", /size in bytes/],
     ["db:\n  tickInterval: 5\n", "db.tickInterval", /duration.*got 5/],
     ["db:\n  tickInterval: 0s\n", "db.tickInterval", /at least 1ms/],
+    ["query:\n  timeout: 11m\n", "query.timeout", /duration from 1ms to 10m .*got "11m"/],
+    ["query:\n  timeout: 10m1ms\n", "query.timeout", /from 1ms to 10m/],
     ["db:\n  snapshotInterval: 1d\n", "db.snapshotInterval", /duration.*got "1d"/],
     ["db:\n  commitLog:\n    flushInterval: -1s\n", "db.commitLog.flushInterval", /duration/],
     ["db:\n  numShards: 0\n", "db.numShards", /integer from 1 to 4096, got 0/],

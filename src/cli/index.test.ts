@@ -1,7 +1,7 @@
 // Tests of the m3ts command line, in process and through bin/m3ts.js.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -110,4 +110,19 @@ test("m3ts --help lists the commands; an unknown command or flag is a usage erro
   assert.equal(missing.stderr, "");
   assert.match(missing.stdout, /--config needs a value \(FILE\)/);
   assert.deepEqual(readdirSync(missing.cwd), []);
+});
+
+test("m3ts start refuses a query.timeout past 10m as a configuration error, exit 2, before starting", () => {
+  const dir = mkdtempSync(join(tmpdir(), "m3ts-cli-conf-"));
+  dirs.push(dir);
+  const file = join(dir, "m3ts.yml");
+  writeFileSync(file, `dataDir: ${join(dir, "data")}\nquery:\n  timeout: 11m\n`);
+  const r = m3ts("start", "--config", file);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, "");
+  assert.match(
+    r.stdout,
+    /^m3ts start: query\.timeout: expected a duration from 1ms to 10m .*, got "11m"\n$/,
+  );
+  assert.deepEqual(readdirSync(dir), ["m3ts.yml"]);
 });

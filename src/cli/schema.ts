@@ -33,7 +33,12 @@ export type Leaf =
   | (LeafOptions<boolean> & { readonly kind: "bool" })
   | (LeafOptions<number> & { readonly kind: "int"; readonly min: number; readonly max: number })
   | (LeafOptions<string | number> & { readonly kind: "size"; readonly max: number })
-  | (LeafOptions<string> & { readonly kind: "duration"; readonly min: number })
+  | (LeafOptions<string> & {
+      readonly kind: "duration";
+      readonly min: number;
+      /** Longest duration accepted, milliseconds (no bound when left out). */
+      readonly max?: number;
+    })
   | (LeafOptions<string> & { readonly kind: "address" });
 
 /** A key of a mapping: a value, a section of keys, a list of entries, or keys read inline. */
@@ -281,7 +286,7 @@ function checkLeaf(spec: Leaf, value: unknown, key: string): unknown {
     case "size":
       return parseSize(value, key, spec.max);
     case "duration":
-      return parseDuration(value, key, spec.min);
+      return parseDuration(value, key, spec.min, spec.max);
     case "address":
       return parseAddress(value, key);
   }

@@ -11,7 +11,7 @@ import { type Client, InProcessClient } from "../client/index.js";
 import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
-import { MAX_REQUEST_TIMEOUT_MS, QueryApi, QueryLogFile } from "../query/api/index.js";
+import { QueryApi, QueryLogFile } from "../query/api/index.js";
 import { clientQuerier, createEngine } from "../query/engine/index.js";
 import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
 import { exprToJSON, parsePromQL, prettyExpr } from "../query/parser/index.js";
@@ -82,21 +82,19 @@ export async function startNode(
   let isReady = false;
   const c = config.coordinator;
   const q = config.query;
-  if (q.timeoutMs > MAX_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError("query.timeout", `${q.timeoutMs}ms`, "a duration of at most 10m");
-  }
-  // The query API reads the namespace the ingest endpoints write.
-  const engineFor = (maxSeries: number, requireExhaustive: boolean) =>
-    createEngine({
-      querier: clientQuerier(client, c.writeNamespace, { maxSeries, requireExhaustive }),
-      lookbackMs: q.lookbackDeltaMs,
-      timeoutMs: q.timeoutMs,
-      maxSamples: q.maxSamples,
-    });
+  // The query API reads the namespace the ingest endpoints write; one engine
+  // serves every request, each request's series limits in its query options.
+  const engine = createEngine({
+    querier: clientQuerier(client, c.writeNamespace),
+    lookbackMs: q.lookbackDeltaMs,
+    timeoutMs: q.timeoutMs,
+    maxSamples: q.maxSamples,
+    maxSeries: q.maxSeries,
+    requireExhaustive: q.requireExhaustive,
+  });
   const queryLog = q.logFile === null ? null : new QueryLogFile(resolve(q.logFile));
   const queryApi = new QueryApi({
-    engine: engineFor(q.maxSeries, q.requireExhaustive),
-    engineForLimits: engineFor,
+    engine,
     client,
     namespace: c.writeNamespace,
     promql: { parse: parsePromQL, format: (e) => prettyExpr(e), toJSON: exprToJSON },

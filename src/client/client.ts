@@ -7,14 +7,24 @@ import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import type { Matcher } from "../index/index.js";
 import type { Tag } from "../x/index.js";
 
-/** Bounds of one fetch; past any of them the fetch fails with a typed error, it never truncates. */
-export interface FetchLimits {
+/** Bounds of one index query; past any of them it fails with a typed error, it never truncates. */
+export interface IndexLimits {
   /** Most series matched (0: no bound). */
   maxSeries: number;
   /** Most postings entries read by the index query (0: no bound). */
   maxDocsScanned: number;
+}
+
+/** Bounds of one fetch; past any of them the fetch fails with a typed error, it never truncates. */
+export interface FetchLimits extends IndexLimits {
   /** Most datapoints returned over all series (0: no bound). */
   maxSamples: number;
+}
+
+/** One series of an index query: its id and tags, without datapoints. */
+export interface SeriesTags {
+  id: string;
+  tags: readonly Tag[];
 }
 
 /** One series of a fetch: its tags and its datapoints in the range, oldest first. */
@@ -39,6 +49,19 @@ export interface Client {
     endMs: number,
     limits: FetchLimits,
   ): Promise<FetchedSeries[]>;
+  /**
+   * Series matching every matcher that the index holds for [startMs, endMs]
+   * (at the index's block granularity), answered from the index alone: no
+   * datapoint is read, so a series may be listed without a datapoint in the
+   * exact range. maxSeries bounds the match as in fetchTagged.
+   */
+  seriesTags(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits: IndexLimits,
+  ): Promise<SeriesTags[]>;
   labelNames(
     namespace: string,
     matchers: readonly Matcher[],

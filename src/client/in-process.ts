@@ -4,7 +4,14 @@ import type { NamespaceOptions } from "../dbnode/namespace/index.js";
 import type { Database } from "../dbnode/storage/index.js";
 import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import { type Matcher, QueryLimitError } from "../index/index.js";
-import type { Client, FetchedSeries, FetchLimits, NodeState } from "./client.js";
+import type {
+  Client,
+  FetchedSeries,
+  FetchLimits,
+  IndexLimits,
+  NodeState,
+  SeriesTags,
+} from "./client.js";
 
 export class InProcessClient implements Client {
   private readonly db: Database;
@@ -72,6 +79,24 @@ export class InProcessClient implements Client {
         });
       }
     }
+    return out;
+  }
+
+  async seriesTags(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits: IndexLimits,
+  ): Promise<SeriesTags[]> {
+    // The index takes a half-open range; this end is inclusive, as fetchTagged's.
+    const found = this.db.queryIndex(namespace, matchers, startMs, endMs + 1, {
+      maxSeries: limits.maxSeries > 0 ? limits.maxSeries : undefined,
+      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
+    });
+    const { ids, tags } = found;
+    const out: SeriesTags[] = new Array(ids.length);
+    for (let s = 0; s < ids.length; s++) out[s] = { id: ids[s], tags: tags[s] };
     return out;
   }
 

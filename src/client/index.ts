@@ -1,5 +1,12 @@
 // The client: the one way the coordinator reaches the database, in process
 // on a single node (gRPC to replicas arrives with the cluster).
 export type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
-export type { Client, FetchedSeries, FetchLimits, NodeState } from "./client.js";
+export type {
+  Client,
+  FetchedSeries,
+  FetchLimits,
+  IndexLimits,
+  NodeState,
+  SeriesTags,
+} from "./client.js";
 export { InProcessClient } from "./in-process.js";

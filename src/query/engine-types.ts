@@ -14,13 +14,28 @@ export interface StoredSeries {
 
 /** The engine's view of storage: implemented over the client (`src/client`). */
 export interface Querier {
-  /** Series matching every matcher with samples in [startMs, endMs] (both included). */
+  /**
+   * Series matching every matcher with samples in [startMs, endMs] (both
+   * included), bounded by the query's series limits.
+   */
   select(
     matchers: readonly Matcher[],
     startMs: number,
     endMs: number,
     signal: QuerySignal,
+    limits: SelectLimits,
   ): Promise<SelectResult>;
+}
+
+/**
+ * The series limits of one select, set per query (M3-Limit-Max-Series,
+ * M3-Limit-Require-Exhaustive); a field left out takes the querier's default.
+ */
+export interface SelectLimits {
+  /** Most series the selector may fetch (0: no bound). */
+  maxSeries?: number;
+  /** Fail (true) or answer the first maxSeries series with a warning (false) past maxSeries. */
+  requireExhaustive?: boolean;
 }
 
 export interface SelectResult {
@@ -44,7 +59,7 @@ export interface QueryOptions {
   lookbackMs?: number;
   /** Timeout of the whole query, milliseconds (default 30 s). */
   timeoutMs?: number;
-  /** Most series a query may fetch (M3's 100 000). */
+  /** Most series one selector of the query may fetch (M3's 100 000; 0: no bound). */
   maxSeries?: number;
   /** Fail (true, default) or answer partially with a warning (false) when maxSeries is passed. */
   requireExhaustive?: boolean;

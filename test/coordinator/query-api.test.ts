@@ -12,11 +12,18 @@ import { PROMETHEUS_VERSION } from "../../src/query/api/index.js";
 import { decodeReadResponse } from "../support/remote-read-client.js";
 import { remoteWrite, startTestNode, startWrappedNode, type WrappedTestNode } from "./support.js";
 
-/** A client whose fetches can be held until released, to make a query slow on purpose. */
-function holdingClient(inner: Client): { client: Client; hold(): void; release(): void } {
+/** A client whose fetches can be held until released, to make a query slow on purpose; it counts them. */
+function holdingClient(inner: Client): {
+  client: Client;
+  hold(): void;
+  release(): void;
+  fetches(): number;
+} {
   let held: (() => void)[] | null = null;
+  let fetches = 0;
   const client: Client = Object.create(inner);
   client.fetchTagged = async (...args) => {
+    fetches++;
     if (held !== null) {
       const h = held;
       await new Promise<void>((resolve) => h.push(resolve));
@@ -33,6 +40,7 @@ function holdingClient(inner: Client): { client: Client; hold(): void; release()
       held = null;
       for (const f of h) f();
     },
+    fetches: () => fetches,
   };
 }
 
@@ -110,6 +118,7 @@ describe("the query API of m3ts start", () => {
   });
 
   test("Grafana's metric browser: labels, series with match[], label values", async () => {
+    const fetchesBefore = holding.fetches();
     const labels = await get(`${n.base}/api/v1/labels`);
     assert.equal(labels.status, 200);
     assert.deepEqual(labels.body.data, ["__name__", "instance", "job"]);
@@ -129,6 +138,8 @@ describe("the query API of m3ts start", () => {
     assert.deepEqual(upJobs.body.data, ["node"]);
     const names = await get(`${n.base}/api/v1/label/__name__/values`);
     assert.deepEqual(names.body.data, ["http_requests_total", "up"]);
+    // Series, labels and values come from the index: not one datapoint was fetched.
+    assert.equal(holding.fetches(), fetchesBefore);
   });
 
   test("a table's instant query and a graph's range query, as form-encoded POSTs", async () => {
@@ -208,6 +219,19 @@ describe("the query API of m3ts start", () => {
     });
     assert.equal(refused.status, 422);
     assert.equal(refused.body.errorType, "execution");
+    // The same query on the same engine, with room for both series, answers both.
+    const roomy = await get(`${n.base}/api/v1/query?query=http_requests_total&time=${lastS}`, {
+      "M3-Limit-Max-Series": "2",
+    });
+    assert.equal(roomy.status, 200, JSON.stringify(roomy.body));
+    assert.equal(roomy.body.data.result.length, 2);
+    assert.equal(roomy.headers.get("M3-Results-Limited"), null);
+    assert.equal(roomy.headers.get("M3-Series-Count"), "2");
+    const roomySeries = await get(`${n.base}/api/v1/series?match[]=http_requests_total`, {
+      "M3-Limit-Max-Series": "2",
+    });
+    assert.equal(roomySeries.status, 200, JSON.stringify(roomySeries.body));
+    assert.equal(roomySeries.body.data.length, 2);
   });
 
   test("M3's GET remote read answers the samples a PromQL query's selectors read", async () => {

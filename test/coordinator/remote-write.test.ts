@@ -57,6 +57,10 @@ class GatedClient implements Client {
     return this.inner.fetchTagged(...args);
   }
 
+  seriesTags(...args: Parameters<Client["seriesTags"]>): ReturnType<Client["seriesTags"]> {
+    return this.inner.seriesTags(...args);
+  }
+
   labelNames(...args: Parameters<Client["labelNames"]>): ReturnType<Client["labelNames"]> {
     return this.inner.labelNames(...args);
   }

@@ -46,6 +46,23 @@ test("the series limit fails the query with 422 naming M3-Limit-Max-Series, or t
   await db.close();
 });
 
+test("one engine applies each query's own series limits", async () => {
+  const { db, client } = await loaded();
+  const engine = createEngine({ querier: clientQuerier(client, "q"), maxSeries: 10 });
+  const all = '{__name__=~"m.*"}';
+  await assert.rejects(engine.instantQuery(all, NOW), /limit of 10 series/);
+  const roomy = await engine.instantQuery(all, NOW, { maxSeries: 50 });
+  assert.equal(roomy.value.resultType === "vector" && roomy.value.series.length, 50);
+  assert.deepEqual(roomy.limited, []);
+  await assert.rejects(engine.instantQuery(all, NOW, { maxSeries: 49 }), /limit of 49 series/);
+  const cut = await engine.instantQuery(all, NOW, { maxSeries: 5, requireExhaustive: false });
+  assert.equal(cut.value.resultType === "vector" && cut.value.series.length, 5);
+  assert.deepEqual(cut.limited, ["max_fetch_series_limit_applied"]);
+  // The earlier queries' limits did not stick to the engine.
+  await assert.rejects(engine.instantQuery(all, NOW), /limit of 10 series/);
+  await db.close();
+});
+
 test("the samples limit and the timeout fire and the node goes on", async () => {
   const { db, client } = await loaded();
   const small = createEngine({ querier: clientQuerier(client, "q"), maxSamples: 100 });

@@ -617,6 +617,10 @@ test("series: M3-Limit-Max-Series cuts the answer with M3-Results-Limited when n
     const all = await get(`${base}/api/v1/series?match[]=up`);
     assert.equal(all.body.data.length, 2);
     assert.equal(all.headers.get("M3-Results-Limited"), null);
+    const refused = await get(`${base}/api/v1/series?match[]=up`, { "M3-Limit-Max-Series": "1" });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.errorType, "bad_data");
+    assert.match(refused.body.error, /maxSeries/);
   });
 });
 

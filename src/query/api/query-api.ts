@@ -60,14 +60,8 @@ export interface QueryApiLimits {
 }
 
 export interface QueryApiOptions {
+  /** Answers every query; a request's M3-Limit-Max-Series and M3-Limit-Require-Exhaustive reach it in the query options. */
   engine: QueryEngine;
-  /**
-   * The engine for a request whose M3-Limit-Max-Series or
-   * M3-Limit-Require-Exhaustive differ from the configured ones, for an
-   * engine whose querier fixes them; without it the limits travel in the
-   * query options only.
-   */
-  engineForLimits?: (maxSeries: number, requireExhaustive: boolean) => QueryEngine;
   /** For series, labels and label values, read from the index. */
   client: Client;
   /** The namespace those read (the coordinator's unaggregated namespace). */
@@ -113,7 +107,6 @@ export class QueryApi {
     };
     this.queryDeps = {
       engine: options.engine,
-      engineForLimits: options.engineForLimits ?? null,
       gate: this.gate,
       defaults,
       queryLog: options.queryLog ?? null,

@@ -38,9 +38,8 @@ export interface QueryDefaults extends RequestLimits {
 }
 
 export interface QueryEndpointDeps {
+  /** Takes each request's series limits in its query options. */
   engine: QueryEngine;
-  /** The engine for a request whose series limits differ from the defaults, when it must be another. */
-  engineForLimits: ((maxSeries: number, requireExhaustive: boolean) => QueryEngine) | null;
   gate: QueryGate;
   defaults: QueryDefaults;
   queryLog: QueryLogSink | null;
@@ -157,17 +156,6 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-function engineFor(deps: QueryEndpointDeps, limits: RequestLimits): QueryEngine {
-  const d = deps.defaults;
-  if (
-    deps.engineForLimits === null ||
-    (limits.maxSeries === d.maxSeries && limits.requireExhaustive === d.requireExhaustive)
-  ) {
-    return deps.engine;
-  }
-  return deps.engineForLimits(limits.maxSeries, limits.requireExhaustive);
-}
-
 function truncate(value: QueryValue, limit: number): { value: QueryValue; truncated: boolean } {
   if (limit <= 0 || (value.resultType !== "vector" && value.resultType !== "matrix")) {
     return { value, truncated: false };
@@ -212,10 +200,9 @@ export async function handleQuery(
     };
     let work: Promise<QueryResult>;
     try {
-      const engine = engineFor(deps, p.limits);
       work = range
-        ? engine.rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, options)
-        : engine.instantQuery(p.query, p.startMs, options);
+        ? deps.engine.rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, options)
+        : deps.engine.instantQuery(p.query, p.startMs, options);
     } catch (e) {
       // An engine that throws before it returns a promise still frees its slot.
       work = Promise.reject(e);

@@ -1,7 +1,7 @@
 // /api/v1/series, /api/v1/labels and /api/v1/label/<name>/values, read from
-// the index through the client, with Prometheus's parameters, defaults
-// (an unbounded time range) and truncation warning (web/api/v1 series,
-// labelNames, labelValues).
+// the index through the client (never a datapoint), with Prometheus's
+// parameters, defaults (an unbounded time range) and truncation warning
+// (web/api/v1 series, labelNames, labelValues).
 
 import type { Client } from "../../client/index.js";
 import type { Matcher } from "../../index/index.js";
@@ -88,11 +88,12 @@ export async function listSeries(
   const warnings: string[] = [];
   const limitedBy: string[] = [];
   for (const matchers of sets) {
-    // Without exhaustiveness the fetch is unbounded and cut here, as the engine's querier does.
-    let found = await deps.client.fetchTagged(deps.namespace, matchers, startMs, endMs, {
+    // Read from the index alone: no datapoint is decoded. Without
+    // exhaustiveness the match is unbounded and cut here, as the engine's
+    // querier does.
+    let found = await deps.client.seriesTags(deps.namespace, matchers, startMs, endMs, {
       maxSeries: requireExhaustive ? maxSeries : 0,
       maxDocsScanned: 0,
-      maxSamples: 0,
     });
     if (!requireExhaustive && maxSeries > 0 && found.length > maxSeries) {
       found = found.slice(0, maxSeries);

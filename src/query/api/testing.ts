@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Client, FetchedSeries } from "../../client/index.js";
-import type { Matcher } from "../../index/index.js";
+import { type Matcher, QueryLimitError } from "../../index/index.js";
 import type { Tag } from "../../x/index.js";
 import type { Expr, LabelMatcherNode, MatchOp } from "../ast.js";
 import type { QueryEngine, QueryOptions, QueryResult, QueryValue } from "../engine-types.js";
@@ -132,7 +132,7 @@ export const fakePromQL: PromQLText = {
   },
 };
 
-/** A client over fixed series; every series is in every time range. */
+/** A client over fixed series, every one in every time range; it refuses to fetch datapoints. */
 export function fakeClient(series: readonly (readonly Tag[])[]): Client & { ranges: number[][] } {
   const ranges: number[][] = [];
   const matching = (ms: readonly Matcher[]) =>
@@ -141,15 +141,21 @@ export function fakeClient(series: readonly (readonly Tag[])[]): Client & { rang
     );
   return {
     ranges,
-    async fetchTagged(_ns, ms, startMs, endMs): Promise<FetchedSeries[]> {
+    async fetchTagged(): Promise<FetchedSeries[]> {
+      // The API reads series from the index; only the engine fetches datapoints.
+      throw new Error("the query API fetched datapoints");
+    },
+    async seriesTags(_ns, ms, startMs, endMs, limits) {
       ranges.push([startMs, endMs]);
-      return matching(ms).map((tags) => ({
-        id: tags.map(([n, v]) => `${n}=${v}`).join(","),
-        tags,
-        timesMs: new Float64Array(0),
-        values: new Float64Array(0),
-        count: 0,
-      }));
+      const found = matching(ms);
+      if (limits.maxSeries > 0 && found.length > limits.maxSeries) {
+        throw new QueryLimitError(
+          "maxSeries",
+          limits.maxSeries,
+          `more than ${limits.maxSeries} series match`,
+        );
+      }
+      return found.map((tags) => ({ id: tags.map(([n, v]) => `${n}=${v}`).join(","), tags }));
     },
     async labelNames(_ns, ms, startMs, endMs) {
       ranges.push([startMs, endMs]);

@@ -193,3 +193,20 @@ test("info() adds the data labels of the info series that share instance and job
     `metric{instance="a", job="2", label="value"} => ${60 * S}:6`,
   ]);
 });
+
+test("each query's series limits reach the querier, else the engine's, else none are set", async () => {
+  const q = arrayQuerier(data);
+  const engine = createEngine({ querier: q, maxSeries: 7, requireExhaustive: false });
+  await engine.instantQuery("a", 0, { maxSeries: 1, requireExhaustive: true });
+  await engine.instantQuery("a", 0);
+  await engine.rangeQuery("a + b", 0, M, M, { maxSeries: 0 });
+  assert.deepEqual(q.limits, [
+    { maxSeries: 1, requireExhaustive: true },
+    { maxSeries: 7, requireExhaustive: false },
+    { maxSeries: 0, requireExhaustive: false },
+    { maxSeries: 0, requireExhaustive: false },
+  ]);
+  const bare = arrayQuerier(data);
+  await createEngine({ querier: bare }).instantQuery("a", 0);
+  assert.deepEqual(bare.limits, [{ maxSeries: undefined, requireExhaustive: undefined }]);
+});

@@ -16,6 +16,7 @@ import type {
   QueryStats,
   QueryValue,
   ResultSeries,
+  SelectLimits,
   StoredSeries,
 } from "../engine-types.js";
 import {
@@ -44,6 +45,10 @@ export interface EngineOptions {
   lookbackMs?: number;
   timeoutMs?: number;
   maxSamples?: number;
+  /** Most series one selector may fetch, for a query whose options leave it out (else the querier's default). */
+  maxSeries?: number;
+  /** Past maxSeries fail (true) or answer partially with a warning (false), for a query whose options leave it out. */
+  requireExhaustive?: boolean;
   maxPointsPerSeries?: number;
   subqueryStepMs?: number;
   /** Steps per block; by default chosen from the number of series so a block holds about a million points. */
@@ -119,6 +124,12 @@ async function run(
   const lookbackMs = o.lookbackMs ?? options.lookbackMs ?? DEFAULT_LOOKBACK_MS;
   const subqueryStepMs = options.subqueryStepMs ?? DEFAULT_SUBQUERY_STEP_MS;
   const maxSamples = o.maxSamples ?? options.maxSamples ?? DEFAULT_MAX_SAMPLES;
+  // The series limits travel with each select, so one engine serves every
+  // request's M3-Limit-Max-Series and M3-Limit-Require-Exhaustive.
+  const selectLimits: SelectLimits = {
+    maxSeries: o.maxSeries ?? options.maxSeries,
+    requireExhaustive: o.requireExhaustive ?? options.requireExhaustive,
+  };
   const annotations = new Annotations();
   const stats = emptyStats();
   let held = 0;
@@ -144,7 +155,13 @@ async function run(
   const namespaces = new Set<string>();
   let seriesFetched = 0;
   for (const f of planFetches(expr, times, lookbackMs, subqueryStepMs)) {
-    const got = await options.querier.select(toMatchers(f.matchers), f.startMs, f.endMs, signal);
+    const got = await options.querier.select(
+      toMatchers(f.matchers),
+      f.startMs,
+      f.endMs,
+      signal,
+      selectLimits,
+    );
     signal.check("fetching series");
     for (const w of got.warnings) annotations.warn(w);
     for (const l of got.limited) limited.add(l);

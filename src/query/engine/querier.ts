@@ -3,10 +3,17 @@
 
 import type { Client } from "../../client/index.js";
 import { type Matcher, QueryLimitError } from "../../index/index.js";
-import type { Querier, QuerySignal, SelectResult, StoredSeries } from "../engine-types.js";
+import type {
+  Querier,
+  QuerySignal,
+  SelectLimits,
+  SelectResult,
+  StoredSeries,
+} from "../engine-types.js";
 import { QueryLimitExceededError } from "../errors.js";
 import { makeLabels } from "../labels.js";
 
+/** The querier's default series limits, for a select whose limits leave them out. */
 export interface ClientQuerierOptions {
   /** Most series one selector may fetch (M3's default 100 000; 0: no bound). */
   maxSeries?: number;
@@ -25,15 +32,21 @@ export function clientQuerier(
   namespace: string,
   options: ClientQuerierOptions = {},
 ): Querier {
-  const maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
-  const requireExhaustive = options.requireExhaustive ?? true;
+  const defaultMaxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
+  const defaultRequireExhaustive = options.requireExhaustive ?? true;
   return {
     async select(
       matchers: readonly Matcher[],
       startMs: number,
       endMs: number,
       signal: QuerySignal,
+      limits: SelectLimits,
     ) {
+      const maxSeries = limits.maxSeries ?? defaultMaxSeries;
+      const requireExhaustive = limits.requireExhaustive ?? defaultRequireExhaustive;
+      if (!(Number.isSafeInteger(maxSeries) && maxSeries >= 0)) {
+        throw new RangeError(`series limit ${maxSeries} is not a non-negative integer`);
+      }
       let fetched: Awaited<ReturnType<Client["fetchTagged"]>>;
       const warnings: string[] = [];
       const limited: string[] = [];

@@ -1,6 +1,6 @@
 // Test support: a querier over series held in arrays, matching as the index does.
 
-import type { Querier, SelectResult, StoredSeries } from "../engine-types.js";
+import type { Querier, SelectLimits, SelectResult, StoredSeries } from "../engine-types.js";
 import { type Labels, makeLabels } from "../labels.js";
 
 /** Stands for Prometheus's stale marker in `seriesOf` (a NaN payload would not survive a plain array). */
@@ -32,15 +32,19 @@ function labelValue(labels: Labels, name: string): string {
   return labels.find((l) => l.name === name)?.value ?? "";
 }
 
-/** A querier answering from `series`; `selects` records every call. */
-export function arrayQuerier(
-  series: StoredSeries[],
-): Querier & { selects: { startMs: number; endMs: number }[] } {
+/** A querier answering from `series`; `selects` records every call's range, `limits` its series limits. */
+export function arrayQuerier(series: StoredSeries[]): Querier & {
+  selects: { startMs: number; endMs: number }[];
+  limits: SelectLimits[];
+} {
   const selects: { startMs: number; endMs: number }[] = [];
+  const limits: SelectLimits[] = [];
   return {
     selects,
-    async select(matchers, startMs, endMs) {
+    limits,
+    async select(matchers, startMs, endMs, _signal, l) {
       selects.push({ startMs, endMs });
+      limits.push({ ...l });
       const out: StoredSeries[] = [];
       for (const s of series) {
         if (!matchers.every((m) => m.matches(labelValue(s.labels, m.name)))) continue;
