@@ -48,23 +48,14 @@ export function selectInstant(
 ): SelectorOutput {
   const n = steps.count;
   const keep: number[] = [];
-  // One scratch row per series at most; rows that stay empty are not copied out.
-  let values: Float64Array = new Float64Array(n * Math.min(data.length, 64));
-  let present: Uint8Array = new Uint8Array(values.length);
-  let times: Float64Array = new Float64Array(values.length);
+  // A row per series up front; the rows that stay empty are overwritten by the next series.
+  const values = new Float64Array(n * data.length);
+  const present = new Uint8Array(values.length);
+  const times = new Float64Array(values.length);
   let samples = 0;
   for (let s = 0; s < data.length; s++) {
     const ser = data[s];
-    const row = keep.length;
-    if ((row + 1) * n > values.length) {
-      const grow = (row + 1) * n * 2;
-      values = growF64(values, grow);
-      times = growF64(times, grow);
-      const p = new Uint8Array(grow);
-      p.set(present);
-      present = p;
-    }
-    const base = row * n;
+    const base = keep.length * n;
     let hi = upperBound(ser.timesMs, ser.count, refs[0]);
     let any = false;
     for (let j = 0; j < n; j++) {
@@ -87,24 +78,18 @@ export function selectInstant(
     }
     if (any) keep.push(s);
   }
-  const rows = keep.length;
+  const used = keep.length * n;
   return {
     block: {
       type: "vector",
       steps,
       series: keep.map((s) => metas[s]),
-      values: values.slice(0, rows * n),
-      present: present.slice(0, rows * n),
-      sampleTimesMs: times.slice(0, rows * n),
+      values: values.subarray(0, used),
+      present: present.subarray(0, used),
+      sampleTimesMs: times.subarray(0, used),
     },
     samples,
   };
-}
-
-function growF64(a: Float64Array, size: number): Float64Array {
-  const out = new Float64Array(size);
-  out.set(a);
-  return out;
 }
 
 /** A range selector at every step: each row's samples over the span of all windows, stale markers removed. */
