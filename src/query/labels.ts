@@ -1,6 +1,8 @@
 // Label sets of query results: sorted by name, compared and keyed as
 // Prometheus's labels.Labels are.
 
+import { goQuote } from "./go-format.js";
+
 export interface Label {
   readonly name: string;
   readonly value: string;
@@ -78,4 +80,18 @@ export function formatLabels(labels: Labels): string {
     .filter((l) => l.name !== METRIC_NAME)
     .map((l) => `${l.name}=${JSON.stringify(l.value)}`);
   return `${name}{${rest.join(", ")}}`;
+}
+
+const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * The label set as Prometheus's labels.String() writes it in error messages:
+ * `{__name__="up", job="x"}`, every label in order, a name quoted only when
+ * it is not a legacy name, values quoted as strconv.Quote does.
+ */
+export function labelsText(labels: Labels): string {
+  const parts = labels.map(
+    (l) => `${LEGACY_NAME.test(l.name) ? l.name : goQuote(l.name)}=${goQuote(l.value)}`,
+  );
+  return `{${parts.join(", ")}}`;
 }

@@ -12,8 +12,8 @@ import type {
   VectorMatching,
   VectorSelector,
 } from "../ast.js";
-import { goQuote } from "./lexer.js";
-import { formatDurationMs, formatFloat } from "./literals.js";
+import { formatFloatFixed as formatFloat, goQuote } from "../go-format.js";
+import { formatDurationMs } from "./literals.js";
 
 const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
