@@ -12,13 +12,13 @@ import type {
   MatchOp,
   VectorSelector,
 } from "../ast.js";
-import { formatGoF } from "../go-format.js";
+import { formatGoF, goQuote } from "../go-format.js";
 import { buildDurationExpr, foldDuration } from "./duration-expr.js";
 import { ALL_FEATURES, BuildFailure, type ParseFeatures } from "./failure.js";
 import { parseDurationMs, parseNumber, unquote } from "./literals.js";
 import { buildAggregate, buildBinary, buildCall } from "./operators.js";
 import { regexError } from "./regex-check.js";
-import { children, goQ, isExprNode, makeUnary } from "./tree-helpers.js";
+import { children, isExprNode, makeUnary } from "./tree-helpers.js";
 
 const MATCH_OPS: Record<string, MatchOp> = {
   EqlSingle: "=",
@@ -141,7 +141,7 @@ export class TreeBuilder {
         if (m.name === "__name__") {
           this.fail(
             node.from,
-            `metric name must not be set twice: ${goQ(name)} or ${goQ(m.value)}`,
+            `metric name must not be set twice: ${goQuote(name)} or ${goQuote(m.value)}`,
           );
         }
       }
