@@ -13,14 +13,8 @@ import type {
   VectorSelector,
 } from "../ast.js";
 import { formatFloatFixed as formatFloat, goQuote } from "../go-format.js";
+import { formatLabelName } from "../labels.js";
 import { formatDurationMs } from "./literals.js";
-
-const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** A label name as Prometheus prints it: bare when legacy-valid, else quoted. */
-export function formatLabelName(name: string): string {
-  return LEGACY_LABEL.test(name) ? name : goQuote(name);
-}
 
 function formatLabelList(names: string[]): string {
   return names.map(formatLabelName).join(", ");
