@@ -101,18 +101,32 @@ export function constantScalar(steps: Steps, value: number): ScalarBlock {
   return { type: "scalar", steps, values: new Float64Array(steps.count).fill(value) };
 }
 
-/** Keeps only the rows that have at least one sample. */
-export function dropEmptyRows(block: VectorBlock): VectorBlock {
+/** How many samples a presence column (or a part of one) marks present. */
+export function countPresent(present: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < present.length; i++) n += present[i];
+  return n;
+}
+
+/** The indexes of the rows that have at least one sample, in order. */
+export function rowsWithSamples(block: VectorBlock): number[] {
   const n = block.steps.count;
-  const keep: number[] = [];
+  const rows: number[] = [];
   for (let r = 0; r < block.series.length; r++) {
     for (let j = 0; j < n; j++) {
       if (block.present[r * n + j] === 1) {
-        keep.push(r);
+        rows.push(r);
         break;
       }
     }
   }
+  return rows;
+}
+
+/** Keeps only the rows that have at least one sample. */
+export function dropEmptyRows(block: VectorBlock): VectorBlock {
+  const n = block.steps.count;
+  const keep = rowsWithSamples(block);
   if (keep.length === block.series.length) return block;
   const out = emptyVector(
     block.steps,

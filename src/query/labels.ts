@@ -1,6 +1,8 @@
 // Label sets of query results: sorted by name, compared and keyed as
 // Prometheus's labels.Labels are.
 
+import { goQuote } from "./go-format.js";
+
 export interface Label {
   readonly name: string;
   readonly value: string;
@@ -78,4 +80,21 @@ export function formatLabels(labels: Labels): string {
     .filter((l) => l.name !== METRIC_NAME)
     .map((l) => `${l.name}=${JSON.stringify(l.value)}`);
   return `${name}{${rest.join(", ")}}`;
+}
+
+const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A label name as Prometheus prints it: bare when a legacy name, else quoted as strconv.Quote does. */
+export function formatLabelName(name: string): string {
+  return LEGACY_NAME.test(name) ? name : goQuote(name);
+}
+
+/**
+ * The label set as Prometheus's labels.String() writes it in error messages:
+ * `{__name__="up", job="x"}`, every label in order, a name quoted only when
+ * it is not a legacy name, values quoted as strconv.Quote does.
+ */
+export function labelsText(labels: Labels): string {
+  const parts = labels.map((l) => `${formatLabelName(l.name)}=${goQuote(l.value)}`);
+  return `{${parts.join(", ")}}`;
 }

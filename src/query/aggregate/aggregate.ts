@@ -4,7 +4,7 @@
 // limitk and limit_ratio directly.
 
 import type { Aggregate } from "../ast.js";
-import type { Value, VectorBlock } from "../block.js";
+import { countPresent, type Value, type VectorBlock } from "../block.js";
 import { EvaluationError } from "../errors.js";
 import type { OperatorContext } from "../operator-context.js";
 import { accumulate } from "./accumulate.js";
@@ -51,12 +51,6 @@ export function partialAggregate(
   return accumulate(op, grouping, assignGroups(input.series, grouping), input, phi);
 }
 
-function countPresent(block: VectorBlock): number {
-  let samples = 0;
-  for (const p of block.present) samples += p;
-  return samples;
-}
-
 /** Evaluates an aggregation over its evaluated input (and parameter). */
 export function evalAggregate(
   node: Aggregate,
@@ -87,6 +81,6 @@ export function evalAggregate(
     default:
       out = finalizeAggregate(partialAggregate(node, input, param, ctx));
   }
-  ctx.accountSamples(countPresent(out));
+  ctx.accountSamples(countPresent(out.present));
   return out;
 }

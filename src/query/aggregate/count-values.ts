@@ -6,8 +6,8 @@
 import type { Aggregate } from "../ast.js";
 import type { SeriesMeta, Value, VectorBlock } from "../block.js";
 import { EvaluationError } from "../errors.js";
+import { formatFloatFixed, goQuote } from "../go-format.js";
 import { type Labels, labelsKey, withLabel } from "../labels.js";
-import { formatFloatFixed, goQuote } from "./go-format.js";
 import { groupLabelsOf, makeGrouping } from "./grouping.js";
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -2,34 +2,9 @@
 // group that has a sample at some step, in the groups' order.
 
 import type { VectorBlock } from "../block.js";
+import { quantileOfSorted } from "../quantile.js";
 import type { PartialAggregate } from "./partial-state.js";
 import { finalizeSelectK } from "./select-k.js";
-
-/**
- * Prometheus's quantile over one sorted list (NaN last in `sorted`, but
- * ranked as the smallest value): linear interpolation between the closest
- * ranks; NaN for an empty list or NaN φ, ±Inf for φ outside [0, 1].
- */
-export function quantileOfSorted(
-  phi: number,
-  sorted: Float64Array,
-  from: number,
-  to: number,
-): number {
-  const n = to - from;
-  if (n === 0 || Number.isNaN(phi)) return Number.NaN;
-  if (phi < 0) return Number.NEGATIVE_INFINITY;
-  if (phi > 1) return Number.POSITIVE_INFINITY;
-  let nans = 0;
-  while (nans < n && Number.isNaN(sorted[to - 1 - nans])) nans++;
-  // Position i in Prometheus's order (NaNs first) is sorted[i - nans] for i >= nans.
-  const at = (i: number) => (i < nans ? Number.NaN : sorted[from + i - nans]);
-  const rank = phi * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return at(lower) * (1 - weight) + at(upper) * weight;
-}
 
 function cellValue(p: PartialAggregate, c: number, j: number): number {
   const n = p.count[c];

@@ -1,7 +1,7 @@
 // Go's number and string forms, from Go's documented outputs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatFloatFixed, formatGoG, goQuote } from "./go-format.js";
+import { formatFloatFixed, formatGoG, goQuote } from "../go-format.js";
 import { ratioOffset } from "./limit.js";
 import { xxhash64 } from "./xxhash64.js";
 

@@ -5,8 +5,8 @@
 import type { Aggregate } from "../ast.js";
 import type { Steps, Value } from "../block.js";
 import { EvaluationError } from "../errors.js";
+import { formatGoG } from "../go-format.js";
 import { type OperatorContext, positionOf } from "../operator-context.js";
-import { formatGoG } from "./go-format.js";
 
 /** Prometheus's bounds for a k that converts to int64 (the largest float64 below 2^63, and -2^63). */
 const MAX_INT64_FLOAT = 2 ** 63 - 1024;

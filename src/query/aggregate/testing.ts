@@ -3,37 +3,19 @@
 import { Annotations } from "../annotations.js";
 import type { Aggregate, AggregateOp } from "../ast.js";
 import type { ScalarBlock, Steps, Value, VectorBlock } from "../block.js";
-import { formatLabels, type Labels, makeLabels } from "../labels.js";
+import { formatLabels } from "../labels.js";
 import type { OperatorContext } from "../operator-context.js";
+import { type LiteralRow, vectorOf } from "../testing.js";
 import { evalAggregate } from "./index.js";
 
+export { type Cell, lbls } from "../testing.js";
 export const _ = null;
-export type Cell = number | null;
-
-export function lbls(spec: Record<string, string>): Labels {
-  return makeLabels(Object.entries(spec));
-}
 
 /** A block from rows of labels and per-step values (null: absent). */
-export function block(rows: [Record<string, string>, Cell[]][], dropName = false): VectorBlock {
+export function block(rows: LiteralRow[], dropName = false): VectorBlock {
   const n = rows.length === 0 ? 1 : rows[0][1].length;
   const steps: Steps = { startMs: 0, stepMs: n > 1 ? 60_000 : 0, count: n };
-  const values = new Float64Array(rows.length * n);
-  const present = new Uint8Array(rows.length * n);
-  rows.forEach(([, cells], r) => {
-    cells.forEach((v, j) => {
-      if (v === null) return;
-      values[r * n + j] = v;
-      present[r * n + j] = 1;
-    });
-  });
-  return {
-    type: "vector",
-    steps,
-    series: rows.map(([l]) => ({ labels: lbls(l), dropName })),
-    values,
-    present,
-  };
+  return vectorOf(steps, rows, dropName);
 }
 
 export function scalar(steps: Steps, ...values: number[]): ScalarBlock {

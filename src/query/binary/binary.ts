@@ -3,7 +3,13 @@
 // operators.
 
 import type { ArithmeticOp, Binary, ComparisonOp, SetOp } from "../ast.js";
-import { dropEmptyRows, type ScalarBlock, type Value, type VectorBlock } from "../block.js";
+import {
+  countPresent,
+  dropEmptyRows,
+  type ScalarBlock,
+  type Value,
+  type VectorBlock,
+} from "../block.js";
 import { EvaluationError } from "../errors.js";
 import type { OperatorContext } from "../operator-context.js";
 import { arithmeticOf, comparisonOf, isArithmetic, isComparison } from "./operators.js";
@@ -76,12 +82,6 @@ function isSetOp(op: Binary["op"]): op is SetOp {
   return op === "and" || op === "or" || op === "unless";
 }
 
-function countPresent(block: VectorBlock): number {
-  let samples = 0;
-  for (const p of block.present) samples += p;
-  return samples;
-}
-
 function checkSteps(lhs: ScalarBlock | VectorBlock, rhs: ScalarBlock | VectorBlock): void {
   const a = lhs.steps;
   const b = rhs.steps;
@@ -126,6 +126,6 @@ export function evalBinary(node: Binary, lhs: Value, rhs: Value, ctx: OperatorCo
         ? vectorScalar(node, lhs, rhs as ScalarBlock, false)
         : vectorScalar(node, rhs as VectorBlock, lhs, true);
   }
-  ctx.accountSamples(countPresent(out));
+  ctx.accountSamples(countPresent(out.present));
   return out;
 }

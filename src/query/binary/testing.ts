@@ -4,43 +4,22 @@ import assert from "node:assert/strict";
 import { Annotations } from "../annotations.js";
 import type { Binary, BinaryOp, Cardinality, VectorMatching } from "../ast.js";
 import type { ScalarBlock, Steps, Value, VectorBlock } from "../block.js";
-import { formatLabels, type Labels, makeLabels } from "../labels.js";
+import { formatLabels, type Labels } from "../labels.js";
 import type { OperatorContext } from "../operator-context.js";
+import { type LiteralRow, vectorOf } from "../testing.js";
 import { evalBinary } from "./index.js";
 
+export { type Cell, lbls } from "../testing.js";
 export const _ = null;
-export type Cell = number | null;
 export const NaN_ = Number.NaN;
 export const Inf = Number.POSITIVE_INFINITY;
-
-export function lbls(spec: Record<string, string>): Labels {
-  return makeLabels(Object.entries(spec));
-}
 
 export function stepsOf(n: number): Steps {
   return { startMs: 0, stepMs: n > 1 ? 60_000 : 0, count: n };
 }
 
-export function block(
-  rows: [Record<string, string>, Cell[]][],
-  n = rows[0]?.[1].length ?? 1,
-): VectorBlock {
-  const values = new Float64Array(rows.length * n);
-  const present = new Uint8Array(rows.length * n);
-  rows.forEach(([, cells], r) => {
-    cells.forEach((v, j) => {
-      if (v === null) return;
-      values[r * n + j] = v;
-      present[r * n + j] = 1;
-    });
-  });
-  return {
-    type: "vector",
-    steps: stepsOf(n),
-    series: rows.map(([l]) => ({ labels: lbls(l), dropName: false })),
-    values,
-    present,
-  };
+export function block(rows: LiteralRow[], n = rows[0]?.[1].length ?? 1): VectorBlock {
+  return vectorOf(stepsOf(n), rows);
 }
 
 export function scalar(n: number, ...values: number[]): ScalarBlock {

@@ -10,8 +10,7 @@
 import type { ArithmeticOp, Binary, ComparisonOp, VectorMatching } from "../ast.js";
 import type { VectorBlock } from "../block.js";
 import { EvaluationError } from "../errors.js";
-import type { Labels } from "../labels.js";
-import { labelsText } from "./label-text.js";
+import { type Labels, labelsText } from "../labels.js";
 import { matchLabels, resultLabels, Signatures } from "./matching.js";
 import { arithmeticOf, comparisonOf, isArithmetic } from "./operators.js";
 import { OutputRows } from "./output-rows.js";

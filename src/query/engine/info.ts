@@ -13,6 +13,7 @@ import {
   type Label,
   type Labels,
   labelsKey,
+  labelsText,
   METRIC_NAME,
   makeLabels,
 } from "../labels.js";
@@ -181,8 +182,4 @@ export function evalInfo(
     present.set(row.present, k * n);
   });
   return { type: "vector", steps, series: out.map((r) => r.meta), values, present };
-}
-
-function labelsText(labels: Labels): string {
-  return `{${labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(", ")}}`;
 }

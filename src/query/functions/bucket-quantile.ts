@@ -18,7 +18,7 @@ export const monotonicityFix = {
 };
 
 /** Prometheus's almost.Equal for two finite or infinite floats (NaN equals NaN). */
-function almostEqual(a: number, b: number, epsilon: number): boolean {
+export function almostEqual(a: number, b: number, epsilon: number): boolean {
   if (Number.isNaN(a) && Number.isNaN(b)) return true;
   if (a === b) return true;
   const absSum = Math.abs(a) + Math.abs(b);

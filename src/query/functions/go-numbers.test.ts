@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { formatGoFloat, goMax, goMin, parseGoFloat } from "./go-numbers.js";
+import { formatGoG as formatGoFloat } from "../go-format.js";
+import { goMax, goMin, parseGoFloat } from "./go-numbers.js";
 
 test("parseGoFloat reads the spellings of le that Prometheus's tests use", () => {
   assert.equal(parseGoFloat("0.1"), 0.1);

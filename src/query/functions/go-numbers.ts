@@ -1,7 +1,6 @@
-// Numbers as Prometheus's Go code reads and prints them: strconv.ParseFloat's
-// accepted syntax (for the `le` label of classic buckets) and fmt's `%g`
-// (for annotation texts), plus math.Max and math.Min, whose special cases
-// differ from Math.max and Math.min.
+// Numbers as Prometheus's Go code reads them: strconv.ParseFloat's accepted
+// syntax (for the `le` label of classic buckets), plus math.Max and math.Min,
+// whose special cases differ from Math.max and Math.min.
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)$/;
@@ -31,38 +30,6 @@ export function parseGoFloat(s: string): number | undefined {
     return hex[1] === "-" ? -v : v;
   }
   return undefined;
-}
-
-/**
- * Formats a float as Go's fmt `%g` (precision -1: the shortest exact digits)
- * or `%.<precision>g`: exponent form when the exponent is below -4 or at least
- * the precision (6 for the shortest form), two exponent digits at least, no
- * trailing zeros; "+Inf", "-Inf", "NaN".
- */
-export function formatGoFloat(v: number, precision = -1): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Number.POSITIVE_INFINITY) return "+Inf";
-  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
-  const sign = v < 0 || Object.is(v, -0) ? "-" : "";
-  const a = Math.abs(v);
-  if (a === 0) return `${sign}0`;
-  // toExponential gives the digits and the decimal exponent; strip trailing zeros.
-  const e = precision < 0 ? a.toExponential() : a.toExponential(Math.max(precision, 1) - 1);
-  const ePos = e.indexOf("e");
-  const digits = e.slice(0, ePos).replace(".", "").replace(/0+$/, "") || "0";
-  const exp = Number(e.slice(ePos + 1));
-  const nd = digits.length;
-  const dp = exp + 1;
-  let eprec = precision < 0 ? 6 : Math.max(precision, 1);
-  if (precision >= 0 && eprec > nd && nd >= dp) eprec = nd;
-  if (exp < -4 || exp >= eprec) {
-    const mant = nd > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const absExp = Math.abs(exp);
-    return `${sign}${mant}e${exp < 0 ? "-" : "+"}${absExp < 10 ? "0" : ""}${absExp}`;
-  }
-  if (dp <= 0) return `${sign}0.${"0".repeat(-dp)}${digits}`;
-  if (dp >= nd) return `${sign}${digits}${"0".repeat(dp - nd)}`;
-  return `${sign}${digits.slice(0, dp)}.${digits.slice(dp)}`;
 }
 
 /** Go's math.Max: +Inf wins over NaN, NaN over any other value, +0 over -0. */

@@ -5,11 +5,12 @@
 
 import type { Expr } from "../ast.js";
 import { emptyVector, type SeriesMeta, stepTime, type VectorBlock } from "../block.js";
+import { formatGoG } from "../go-format.js";
 import { getLabel, type Labels, labelsKey, METRIC_NAME, withLabel } from "../labels.js";
 import { positionOf } from "../operator-context.js";
 import { bucketFraction, bucketQuantile, monotonicityFix } from "./bucket-quantile.js";
 import type { FunctionCallContext, FunctionImpl } from "./function-impl.js";
-import { formatGoFloat, parseGoFloat } from "./go-numbers.js";
+import { parseGoFloat } from "./go-numbers.js";
 import { scalarArg, stringArg, unwrapParens, vectorArg } from "./instant-args.js";
 import { mergeSameLabelsets } from "./label-functions.js";
 
@@ -151,7 +152,7 @@ class OutputRows {
 
 /** OpenMetrics' text of a float, as Prometheus's labels.FormatOpenMetricsFloat (1 is "1.0"). */
 export function formatOpenMetricsFloat(v: number): string {
-  const s = formatGoFloat(v);
+  const s = formatGoG(v);
   if (Number.isNaN(v) || !Number.isFinite(v) || /[e.]/.test(s)) return s;
   return `${s}.0`;
 }
@@ -173,7 +174,7 @@ function quantiles(
       const v = q.values[j];
       if (Number.isNaN(v) || v < 0 || v > 1) {
         ctx.annotations.warn(
-          `PromQL warning: quantile value should be between 0 and 1, got ${formatGoFloat(v)} ${position(ctx, q.expr)}`,
+          `PromQL warning: quantile value should be between 0 and 1, got ${formatGoG(v)} ${position(ctx, q.expr)}`,
         );
       }
     }
@@ -210,7 +211,7 @@ function quantiles(
   }
   for (const [name, r] of reports) {
     ctx.annotations.info(
-      `${forMetric(FORCED_MONOTONICITY, name)}, from buckets ${formatGoFloat(r.minBucket)} to ${formatGoFloat(r.maxBucket)}, with a max diff of ${formatGoFloat(r.maxDiff, 2)}, over ${r.samples} samples from ${rfc3339Seconds(r.minTsMs)} to ${rfc3339Seconds(r.maxTsMs)} ${position(ctx, vectorExpr)}`,
+      `${forMetric(FORCED_MONOTONICITY, name)}, from buckets ${formatGoG(r.minBucket)} to ${formatGoG(r.maxBucket)}, with a max diff of ${formatGoG(r.maxDiff, 2)}, over ${r.samples} samples from ${rfc3339Seconds(r.minTsMs)} to ${rfc3339Seconds(r.maxTsMs)} ${position(ctx, vectorExpr)}`,
     );
   }
   return out.block(ctx, input);

@@ -2,7 +2,14 @@
 // shape most of them share: one output row per input row, same steps.
 
 import type { Expr } from "../ast.js";
-import type { ScalarBlock, SeriesMeta, StringValue, Value, VectorBlock } from "../block.js";
+import {
+  countPresent,
+  type ScalarBlock,
+  type SeriesMeta,
+  type StringValue,
+  type Value,
+  type VectorBlock,
+} from "../block.js";
 import type { FunctionCallContext } from "./function-impl.js";
 
 function argumentType(args: Value[], i: number, want: string, ctx: FunctionCallContext): never {
@@ -35,13 +42,6 @@ export function unwrapParens(e: Expr): Expr {
   let x = e;
   while (x.kind === "paren") x = x.expr;
   return x;
-}
-
-/** Counts the present samples of a block. */
-export function countPresent(present: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < present.length; i++) n += present[i];
-  return n;
 }
 
 /** The same rows with the metric name marked for dropping (the value changed meaning). */

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { Annotations } from "../annotations.js";
 import type { Call, Expr, MatchOp, PosRange, VectorSelector } from "../ast.js";
 import type { ScalarBlock, Steps, StringValue, Value, VectorBlock } from "../block.js";
-import { formatLabels, makeLabels } from "../labels.js";
+import { formatLabels } from "../labels.js";
+import { vectorOf } from "../testing.js";
 import type { FunctionCallContext } from "./function-impl.js";
 import { INSTANT_FUNCTIONS } from "./instant-functions.js";
 
@@ -21,22 +22,10 @@ export function rangeSteps(startMs: number, stepMs: number, count: number): Step
 export type Row = [Record<string, string>, (number | null)[]];
 
 export function vec(steps: Steps, rows: Row[], sampleTimesMs?: number[]): VectorBlock {
-  const n = steps.count;
-  const values = new Float64Array(rows.length * n);
-  const present = new Uint8Array(rows.length * n);
-  rows.forEach(([, vs], r) => {
-    assert.equal(vs.length, n, "a fixture row needs one value per step");
-    vs.forEach((v, j) => {
-      if (v === null) return;
-      values[r * n + j] = v;
-      present[r * n + j] = 1;
-    });
-  });
-  const series = rows.map(([labels]) => ({
-    labels: makeLabels(Object.entries(labels)),
-    dropName: false,
-  }));
-  const block: VectorBlock = { type: "vector", steps, series, values, present };
+  for (const [, vs] of rows) {
+    assert.equal(vs.length, steps.count, "a fixture row needs one value per step");
+  }
+  const block = vectorOf(steps, rows);
   return sampleTimesMs === undefined
     ? block
     : { ...block, sampleTimesMs: Float64Array.from(sampleTimesMs) };

@@ -2,16 +2,16 @@
 // mean, extremes, spread, quantiles, first and last samples and their times),
 // and changes/resets, which count steps between neighbouring samples.
 
-import type { Call, Expr, LabelMatcherNode } from "../ast.js";
 import type { MatrixBlock, SampleRun } from "../block.js";
 import { emptyVector } from "../block.js";
-import { METRIC_NAME, makeLabels } from "../labels.js";
+import { formatGoG } from "../go-format.js";
 import { positionOf } from "../operator-context.js";
+import { quantileOfSorted } from "../quantile.js";
+import { absentLabels } from "./absent.js";
 import type { FunctionImpl } from "./function-impl.js";
 import {
   checkExtendedRange,
   firstAfter,
-  formatGoG,
   kahanInc,
   lookbackOf,
   matrixArg,
@@ -162,26 +162,11 @@ function scratchOf(n: number): Float64Array {
   return scratch;
 }
 
-/**
- * The q-quantile of values[0, n), which it sorts, by linear interpolation
- * between the two nearest ranks. NaNs sort before every number (as
- * Prometheus sorts them); NaN for q NaN, -Inf below 0, +Inf above 1.
- */
+/** The q-quantile of values[0, n), which it sorts in place (see quantileOfSorted). */
 export function quantileOf(q: number, values: Float64Array, n: number): number {
-  if (n === 0 || Number.isNaN(q)) return Number.NaN;
-  if (q < 0) return Number.NEGATIVE_INFINITY;
-  if (q > 1) return Number.POSITIVE_INFINITY;
   const sorted = values.subarray(0, n);
   sorted.sort(); // numeric, NaNs last
-  let nans = 0;
-  while (nans < n && Number.isNaN(sorted[n - 1 - nans])) nans++;
-  // Rank i of the NaN-first order is NaN below `nans`, else sorted[i - nans].
-  const at = (i: number): number => (i < nans ? Number.NaN : sorted[i - nans]);
-  const rank = q * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return at(lower) * (1 - weight) + at(upper) * weight;
+  return quantileOfSorted(q, sorted, 0, n);
 }
 
 const madKernel: WindowKernel = (run, lo, hi, _j, out, at) => {
@@ -283,7 +268,8 @@ const absentOverTime: FunctionImpl = (args, ctx) => {
   checkExtendedRange(m, fn);
   const seen = sweepWindows(m, ctx, NameRule.drop, 1, presentKernel, false);
   const n = ctx.steps.count;
-  const out = emptyVector(ctx.steps, [{ labels: absentLabels(ctx.call), dropName: true }]);
+  const labels = ctx.call.args.length > 0 ? absentLabels(ctx.call.args[0]) : [];
+  const out = emptyVector(ctx.steps, [{ labels, dropName: true }]);
   let missing = 0;
   for (let j = 0; j < n; j++) {
     let found = false;
@@ -297,32 +283,6 @@ const absentOverTime: FunctionImpl = (args, ctx) => {
   ctx.accountSamples(missing);
   return missing === 0 ? emptyVector(ctx.steps, []) : out;
 };
-
-/**
- * The labels absent() and absent_over_time() give their result: each label
- * with exactly one equality matcher; a label matched any other way, or more
- * than once, is left out. Only a selector argument gives labels.
- */
-export function absentLabels(call: Call): ReturnType<typeof makeLabels> {
-  let arg: Expr | undefined = call.args[0];
-  while (arg !== undefined && arg.kind === "paren") arg = arg.expr;
-  let matchers: LabelMatcherNode[];
-  if (arg?.kind === "vectorSelector") matchers = arg.matchers;
-  else if (arg?.kind === "matrixSelector") matchers = arg.vector.matchers;
-  else return [];
-  const chosen = new Map<string, string>();
-  const has = new Set<string>();
-  for (const mt of matchers) {
-    if (mt.name === METRIC_NAME) continue;
-    if (mt.op === "=" && !has.has(mt.name)) {
-      chosen.set(mt.name, mt.value);
-      has.add(mt.name);
-    } else {
-      chosen.delete(mt.name);
-    }
-  }
-  return makeLabels(chosen);
-}
 
 /** The aggregating functions of range vectors, by name. */
 export const OVER_TIME_AGGREGATES: Record<string, FunctionImpl> = {

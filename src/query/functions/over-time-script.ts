@@ -9,6 +9,7 @@ import type { Call, Expr, LabelMatcherNode, MatrixSelector } from "../ast.js";
 import type { MatrixBlock, SampleRun, SeriesMeta, Steps, Value } from "../block.js";
 import { constantScalar, stepTime } from "../block.js";
 import { type Labels, METRIC_NAME, makeLabels } from "../labels.js";
+import { almostEqual as almostEqualWithin } from "./bucket-quantile.js";
 
 export interface LoadedSeries {
   labels: Labels;
@@ -473,14 +474,7 @@ function asList(v: string[] | "any" | "none" | null): string[] {
   return Array.isArray(v) ? v : [];
 }
 
-const MIN_NORMAL = 2.2250738585072014e-308;
-
 /** Prometheus's test comparison: equal within a relative 1e-6, NaN equal to NaN. */
 export function almostEqual(a: number, b: number): boolean {
-  if (Number.isNaN(a) && Number.isNaN(b)) return true;
-  if (a === b) return true;
-  const absSum = Math.abs(a) + Math.abs(b);
-  const diff = Math.abs(a - b);
-  if (a === 0 || b === 0 || absSum < MIN_NORMAL) return diff < 1e-6 * MIN_NORMAL;
-  return diff / Math.min(absSum, Number.MAX_VALUE) < 1e-6;
+  return almostEqualWithin(a, b, 1e-6);
 }

@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { firstAfter, firstAtOrAfter, formatGoF, formatGoG, kahanInc } from "./over-time-sweep.js";
+import { formatGoF, formatGoG } from "../go-format.js";
+import { firstAfter, firstAtOrAfter, kahanInc } from "./over-time-sweep.js";
 
 describe("kahanInc", () => {
   test("carries what the rounded sum loses", () => {

@@ -11,7 +11,7 @@ import type {
   Value,
   VectorBlock,
 } from "../block.js";
-import { emptyVector } from "../block.js";
+import { countPresent, emptyVector } from "../block.js";
 import { EvaluationError } from "../errors.js";
 import type { FunctionCallContext } from "./function-impl.js";
 
@@ -90,9 +90,7 @@ export function outputSeries(matrix: MatrixBlock, rule: NameRule): SeriesMeta[] 
 
 /** Counts the present points of a block into the sample accounting. */
 export function accountPresent(block: VectorBlock, ctx: FunctionCallContext): void {
-  let n = 0;
-  for (let i = 0; i < block.present.length; i++) n += block.present[i];
-  ctx.accountSamples(n);
+  ctx.accountSamples(countPresent(block.present));
 }
 
 /**
@@ -182,28 +180,4 @@ export function kahanInc(inc: number, sum: number, c: number, kahan: { c: number
   else if (Math.abs(sum) >= Math.abs(inc)) kahan.c = c + (sum - t + inc);
   else kahan.c = c + (inc - t + sum);
   return t;
-}
-
-/** Formats a float as Go's `%g` does (shortest digits; exponent form below 1e-4 and from 1e6). */
-export function formatGoG(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Number.POSITIVE_INFINITY) return "+Inf";
-  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
-  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
-  const [mant, expText] = v.toExponential().split("e");
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 6) {
-    const sign = exp < 0 ? "-" : "+";
-    const digits = String(Math.abs(exp)).padStart(2, "0");
-    return `${mant}e${sign}${digits}`;
-  }
-  return String(v);
-}
-
-/** Formats a float as Go's `%f` does (six decimals). */
-export function formatGoF(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Number.POSITIVE_INFINITY) return "+Inf";
-  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
-  return v.toFixed(6);
 }

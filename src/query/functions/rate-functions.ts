@@ -6,6 +6,7 @@
 import type { MatrixBlock, VectorBlock } from "../block.js";
 import { stepTime } from "../block.js";
 import { EvaluationError } from "../errors.js";
+import { formatGoF } from "../go-format.js";
 import { getLabel, METRIC_NAME } from "../labels.js";
 import { positionOf } from "../operator-context.js";
 import type { FunctionCallContext, FunctionImpl } from "./function-impl.js";
@@ -13,7 +14,6 @@ import {
   checkExtendedRange,
   firstAfter,
   firstAtOrAfter,
-  formatGoF,
   kahanInc,
   lookbackOf,
   matrixArg,

@@ -2,7 +2,7 @@
 // of an instant query's result. A range query's result is ordered by labels
 // anyway, so there sort and sort_desc leave the rows as they are and warn.
 
-import type { SeriesMeta, VectorBlock } from "../block.js";
+import { rowsWithSamples, type SeriesMeta, type VectorBlock } from "../block.js";
 import { compareLabels, getLabel } from "../labels.js";
 import { positionOf } from "../operator-context.js";
 import type { FunctionCallContext, FunctionImpl } from "./function-impl.js";
@@ -62,20 +62,6 @@ function reorder(ctx: FunctionCallContext, input: VectorBlock, order: number[]):
     present.set(input.present.subarray(r * n, (r + 1) * n), i * n);
   });
   return newVector(ctx, series, values, present);
-}
-
-function rowsWithSamples(input: VectorBlock): number[] {
-  const n = input.steps.count;
-  const rows: number[] = [];
-  for (let r = 0; r < input.series.length; r++) {
-    for (let j = 0; j < n; j++) {
-      if (input.present[r * n + j] === 1) {
-        rows.push(r);
-        break;
-      }
-    }
-  }
-  return rows;
 }
 
 function warnInRangeQuery(ctx: FunctionCallContext): void {

@@ -12,12 +12,13 @@ import type {
   MatchOp,
   VectorSelector,
 } from "../ast.js";
+import { formatGoF, goQuote } from "../go-format.js";
 import { buildDurationExpr, foldDuration } from "./duration-expr.js";
 import { ALL_FEATURES, BuildFailure, type ParseFeatures } from "./failure.js";
 import { parseDurationMs, parseNumber, unquote } from "./literals.js";
 import { buildAggregate, buildBinary, buildCall } from "./operators.js";
 import { regexError } from "./regex-check.js";
-import { children, goQ, isExprNode, makeUnary } from "./tree-helpers.js";
+import { children, isExprNode, makeUnary } from "./tree-helpers.js";
 
 const MATCH_OPS: Record<string, MatchOp> = {
   EqlSingle: "=",
@@ -140,7 +141,7 @@ export class TreeBuilder {
         if (m.name === "__name__") {
           this.fail(
             node.from,
-            `metric name must not be set twice: ${goQ(name)} or ${goQ(m.value)}`,
+            `metric name must not be set twice: ${goQuote(name)} or ${goQuote(m.value)}`,
           );
         }
       }
@@ -287,7 +288,7 @@ export class TreeBuilder {
       const numNode = parts.find((p) => p.name === "NumberDurationLiteral") as SyntaxNode;
       const v = (this.number(numNode) as { value: number }).value;
       if (!Number.isFinite(v) || Math.abs(v) * 1000 >= 2 ** 63) {
-        this.fail(start, `timestamp out of bounds for @ modifier: ${goFloatF(v)}`);
+        this.fail(start, `timestamp out of bounds for @ modifier: ${formatGoF(v)}`);
       }
       at = { kind: "time", ms: Math.round(v * 1000) };
     }
@@ -379,11 +380,4 @@ export function exprStart(e: Expr): number {
 
 function widen(e: Expr, end: number): void {
   e.pos.end = end;
-}
-
-function goFloatF(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Number.POSITIVE_INFINITY) return "+Inf";
-  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
-  return v.toFixed(6);
 }

@@ -5,6 +5,7 @@ import type { SyntaxNode } from "@lezer/common";
 import type { DurationExpr } from "../ast.js";
 import { BuildFailure } from "./failure.js";
 import { parseDurationMs, parseNumber } from "./literals.js";
+import { children } from "./tree-helpers.js";
 
 const DURATION_OPS: Record<string, "+" | "-" | "*" | "/" | "%" | "^"> = {
   Add: "+",
@@ -14,12 +15,6 @@ const DURATION_OPS: Record<string, "+" | "-" | "*" | "/" | "%" | "^"> = {
   Mod: "%",
   Pow: "^",
 };
-
-function children(node: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c !== null; c = c.nextSibling) out.push(c);
-  return out;
-}
 
 /** A duration expression of lezer's tree ([...], offset ...) as our DurationExpr; text is the query. */
 export function buildDurationExpr(node: SyntaxNode, text: string): DurationExpr {

@@ -416,3 +416,9 @@ for (const [query, message] of DISABLED) {
 test("stable syntax parses with every experimental feature off", () => {
   assert.doesNotThrow(() => parsePromQL("sum by (job) (rate(foo[5m] offset 1m)) > bool 1", OFF));
 });
+
+test("names in messages are quoted as Go's %q: \\a and \\x7f, not JSON's \\u0007 and a raw DEL", () => {
+  assert.throws(() => parsePromQL('foo{__name__="b\\a\\x7f"}'), {
+    message: 'parse error at char 1: metric name must not be set twice: "foo" or "b\\a\\x7f"',
+  });
+});

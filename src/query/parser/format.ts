@@ -12,15 +12,9 @@ import type {
   VectorMatching,
   VectorSelector,
 } from "../ast.js";
-import { goQuote } from "./lexer.js";
-import { formatDurationMs, formatFloat } from "./literals.js";
-
-const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-
-/** A label name as Prometheus prints it: bare when legacy-valid, else quoted. */
-export function formatLabelName(name: string): string {
-  return LEGACY_LABEL.test(name) ? name : goQuote(name);
-}
+import { formatFloatFixed as formatFloat, goQuote } from "../go-format.js";
+import { formatLabelName } from "../labels.js";
+import { formatDurationMs } from "./literals.js";
 
 function formatLabelList(names: string[]): string {
   return names.map(formatLabelName).join(", ");

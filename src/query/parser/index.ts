@@ -2,12 +2,12 @@
 // wording and type checks, the function signature table, printing (format_query)
 // and the tree Prometheus's parse_query returns.
 
+export { formatLabelName } from "../labels.js";
 export { documentedType, typeOf } from "./check.js";
 export { ALL_FEATURES, type ParseFeatures } from "./failure.js";
 export {
   formatDurationExpr,
   formatExpr,
-  formatLabelName,
   formatMatcher,
   PRETTY_MAX_LINE_BYTES,
   prettyExpr,

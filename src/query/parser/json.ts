@@ -2,8 +2,8 @@
 // web/api/v1 translateAST): one object per node with a "type" field.
 
 import type { AtModifier, Duration, DurationExpr, Expr, LabelMatcherNode } from "../ast.js";
+import { formatFloatFixed as formatFloat } from "../go-format.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
-import { formatFloat } from "./literals.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -3,6 +3,8 @@
 // names the token found there ("unexpected <op:*>") and catches the lexical
 // errors (bad numbers, unterminated strings, unbalanced brackets) first.
 
+import { goQuote } from "../go-format.js";
+
 export type TokenKind =
   | "eof"
   | "identifier"
@@ -98,27 +100,6 @@ function quoteTruncated(s: string): string {
   const chars = Array.from(s);
   if (chars.length > 10) return `${goQuote(chars.slice(0, 10).join(""))}...`;
   return goQuote(s);
-}
-
-/** Go's %q of a string (strconv.Quote) for the printable ASCII and common escapes. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (c === 7) out += "\\a";
-    else if (c === 8) out += "\\b";
-    else if (c === 12) out += "\\f";
-    else if (c === 11) out += "\\v";
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else if (c === 0xfffd && ch !== "\ufffd") out += "\\ufffd";
-    else out += ch;
-  }
-  return `${out}"`;
 }
 
 /** Go's %q of a rune: 'x'. */

@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { formatFloatFixed as formatFloat } from "../go-format.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
-import {
-  formatDurationMs,
-  formatFloat,
-  parseDurationMs,
-  parseNumber,
-  unquote,
-} from "./literals.js";
+import { formatDurationMs, parseDurationMs, parseNumber, unquote } from "./literals.js";
 
 test("unquote reads Go escapes in double and single quotes and leaves raw strings alone", () => {
   assert.deepEqual(unquote('"a\\nb\\t\\"c\\\\"'), { ok: true, value: 'a\nb\t"c\\' });

@@ -179,27 +179,3 @@ export function formatDurationMs(ms: number): string {
   }
   return out;
 }
-
-/** Prints a float as Go's strconv.FormatFloat(v, 'f', -1, 64). */
-export function formatFloat(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Number.POSITIVE_INFINITY) return "+Inf";
-  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
-  if (Object.is(v, -0)) return "-0";
-  const s = String(v);
-  if (!s.includes("e")) return s;
-  // Expand the exponent: Go's 'f' format never uses one.
-  const [mant, expStr] = s.split("e") as [string, string];
-  const exp = Number(expStr);
-  const neg = mant.startsWith("-");
-  const digits = mant.replace("-", "").replace(".", "");
-  const pointAt =
-    (mant.replace("-", "").indexOf(".") === -1
-      ? mant.replace("-", "").length
-      : mant.replace("-", "").indexOf(".")) + exp;
-  let body: string;
-  if (pointAt <= 0) body = `0.${"0".repeat(-pointAt)}${digits}`;
-  else if (pointAt >= digits.length) body = digits + "0".repeat(pointAt - digits.length);
-  else body = `${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
-  return neg ? `-${body}` : body;
-}

@@ -4,10 +4,11 @@
 
 import type { SyntaxNode } from "@lezer/common";
 import type { AggregateOp, BinaryOp, Expr, VectorMatching } from "../ast.js";
+import { goQuote } from "../go-format.js";
 import type { TreeBuilder } from "./convert.js";
 import { FUNCTION_SIGNATURES } from "./functions.js";
 import { rebindAfterPostfix } from "./precedence.js";
-import { children, goQ, isExprNode, makeUnary } from "./tree-helpers.js";
+import { children, isExprNode, makeUnary } from "./tree-helpers.js";
 
 const BINARY_OPS: Record<string, BinaryOp> = {
   Pow: "^",
@@ -39,7 +40,7 @@ export function buildBinary(b: TreeBuilder, node: SyntaxNode): Expr {
   if (trim !== undefined) {
     b.fail(
       trim.from,
-      `operator ${goQ(b.src(trim))} trims native histograms, which are not supported: samples are floats`,
+      `operator ${goQuote(b.src(trim))} trims native histograms, which are not supported: samples are floats`,
     );
   }
   const opNode = parts.find((p) => BINARY_OPS[p.name] !== undefined) as SyntaxNode;
@@ -150,7 +151,8 @@ export function buildGroupingLabels(b: TreeBuilder, node: SyntaxNode): string[] 
     if (c.name === "LabelName") out.push(b.src(c));
     else if (c.name === "QuotedLabelName") {
       const s = b.string((c.firstChild ?? c) as SyntaxNode);
-      if (s === "" || !isValidUtf8(s)) b.fail(c.from, `invalid label name for grouping: ${goQ(s)}`);
+      if (s === "" || !isValidUtf8(s))
+        b.fail(c.from, `invalid label name for grouping: ${goQuote(s)}`);
       out.push(s);
     }
   }
@@ -167,7 +169,7 @@ export function buildCall(b: TreeBuilder, node: SyntaxNode): Expr {
   checkTrailingComma(b, body);
   const func = b.src(ident);
   if (!b.features.experimentalFunctions && FUNCTION_SIGNATURES.get(func)?.experimental === true) {
-    b.fail(ident.from, `function ${goQ(func)} is not enabled`);
+    b.fail(ident.from, `function ${goQuote(func)} is not enabled`);
   }
   return { kind: "call", func, args, pos: { start: node.from, end: node.to } };
 }

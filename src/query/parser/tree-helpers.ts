@@ -23,8 +23,3 @@ export function makeUnary(op: "-" | "+", inner: Expr, start: number, end: number
   }
   return { kind: "unary", op, expr: inner, pos: { start, end } };
 }
-
-/** A string quoted for a message, as Go's %q writes the common cases. */
-export function goQ(s: string): string {
-  return JSON.stringify(s);
-}
