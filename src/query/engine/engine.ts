@@ -36,8 +36,14 @@ export const DEFAULT_MAX_SAMPLES = 50_000_000;
 export const DEFAULT_MAX_POINTS_PER_SERIES = 11_000;
 /** Resolution of a subquery without a step: Prometheus's default evaluation interval. */
 export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
-/** About this many points (series × steps) per block before the engine yields. */
-const POINTS_PER_BLOCK = 1_000_000;
+/** How long a block's evaluation aims to take: the engine yields between blocks. */
+const BLOCK_TARGET_MS = 5;
+/** Points (series × steps) in the first block, before a block has been timed. */
+const FIRST_BLOCK_POINTS = 20_000;
+/** At most this many points in a block, whatever the timing says. */
+const MAX_BLOCK_POINTS = 1_000_000;
+/** A block is at most this many times larger or smaller than the one before. */
+const BLOCK_RESIZE_FACTOR = 4;
 
 export interface EngineOptions {
   querier: Querier;
@@ -46,7 +52,7 @@ export interface EngineOptions {
   maxSamples?: number;
   maxPointsPerSeries?: number;
   subqueryStepMs?: number;
-  /** Steps per block; by default chosen from the number of series so a block holds about a million points. */
+  /** Steps per block; by default each block is sized from the time the one before took, to about BLOCK_TARGET_MS. */
   blockSteps?: number;
   /** Called after each block is evaluated (tests observe the yielding with it). */
   onBlock?: (index: number) => void;
@@ -184,11 +190,17 @@ async function run(
 
   const evalStartMs = now();
   const result = new ResultBuilder();
-  const blockSteps =
-    options.blockSteps ?? Math.max(1, Math.floor(POINTS_PER_BLOCK / Math.max(1, seriesFetched)));
+  // Blocks are sized by time, not by points: the cost of a point differs by
+  // orders of magnitude between a selector and a subquery, and a block is
+  // the longest the engine holds the event loop.
+  const pointsPerStep = Math.max(1, seriesFetched);
+  const maxBlockSteps = Math.max(1, Math.floor(MAX_BLOCK_POINTS / pointsPerStep));
+  let blockSteps =
+    options.blockSteps ??
+    Math.min(maxBlockSteps, Math.max(1, Math.floor(FIRST_BLOCK_POINTS / pointsPerStep)));
   let top: Value | null = null;
   let blockIndex = 0;
-  for (let first = 0; first < steps.count; first += blockSteps) {
+  for (let first = 0; first < steps.count; ) {
     if (blockIndex > 0) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       signal.check("evaluation");
@@ -200,12 +212,17 @@ async function run(
       stepMs: steps.stepMs,
       count,
     };
+    const blockStartMs = performance.now();
     blockHeld = 0;
     top = evaluate(expr, blockSteps_, env);
     if (instant) break;
     held += result.add(top);
+    if (options.blockSteps === undefined) {
+      blockSteps = nextBlockSteps(count, performance.now() - blockStartMs, maxBlockSteps);
+    }
     options.onBlock?.(blockIndex);
     blockIndex++;
+    first += count;
   }
   stats.timings.innerEvalTimeMs = now() - evalStartMs;
   if (instant) options.onBlock?.(0);
@@ -230,6 +247,16 @@ async function run(
     limited: [...limited],
     namespaces: [...namespaces],
   };
+}
+
+/** The steps of the next block: the last one's, scaled so it takes about BLOCK_TARGET_MS. */
+export function nextBlockSteps(lastSteps: number, lastMs: number, maxSteps: number): number {
+  // A block too fast to time reads as a twentieth of a millisecond.
+  const scale = Math.min(
+    BLOCK_RESIZE_FACTOR,
+    Math.max(1 / BLOCK_RESIZE_FACTOR, BLOCK_TARGET_MS / Math.max(lastMs, 0.05)),
+  );
+  return Math.min(maxSteps, Math.max(1, Math.floor(lastSteps * scale)));
 }
 
 function metaOf(s: StoredSeries): SeriesMeta {
