@@ -44,7 +44,18 @@ export class InProcessClient implements Client {
     // series, and leaves with arrays of exactly its size.
     let timesMs = this.scratchTimes;
     let values = this.scratchValues;
+    // Awaiting a fetch whose streams are in memory never lets I/O in, so the
+    // loop yields itself once it has held the event loop for a slice: writes
+    // are acknowledged while a query reads thousands of series.
+    let sliceStartMs = performance.now();
     for (let s = 0; s < found.ids.length; s++) {
+      if ((s & (FETCH_CHECK_EVERY_SERIES - 1)) === 0 && s > 0) {
+        const nowMs = performance.now();
+        if (nowMs - sliceStartMs >= FETCH_SLICE_MS) {
+          await yieldToLoop();
+          sliceStartMs = performance.now();
+        }
+      }
       const it = await this.db.fetch(namespace, found.ids[s], startMs, endMs + 1);
       let count = 0;
       while (it.next()) {
@@ -130,6 +141,15 @@ export class InProcessClient implements Client {
   failureReason(): string | null {
     return this.db.failureReason ?? this.db.bootstrapProgress.error;
   }
+}
+
+/** The longest a fetch holds the event loop before it yields to other work. */
+const FETCH_SLICE_MS = 5;
+/** Series fetched between two looks at the clock (a power of two). */
+const FETCH_CHECK_EVERY_SERIES = 16;
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {

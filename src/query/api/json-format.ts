@@ -79,6 +79,32 @@ export function resultJson(value: QueryValue): string {
   }
 }
 
+/** Where an answer is written piece by piece (a response body that goes out in chunks). */
+export interface JsonSink {
+  /** Adds text to the body. */
+  append(text: string): void;
+  /** Sends what has gathered, and lets other work run, when enough has or enough time passed. */
+  pause(): Promise<void>;
+  /** True once the client has gone: the rest of the answer is not wanted. */
+  readonly closed: boolean;
+}
+
+/** Writes the `result` of a query into `sink`, the same text as resultJson, pausing between series. */
+export async function writeResultJson(value: QueryValue, sink: JsonSink): Promise<void> {
+  if (value.resultType !== "matrix" && value.resultType !== "vector") {
+    sink.append(resultJson(value));
+    return;
+  }
+  const row = value.resultType === "matrix" ? matrixRowJson : vectorElementJson;
+  sink.append("[");
+  for (let i = 0; i < value.series.length; i++) {
+    if (sink.closed) return;
+    sink.append(i === 0 ? row(value.series[i]) : `,${row(value.series[i])}`);
+    await sink.pause();
+  }
+  sink.append("]");
+}
+
 /**
  * The `stats` block of `stats=true|all` (util/stats' BuiltinStats): timings
  * in seconds, then sample counts; per-step counts as [unix seconds, count].

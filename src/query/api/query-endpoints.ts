@@ -13,7 +13,7 @@ import {
   QueryTimeoutError,
 } from "../errors.js";
 import type { Form } from "./form.js";
-import { resultJson, statsJson } from "./json-format.js";
+import { statsJson, writeResultJson } from "./json-format.js";
 import { type RequestLimits, requestLimits, setResultHeaders } from "./m3-headers.js";
 import {
   invalidParam,
@@ -26,7 +26,7 @@ import {
 import type { QueryGate } from "./query-gate.js";
 import type { QueryLogSink } from "./query-log.js";
 import { queryLogLine } from "./query-log.js";
-import { sendError, sendSuccessRaw } from "./respond.js";
+import { sendError, sendSuccessStreamed } from "./respond.js";
 
 /** Prometheus's bound on the points of one range query series. */
 export const MAX_POINTS_PER_SERIES = 11_000;
@@ -223,7 +223,7 @@ export async function handleQuery(
       }
       throw e;
     }
-    respond(res, p, result, queueMs);
+    await respond(res, p, result, queueMs);
   } catch (e) {
     failure = e;
     sendError(res, e, deps.logger);
@@ -251,7 +251,12 @@ export async function handleQuery(
   }
 }
 
-function respond(res: ServerResponse, p: ParsedQuery, result: QueryResult, queueMs: number): void {
+async function respond(
+  res: ServerResponse,
+  p: ParsedQuery,
+  result: QueryResult,
+  queueMs: number,
+): Promise<void> {
   const warnings = [...result.warnings];
   const { value, truncated } = truncate(result.value, p.limit);
   if (truncated) warnings.push("results truncated due to limit");
@@ -266,7 +271,19 @@ function respond(res: ServerResponse, p: ParsedQuery, result: QueryResult, queue
     limited: result.limited,
     namespaces: result.namespaces,
   });
-  let data = `{"resultType":"${value.resultType}","result":${resultJson(value)}`;
-  if (p.stats !== "") data += `,"stats":${JSON.stringify(statsJson(result.stats, queueMs))}`;
-  sendSuccessRaw(res, `${data}}`, warnings, result.infos);
+  // The answer can be tens of megabytes: it is produced and written in
+  // chunks so that writes and other queries go on meanwhile.
+  await sendSuccessStreamed(
+    res,
+    async (sink) => {
+      sink.append(`{"resultType":"${value.resultType}","result":`);
+      await writeResultJson(value, sink);
+      if (p.stats !== "") {
+        sink.append(`,"stats":${JSON.stringify(statsJson(result.stats, queueMs))}`);
+      }
+      sink.append("}");
+    },
+    warnings,
+    result.infos,
+  );
 }

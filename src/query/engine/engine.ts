@@ -5,7 +5,7 @@
 
 import { type Matcher, newMatcher } from "../../index/index.js";
 import { Annotations } from "../annotations.js";
-import type { LabelMatcherNode } from "../ast.js";
+import type { Expr, LabelMatcherNode } from "../ast.js";
 import type { SeriesMeta, Steps, Value } from "../block.js";
 import type {
   Querier,
@@ -27,7 +27,7 @@ import {
 } from "../errors.js";
 import { compareLabels, dropMetricName, type Labels, labelsKey } from "../labels.js";
 import { parsePromQL, typeOf } from "../parser/index.js";
-import type { QueryTimes } from "./durations.js";
+import { durationMs, type QueryTimes } from "./durations.js";
 import { type EvalEnv, evaluate } from "./evaluator.js";
 import { planFetches } from "./plan.js";
 
@@ -37,8 +37,24 @@ export const DEFAULT_MAX_SAMPLES = 50_000_000;
 export const DEFAULT_MAX_POINTS_PER_SERIES = 11_000;
 /** Resolution of a subquery without a step: Prometheus's default evaluation interval. */
 export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
-/** About this many points (series × steps) per block before the engine yields. */
-const POINTS_PER_BLOCK = 1_000_000;
+/** How long a block's evaluation aims to take: the engine yields between blocks. */
+const BLOCK_TARGET_MS = 5;
+/**
+ * At least this many points (series × steps) in a block: part of a block's
+ * work is per series (matching, grouping, joining rows), and a block shrunk
+ * to a few steps would spend its time there.
+ */
+const MIN_BLOCK_POINTS = 100_000;
+/**
+ * A block spans at least this many times the widest subquery window: each
+ * block evaluates its subqueries' inner expression over the window before
+ * it as well, work that is repeated from one block to the next.
+ */
+const SUBQUERY_WINDOWS_PER_BLOCK = 4;
+/** At most this many points in a block, whatever the timing says. */
+const MAX_BLOCK_POINTS = 1_000_000;
+/** A block is at most this many times larger or smaller than the one before. */
+const BLOCK_RESIZE_FACTOR = 4;
 
 export interface EngineOptions {
   querier: Querier;
@@ -51,7 +67,7 @@ export interface EngineOptions {
   requireExhaustive?: boolean;
   maxPointsPerSeries?: number;
   subqueryStepMs?: number;
-  /** Steps per block; by default chosen from the number of series so a block holds about a million points. */
+  /** Steps per block; by default each block is sized from the time the one before took, to about BLOCK_TARGET_MS. */
   blockSteps?: number;
   /** Called after each block is evaluated (tests observe the yielding with it). */
   onBlock?: (index: number) => void;
@@ -201,11 +217,21 @@ async function run(
 
   const evalStartMs = now();
   const result = new ResultBuilder();
-  const blockSteps =
-    options.blockSteps ?? Math.max(1, Math.floor(POINTS_PER_BLOCK / Math.max(1, seriesFetched)));
+  // Blocks are sized by time, not by points: the cost of a point differs by
+  // orders of magnitude between a selector and a subquery, and a block is
+  // the longest the engine holds the event loop.
+  const pointsPerStep = Math.max(1, seriesFetched);
+  const windowSteps = instant ? 0 : Math.ceil(widestSubqueryMs(expr, times) / times.stepMs);
+  const minBlockSteps = Math.max(
+    1,
+    Math.ceil(MIN_BLOCK_POINTS / pointsPerStep),
+    SUBQUERY_WINDOWS_PER_BLOCK * windowSteps,
+  );
+  const maxBlockSteps = Math.max(minBlockSteps, Math.floor(MAX_BLOCK_POINTS / pointsPerStep));
+  let blockSteps = options.blockSteps ?? minBlockSteps;
   let top: Value | null = null;
   let blockIndex = 0;
-  for (let first = 0; first < steps.count; first += blockSteps) {
+  for (let first = 0; first < steps.count; ) {
     if (blockIndex > 0) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       signal.check("evaluation");
@@ -217,12 +243,22 @@ async function run(
       stepMs: steps.stepMs,
       count,
     };
+    const blockStartMs = performance.now();
     blockHeld = 0;
     top = evaluate(expr, blockSteps_, env);
     if (instant) break;
     held += result.add(top);
+    if (options.blockSteps === undefined) {
+      blockSteps = nextBlockSteps(
+        count,
+        performance.now() - blockStartMs,
+        minBlockSteps,
+        maxBlockSteps,
+      );
+    }
     options.onBlock?.(blockIndex);
     blockIndex++;
+    first += count;
   }
   stats.timings.innerEvalTimeMs = now() - evalStartMs;
   if (instant) options.onBlock?.(0);
@@ -247,6 +283,50 @@ async function run(
     limited: [...limited],
     namespaces: [...namespaces],
   };
+}
+
+/** The steps of the next block: the last one's, scaled so it takes about BLOCK_TARGET_MS. */
+export function nextBlockSteps(
+  lastSteps: number,
+  lastMs: number,
+  minSteps: number,
+  maxSteps: number,
+): number {
+  // A block too fast to time reads as a twentieth of a millisecond.
+  const scale = Math.min(
+    BLOCK_RESIZE_FACTOR,
+    Math.max(1 / BLOCK_RESIZE_FACTOR, BLOCK_TARGET_MS / Math.max(lastMs, 0.05)),
+  );
+  return Math.min(maxSteps, Math.max(minSteps, 1, Math.floor(lastSteps * scale)));
+}
+
+/** The longest span before a step that subqueries (nested ones added up) evaluate their inner expression over. */
+export function widestSubqueryMs(expr: Expr, times: QueryTimes): number {
+  switch (expr.kind) {
+    case "number":
+    case "string":
+    case "vectorSelector":
+    case "matrixSelector":
+      return 0;
+    case "subquery":
+      return (
+        durationMs(expr.range, times) +
+        durationMs(expr.step, times) +
+        widestSubqueryMs(expr.expr, times)
+      );
+    case "call":
+      return Math.max(0, ...expr.args.map((a) => widestSubqueryMs(a, times)));
+    case "aggregate":
+      return Math.max(
+        widestSubqueryMs(expr.expr, times),
+        expr.param === null ? 0 : widestSubqueryMs(expr.param, times),
+      );
+    case "binary":
+      return Math.max(widestSubqueryMs(expr.lhs, times), widestSubqueryMs(expr.rhs, times));
+    case "unary":
+    case "paren":
+      return widestSubqueryMs(expr.expr, times);
+  }
 }
 
 function metaOf(s: StoredSeries): SeriesMeta {
