@@ -14,7 +14,7 @@
 // last chunk or two of a block instead of the whole block. Sealing keeps the
 // rule that decides equal instants: every chunk of a bucket is older than
 // its live encoders, which alone take writes.
-import { M3tszEncoder, MultiStreamIterator } from "../../codec/index.js";
+import { M3tszEncoder, M3tszIterator, MultiStreamIterator } from "../../codec/index.js";
 import { SealedChunks } from "./sealed-chunks.js";
 
 /** Warm writes land inside (now - bufferPast, now + bufferFuture); cold ones outside it. */
@@ -418,6 +418,43 @@ function pushStreams(b: Bucket, startMs: number, out: Uint8Array[]): void {
   for (let i = 0; i < c.length; i++) if (c.lastMs(i) >= startMs) out.push(c.stream(i));
   for (const enc of b.encoders)
     if (enc.length > 0 && enc.lastTimeMs >= startMs) out.push(enc.bytes());
+}
+
+/**
+ * One stream of a block's data: `older` (a volume's stream, or null) and the
+ * streams of the buckets of the block among `buckets`, the later write
+ * winning at equal instants; null when there is no datapoint. A block held
+ * in one bucket whose chunks follow each other in time is decoded chunk
+ * after chunk, without merging.
+ */
+export function blockStream(
+  buckets: readonly Bucket[],
+  blockStartMs: number,
+  older: Uint8Array | null,
+  what: string,
+): Uint8Array | null {
+  const streams: Uint8Array[] = older === null || older.length === 0 ? [] : [older];
+  let inBlock = 0;
+  let tidy = true;
+  for (const b of buckets) {
+    if (b.blockStartMs !== blockStartMs) continue;
+    inBlock++;
+    tidy = tidy && isTidy(b);
+    pushStreams(b, blockStartMs, streams);
+  }
+  if (inBlock === 0 || streams.length === 0) return older;
+  if (streams.length === 1) return streams[0];
+  if (older !== null || inBlock > 1 || !tidy) return mergeStreams(blockStartMs, streams, what);
+  const it = new M3tszIterator(null);
+  const enc = new M3tszEncoder(blockStartMs);
+  for (const stream of streams) {
+    it.reset(stream);
+    while (it.next()) enc.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
+    if (it.error !== null) {
+      throw new Error(`series buffer: ${what} failed: ${it.error.message}`);
+    }
+  }
+  return enc.bytes();
 }
 
 /**
