@@ -433,16 +433,18 @@ export function blockStream(
   older: Uint8Array | null,
   what: string,
 ): Uint8Array | null {
-  const streams: Uint8Array[] = older === null || older.length === 0 ? [] : [older];
   let inBlock = 0;
   let tidy = true;
   for (const b of buckets) {
     if (b.blockStartMs !== blockStartMs) continue;
     inBlock++;
     tidy = tidy && isTidy(b);
-    pushStreams(b, blockStartMs, streams);
   }
-  if (inBlock === 0 || streams.length === 0) return older;
+  if (inBlock === 0) return older;
+  // The block alone (a start at the block's start leaves no stream out), in sequence order.
+  const streams: Uint8Array[] = older === null || older.length === 0 ? [] : [older];
+  bucketStreams(buckets, blockStartMs, blockStartMs + 1, 1, streams);
+  if (streams.length === 0) return older;
   if (streams.length === 1) return streams[0];
   if (older !== null || inBlock > 1 || !tidy) return mergeStreams(blockStartMs, streams, what);
   const it = new M3tszIterator(null);
