@@ -4,14 +4,29 @@
 // ends), so that a block cut a dozen times costs one allocation, not a dozen
 // encoders.
 
+import { M3tszIterator } from "../../codec/index.js";
+
 /** Numbers per chunk row: seq, firstMs, firstNsInMs, lastMs, lastNsInMs, stream end. */
 const ROW = 6;
 
-/** What a chunk is sealed from: an encoder's finished stream and its span. */
+const firstIt = new M3tszIterator(null);
+
+/** Sets `out` to the instant of the first datapoint of a stream written by this process. */
+export function firstInstant(stream: Uint8Array, out: { ms: number; nsInMs: number }): void {
+  firstIt.reset(stream);
+  if (!firstIt.next()) {
+    // Only non-empty encoders' streams come here; if one does not decode, memory is corrupt.
+    throw new Error(`series buffer: a stream of ${stream.length} bytes has no first datapoint`);
+  }
+  out.ms = firstIt.timeMs;
+  out.nsInMs = firstIt.nsInMs;
+}
+
+const first = { ms: 0, nsInMs: 0 };
+
+/** What a chunk is sealed from: an encoder's finished stream and its last instant. */
 export interface Sealable {
   readonly seq: number;
-  readonly firstMs: number;
-  readonly firstNsInMs: number;
   readonly lastTimeMs: number;
   readonly lastNsInMs: number;
   readonly byteLength: number;
@@ -82,10 +97,12 @@ export class SealedChunks {
     let end = this.bytes.length;
     for (const e of more) {
       if (e.byteLength === 0) continue;
+      const start = end;
       end += e.copyTo(bytes, end);
+      firstInstant(bytes.subarray(start, end), first);
       rows[r] = e.seq;
-      rows[r + 1] = e.firstMs;
-      rows[r + 2] = e.firstNsInMs;
+      rows[r + 1] = first.ms;
+      rows[r + 2] = first.nsInMs;
       rows[r + 3] = e.lastTimeMs;
       rows[r + 4] = e.lastNsInMs;
       rows[r + 5] = end;

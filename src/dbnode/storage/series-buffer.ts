@@ -15,7 +15,7 @@
 // rule that decides equal instants: every chunk of a bucket is older than
 // its live encoders, which alone take writes.
 import { M3tszEncoder, M3tszIterator, MultiStreamIterator } from "../../codec/index.js";
-import { SealedChunks } from "./sealed-chunks.js";
+import { firstInstant, SealedChunks } from "./sealed-chunks.js";
 
 /** Warm writes land inside (now - bufferPast, now + bufferFuture); cold ones outside it. */
 export const WriteType = { Warm: 0, Cold: 1 } as const;
@@ -24,9 +24,6 @@ export type WriteType = (typeof WriteType)[keyof typeof WriteType];
 /** An encoder with the node-wide sequence it was created at, which orders it in reads. */
 export class BufferEncoder extends M3tszEncoder {
   seq = 0;
-  /** The first datapoint's instant (an encoder takes only later ones after it). */
-  firstMs = 0;
-  firstNsInMs = 0;
 }
 
 /** A new encoder of `seq` holding one datapoint. */
@@ -42,8 +39,6 @@ function newEncoder(
   const enc = new BufferEncoder(blockStartMs);
   enc.seq = seq;
   enc.encode(timeMs, value, unit, nsInMs, annotation);
-  enc.firstMs = timeMs;
-  enc.firstNsInMs = nsInMs;
   return enc;
 }
 
@@ -303,10 +298,6 @@ export class SeriesBuffer {
         enc = new BufferEncoder(blockStartMs);
         enc.seq = newest;
       }
-      if (enc.length === 0) {
-        enc.firstMs = it.timeMs;
-        enc.firstNsInMs = it.nsInMs;
-      }
       enc.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
     }
     checkMerged(it, `merging block ${blockStartMs}`);
@@ -335,6 +326,9 @@ export class SeriesBuffer {
   }
 }
 
+let scratch = new Uint8Array(256);
+const first = { ms: 0, nsInMs: 0 };
+
 /** a's instant is strictly before b's. */
 function before(aMs: number, aNs: number, bMs: number, bNs: number): boolean {
   return aMs < bMs || (aMs === bMs && aNs < bNs);
@@ -350,10 +344,16 @@ function isTidy(b: Bucket): boolean {
   for (let i = 1; i < c.length; i++) {
     if (!before(c.lastMs(i - 1), c.lastNsInMs(i - 1), c.firstMs(i), c.firstNsInMs(i))) return false;
   }
-  if (c.length === 0 || b.encoders.length === 0) return true;
+  if (c.length === 0 || b.encoders.length === 0 || b.encoders[0].length === 0) return true;
   const p = c.length - 1;
   const e = b.encoders[0];
-  return e.seq >= c.seq(p) && before(c.lastMs(p), c.lastNsInMs(p), e.firstMs, e.firstNsInMs);
+  if (e.seq < c.seq(p)) return false;
+  // The encoder does not keep its first instant (a field per active series): decode it.
+  let size = e.byteLength;
+  if (size > scratch.length) scratch = new Uint8Array(size * 2);
+  size = e.copyTo(scratch, 0);
+  firstInstant(scratch.subarray(0, size), first);
+  return before(c.lastMs(p), c.lastNsInMs(p), first.ms, first.nsInMs);
 }
 
 /**
