@@ -48,7 +48,7 @@ export interface Bucket {
   readonly writeType: WriteType;
   /** Live encoders in creation order; only they take writes. */
   encoders: BufferEncoder[];
-  /** Sealed chunks, every one older (by sequence) than any live encoder of the bucket. */
+  /** Sealed chunks, none newer (by sequence) than a live encoder of the bucket. */
   sealed: SealedChunks;
 }
 
@@ -269,9 +269,9 @@ export class SeriesBuffer {
   }
 
   /**
-   * Rewrites every encoder of a block, across its buckets, as one encoder in
-   * one bucket (of `writeType`, which it returns), the later write winning at
-   * equal instants. A block is merged whole: merging one bucket alone would
+   * Rewrites every encoder and chunk of a block, across its buckets, as
+   * consecutive chunks and one live encoder in one bucket (of `writeType`,
+   * which it returns), the later write winning at equal instants. A block is merged whole: merging one bucket alone would
    * give its older datapoints the newest sequence of the bucket and let them
    * beat a later write held in the block's other bucket.
    */
