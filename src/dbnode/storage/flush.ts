@@ -9,7 +9,7 @@ import { openVolume, removeVolume, type VolumeEntry, writeVolume } from "../fs/i
 import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
 import type { Namespace } from "./namespace.js";
-import { type Bucket, bucketStreams, mergeStreams } from "./series-buffer.js";
+import { type Bucket, blockStream } from "./series-buffer.js";
 
 /** What a flush needs from the database. */
 export interface FlushContext {
@@ -120,9 +120,8 @@ export async function flushBlock(
 
 /** One stream from a volume's stream (oldest) and buffer buckets (by creation order). */
 function merge(blockStartMs: number, disk: Uint8Array | null, buckets: Bucket[]): Uint8Array {
-  const streams: Uint8Array[] = disk === null ? [] : [disk];
-  bucketStreams(buckets, -Infinity, Infinity, 1, streams);
-  return mergeStreams(blockStartMs, streams, `flushing block ${blockStartMs}`);
+  const stream = blockStream(buckets, blockStartMs, disk, `flushing block ${blockStartMs}`);
+  return stream ?? new Uint8Array(0);
 }
 
 /** Drops taken buckets from ns.flushing: the served volume now holds them. */

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { MultiStreamIterator } from "../../codec/index.js";
+import { M3tszEncoder, M3tszIterator, MultiStreamIterator } from "../../codec/index.js";
 import { TimeUnit } from "../../x/index.js";
 import {
+  blockStream,
   MAX_ENCODERS_PER_BUCKET,
+  SAMPLES_PER_CUT,
   type SequenceSource,
   SeriesBuffer,
   WriteType,
@@ -212,5 +214,158 @@ test("any sequence of writes reads back as the last value written per instant, i
       },
     ),
     { seed: 11, numRuns: 300 },
+  );
+});
+
+/** The datapoints in [start, end) of what the buffer's streams for that range hold, and how many streams. */
+function readRange(buf: SeriesBuffer, start: number, end: number) {
+  const streams: Uint8Array[] = [];
+  buf.streams(start, end, BLOCK, streams);
+  const it = new MultiStreamIterator();
+  it.reset(streams);
+  const points: [number, number][] = [];
+  let decoded = 0;
+  while (it.next()) {
+    decoded++;
+    if (it.timeMs >= start && it.timeMs < end) points.push([it.timeMs, it.value]);
+  }
+  assert.equal(it.error, null);
+  return { points, streams: streams.length, decoded };
+}
+
+function decodeAll(stream: Uint8Array): [number, number][] {
+  const it = new M3tszIterator(stream);
+  const out: [number, number][] = [];
+  while (it.next()) out.push([it.timeMs, it.value]);
+  assert.equal(it.error, null);
+  return out;
+}
+
+test("the newest encoder is cut every SAMPLES_PER_CUT datapoints, and a read of the last minutes decodes only the last chunk", () => {
+  const buf = new SeriesBuffer();
+  const seqs = seqSource();
+  const step = 15_000;
+  const n = 480; // 2 h at 15 s
+  for (let i = 0; i < n; i++) write(buf, seqs, T0 + i * step, i);
+  assert.equal(buf.encoderCount(), 1);
+  assert.equal(buf.sealedCount(), n / SAMPLES_PER_CUT - 1);
+  const whole = readRange(buf, T0, T0 + BLOCK);
+  assert.equal(whole.streams, n / SAMPLES_PER_CUT);
+  assert.deepEqual(
+    whole.points,
+    Array.from({ length: n }, (_, i) => [T0 + i * step, i]),
+  );
+  // The last 5 minutes: 20 datapoints, all in the live encoder.
+  const now = T0 + (n - 1) * step;
+  const recent = readRange(buf, now - 5 * 60_000 + 1, now + 1);
+  assert.equal(recent.streams, 1);
+  assert.ok(recent.decoded <= SAMPLES_PER_CUT, `decoded ${recent.decoded}`);
+  assert.deepEqual(
+    recent.points,
+    Array.from({ length: 20 }, (_, k) => [T0 + (n - 20 + k) * step, n - 20 + k]),
+  );
+  // A range starting inside the third chunk needs the third and the fourth.
+  const third = readRange(buf, T0 + (2 * SAMPLES_PER_CUT + 5) * step, T0 + BLOCK);
+  assert.equal(third.streams, 2);
+  assert.equal(third.points.length, n - 2 * SAMPLES_PER_CUT - 5);
+});
+
+test("the tick leaves a block written in order in its chunks, and merges one with overlapping chunks back into consecutive ones", () => {
+  const buf = new SeriesBuffer();
+  const seqs = seqSource();
+  for (let i = 0; i < 300; i++) write(buf, seqs, T0 + i * 10_000, i);
+  assert.equal(buf.mergeEncoders(), 0);
+  assert.equal(buf.sealedCount(), 2);
+  // An overwrite inside the first chunk, then in-order writes past another cut.
+  write(buf, seqs, T0 + 10_000, -1);
+  for (let i = 300; i < 400; i++) write(buf, seqs, T0 + i * 10_000, i);
+  assert.equal(buf.mergeEncoders(), 1);
+  assert.equal(buf.mergeEncoders(), 0);
+  assert.equal(buf.encoderCount(), 1);
+  assert.equal(buf.sealedCount(), 3);
+  const expected = Array.from({ length: 400 }, (_, i) => [T0 + i * 10_000, i === 1 ? -1 : i]);
+  assert.deepEqual(readRange(buf, T0, T0 + BLOCK).points, expected);
+  // After the merge the chunks follow each other again: a late range reads one stream.
+  assert.equal(readRange(buf, T0 + 390 * 10_000, T0 + BLOCK).streams, 1);
+});
+
+test("a block in cut chunks flushes to the stream one encoder would have written", () => {
+  const buf = new SeriesBuffer();
+  const seqs = seqSource();
+  const one = new M3tszEncoder(T0);
+  let v = 100;
+  for (let i = 0; i < 700; i++) {
+    // A gauge with two decimals, a counter step now and then: both value paths of the codec.
+    v = i % 50 === 0 ? v + 1000 : Math.round((v + Math.sin(i) * 3) * 100) / 100;
+    const t = T0 + i * 10_000 + (i % 7 === 0 ? 1 : 0);
+    write(buf, seqs, t, v);
+    one.encode(t, v, TimeUnit.Millisecond);
+  }
+  assert.ok(buf.sealedCount() >= 5);
+  const stream = blockStream(buf.buckets, T0, null, "test");
+  assert.ok(stream !== null);
+  assert.deepEqual(stream, one.bytes());
+  // Merged over an older volume stream: the buffer's points win at equal instants.
+  const older = new M3tszEncoder(T0);
+  older.encode(T0 - 0 + 5, 1, TimeUnit.Millisecond);
+  older.encode(T0 + 10_000, 2, TimeUnit.Millisecond);
+  const merged = blockStream(buf.buckets, T0, older.bytes(), "test");
+  assert.ok(merged !== null);
+  const want = decodeAll(one.bytes());
+  want.splice(1, 0, [T0 + 5, 1]);
+  assert.deepEqual(decodeAll(merged), want);
+});
+
+test("reads over any range match a plain model across cuts, overwrites, out-of-order and cold writes, and ticks", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          // 0: the next in-order datapoint; 1: an earlier instant (overwrite or fill);
+          // 2: the same instant as the last one written.
+          fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2),
+          fc.integer({ min: 0, max: 1000 }),
+          fc.integer({ min: -5, max: 5 }),
+          fc.boolean(),
+          fc.integer({ min: 0, max: 60 }),
+        ),
+        { minLength: 100, maxLength: 700 },
+      ),
+      fc.array(fc.tuple(fc.nat(1100), fc.nat(1100)), { minLength: 1, maxLength: 8 }),
+      (ops, ranges) => {
+        const buf = new SeriesBuffer();
+        const seqs = seqSource();
+        const model = new Map<number, number>();
+        const step = 10_000;
+        let next = 0;
+        let lastSlot = 0;
+        for (const [kind, pick, v, cold, tick] of ops) {
+          let slot: number;
+          if (kind === 0) slot = next++;
+          else if (kind === 1) slot = next === 0 ? 0 : pick % next;
+          else slot = lastSlot;
+          lastSlot = slot;
+          // Slots past 720 land in the next block.
+          const t = T0 + slot * step;
+          write(buf, seqs, t, v, cold && kind !== 0 ? WriteType.Cold : WriteType.Warm);
+          model.set(t, v);
+          if (tick === 0) buf.mergeEncoders();
+        }
+        const all = [...model.entries()].sort((a, b) => a[0] - b[0]);
+        assert.deepEqual(readRange(buf, T0, T0 + 2 * BLOCK).points, all);
+        for (const [a, b] of ranges) {
+          const start = T0 + Math.min(a, b) * step - (a % 3) * 1000;
+          const end = T0 + Math.max(a, b) * step + (b % 2) * 1;
+          const want = all.filter(([t]) => t >= start && t < end);
+          assert.deepEqual(readRange(buf, start, end).points, want, `range [${start}, ${end})`);
+        }
+        for (const blockStartMs of [T0, T0 + BLOCK]) {
+          const want = all.filter(([t]) => t >= blockStartMs && t < blockStartMs + BLOCK);
+          const stream = blockStream(buf.buckets, blockStartMs, null, "test");
+          assert.deepEqual(stream === null ? [] : decodeAll(stream), want);
+        }
+      },
+    ),
+    { seed: 29, numRuns: 150 },
   );
 });

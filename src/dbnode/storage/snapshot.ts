@@ -7,7 +7,7 @@ import type { FileSystem } from "../../x/index.js";
 import { eachBounded } from "../../x/index.js";
 import { type VolumeEntry, writeVolume } from "../fs/index.js";
 import type { Namespace } from "./namespace.js";
-import { bucketStreams, mergeStreams } from "./series-buffer.js";
+import { blockStream } from "./series-buffer.js";
 
 export interface SnapshotWriteResult {
   volumes: number;
@@ -79,8 +79,5 @@ export async function writeSnapshotVolumes(
 function bufferedStream(ns: Namespace, ref: number, blockStartMs: number): Uint8Array | null {
   const buckets = ns.bucketsOf(ref);
   if (buckets === null) return null;
-  const streams: Uint8Array[] = [];
-  bucketStreams(buckets, blockStartMs, blockStartMs + 1, 1, streams);
-  if (streams.length === 0) return null;
-  return mergeStreams(blockStartMs, streams, `snapshot of block ${blockStartMs}`);
+  return blockStream(buckets, blockStartMs, null, `snapshot of block ${blockStartMs}`);
 }
