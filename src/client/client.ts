@@ -5,7 +5,7 @@
 import type { NamespaceOptions } from "../dbnode/namespace/index.js";
 import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import type { Matcher } from "../index/index.js";
-import type { Tag } from "../x/index.js";
+import { M3tsError, type Tag } from "../x/index.js";
 
 /** Bounds of one index query; past any of them it fails with a typed error, it never truncates. */
 export interface IndexLimits {
@@ -19,6 +19,21 @@ export interface IndexLimits {
 export interface FetchLimits extends IndexLimits {
   /** Most datapoints returned over all series (0: no bound). */
   maxSamples: number;
+  /** Wall-clock time (Date.now() milliseconds) past which the fetch stops with FetchDeadlineError. */
+  deadlineMs?: number;
+}
+
+/** A fetch ran past the deadline its caller gave (a query's timeout), and stopped. */
+export class FetchDeadlineError extends M3tsError {
+  readonly deadlineMs: number;
+
+  constructor(deadlineMs: number, seriesRead: number, seriesTotal: number) {
+    super(
+      "M3TS_ERR_FETCH_DEADLINE",
+      `fetch stopped at its deadline after ${seriesRead} of ${seriesTotal} series`,
+    );
+    this.deadlineMs = deadlineMs;
+  }
 }
 
 /** One series of an index query: its id and tags, without datapoints. */

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { batchOf, MIN, NOW, openDb } from "../dbnode/storage/testing.js";
 import { newMatcher, QueryLimitError } from "../index/index.js";
+import { FetchDeadlineError } from "./client.js";
 import { InProcessClient } from "./in-process.js";
 
 const NONE = { maxSeries: 0, maxDocsScanned: 0 };
@@ -65,4 +66,35 @@ test("seriesTags fails past maxSeries as fetchTagged does, and 0 sets no bound",
   );
   assert.equal((await client.seriesTags("q", all, NOW - 5 * MIN, NOW, NONE)).length, 3);
   await db.close();
+});
+
+test("a fetch past its deadline stops with FetchDeadlineError instead of reading every series", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("q", { index: { enabled: true } });
+  const client = new InProcessClient(db);
+  const points: [string, number, number][] = [];
+  for (let s = 0; s < 100; s++) points.push([`m${s}`, NOW - MIN, s]);
+  assert.equal((await client.writeBatch("q", batchOf(points))).written, 100);
+  const all = [newMatcher("=~", "__name__", "m.*")];
+  let reads = 0;
+  const fetch = db.fetch.bind(db);
+  db.fetch = (...args) => {
+    reads++;
+    return fetch(...args);
+  };
+  await assert.rejects(
+    client.fetchTagged("q", all, NOW - 5 * MIN, NOW, {
+      ...NONE,
+      maxSamples: 0,
+      deadlineMs: Date.now() - 1,
+    }),
+    FetchDeadlineError,
+  );
+  assert.ok(reads < 100, `stopped after ${reads} series`);
+  const whole = await client.fetchTagged("q", all, NOW - 5 * MIN, NOW, {
+    ...NONE,
+    maxSamples: 0,
+    deadlineMs: Date.now() + 60_000,
+  });
+  assert.equal(whole.length, 100);
 });

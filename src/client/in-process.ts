@@ -4,13 +4,14 @@ import type { NamespaceOptions } from "../dbnode/namespace/index.js";
 import type { Database } from "../dbnode/storage/index.js";
 import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import { type Matcher, QueryLimitError } from "../index/index.js";
-import type {
-  Client,
-  FetchedSeries,
-  FetchLimits,
-  IndexLimits,
-  NodeState,
-  SeriesTags,
+import {
+  type Client,
+  FetchDeadlineError,
+  type FetchedSeries,
+  type FetchLimits,
+  type IndexLimits,
+  type NodeState,
+  type SeriesTags,
 } from "./client.js";
 
 export class InProcessClient implements Client {
@@ -50,6 +51,9 @@ export class InProcessClient implements Client {
     let sliceStartMs = performance.now();
     for (let s = 0; s < found.ids.length; s++) {
       if ((s & (FETCH_CHECK_EVERY_SERIES - 1)) === 0 && s > 0) {
+        if (limits.deadlineMs !== undefined && Date.now() > limits.deadlineMs) {
+          throw new FetchDeadlineError(limits.deadlineMs, s, found.ids.length);
+        }
         const nowMs = performance.now();
         if (nowMs - sliceStartMs >= FETCH_SLICE_MS) {
           await yieldToLoop();

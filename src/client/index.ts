@@ -9,4 +9,5 @@ export type {
   NodeState,
   SeriesTags,
 } from "./client.js";
+export { FetchDeadlineError } from "./client.js";
 export { InProcessClient } from "./in-process.js";

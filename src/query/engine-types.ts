@@ -52,6 +52,8 @@ export interface SelectResult {
 export interface QuerySignal {
   /** Throws the query's timeout (or cancellation) error once it passed. */
   check(during: string): void;
+  /** Milliseconds left before the timeout (storage stops a long fetch by it). */
+  remainingMs(): number;
 }
 
 export interface QueryOptions {

@@ -110,6 +110,7 @@ function deadlineSignal(timeoutMs: number, now: () => number): QuerySignal {
     check(during: string) {
       if (now() > deadline) throw new QueryTimeoutError(timeoutMs, during);
     },
+    remainingMs: () => deadline - now(),
   };
 }
 

@@ -7,7 +7,7 @@ import { QueryLimitError } from "../../index/index.js";
 import { QueryLimitExceededError } from "../errors.js";
 import { clientQuerier, SERIES_LIMIT_APPLIED } from "./querier.js";
 
-const NEVER = { check() {} };
+const NEVER = { check() {}, remainingMs: () => Number.POSITIVE_INFINITY };
 
 /** A client holding `n` one-sample series that enforces maxSeries as the index does; records each fetch's limits. */
 function seriesClient(n: number): Client & { asked: FetchLimits[] } {

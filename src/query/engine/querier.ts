@@ -1,7 +1,7 @@
 // The engine's storage adapter: a Querier over the client, so that the same
 // engine reads a single node in process or a cluster through its client.
 
-import type { Client } from "../../client/index.js";
+import { type Client, FetchDeadlineError } from "../../client/index.js";
 import { type Matcher, QueryLimitError } from "../../index/index.js";
 import type {
   Querier,
@@ -57,8 +57,10 @@ export function clientQuerier(
           maxSeries: requireExhaustive ? maxSeries : 0,
           maxDocsScanned: 0,
           maxSamples: 0,
+          deadlineMs: Date.now() + signal.remainingMs(),
         });
       } catch (err) {
+        if (err instanceof FetchDeadlineError) signal.check("fetching series");
         if (err instanceof QueryLimitError && err.limit === "maxSeries") {
           throw new QueryLimitExceededError(
             "maxSeries",
