@@ -51,9 +51,13 @@ export async function readSeriesStreams(
   }
   const disk = ctx.disk;
   if (disk !== null) {
-    const idBytes = utf8.encode(id);
+    // The ID's bytes only when a volume is read (or a series unknown here is
+    // sharded): most reads of recent data touch only the buffers.
+    let idBytes: Uint8Array | null = ref !== undefined ? null : utf8.encode(id);
     const shard =
-      ref !== undefined ? ns.series.shardOf(ref) : shardOf(idBytes, ctx.numShards, ctx.shardSeed);
+      ref !== undefined
+        ? ns.series.shardOf(ref)
+        : shardOf(idBytes as Uint8Array, ctx.numShards, ctx.shardSeed);
     const now = ctx.clock.nowMs();
     for (const block of disk.inRange(ns.name, shard, ns.blockStart(startMs), endMs)) {
       const cached = ctx.cache.get(block.key, id, now);
@@ -67,7 +71,7 @@ export async function readSeriesStreams(
       chosen.push(block);
       ctx.metrics.diskReads.inc({ namespace: ns.name });
       reads.push(
-        block.reader.read(idBytes).then((stream) => {
+        block.reader.read((idBytes ??= utf8.encode(id))).then((stream) => {
           diskStreams[slot] = stream;
           if (stream !== null && ctx.cache.cachesReads && !block.retired) {
             ctx.cache.put(block.key, id, stream, ctx.clock.nowMs());
