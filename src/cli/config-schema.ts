@@ -150,8 +150,8 @@ export const SCHEMA = {
       "Least time between snapshots.",
     ),
     maxOpenFiles: leaf(
-      { kind: "int", min: 1, max: 1_000_000, default: 128 },
-      "Most fileset files held open for reads.",
+      { kind: "int", min: 1, max: 1_000_000, default: 512 },
+      "Most fileset files held open for reads (keep it well under the process's open-file limit).",
     ),
   }),
 };

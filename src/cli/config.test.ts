@@ -57,7 +57,7 @@ test("with no file every key has the default the brief gives, with loopback addr
       cache: { policy: "lru", maxBlocks: 65_536 },
       tickIntervalMs: 10_000,
       snapshotIntervalMs: 60_000,
-      maxOpenFiles: 128,
+      maxOpenFiles: 512,
     },
     namespaces: [
       {

@@ -20,7 +20,7 @@ test("options not given take their defaults", () => {
   assert.equal(o.tickSeriesBatchSize, 512);
   assert.equal(o.tickIntervalMs, 10_000);
   assert.equal(o.snapshotIntervalMs, 60_000);
-  assert.equal(o.maxOpenFiles, 128);
+  assert.equal(o.maxOpenFiles, 512);
   assert.deepEqual(o.commitLog, { strategy: "wait" });
   assert.deepEqual(o.cache, { policy: "lru", maxBlocks: 65_536, recentlyReadExpiryMs: 300_000 });
   assert.ok(o.metrics instanceof Registry);

@@ -64,7 +64,7 @@ export const OPTION_RANGES = {
   // Node's timers fire at once for a delay past 2^31 - 1 ms, which would make the tick spin.
   tickIntervalMs: { default: 10_000, min: 0, max: 2_147_483_647 },
   snapshotIntervalMs: { default: 60_000, min: 0, max: Number.MAX_SAFE_INTEGER },
-  maxOpenFiles: { default: 128, min: 1, max: Number.MAX_SAFE_INTEGER },
+  maxOpenFiles: { default: 512, min: 1, max: Number.MAX_SAFE_INTEGER },
 } as const;
 
 type RangedOption = keyof typeof OPTION_RANGES;
