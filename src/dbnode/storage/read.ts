@@ -65,13 +65,14 @@ export async function readSeriesStreams(
         diskStreams.push(cached);
         continue;
       }
+      idBytes ??= utf8.encode(id);
       const slot = diskStreams.length;
       diskStreams.push(null);
       disk.acquire(block);
       chosen.push(block);
       ctx.metrics.diskReads.inc({ namespace: ns.name });
       reads.push(
-        block.reader.read((idBytes ??= utf8.encode(id))).then((stream) => {
+        block.reader.read(idBytes).then((stream) => {
           diskStreams[slot] = stream;
           if (stream !== null && ctx.cache.cachesReads && !block.retired) {
             ctx.cache.put(block.key, id, stream, ctx.clock.nowMs());
