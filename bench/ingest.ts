@@ -16,7 +16,7 @@
 // retried after a short pause, as Prometheus retries them.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { M3tsError } from "../src/x/index.js";
@@ -29,6 +29,7 @@ import {
   writeM3tsConfig,
 } from "../test/support/processes.js";
 import { buildLoad, type Load } from "./ingest-load.js";
+import { postWrite } from "./remote-write-post.js";
 
 const SERVERS = ["m3ts", "prometheus", "victoriametrics"] as const;
 type ServerName = (typeof SERVERS)[number];
@@ -221,34 +222,6 @@ function rssMb(pid: number): number {
   return m === null ? 0 : Number(m[1]) / 1024;
 }
 
-function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: {
-          "Content-Type": "application/x-protobuf",
-          "Content-Encoding": "snappy",
-          "X-Prometheus-Remote-Write-Version": "0.1.0",
-          "Content-Length": body.length,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 interface RunFigures {
   samplesPerS: number;
   p50Ms: number;
@@ -284,7 +257,7 @@ async function runLoad(
   await Promise.all(
     load.requests.map(async (shard, i) => {
       for (let k = 0; k < firstTimed[i]; k++) {
-        const res = await post(agent, url, shard[k].body);
+        const res = await postWrite(agent, url, shard[k].body);
         if (res.status < 200 || res.status >= 300) {
           throw new Error(`warm-up request refused: ${res.status} ${res.text.slice(0, 300)}`);
         }
@@ -315,7 +288,7 @@ async function runLoad(
           const r = shard[k];
           for (;;) {
             const start = performance.now();
-            const res = await post(agent, url, r.body);
+            const res = await postWrite(agent, url, r.body);
             latenciesMs.push(performance.now() - start);
             if (res.status >= 200 && res.status < 300) {
               accepted += r.samples;

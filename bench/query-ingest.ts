@@ -9,7 +9,7 @@ import { Agent } from "node:http";
 import { compressSync } from "snappy";
 import { encodeWriteRequest, type TestSeries } from "../src/coordinator/index.js";
 import { sleep } from "./external-tools.js";
-import { postWrite } from "./query-servers.js";
+import { postWrite } from "./remote-write-post.js";
 import type { Samples } from "./samples.js";
 
 export interface IngestProbeOptions {

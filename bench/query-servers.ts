@@ -7,13 +7,14 @@
 // ranges, as its own compactor leaves it). Every wait is bounded.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
 import { eachBounded } from "../src/x/index.js";
 import { ExternalToolError } from "../test/support/debian-packages.js";
 import { M3TS_BIN, waitForOk, writeM3tsConfig } from "../test/support/processes.js";
 import { exitedEarly, freeLoopbackPort, readTail, sleep, stopProcess } from "./external-tools.js";
 import type { Backfill } from "./query-load.js";
+import { postWrite } from "./remote-write-post.js";
 
 const LIMITS = {
   readyMs: 60_000,
@@ -110,39 +111,6 @@ export async function startPrometheusServer(dir: string): Promise<BenchServer> {
 
 export async function stopServer(server: BenchServer): Promise<void> {
   await stopProcess(server.child, LIMITS.stopMs);
-}
-
-/** POSTs one snappy-compressed remote write body; resolves with the status and body text. */
-export function postWrite(
-  agent: Agent,
-  url: URL,
-  body: Buffer,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: "POST",
-        agent,
-        headers: {
-          "Content-Type": "application/x-protobuf",
-          "Content-Encoding": "snappy",
-          "X-Prometheus-Remote-Write-Version": "0.1.0",
-          "Content-Length": body.length,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
 }
 
 /** Sends one request until it is accepted; 429 and 503 are retried, as Prometheus retries them. */
