@@ -125,3 +125,19 @@ export interface QueryEngine {
     options?: QueryOptions,
   ): Promise<QueryResult>;
 }
+
+/** Stats with every count and timing at zero, the start of a query's accounting. */
+export function emptyStats(): QueryStats {
+  return {
+    totalQueryableSamples: 0,
+    peakSamples: 0,
+    timings: {
+      evalTotalTimeMs: 0,
+      resultSortTimeMs: 0,
+      queryPreparationTimeMs: 0,
+      innerEvalTimeMs: 0,
+      execQueueTimeMs: 0,
+      execTotalTimeMs: 0,
+    },
+  };
+}

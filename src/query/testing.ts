@@ -2,6 +2,7 @@
 // literal rows of cells.
 
 import type { Steps, VectorBlock } from "./block.js";
+import { emptyStats, type QueryResult, type QueryValue } from "./engine-types.js";
 import { type Labels, makeLabels } from "./labels.js";
 
 /** One sample of a literal row: a value, or null where the row has none. */
@@ -28,4 +29,18 @@ export function vectorOf(steps: Steps, rows: LiteralRow[], dropName = false): Ve
   });
   const series = rows.map(([labels]) => ({ labels: lbls(labels), dropName }));
   return { type: "vector", steps, series, values, present };
+}
+
+/** The result an engine gives for a value, with zero stats. */
+export function resultOf(value: QueryValue, extra: Partial<QueryResult> = {}): QueryResult {
+  return {
+    value,
+    warnings: [],
+    infos: [],
+    stats: emptyStats(),
+    seriesFetched: 0,
+    limited: [],
+    namespaces: [],
+    ...extra,
+  };
 }

@@ -7,6 +7,7 @@ import type { Client } from "../../src/client/index.js";
 import { newMatcher } from "../../src/index/index.js";
 import type { QueryEngine, QueryResult, ResultSeries } from "../../src/query/index.js";
 import { compareLabels, EvaluationError, makeLabels } from "../../src/query/index.js";
+import { resultOf } from "../../src/query/testing.js";
 import { isStaleMarker } from "./compare.js";
 import { runScript } from "./runner.js";
 import { TestStorage } from "./test-storage.js";
@@ -14,26 +15,7 @@ import { TestStorage } from "./test-storage.js";
 const LOOKBACK_MS = 300_000;
 
 function result(value: QueryResult["value"], warnings: string[] = []): QueryResult {
-  return {
-    value,
-    warnings,
-    infos: [],
-    stats: {
-      totalQueryableSamples: 0,
-      peakSamples: 0,
-      timings: {
-        evalTotalTimeMs: 0,
-        resultSortTimeMs: 0,
-        queryPreparationTimeMs: 0,
-        innerEvalTimeMs: 0,
-        execQueueTimeMs: 0,
-        execTotalTimeMs: 0,
-      },
-    },
-    seriesFetched: 0,
-    limited: [],
-    namespaces: [],
-  };
+  return resultOf(value, { warnings });
 }
 
 /** Bare metric names (latest sample in the lookback, not stale), numbers, and `fail`. */

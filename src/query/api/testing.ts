@@ -9,7 +9,7 @@ import type { Client, FetchedSeries } from "../../client/index.js";
 import { type Matcher, QueryLimitError } from "../../index/index.js";
 import type { Tag } from "../../x/index.js";
 import type { Expr, LabelMatcherNode, MatchOp } from "../ast.js";
-import type { QueryEngine, QueryOptions, QueryResult, QueryValue } from "../engine-types.js";
+import type { QueryEngine, QueryOptions, QueryResult } from "../engine-types.js";
 import { PromQLParseError } from "../errors.js";
 import type { PromQLText } from "./promql-text.js";
 import type { ApiRoute } from "./query-api.js";
@@ -23,30 +23,9 @@ export interface EngineCall {
   options: QueryOptions;
 }
 
-/** The result an engine gives for a value, with zero stats. */
-export function resultOf(value: QueryValue, extra: Partial<QueryResult> = {}): QueryResult {
-  return {
-    value,
-    warnings: [],
-    infos: [],
-    stats: {
-      totalQueryableSamples: 0,
-      peakSamples: 0,
-      timings: {
-        evalTotalTimeMs: 0,
-        resultSortTimeMs: 0,
-        queryPreparationTimeMs: 0,
-        innerEvalTimeMs: 0,
-        execQueueTimeMs: 0,
-        execTotalTimeMs: 0,
-      },
-    },
-    seriesFetched: 0,
-    limited: [],
-    namespaces: [],
-    ...extra,
-  };
-}
+import { resultOf } from "../testing.js";
+
+export { resultOf };
 
 /** An engine whose answer each test sets; `hold` makes queries wait until `releaseAll`. */
 export class FakeEngine implements QueryEngine {

@@ -13,12 +13,12 @@ import type {
   QueryOptions,
   QueryResult,
   QuerySignal,
-  QueryStats,
   QueryValue,
   ResultSeries,
   SelectLimits,
   StoredSeries,
 } from "../engine-types.js";
+import { emptyStats } from "../engine-types.js";
 import {
   EvaluationError,
   QueryError,
@@ -332,21 +332,6 @@ export function widestSubqueryMs(expr: Expr, times: QueryTimes): number {
 
 function metaOf(s: StoredSeries): SeriesMeta {
   return { labels: s.labels, dropName: false };
-}
-
-function emptyStats(): QueryStats {
-  return {
-    totalQueryableSamples: 0,
-    peakSamples: 0,
-    timings: {
-      evalTotalTimeMs: 0,
-      resultSortTimeMs: 0,
-      queryPreparationTimeMs: 0,
-      innerEvalTimeMs: 0,
-      execQueueTimeMs: 0,
-      execTotalTimeMs: 0,
-    },
-  };
 }
 
 function finalLabels(meta: SeriesMeta): Labels {
