@@ -6,6 +6,7 @@
 import RE2 from "re2";
 import type { Labels } from "../../src/query/index.js";
 import { labelsKey } from "../../src/query/index.js";
+import { parseDurationMs } from "../../src/query/parser/index.js";
 import { parseGoString } from "./go-string.js";
 import { parseSeriesDesc, type SeqValue, type SeriesDesc } from "./series-desc.js";
 
@@ -87,29 +88,11 @@ export class ScriptError extends Error {
   }
 }
 
-const UNITS_MS: [string, number][] = [
-  ["y", 365 * 24 * 3_600_000],
-  ["w", 7 * 24 * 3_600_000],
-  ["d", 24 * 3_600_000],
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1000],
-  ["ms", 1],
-];
-const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-
 /** A duration as Prometheus's model.ParseDuration reads it ("1m30s", "5m", "0"), in ms. */
 export function parsePromDuration(text: string): number {
-  if (text === "0") return 0;
-  const m = DURATION.exec(text);
-  if (text === "" || m === null) {
-    throw new Error(`not a valid duration string: ${JSON.stringify(text)}`);
-  }
-  let ms = 0;
-  for (let i = 0; i < UNITS_MS.length; i++) {
-    if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * UNITS_MS[i][1];
-  }
-  return ms;
+  const d = parseDurationMs(text);
+  if (typeof d !== "number") throw new Error(d.error);
+  return d;
 }
 
 const LOAD = /^load(?:_(with_nhcb))?\s+(.+?)$/;

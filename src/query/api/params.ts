@@ -3,6 +3,7 @@
 // texts, so that a client sees the same 400 from m3ts as from Prometheus.
 
 import { QueryError } from "../errors.js";
+import { parseDurationMs } from "../parser/index.js";
 
 /** A parameter the API cannot take: 400 bad_data with Prometheus's wording. */
 export class ParamError extends QueryError {
@@ -100,18 +101,7 @@ export function parseTimeParam(name: string, value: string | null, defaultMs: nu
   }
 }
 
-const NS_PER_MS = 1e6;
 const INT64_MAX = 2 ** 63;
-
-const PROM_DURATION_UNITS: readonly [string, number][] = [
-  ["y", 365 * 24 * 3_600_000],
-  ["w", 7 * 24 * 3_600_000],
-  ["d", 24 * 3_600_000],
-  ["h", 3_600_000],
-  ["m", 60_000],
-  ["s", 1000],
-  ["ms", 1],
-];
 
 /**
  * A Prometheus duration (common/model ParseDuration): units in the order
@@ -119,23 +109,8 @@ const PROM_DURATION_UNITS: readonly [string, number][] = [
  * Milliseconds, or null when it does not parse.
  */
 export function parsePromDuration(s: string): number | null {
-  if (s === "0") return 0;
-  if (s === "") return null;
-  let pos = 0;
-  let next = 0;
-  let total = 0;
-  const unit = /^(\d+)(ms|[ywdhms])/;
-  while (pos < s.length) {
-    const m = unit.exec(s.slice(pos));
-    if (m === null) return null;
-    const index = PROM_DURATION_UNITS.findIndex(([u]) => u === m[2]);
-    if (index < next) return null;
-    next = index + 1;
-    total += Number(m[1]) * PROM_DURATION_UNITS[index][1];
-    pos += m[0].length;
-  }
-  if (total * NS_PER_MS >= INT64_MAX) return null;
-  return total;
+  const d = parseDurationMs(s);
+  return typeof d === "number" ? d : null;
 }
 
 /**
