@@ -42,8 +42,8 @@ export const DEFAULT_LOOKBACK_MS = 300_000;
 
 /** The lookback delta of the query (anchored and smoothed selectors reach back by it). */
 export function lookbackOf(ctx: FunctionCallContext): number {
-  const lb = (ctx as FunctionCallContext & { lookbackMs?: number }).lookbackMs;
-  return typeof lb === "number" && lb > 0 ? lb : DEFAULT_LOOKBACK_MS;
+  const lb = ctx.lookbackMs;
+  return lb !== undefined && lb > 0 ? lb : DEFAULT_LOOKBACK_MS;
 }
 
 /** The range-vector argument of a call (the one MatrixBlock among its arguments). */
