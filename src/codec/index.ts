@@ -13,6 +13,13 @@ export { isWritableUnit, type M3tszOptions } from "./m3tsz-format.js";
 export { M3tszIterator } from "./m3tsz-iterator.js";
 export { MultiStreamIterator } from "./multi-stream-iterator.js";
 export {
+  isPacked,
+  type PackedBlock,
+  packedBlock,
+  type SeriesData,
+  seriesDataBytes,
+} from "./series-data.js";
+export {
   MAX_SAMPLES_IN_XOR_CHUNK,
   MAX_SAMPLES_PER_CHUNK,
   MAX_XOR_CHUNK_ABS_TIME_MS,
