@@ -48,6 +48,7 @@ type WrittenByHand = {
     tickIntervalMs: number;
     snapshotIntervalMs: number;
     maxOpenFiles: number;
+    compaction: { enabled: boolean; afterMs: number; maxSpanMs: number | null };
   };
   namespaces: NamespaceEntry[];
 };

@@ -153,6 +153,17 @@ export const SCHEMA = {
       { kind: "int", min: 1, max: 1_000_000, default: 512 },
       "Most fileset files held open for reads (keep it well under the process's open-file limit).",
     ),
+    compaction: section("Merging old blocks' m3ts-format volumes into longer ones.", {
+      enabled: leaf({ kind: "bool", default: true }, "Whether old volumes are compacted (bool)."),
+      after: leaf(
+        { kind: "duration", min: 0, default: "2h", as: "afterMs" },
+        "How long after a span could last be flushed before its volumes are merged (duration).",
+      ),
+      maxSpan: leaf(
+        { kind: "duration", min: 0, default: null, as: "maxSpanMs" },
+        "Longest compacted volume (duration; default a tenth of the namespace's retention, at most 31 days).",
+      ),
+    }),
   }),
 };
 

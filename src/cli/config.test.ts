@@ -58,6 +58,7 @@ test("with no file every key has the default the brief gives, with loopback addr
       tickIntervalMs: 10_000,
       snapshotIntervalMs: 60_000,
       maxOpenFiles: 512,
+      compaction: { enabled: true, afterMs: 7_200_000, maxSpanMs: null },
     },
     namespaces: [
       {
@@ -352,6 +353,7 @@ test("the reference page's example sets every key and loads to the values it sho
         blockSizeMs: 12 * HOUR_MS,
         bufferPastMs: 10 * 60_000,
         bufferFutureMs: 2 * 60_000,
+        fileFormat: "m3ts",
         index: { enabled: true, blockSizeMs: 12 * HOUR_MS },
       },
     },
@@ -360,7 +362,8 @@ test("the reference page's example sets every key and loads to the values it sho
   // The example spells out the defaults apart from dataDir and the namespace.
   const d = defaultConfig();
   assert.deepEqual([c.coordinator, c.carbon, c.logging], [d.coordinator, d.carbon, d.logging]);
-  assert.deepEqual({ ...c.db, commitLog: d.db.commitLog }, d.db);
+  assert.equal(c.db.compaction.maxSpanMs, 72 * HOUR_MS);
+  assert.deepEqual({ ...c.db, commitLog: d.db.commitLog, compaction: d.db.compaction }, d.db);
 });
 
 /** Loads text and returns normally or throws a ConfigError; anything else fails the property. */

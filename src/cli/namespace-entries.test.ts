@@ -104,7 +104,12 @@ test("the entry's table names every namespace option once", () => {
 });
 
 test("the reference page's namespace table gives each key the kind the entry's table has", () => {
-  const shown: Record<string, string> = { duration: "duration", bool: "bool", string: "string" };
+  const shown: Record<string, string> = {
+    duration: "duration",
+    bool: "bool",
+    string: "string",
+    enum: "`m3ts`, `m3`",
+  };
   for (const p of leafPaths({ namespaces: NAMESPACES })) {
     const row = reference.split("\n").find((l) => l.startsWith(`| \`${p.file}\` `));
     assert.ok(row !== undefined, `${p.file} has no row`);

@@ -64,6 +64,10 @@ export const NAMESPACE_ENTRY = {
       { kind: "bool" },
       "Whether blocks read from disk are cached (bool).",
     ),
+    fileFormat: leaf(
+      { kind: "enum", values: ["m3ts", "m3"] },
+      "The fileset format flushes write: m3ts (compressed, the default) or m3 (M3's seven files of M3TSZ streams); both are read.",
+    ),
     index: section("The namespace's reverse index.", {
       // Remote read finds series through the index, so a configured namespace has one unless told not to.
       enabled: leaf(

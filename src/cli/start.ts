@@ -68,6 +68,13 @@ export async function startNode(
     tickIntervalMs: config.db.tickIntervalMs,
     snapshotIntervalMs: config.db.snapshotIntervalMs,
     maxOpenFiles: config.db.maxOpenFiles,
+    compaction: {
+      enabled: config.db.compaction.enabled,
+      afterMs: config.db.compaction.afterMs,
+      ...(config.db.compaction.maxSpanMs !== null && {
+        maxSpanMs: config.db.compaction.maxSpanMs,
+      }),
+    },
     logger,
     metrics: registry,
   });

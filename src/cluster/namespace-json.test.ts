@@ -123,7 +123,19 @@ test("options to JSON: M3's GET shape with int64 nanoseconds as strings", () => 
     aggregationOptions: { aggregations: [{ aggregated: false, attributes: null }] },
     stagingState: { status: "READY" },
     extendedOptions: null,
+    fileFormat: "m3ts",
   });
+});
+
+test("options from JSON: fileFormat is m3ts's own field, checked against the formats", () => {
+  assert.deepEqual(namespaceOptionsFromJson({ fileFormat: "m3" }), { fileFormat: "m3" });
+  assert.throws(
+    () => namespaceOptionsFromJson({ fileFormat: "tsz" }),
+    (e: unknown) =>
+      e instanceof Error &&
+      /options\.fileFormat/.test(e.message) &&
+      /"m3ts" or "m3"/.test(e.message),
+  );
 });
 
 test("options from JSON: absent fields stay absent, so m3ts's defaults fill them", () => {

@@ -4,10 +4,12 @@
 // strings, to and from m3ts's millisecond options; the registry body
 // `{namespaces: {<name>: options}}` and the namespace add request. Pure
 // functions; a body that does not fit is an AdminRequestError naming the field.
-import type {
-  NamespaceIndexOptions,
-  NamespaceOptions,
-  NamespaceOptionsInput,
+import {
+  FILE_FORMATS,
+  type FileFormat,
+  type NamespaceIndexOptions,
+  type NamespaceOptions,
+  type NamespaceOptionsInput,
 } from "../dbnode/namespace/index.js";
 import {
   isJsonObject,
@@ -39,6 +41,8 @@ const NAMESPACE_FIELDS = [
   "aggregationOptions",
   "stagingState",
   "extendedOptions",
+  // m3ts's own: the fileset format flushes write (M3 has only its own).
+  "fileFormat",
 ];
 const RETENTION_FIELDS = [
   "retentionPeriodNanos",
@@ -105,6 +109,16 @@ export function namespaceOptionsFromJson(json: unknown, path = "options"): Names
     jsonpbMs(r.futureRetentionPeriodNanos, `${rp}.futureRetentionPeriodNanos`),
   );
   for (const flag of FLAGS) put(flag, jsonpbBool(o[flag], `${path}.${flag}`));
+  if (o.fileFormat !== undefined && o.fileFormat !== null) {
+    if (!(FILE_FORMATS as readonly unknown[]).includes(o.fileFormat)) {
+      throw new AdminRequestError(
+        `${path}.fileFormat`,
+        o.fileFormat,
+        FILE_FORMATS.map((f) => JSON.stringify(f)).join(" or "),
+      );
+    }
+    out.fileFormat = o.fileFormat as FileFormat;
+  }
 
   const index: Mutable<NamespaceIndexOptions> = {};
   const enabled = jsonpbBool(ix.enabled, `${ip}.enabled`);
@@ -193,6 +207,7 @@ export function namespaceOptionsToJson(o: NamespaceOptions): Json {
     aggregationOptions: { aggregations: [{ aggregated: false, attributes: null }] },
     stagingState: { status: "READY" },
     extendedOptions: null,
+    fileFormat: o.fileFormat,
   };
 }
 

@@ -8,6 +8,8 @@ export {
 export {
   BOOLEAN_NAMESPACE_OPTIONS,
   DEFAULT_NAMESPACE_OPTIONS,
+  FILE_FORMATS,
+  type FileFormat,
   MAX_NAMESPACE_DURATION_MS,
   MAX_NAMESPACE_NAME_BYTES,
   type NamespaceIndexOptions,

@@ -55,6 +55,7 @@ test("the defaults are M3's", () => {
     repairEnabled: false,
     coldWritesEnabled: false,
     cacheBlocksOnRetrieve: false,
+    fileFormat: "m3ts",
     index: { enabled: false, blockSizeMs: 2 * H },
   });
   validateNamespaceOptions(DEFAULT_NAMESPACE_OPTIONS);
@@ -264,7 +265,7 @@ test("validateNamespaceOptions checks options built by hand", () => {
 // ---- updates ------------------------------------------------------------------------
 
 test("an update may change the retention period, as in M3", () => {
-  assert.deepEqual(UPDATABLE_NAMESPACE_OPTIONS, ["retentionPeriodMs"]);
+  assert.deepEqual(UPDATABLE_NAMESPACE_OPTIONS, ["retentionPeriodMs", "fileFormat"]);
   const current = resolveNamespaceOptions({ coldWritesEnabled: true });
   const next = namespaceOptionsUpdate(current, { retentionPeriodMs: 30 * 24 * H });
   assert.equal(next.retentionPeriodMs, 30 * 24 * H);
@@ -313,7 +314,7 @@ test("an update refuses to change any other option, naming it and both values", 
         assert.match(
           e.message,
           new RegExp(
-            `^${option.replace(".", "\\.")} cannot change on an existing namespace \\(${from} -> ${to}\\): only retentionPeriodMs may change`,
+            `^${option.replace(".", "\\.")} cannot change on an existing namespace \\(${from} -> ${to}\\): only retentionPeriodMs, fileFormat may change`,
           ),
         );
         return true;
@@ -423,6 +424,7 @@ test("an InvalidNamespaceOptionError carries the option, the value and the rule 
           "repairEnabled",
           "coldWritesEnabled",
           "cacheBlocksOnRetrieve",
+          "fileFormat",
           "index",
         ],
       },
@@ -441,6 +443,12 @@ test("an InvalidNamespaceOptionError carries the option, the value and the rule 
       { kind: "range", minMs: 0, maxMs: 9_223_372_036_854 },
     ],
     [{ flushEnabled: "no" }, "flushEnabled", "no", { kind: "type", expected: "true or false" }],
+    [
+      { fileFormat: "parquet" as never },
+      "fileFormat",
+      "parquet",
+      { kind: "type", expected: 'one of "m3ts", "m3"' },
+    ],
     [{ blockSizeMs: 0 }, "blockSizeMs", 0, relation("greater than", 0, null)],
     [
       { bufferFutureMs: 2 * H },

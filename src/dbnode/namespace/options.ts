@@ -40,8 +40,17 @@ export interface NamespaceOptions {
   readonly coldWritesEnabled: boolean;
   /** Whether blocks read from disk are kept in memory. */
   readonly cacheBlocksOnRetrieve: boolean;
+  /**
+   * The format flushes write: m3ts's own compressed fileset format, or M3's
+   * seven-file volumes of M3TSZ streams. Both are read whatever this says.
+   */
+  readonly fileFormat: FileFormat;
   readonly index: NamespaceIndexOptions;
 }
+
+/** The fileset formats a namespace's flushes can write (docs/format/fileset-m3ts.md, docs/format/fileset.md). */
+export const FILE_FORMATS = ["m3ts", "m3"] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
 
 /** Options as a user gives them: any subset; the rest come from the defaults (or the current options). */
 export interface NamespaceOptionsInput {
@@ -60,6 +69,7 @@ export interface NamespaceOptionsInput {
   readonly repairEnabled?: boolean;
   readonly coldWritesEnabled?: boolean;
   readonly cacheBlocksOnRetrieve?: boolean;
+  readonly fileFormat?: FileFormat;
   readonly index?: Partial<NamespaceIndexOptions>;
 }
 
@@ -83,6 +93,7 @@ export const DEFAULT_NAMESPACE_OPTIONS: NamespaceOptions = Object.freeze({
   repairEnabled: false,
   coldWritesEnabled: false,
   cacheBlocksOnRetrieve: false,
+  fileFormat: "m3ts",
   index: Object.freeze({ enabled: false, blockSizeMs: 2 * HOUR_MS }),
 });
 
@@ -94,7 +105,11 @@ export const DEFAULT_NAMESPACE_OPTIONS: NamespaceOptions = Object.freeze({
  * flags are read once when the namespace is set up. An update may repeat any
  * other option with its current value.
  */
-export const UPDATABLE_NAMESPACE_OPTIONS: readonly string[] = Object.freeze(["retentionPeriodMs"]);
+export const UPDATABLE_NAMESPACE_OPTIONS: readonly string[] = Object.freeze([
+  "retentionPeriodMs",
+  // Readers take both formats, so a change only decides what later flushes write.
+  "fileFormat",
+]);
 
 const DURATION_OPTIONS = [
   "retentionPeriodMs",
@@ -121,6 +136,7 @@ export const BOOLEAN_NAMESPACE_OPTIONS = [
 const TOP_LEVEL_OPTIONS: ReadonlySet<string> = new Set<string>([
   ...DURATION_OPTIONS,
   ...BOOLEAN_NAMESPACE_OPTIONS,
+  "fileFormat",
   "index",
 ]);
 const INDEX_OPTIONS: ReadonlySet<string> = new Set(["enabled", "blockSizeMs"]);
@@ -223,6 +239,7 @@ function merge(base: NamespaceOptions, input: NamespaceOptionsInput): NamespaceO
     repairEnabled: pick(input.repairEnabled, base.repairEnabled),
     coldWritesEnabled: pick(input.coldWritesEnabled, base.coldWritesEnabled),
     cacheBlocksOnRetrieve: pick(input.cacheBlocksOnRetrieve, base.cacheBlocksOnRetrieve),
+    fileFormat: pick(input.fileFormat, base.fileFormat),
     index: Object.freeze({
       enabled: pick(index?.enabled, base.index.enabled),
       blockSizeMs: pick(index?.blockSizeMs, base.index.blockSizeMs),
@@ -259,6 +276,12 @@ export function validateNamespaceOptions(o: NamespaceOptions): void {
       kind: "type",
       expected: "an object",
     });
+  if (!(FILE_FORMATS as readonly unknown[]).includes(o.fileFormat)) {
+    throw new InvalidNamespaceOptionError("fileFormat", o.fileFormat, {
+      kind: "type",
+      expected: `one of ${FILE_FORMATS.map((f) => JSON.stringify(f)).join(", ")}`,
+    });
+  }
   checkBoolean("index.enabled", o.index.enabled);
   checkDuration("index.blockSizeMs", o.index.blockSizeMs);
 

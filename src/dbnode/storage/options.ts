@@ -48,8 +48,19 @@ export interface DatabaseOptions {
   cache?: BlockCacheOptions;
   /** Least time between snapshots in ms (default 60 s); 0 snapshots on every flush run. */
   snapshotIntervalMs?: number;
-  /** Most fileset files held open for reads (default 128). */
+  /** Most fileset files held open for reads (default 512). */
   maxOpenFiles?: number;
+  /** Merging old blocks' m3ts-format volumes into longer ones (compaction.ts). */
+  compaction?: CompactionOptions;
+}
+
+export interface CompactionOptions {
+  /** Whether old volumes are compacted (default true). */
+  enabled?: boolean;
+  /** How long after a span's last warm write it waits to be merged, in ms (default 2 h). */
+  afterMs?: number;
+  /** Longest compacted volume in ms (default: a tenth of the namespace's retention, at most 31 days). */
+  maxSpanMs?: number;
 }
 
 /** The numeric options, each with its default and the integers it may take, bounds included. */
@@ -86,6 +97,7 @@ export interface ResolvedDatabaseOptions {
   cache: Required<BlockCacheOptions>;
   snapshotIntervalMs: number;
   maxOpenFiles: number;
+  compaction: { enabled: boolean; afterMs: number; maxSpanMs: number | null };
 }
 
 function ranged(options: DatabaseOptions, option: RangedOption): number {
@@ -112,6 +124,7 @@ export function resolveDatabaseOptions(options: DatabaseOptions): ResolvedDataba
   const cache = resolveCacheOptions(options.cache);
   const snapshotIntervalMs = ranged(options, "snapshotIntervalMs");
   const maxOpenFiles = ranged(options, "maxOpenFiles");
+  const compaction = resolveCompaction(options.compaction ?? {});
   return {
     dataDir: options.dataDir,
     clock: options.clock ?? systemClock,
@@ -128,5 +141,28 @@ export function resolveDatabaseOptions(options: DatabaseOptions): ResolvedDataba
     cache,
     snapshotIntervalMs,
     maxOpenFiles,
+    compaction,
+  };
+}
+
+/** Default wait of a span after its last warm write before it is compacted. */
+export const DEFAULT_COMPACTION_AFTER_MS = 2 * 3_600_000;
+
+function resolveCompaction(c: CompactionOptions): ResolvedDatabaseOptions["compaction"] {
+  const ms = (option: string, value: unknown): number => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      throw new DatabaseOptionError(option, value, 0, Number.MAX_SAFE_INTEGER);
+    }
+    return value;
+  };
+  const enabled = c.enabled ?? true;
+  if (typeof enabled !== "boolean") {
+    // Only true and false: 0 and 1 are the bounds the error names.
+    throw new DatabaseOptionError("compaction.enabled", enabled, 0, 1);
+  }
+  return {
+    enabled,
+    afterMs: ms("compaction.afterMs", c.afterMs ?? DEFAULT_COMPACTION_AFTER_MS),
+    maxSpanMs: c.maxSpanMs === undefined ? null : ms("compaction.maxSpanMs", c.maxSpanMs),
   };
 }
