@@ -213,6 +213,8 @@ class Simulation {
         numShards: 4,
         tickIntervalMs: 0,
         snapshotIntervalMs: 0,
+        // Spans of three blocks, compacted as soon as no warm write reaches them.
+        compaction: { enabled: true, afterMs: 0, maxSpanMs: 3 * BLOCK_MS },
         commitLog: { strategy: "wait", flushIntervalMs: 0 },
         logger: this.logger,
       }),
@@ -335,11 +337,13 @@ class Simulation {
     const roll = this.sched.int(3);
     if (roll === 0) {
       // Retention may grow and come back; the model's window follows the shortest.
+      // The file format flips too: a namespace may hold volumes of both.
       const retentionPeriodMs = RETENTION_MS + this.sched.int(3) * BLOCK_MS;
-      this.log(`update ${NAMESPACE} retention ${retentionPeriodMs}`);
+      const fileFormat = this.sched.int(4) === 0 ? "m3" : "m3ts";
+      this.log(`update ${NAMESPACE} retention ${retentionPeriodMs} fileFormat ${fileFormat}`);
       this.track(
         db
-          .updateNamespace(NAMESPACE, { retentionPeriodMs })
+          .updateNamespace(NAMESPACE, { retentionPeriodMs, fileFormat })
           .then(
             () => this.log(`update ${NAMESPACE} done`),
             (e) => this.log(`update ${NAMESPACE} failed: ${(e as Error).message}`),
@@ -351,7 +355,7 @@ class Simulation {
       this.auxState = "unknown";
       this.track(
         db
-          .createNamespace(AUX, NAMESPACE_OPTIONS)
+          .createNamespace(AUX, { ...NAMESPACE_OPTIONS, fileFormat: "m3" })
           .then(
             () => {
               this.auxState = "present";

@@ -1,18 +1,19 @@
 // The fileset bootstrapper (M3's
 // src/dbnode/storage/bootstrap/bootstrapper/fs/): loads the index volumes, then
-// verifies the data volumes and serves them from disk (they are not loaded,
-// unless the cache policy keeps everything). Series of a data block whose index
-// blocks were not all loaded are indexed again from the volume's index file.
+// verifies the data volumes of both formats and serves them from disk (they
+// are not loaded, unless the cache policy keeps everything). Series of a
+// volume whose index blocks were not all loaded are indexed again from the
+// volume's series list, into every index block of its span that was not.
 import { eachBounded } from "../../x/index.js";
 import {
-  type ListedVolume,
-  listVolumes,
-  openVolume,
-  removeIncompleteVolumes,
-  removeVolume,
-  syncVolumeDirs,
+  type DataVolumeId,
+  type ListedDataVolume,
+  listDataVolumes,
+  openDataVolume,
+  removeDataVolume,
+  removeIncompleteDataVolumes,
+  syncDataVolumeDirs,
   VolumeCorruptError,
-  type VolumeId,
 } from "../fs/index.js";
 import {
   type BootstrapContext,
@@ -40,28 +41,35 @@ export const filesetBootstrapper: Bootstrapper = {
   },
 };
 
-/** Whether every index block overlapping the data block at `blockStartMs` was loaded from an index volume. */
-function covered(
+/**
+ * Starts of the index blocks overlapping the span [startMs, endMs) that were
+ * not loaded from index volumes: the series of a data volume of that span
+ * are indexed again into these.
+ */
+function unloadedIndexBlocks(
   ns: BootstrapNamespace,
-  blockStartMs: number,
+  startMs: number,
+  endMs: number,
   indexLoaded: ReadonlyMap<string, ReadonlySet<number>>,
-): boolean {
+): number[] {
   const index = ns.index;
+  if (index === null) return [];
   const loaded = indexLoaded.get(ns.name);
-  if (index === null || loaded === undefined) return false;
-  const end = blockStartMs + ns.options.blockSizeMs;
-  for (let s = index.blockStart(blockStartMs); s < end; s += index.blockSizeMs) {
-    if (!loaded.has(s)) return false;
+  const out: number[] = [];
+  for (let s = index.blockStart(startMs); s < endMs; s += index.blockSizeMs) {
+    if (loaded === undefined || !loaded.has(s)) out.push(s);
   }
-  return true;
+  return out;
 }
 
 /**
- * Serves the newest verified data volume of every block in retention;
- * removes incomplete volumes, volumes of dropped namespaces or past
- * retention, and older volumes a served one supersedes. A volume that fails
- * verification stays on disk (m3ts verify reports it) but is not served; the
- * next flush of its block takes a higher volume number.
+ * Serves the newest verified data volumes of every shard in retention, both
+ * formats; removes incomplete volumes, volumes of dropped namespaces or
+ * whose whole span is past retention, and volumes a served one supersedes
+ * (a higher volume number whose span holds theirs: a cold flush or a
+ * compaction whose old volumes a crash left behind). A volume that fails
+ * verification stays on disk (m3ts verify reports it) but is not served;
+ * the next flush of its block takes a higher volume number.
  */
 export async function serveDataVolumes(
   ctx: BootstrapContext,
@@ -70,61 +78,62 @@ export async function serveDataVolumes(
   // `removed` counts complete volumes deleted (superseded, expired, of dropped namespaces).
   const { root, target } = ctx;
   const fs = target.handles.fs;
-  await removeIncompleteVolumes(root, "data", fs);
+  await removeIncompleteDataVolumes(root, fs);
   let removed = 0;
   let served = 0;
-  const groups = new Map<string, ListedVolume[]>();
-  const listed = (await listVolumes(root, "data", undefined, undefined, fs)).filter(
-    (v) => v.complete,
-  );
+  const groups = new Map<string, ListedDataVolume[]>();
+  const listed = (
+    await listDataVolumes(root, fs, (name) => target.namespace(name)?.options.blockSizeMs)
+  ).filter((v) => v.complete);
   // A flush whose directory sync failed leaves a volume that is read now but
   // may not survive a crash; the node serves what it reads, so make it durable.
-  await syncVolumeDirs(root, "data", listed, fs);
+  await syncDataVolumeDirs(root, listed, fs);
   for (const v of listed) {
-    const key = `${v.namespace}\u0000${v.shard}\u0000${v.blockStartMs}`;
+    const key = `${v.namespace}\u0000${v.shard}`;
     const g = groups.get(key);
     if (g === undefined) groups.set(key, [v]);
     else g.push(v);
   }
-  // Blocks are independent: verify several at once (reading and checksumming is mostly I/O).
+  // Shards are independent: verify several at once (reading and checksumming is mostly I/O).
   await eachBounded([...groups.values()], OPEN_CONCURRENCY, async (group) => {
-    group.sort((a, b) => b.volume - a.volume);
     const ns = target.namespace(group[0].namespace);
-    const expired =
-      ns !== undefined &&
-      group[0].blockStartMs + ns.options.blockSizeMs <= target.nowMs - ns.options.retentionPeriodMs;
-    if (ns === undefined || expired) {
-      for (const v of group) await removeVolume(root, "data", v, fs);
+    if (ns === undefined) {
+      for (const v of group) await removeDataVolume(root, v, fs);
       removed += group.length;
       return;
     }
+    const cutoff = target.nowMs - ns.options.retentionPeriodMs;
     for (const v of group) target.noteDataVolume(v);
-    let servedOne = false;
+    // Newest first: a volume is superseded when one served before it holds its span.
+    group.sort((a, b) => b.volume - a.volume || a.startMs - b.startMs);
+    const servedSpans: ListedDataVolume[] = [];
     for (const v of group) {
-      if (servedOne) {
-        await removeVolume(root, "data", v, fs);
+      const superseded = servedSpans.some((s) => s.startMs <= v.startMs && s.endMs >= v.endMs);
+      if (v.endMs <= cutoff || superseded) {
+        await removeDataVolume(root, v, fs);
         removed++;
         continue;
       }
       try {
-        const reader = await openVolume(root, "data", idOf(v), target.handles);
+        const reader = await openDataVolume(root, idOf(v), target.handles);
         const volumeKey = target.serveDataVolume(reader);
         served++;
-        servedOne = true;
+        servedSpans.push(v);
         // Series that now live only on disk are indexed again from the
-        // volume's index file (the data file is read only to fill the cache),
-        // unless index volumes loaded for the whole block already hold them.
-        const index =
-          ns.index !== null && !covered(ns, v.blockStartMs, indexLoaded) ? ns.index : null;
+        // volume's series (its data is read only to fill the cache), unless
+        // index volumes loaded for the whole span already hold them.
+        const starts = unloadedIndexBlocks(ns, v.startMs, v.endMs, indexLoaded);
+        const index = starts.length > 0 ? ns.index : null;
         if (target.cachesEverything) {
           for await (const e of reader.entries()) {
             const id = fromUtf8.decode(e.id);
-            target.cacheSeries(volumeKey, id, e.stream);
-            index?.insertEncoded(id, e.encodedTags, v.blockStartMs);
+            target.cacheSeries(volumeKey, id, e.data);
+            for (const t of starts) index?.insertEncoded(id, e.encodedTags, t);
           }
         } else if (index !== null) {
           for await (const e of reader.series()) {
-            index.insertEncoded(fromUtf8.decode(e.id), e.encodedTags, v.blockStartMs);
+            const id = fromUtf8.decode(e.id);
+            for (const t of starts) index.insertEncoded(id, e.encodedTags, t);
           }
         }
       } catch (err) {
@@ -136,6 +145,13 @@ export async function serveDataVolumes(
   return { served, removed };
 }
 
-export function idOf(v: VolumeId): VolumeId {
-  return { namespace: v.namespace, shard: v.shard, blockStartMs: v.blockStartMs, volume: v.volume };
+export function idOf(v: DataVolumeId): DataVolumeId {
+  return {
+    namespace: v.namespace,
+    shard: v.shard,
+    startMs: v.startMs,
+    endMs: v.endMs,
+    volume: v.volume,
+    format: v.format,
+  };
 }

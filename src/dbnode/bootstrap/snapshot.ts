@@ -19,7 +19,6 @@ import {
   type Bootstrapper,
   reportCorruptVolume,
 } from "./bootstrapper.js";
-import { idOf } from "./fileset.js";
 
 const fromUtf8 = new TextDecoder();
 
@@ -77,7 +76,12 @@ export async function loadLatestSnapshot(ctx: BootstrapContext): Promise<Snapsho
     if (ns === undefined) continue;
     let reader: Awaited<ReturnType<typeof openVolume>>;
     try {
-      reader = await openVolume(root, "snapshot", idOf(v), fs);
+      reader = await openVolume(
+        root,
+        "snapshot",
+        { namespace: v.namespace, shard: v.shard, blockStartMs: v.blockStartMs, volume: v.volume },
+        fs,
+      );
     } catch (err) {
       if (!(err instanceof VolumeCorruptError)) throw err;
       reportCorruptVolume(ctx, "snapshot", err);

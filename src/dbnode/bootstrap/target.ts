@@ -1,8 +1,10 @@
 // What bootstrap loads into. The database implements these interfaces over
 // its namespaces, series buffers and served volumes; bootstrap knows only
 // them, so it depends on nothing of the storage engine.
+
+import type { SeriesData } from "../../codec/index.js";
 import type { TimeIndex } from "../../index/index.js";
-import type { FileHandlePool, VolumeId, VolumeReader } from "../fs/index.js";
+import type { DataVolume, DataVolumeId, FileHandlePool } from "../fs/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
 
 /** A namespace as bootstrap sees it: its options and index, and where restored data goes. */
@@ -40,12 +42,12 @@ export interface BootstrapTarget {
   /** The read handles data volumes are opened with; they stay open while served. */
   readonly handles: FileHandlePool;
   /** Records that a data volume number exists on disk, served or not, so that no flush reuses it. */
-  noteDataVolume(id: VolumeId): void;
-  /** Serves a verified data volume for its block; returns the key its series are cached under. */
-  serveDataVolume(reader: VolumeReader): string;
+  noteDataVolume(id: DataVolumeId): void;
+  /** Serves a verified data volume for its span; returns the key its series are cached under. */
+  serveDataVolume(reader: DataVolume): string;
   /** True when the cache policy keeps every block: a served volume's series are read into the cache. */
   readonly cachesEverything: boolean;
-  cacheSeries(volumeKey: string, id: string, stream: Uint8Array): void;
+  cacheSeries(volumeKey: string, id: string, stream: SeriesData): void;
   /**
    * Records the index volume numbers of a block that may be on disk,
    * [oldest, newest], so that the next seal numbers above them and removes

@@ -15,11 +15,12 @@ import {
 import { tempDirFor } from "../../x/testing.js";
 import { CommitLog, type SeriesMetadata } from "../commitlog/index.js";
 import {
+  type DataVolume,
+  type DataVolumeId,
   FileHandlePool,
   type VolumeEntry,
   type VolumeId,
   type VolumeKind,
-  type VolumeReader,
   writeVolume,
 } from "../fs/index.js";
 import { type NamespaceOptions, resolveNamespaceOptions } from "../namespace/index.js";
@@ -98,7 +99,7 @@ export class FakeTarget implements BootstrapTarget {
   readonly handles: FileHandlePool;
   cachesEverything = false;
   readonly noted: VolumeId[] = [];
-  readonly served: VolumeReader[] = [];
+  readonly served: DataVolume[] = [];
   readonly cached: { volumeKey: string; id: string }[] = [];
   readonly indexNotes: [string, number, number, number][] = [];
   private readonly byName = new Map<string, FakeNamespace>();
@@ -117,19 +118,19 @@ export class FakeTarget implements BootstrapTarget {
     return this.byName.values();
   }
 
-  noteDataVolume(id: VolumeId): void {
+  noteDataVolume(id: DataVolumeId): void {
     this.noted.push({
       namespace: id.namespace,
       shard: id.shard,
-      blockStartMs: id.blockStartMs,
+      blockStartMs: id.startMs,
       volume: id.volume,
     });
   }
 
-  serveDataVolume(reader: VolumeReader): string {
+  serveDataVolume(reader: DataVolume): string {
     this.served.push(reader);
-    const { namespace, shard, blockStartMs, volume } = reader.id;
-    return `${namespace}/${shard}/${blockStartMs}/${volume}`;
+    const { namespace, shard, startMs, volume } = reader.id;
+    return `${namespace}/${shard}/${startMs}/${volume}`;
   }
 
   cacheSeries(volumeKey: string, id: string): void {

@@ -3,6 +3,20 @@
 // checkpoint) in m3ts's own byte format (docs/format/fileset.md).
 export { BloomFilter, bloomParams } from "./bloom-filter.js";
 export {
+  type DataEntry,
+  type DataVolume,
+  type DataVolumeFormat,
+  type DataVolumeId,
+  dataVolumeLabel,
+  type ListedDataVolume,
+  listDataVolumes,
+  openDataVolume,
+  removeDataVolume,
+  removeIncompleteDataVolumes,
+  syncDataVolumeDirs,
+  writeDataVolume,
+} from "./data-volume.js";
+export {
   DuplicateSeriesIdError,
   InvalidVolumeInputError,
   VolumeClosedError,
@@ -20,7 +34,13 @@ export {
   type VerifyResult,
   verifyDataDir,
 } from "./files.js";
-export { FILE_TYPES, type FileType, type VolumeInfo, type VolumeKind } from "./format.js";
+export {
+  compareBytes,
+  FILE_TYPES,
+  type FileType,
+  type VolumeInfo,
+  type VolumeKind,
+} from "./format.js";
 export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
 export {
   INDEX_VOLUME_FILE_TYPES,

@@ -1,5 +1,6 @@
 // The cache of series blocks read from fileset volumes on disk, under M3's series cache
 // policies: none, all, recently_read and lru (M3 docs, "caching").
+import { type SeriesData, seriesDataBytes } from "../../codec/index.js";
 import { M3tsError } from "../../x/index.js";
 
 export type CachePolicy = "none" | "all" | "recently_read" | "lru";
@@ -58,7 +59,7 @@ export function resolveCacheOptions(input: BlockCacheOptions = {}): Required<Blo
 }
 
 interface Entry {
-  stream: Uint8Array;
+  stream: SeriesData;
   lastReadMs: number;
   volumeKey: string;
 }
@@ -107,7 +108,7 @@ export class BlockCache {
   }
 
   /** A volume's cached stream of one series, or undefined; a hit refreshes its recency. */
-  get(volumeKey: string, seriesId: string, nowMs: number): Uint8Array | undefined {
+  get(volumeKey: string, seriesId: string, nowMs: number): SeriesData | undefined {
     const key = `${volumeKey}\u0000${seriesId}`;
     const entry = this.entries.get(key);
     if (entry === undefined) {
@@ -122,12 +123,12 @@ export class BlockCache {
   }
 
   /** Stores a stream, which the cache then owns (no-op under "none"); lru evicts past maxBlocks. */
-  put(volumeKey: string, seriesId: string, stream: Uint8Array, nowMs: number): void {
+  put(volumeKey: string, seriesId: string, stream: SeriesData, nowMs: number): void {
     if (this.policy === "none") return;
     const key = `${volumeKey}\u0000${seriesId}`;
     const old = this.entries.get(key);
     if (old !== undefined) {
-      this.totalBytes -= old.stream.byteLength;
+      this.totalBytes -= seriesDataBytes(old.stream);
       this.entries.delete(key);
     } else {
       let keys = this.byVolume.get(volumeKey);
@@ -138,7 +139,7 @@ export class BlockCache {
       keys.add(key);
     }
     this.entries.set(key, { stream, lastReadMs: this.observe(nowMs), volumeKey });
-    this.totalBytes += stream.byteLength;
+    this.totalBytes += seriesDataBytes(stream);
     if (this.policy === "lru") {
       while (this.entries.size > this.maxBlocks) {
         const [front, entry] = this.entries.entries().next().value as [string, Entry];
@@ -155,7 +156,7 @@ export class BlockCache {
     for (const key of keys) {
       const entry = this.entries.get(key) as Entry;
       this.entries.delete(key);
-      this.totalBytes -= entry.stream.byteLength;
+      this.totalBytes -= seriesDataBytes(entry.stream);
     }
     this.byVolume.delete(volumeKey);
     return keys.size;
@@ -182,7 +183,7 @@ export class BlockCache {
 
   private remove(key: string, entry: Entry): void {
     this.entries.delete(key);
-    this.totalBytes -= entry.stream.byteLength;
+    this.totalBytes -= seriesDataBytes(entry.stream);
     const keys = this.byVolume.get(entry.volumeKey) as Set<string>;
     keys.delete(key);
     if (keys.size === 0) this.byVolume.delete(entry.volumeKey);

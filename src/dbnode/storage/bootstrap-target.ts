@@ -2,10 +2,12 @@
 // restored series go into the namespaces' tables, restored datapoints into
 // their buffers, served data volumes into the disk blocks and the cache, and
 // the index volume numbers found into the index volumes' records.
+
+import type { SeriesData } from "../../codec/index.js";
 import type { TimeIndex } from "../../index/index.js";
 import { M3tsError, shardOf } from "../../x/index.js";
 import type { BootstrapNamespace, BootstrapTarget } from "../bootstrap/index.js";
-import type { FileHandlePool, VolumeId, VolumeReader } from "../fs/index.js";
+import type { DataVolume, DataVolumeId, FileHandlePool } from "../fs/index.js";
 import type { NamespaceOptions } from "../namespace/index.js";
 import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
@@ -134,11 +136,11 @@ export class RestoreTarget implements BootstrapTarget {
     return this.disk.handles;
   }
 
-  noteDataVolume(id: VolumeId): void {
+  noteDataVolume(id: DataVolumeId): void {
     this.disk.noteVolume(id);
   }
 
-  serveDataVolume(reader: VolumeReader): string {
+  serveDataVolume(reader: DataVolume): string {
     return this.disk.install(reader).key;
   }
 
@@ -146,7 +148,7 @@ export class RestoreTarget implements BootstrapTarget {
     return this.cache.cachesEverything;
   }
 
-  cacheSeries(volumeKey: string, id: string, stream: Uint8Array): void {
+  cacheSeries(volumeKey: string, id: string, stream: SeriesData): void {
     this.cache.put(volumeKey, id, stream, this.nowMs);
   }
 

@@ -1,34 +1,44 @@
-// The flushed half of the node: for every namespace/shard/block, the fileset
-// volume reads are served from. A volume replaced by a cold flush, or past
-// retention, is retired: it leaves the cache at once and its files go when
-// the last read that chose it has finished.
+// The flushed half of the node: for every namespace and shard, the data
+// volumes reads are served from. A volume covers a span of whole blocks: one
+// block, or several once compaction merged them. Spans are aligned windows
+// (compaction.ts), so two served volumes of a shard either cover disjoint
+// spans or one's lies inside the other's; where they overlap the higher
+// volume number holds the later writes. A volume replaced by a flush or a
+// compaction, or past retention, is retired: it leaves the cache at once and
+// its files go when the last read that chose it has finished.
 import {
+  type DataVolume,
+  type DataVolumeId,
   type FileHandlePool,
-  removeVolume,
-  type VolumeId,
-  type VolumeReader,
+  removeDataVolume,
 } from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
 
-/** A served volume of one namespace/shard/block. */
+/** A served volume of one namespace/shard and span. */
 export interface DiskBlock {
-  readonly id: VolumeId;
+  readonly id: DataVolumeId;
   /** Unique per volume: names its entries in the block cache. */
   readonly key: string;
-  readonly reader: VolumeReader;
-  /** Reads that chose this volume and have not finished. */
+  readonly reader: DataVolume;
+  /** Reads (and flushes or compactions) that chose this volume and have not finished. */
   reads: number;
   retired: boolean;
 }
 
-/** Map key of a shard's block. */
-export function blockKey(shard: number, blockStartMs: number): string {
-  return `${shard}/${blockStartMs}`;
+/** Cache key of a volume. */
+export function volumeKey(id: DataVolumeId): string {
+  return `${id.namespace}/${id.shard}/${id.startMs}/${id.volume}`;
 }
 
-/** Cache key of a volume. */
-export function volumeKey(id: VolumeId): string {
-  return `${id.namespace}/${id.shard}/${id.blockStartMs}/${id.volume}`;
+/** A volume number known on disk for a span, served or not. */
+interface KnownVolume {
+  startMs: number;
+  endMs: number;
+  volume: number;
+}
+
+function overlaps(a: { startMs: number; endMs: number }, startMs: number, endMs: number): boolean {
+  return a.startMs < endMs && a.endMs > startMs;
 }
 
 /** The served volumes of every namespace, with retirement and deferred removal. */
@@ -36,21 +46,19 @@ export class DiskBlocks {
   private readonly root: string;
   readonly handles: FileHandlePool;
   private readonly cache: BlockCache;
-  /** Per namespace: served volume by blockKey. */
-  private readonly byNamespace = new Map<string, Map<string, DiskBlock>>();
-  /** Per namespace and shard: served volumes sorted by block start, for range reads. */
+  /** Per namespace and shard: served volumes sorted by start, then volume. */
   private readonly byShard = new Map<string, Map<number, DiskBlock[]>>();
-  /** Per namespace: highest volume number known on disk by blockKey, served or not. */
-  private readonly highest = new Map<string, Map<string, number>>();
+  /** Per namespace and shard: every volume number noted on disk, so none is reused for an overlapping span. */
+  private readonly known = new Map<string, Map<number, KnownVolume[]>>();
   /** Removals in progress, awaited by drain(). */
   private readonly removals = new Set<Promise<void>>();
-  private readonly onRemoveError: (id: VolumeId, err: unknown) => void;
+  private readonly onRemoveError: (id: DataVolumeId, err: unknown) => void;
 
   constructor(
     root: string,
     handles: FileHandlePool,
     cache: BlockCache,
-    onRemoveError: (id: VolumeId, err: unknown) => void,
+    onRemoveError: (id: DataVolumeId, err: unknown) => void,
   ) {
     this.root = root;
     this.handles = handles;
@@ -58,113 +66,140 @@ export class DiskBlocks {
     this.onRemoveError = onRemoveError;
   }
 
-  /** The served volume of a shard's block, if any. */
-  get(namespace: string, shard: number, blockStartMs: number): DiskBlock | undefined {
-    return this.byNamespace.get(namespace)?.get(blockKey(shard, blockStartMs));
+  private shardList(namespace: string, shard: number): DiskBlock[] {
+    return this.byShard.get(namespace)?.get(shard) ?? [];
   }
 
-  /** The served volumes of a shard whose block starts in [fromMs, toMs), by block start. */
-  inRange(namespace: string, shard: number, fromMs: number, toMs: number): DiskBlock[] {
-    const list = this.byShard.get(namespace)?.get(shard);
-    if (list === undefined) return [];
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid].id.blockStartMs < fromMs) lo = mid + 1;
-      else hi = mid;
+  /**
+   * The served volume a flush of [startMs, endMs) merges into: of those
+   * overlapping it, the one with the highest volume number (it covers the
+   * span when spans nest), or undefined.
+   */
+  covering(
+    namespace: string,
+    shard: number,
+    startMs: number,
+    endMs: number,
+  ): DiskBlock | undefined {
+    let best: DiskBlock | undefined;
+    for (const b of this.shardList(namespace, shard)) {
+      if (b.id.startMs >= endMs) break;
+      if (overlaps(b.id, startMs, endMs) && (best === undefined || b.id.volume > best.id.volume)) {
+        best = b;
+      }
     }
+    return best;
+  }
+
+  /** The served volumes of a shard overlapping [fromMs, toMs), lowest volume number first (later writes last). */
+  inRange(namespace: string, shard: number, fromMs: number, toMs: number): DiskBlock[] {
     const out: DiskBlock[] = [];
-    for (let i = lo; i < list.length && list[i].id.blockStartMs < toMs; i++) out.push(list[i]);
+    for (const b of this.shardList(namespace, shard)) {
+      if (b.id.startMs >= toMs) break;
+      if (b.id.endMs > fromMs) out.push(b);
+    }
+    if (out.length > 1) out.sort((a, b) => a.id.volume - b.id.volume);
     return out;
+  }
+
+  /** The served volumes of one shard, by start. */
+  shardBlocks(namespace: string, shard: number): readonly DiskBlock[] {
+    return this.shardList(namespace, shard);
   }
 
   /** Every served volume of a namespace. */
   blocks(namespace: string): DiskBlock[] {
-    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+    const out: DiskBlock[] = [];
+    for (const list of this.byShard.get(namespace)?.values() ?? []) out.push(...list);
+    return out;
   }
 
   /** Number of served volumes across namespaces. */
   get size(): number {
     let n = 0;
-    for (const m of this.byNamespace.values()) n += m.size;
+    for (const m of this.byShard.values()) for (const list of m.values()) n += list.length;
     return n;
   }
 
-  /** The volume number a new volume of this block must take. */
-  nextVolume(namespace: string, shard: number, blockStartMs: number): number {
-    const known = this.highest.get(namespace)?.get(blockKey(shard, blockStartMs));
-    return known === undefined ? 0 : known + 1;
+  /** The volume number a new volume of [startMs, endMs) must take: above every one noted for an overlapping span. */
+  nextVolume(namespace: string, shard: number, startMs: number, endMs: number): number {
+    let next = 0;
+    for (const k of this.known.get(namespace)?.get(shard) ?? []) {
+      if (overlaps(k, startMs, endMs) && k.volume >= next) next = k.volume + 1;
+    }
+    return next;
   }
 
   /** Records that a volume number exists on disk (served or not), so it is never reused. */
-  noteVolume(id: VolumeId): void {
-    let m = this.highest.get(id.namespace);
+  noteVolume(id: DataVolumeId): void {
+    let m = this.known.get(id.namespace);
     if (m === undefined) {
       m = new Map();
-      this.highest.set(id.namespace, m);
+      this.known.set(id.namespace, m);
     }
-    const key = blockKey(id.shard, id.blockStartMs);
-    if ((m.get(key) ?? -1) < id.volume) m.set(key, id.volume);
+    const list = m.get(id.shard) ?? [];
+    list.push({ startMs: id.startMs, endMs: id.endMs, volume: id.volume });
+    m.set(id.shard, list);
   }
 
-  /** Serves `reader`'s volume for its block; the volume served before is retired. */
-  install(reader: VolumeReader): DiskBlock {
+  /** Forgets noted volume numbers of spans that ended by `cutoffMs` (past retention: nothing is written there again). */
+  forgetKnownBefore(namespace: string, cutoffMs: number): void {
+    for (const [shard, list] of this.known.get(namespace) ?? []) {
+      const kept = list.filter((k) => k.endMs > cutoffMs);
+      this.known.get(namespace)?.set(shard, kept);
+    }
+  }
+
+  /**
+   * Serves `reader`'s volume; the served volumes it replaces are retired:
+   * those whose spans lie inside its own and whose numbers are lower.
+   */
+  install(reader: DataVolume): DiskBlock {
     const id = reader.id;
     this.noteVolume(id);
-    let m = this.byNamespace.get(id.namespace);
-    if (m === undefined) {
-      m = new Map();
-      this.byNamespace.set(id.namespace, m);
-    }
-    const key = blockKey(id.shard, id.blockStartMs);
-    const before = m.get(key);
-    const block: DiskBlock = { id, key: volumeKey(id), reader, reads: 0, retired: false };
-    m.set(key, block);
-    this.setInShard(block, before);
-    if (before !== undefined) this.retire(before);
-    return block;
-  }
-
-  /** Stops serving a block's volume and removes it once unread. */
-  remove(block: DiskBlock): void {
-    const m = this.byNamespace.get(block.id.namespace);
-    const key = blockKey(block.id.shard, block.id.blockStartMs);
-    if (m?.get(key) === block) {
-      m.delete(key);
-      this.setInShard(null, block);
-    }
-    this.retire(block);
-  }
-
-  /** Puts `block` in its shard's sorted list in place of `replaced` (either may be null). */
-  private setInShard(block: DiskBlock | null, replaced: DiskBlock | undefined | null): void {
-    const id = (block ?? replaced)?.id;
-    if (id === undefined) return;
     let shards = this.byShard.get(id.namespace);
     if (shards === undefined) {
       shards = new Map();
       this.byShard.set(id.namespace, shards);
     }
-    const list = (shards.get(id.shard) ?? []).filter((b) => b !== replaced);
-    if (block !== null) {
-      list.push(block);
-      list.sort((a, b) => a.id.blockStartMs - b.id.blockStartMs);
+    const block: DiskBlock = { id, key: volumeKey(id), reader, reads: 0, retired: false };
+    const replaced: DiskBlock[] = [];
+    const kept: DiskBlock[] = [];
+    for (const b of shards.get(id.shard) ?? []) {
+      const inside = b.id.startMs >= id.startMs && b.id.endMs <= id.endMs;
+      if (inside && b.id.volume < id.volume) replaced.push(b);
+      else kept.push(b);
     }
-    shards.set(id.shard, list);
+    kept.push(block);
+    kept.sort((a, b) => a.id.startMs - b.id.startMs || a.id.volume - b.id.volume);
+    shards.set(id.shard, kept);
+    for (const b of replaced) this.retire(b);
+    return block;
+  }
+
+  /** Stops serving a volume and removes it once unread. */
+  remove(block: DiskBlock): void {
+    const shards = this.byShard.get(block.id.namespace);
+    const list = shards?.get(block.id.shard);
+    if (shards !== undefined && list !== undefined && list.includes(block)) {
+      shards.set(
+        block.id.shard,
+        list.filter((b) => b !== block),
+      );
+    }
+    this.retire(block);
   }
 
   /** Stops serving every volume of a namespace (it was dropped); returns them. */
   forgetNamespace(namespace: string): DiskBlock[] {
     const blocks = this.blocks(namespace);
-    this.byNamespace.delete(namespace);
     this.byShard.delete(namespace);
-    this.highest.delete(namespace);
+    this.known.delete(namespace);
     for (const b of blocks) this.retire(b);
     return blocks;
   }
 
-  /** Marks a read of the block as started; pair with release. */
+  /** Marks a read of the volume as started; pair with release. */
   acquire(block: DiskBlock): void {
     block.reads++;
   }
@@ -184,7 +219,7 @@ export class DiskBlocks {
   private destroy(block: DiskBlock): void {
     const p = (async () => {
       await block.reader.close();
-      await removeVolume(this.root, "data", block.id, this.handles.fs);
+      await removeDataVolume(this.root, block.id, this.handles.fs);
     })()
       .catch((err: unknown) => this.onRemoveError(block.id, err))
       .finally(() => this.removals.delete(p));
@@ -198,10 +233,9 @@ export class DiskBlocks {
 
   /** Closes every served volume's reader (files stay); for shutdown. */
   async close(): Promise<void> {
-    for (const m of this.byNamespace.values()) {
-      for (const b of m.values()) await b.reader.close();
+    for (const m of this.byShard.values()) {
+      for (const list of m.values()) for (const b of list) await b.reader.close();
     }
-    this.byNamespace.clear();
     this.byShard.clear();
     await this.drain();
   }

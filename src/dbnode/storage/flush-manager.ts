@@ -1,7 +1,8 @@
 // One flush run (M3's src/dbnode/storage/flush.go, fs.go and cleanup.go),
 // started by the tick: volumes past retention go; every block whose flush time
 // has come is flushed (warm, or cold into the next volume); index blocks whose
-// time has come are sealed and written (index-volumes.ts); then, when one is
+// time has come are sealed and written (index-volumes.ts); old blocks' volumes
+// are compacted (compaction.ts); then, when one is
 // due and every index write succeeded, the commit log rotates and a snapshot of
 // the unflushed data is taken, after which older commit logs, snapshot volumes
 // and snapshot metadata are deleted.
@@ -17,6 +18,7 @@ import {
   writeSnapshotMetadata,
 } from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
+import { type CompactionSettings, compactNamespace } from "./compaction.js";
 import type { DiskBlocks } from "./disk-blocks.js";
 import { flushBlock } from "./flush.js";
 import type { IndexVolumes } from "./index-volumes.js";
@@ -58,6 +60,11 @@ export interface FlushRunResult {
   indexFlushFailures: number;
   snapshotTaken: boolean;
   commitLogsRemoved: number;
+  /** Compacted volumes written, and what they replaced and held. */
+  compactions: number;
+  compactionFailures: number;
+  compactedDatapoints: number;
+  compactedVolumes: number;
 }
 
 /** A flush run that did nothing: the counts a run starts from. */
@@ -71,6 +78,10 @@ export function emptyFlushRun(): FlushRunResult {
     indexFlushFailures: 0,
     snapshotTaken: false,
     commitLogsRemoved: 0,
+    compactions: 0,
+    compactionFailures: 0,
+    compactedDatapoints: 0,
+    compactedVolumes: 0,
   };
 }
 
@@ -82,11 +93,18 @@ export class FlushManager {
   private readonly snapshotIntervalMs: number;
   private nextSnapshotIndex: number;
   private lastSnapshotMs = Number.NEGATIVE_INFINITY;
+  private readonly compaction: CompactionSettings;
 
-  constructor(host: FlushHost, snapshotIntervalMs: number, nextSnapshotIndex: number) {
+  constructor(
+    host: FlushHost,
+    snapshotIntervalMs: number,
+    nextSnapshotIndex: number,
+    compaction: CompactionSettings = { enabled: true, afterMs: 0, maxSpanMs: null },
+  ) {
     this.host = host;
     this.snapshotIntervalMs = snapshotIntervalMs;
     this.nextSnapshotIndex = nextSnapshotIndex;
+    this.compaction = compaction;
   }
 
   async run(): Promise<FlushRunResult> {
@@ -106,6 +124,8 @@ export class FlushManager {
       if (index.written > 0)
         host.metrics.flushes.inc({ namespace: ns.name, type: "index" }, index.written);
       if (index.failed > 0) host.metrics.flushFailures.inc({ namespace: ns.name }, index.failed);
+      // Last: the run's flushes have put what the buffers held for old blocks into volumes.
+      await compactNamespace(host, ns, now, this.compaction, result);
     }
     const snapshots = host.namespaces().some((ns) => ns.options.snapshotEnabled);
     // A snapshot deletes the commit logs that would index again the series
@@ -125,16 +145,20 @@ export class FlushManager {
     return result;
   }
 
-  /** Stops serving (and removes) volumes whose block has left retention. */
+  /**
+   * Stops serving (and removes) volumes whose whole span has left
+   * retention; a compacted span goes when its last block does.
+   */
   private expireVolumes(ns: Namespace, nowMs: number): number {
     const cutoff = ns.retentionCutoff(nowMs);
     let n = 0;
     for (const block of this.host.disk.blocks(ns.name)) {
-      if (block.id.blockStartMs + ns.options.blockSizeMs <= cutoff) {
+      if (block.id.endMs <= cutoff) {
         this.host.disk.remove(block);
         n++;
       }
     }
+    this.host.disk.forgetKnownBefore(ns.name, cutoff);
     return n;
   }
 

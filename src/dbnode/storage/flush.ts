@@ -1,15 +1,27 @@
-// Flushing one shard's block to a fileset volume (M3's
+// Flushing one shard's block to a data volume (M3's
 // src/dbnode/storage/flush.go; when a block may flush:
 // src/dbnode/retention/times.go). The first flush of a block (warm) writes
-// volume 0 from the buffers; a later one (cold) merges the buffers' data for
-// the block into the served volume and writes the next volume number, and the
-// old volume is removed once the new one is complete and served. Reads see the
-// taken buckets until then.
-import { openVolume, removeVolume, type VolumeEntry, writeVolume } from "../fs/index.js";
+// volume 0 from the buffers, in the namespace's fileFormat; a later one (cold)
+// merges the buffers' data for the block into the served volume covering it
+// and writes that volume's span again under the next volume number (a block
+// inside a compacted span rewrites the span, so it stays one volume), and the
+// old volume is removed once the new one is complete and served. Reads see
+// the taken buckets until then.
+import { isPacked, type SeriesData } from "../../codec/index.js";
+import {
+  type DataEntry,
+  type DataVolume,
+  type DataVolumeFormat,
+  type DataVolumeId,
+  openDataVolume,
+  removeDataVolume,
+  writeDataVolume,
+} from "../fs/index.js";
 import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
 import type { Namespace } from "./namespace.js";
-import { type Bucket, blockStream } from "./series-buffer.js";
+import { type Bucket, bucketStreams } from "./series-buffer.js";
+import { mergeSeriesData } from "./volume-data.js";
 
 /** What a flush needs from the database. */
 export interface FlushContext {
@@ -58,42 +70,56 @@ export async function flushBlock(
   }
   if (taken.size === 0) return null;
 
-  const existing = ctx.disk.get(ns.name, shard, blockStartMs);
+  // A block inside a compacted span is written by rewriting the span.
+  const blockEnd = blockStartMs + ns.options.blockSizeMs;
+  const existing = ctx.disk.covering(ns.name, shard, blockStartMs, blockEnd);
   if (existing !== undefined) ctx.disk.acquire(existing);
-  const id = {
+  const startMs = existing?.id.startMs ?? blockStartMs;
+  const endMs = existing?.id.endMs ?? blockEnd;
+  const id: DataVolumeId = {
     namespace: ns.name,
     shard,
-    blockStartMs,
-    volume: ctx.disk.nextVolume(ns.name, shard, blockStartMs),
+    startMs,
+    endMs,
+    volume: ctx.disk.nextVolume(ns.name, shard, startMs, endMs),
+    // Only m3ts's format holds more than one block.
+    format: endMs - startMs > ns.options.blockSizeMs ? "m3ts" : ns.options.fileFormat,
   };
-  const keep: { id: string; stream: Uint8Array }[] | null = ctx.cache.cachesEverything ? [] : null;
+  const keep: { id: string; data: SeriesData }[] | null = ctx.cache.cachesEverything ? [] : null;
   let series = 0;
-  async function* entries(): AsyncGenerator<VolumeEntry> {
+  const what = `flushing ${ns.name}/${shard} block ${blockStartMs}`;
+  async function* entries(): AsyncGenerator<DataEntry> {
     if (existing !== undefined) {
       for await (const e of existing.reader.entries()) {
         const sid = fromUtf8.decode(e.id);
         const t = taken.get(sid);
-        const stream = t === undefined ? e.stream : merge(blockStartMs, e.stream, t.buckets);
         if (t !== undefined) taken.delete(sid);
-        keep?.push({ id: sid, stream });
+        const data = t === undefined ? convert(id.format, e.data, startMs, what) : merge(e.data, t);
+        if (data === null) continue;
+        keep?.push({ id: sid, data });
         series++;
-        yield { id: e.id, encodedTags: e.encodedTags, stream };
+        yield { id: e.id, encodedTags: e.encodedTags, data };
       }
     }
     for (const [sid, t] of taken) {
-      const stream = merge(blockStartMs, null, t.buckets);
-      keep?.push({ id: sid, stream });
+      const data = merge(null, t);
+      if (data === null) continue;
+      keep?.push({ id: sid, data });
       series++;
-      yield { id: utf8.encode(sid), encodedTags: table.tagsOf(t.ref), stream };
+      yield { id: utf8.encode(sid), encodedTags: table.tagsOf(t.ref), data };
     }
+  }
+  function merge(older: SeriesData | null, t: { buckets: Bucket[] }): SeriesData | null {
+    const streams: Uint8Array[] = [];
+    bucketStreams(t.buckets, blockStartMs, blockStartMs + 1, 1, streams);
+    const sources: SeriesData[] = older === null ? streams : [older, ...streams];
+    return mergeSeriesData(id.format, sources, startMs, what).data;
   }
 
   const takenRefs = [...taken.values()];
   const seriesFromBuffers = takenRefs.length;
   try {
-    await writeVolume(ctx.root, "data", id, ns.options.blockSizeMs, entries(), {
-      fs: ctx.disk.handles.fs,
-    });
+    await writeDataVolume(ctx.root, id, ns.options.blockSizeMs, entries(), ctx.disk.handles.fs);
   } catch (err) {
     if (existing !== undefined) ctx.disk.release(existing);
     putBack(ns, takenRefs);
@@ -102,26 +128,31 @@ export async function flushBlock(
   if (existing !== undefined) ctx.disk.release(existing);
   ctx.disk.noteVolume(id);
   if (!ctx.isLive(ns)) {
-    await removeVolume(ctx.root, "data", id, ctx.disk.handles.fs);
+    await removeDataVolume(ctx.root, id, ctx.disk.handles.fs);
     return null;
   }
-  let reader: Awaited<ReturnType<typeof openVolume>>;
+  let reader: DataVolume;
   try {
-    reader = await openVolume(ctx.root, "data", id, ctx.disk.handles);
+    reader = await openDataVolume(ctx.root, id, ctx.disk.handles);
   } catch (err) {
     putBack(ns, takenRefs);
     throw err;
   }
   const block = ctx.disk.install(reader);
-  if (keep !== null) for (const k of keep) ctx.cache.put(block.key, k.id, k.stream, 0);
+  if (keep !== null) for (const k of keep) ctx.cache.put(block.key, k.id, k.data, 0);
   release(ns, takenRefs);
   return { volume: id.volume, cold: existing !== undefined, series, seriesFromBuffers };
 }
 
-/** One stream from a volume's stream (oldest) and buffer buckets (by creation order). */
-function merge(blockStartMs: number, disk: Uint8Array | null, buckets: Bucket[]): Uint8Array {
-  const stream = blockStream(buckets, blockStartMs, disk, `flushing block ${blockStartMs}`);
-  return stream ?? new Uint8Array(0);
+/** A volume's data in `format`: as it is when already in that format, else converted. */
+function convert(
+  format: DataVolumeFormat,
+  data: SeriesData,
+  startMs: number,
+  what: string,
+): SeriesData | null {
+  if (isPacked(data) === (format === "m3ts")) return data;
+  return mergeSeriesData(format, [data], startMs, what).data;
 }
 
 /** Drops taken buckets from ns.flushing: the served volume now holds them. */

@@ -30,6 +30,11 @@ export class StorageMetrics {
   readonly volumesExpired: Counter;
   readonly volumesCorrupt: Counter<"kind">;
   readonly diskReads: Counter<"namespace">;
+  readonly compactions: Counter<"namespace">;
+  readonly compactionFailures: Counter<"namespace">;
+  readonly compactedDatapoints: Counter<"namespace">;
+  readonly compactedVolumes: Counter<"namespace">;
+  readonly compactionSeconds: Histogram;
 
   constructor(
     registry: Registry,
@@ -162,6 +167,36 @@ export class StorageMetrics {
       name: "m3ts_db_disk_reads_total",
       help: "Series blocks read from fileset volumes (cache misses).",
       labelNames: ["namespace"],
+      registers,
+    });
+    this.compactions = new Counter({
+      name: "m3ts_db_compactions_total",
+      help: "Compacted volumes written (each replaces the volumes of adjacent blocks of one shard).",
+      labelNames: ["namespace"],
+      registers,
+    });
+    this.compactionFailures = new Counter({
+      name: "m3ts_db_compaction_failures_total",
+      help: "Compactions that failed or were abandoned (the old volumes stay served).",
+      labelNames: ["namespace"],
+      registers,
+    });
+    this.compactedDatapoints = new Counter({
+      name: "m3ts_db_compacted_datapoints_total",
+      help: "Datapoints written by compactions.",
+      labelNames: ["namespace"],
+      registers,
+    });
+    this.compactedVolumes = new Counter({
+      name: "m3ts_db_compacted_volumes_total",
+      help: "Volumes replaced by compacted ones.",
+      labelNames: ["namespace"],
+      registers,
+    });
+    this.compactionSeconds = new Histogram({
+      name: "m3ts_db_compaction_seconds",
+      help: "Time to write one compacted volume.",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300],
       registers,
     });
     const cacheGauge = (

@@ -2,6 +2,7 @@
 // the range touches, the stream of the volume serving it (from the block cache
 // or the disk) and the buffers' streams, in the order that makes the later
 // write win at equal instants.
+import { type SeriesData, seriesDataBytes } from "../../codec/index.js";
 import type { Clock, Logger } from "../../x/index.js";
 import { shardOf } from "../../x/index.js";
 import { VolumeCorruptError } from "../fs/index.js";
@@ -25,8 +26,9 @@ export interface ReadContext {
 const utf8 = new TextEncoder();
 
 /**
- * The streams of a series over [startMs, endMs), whole blocks: volumes'
- * first (they hold older data than the buffers), then the buffers' by
+ * The data of a series over [startMs, endMs), whole volumes and blocks:
+ * volumes' first, lowest volume number first (they hold older data than the
+ * buffers, and a higher number later writes), then the buffers' streams by
  * creation order. Rejects with VolumeCorruptError if a volume read fails its
  * checksums, rather than answer without that block.
  */
@@ -36,10 +38,10 @@ export async function readSeriesStreams(
   id: string,
   startMs: number,
   endMs: number,
-): Promise<Uint8Array[]> {
+): Promise<SeriesData[]> {
   const ref = ns.series.byId.get(id);
   const bufferStreams: Uint8Array[] = [];
-  const diskStreams: (Uint8Array | null)[] = [];
+  const diskStreams: (SeriesData | null)[] = [];
   const reads: Promise<void>[] = [];
   const chosen: DiskBlock[] = [];
   // Everything up to the first await is one consistent view: the volume each
@@ -92,8 +94,8 @@ export async function readSeriesStreams(
     }
     throw r.reason;
   }
-  const out: Uint8Array[] = [];
-  for (const d of diskStreams) if (d !== null && d.length > 0) out.push(d);
+  const out: SeriesData[] = [];
+  for (const d of diskStreams) if (d !== null && seriesDataBytes(d) > 0) out.push(d);
   for (const b of bufferStreams) out.push(b);
   return out;
 }

@@ -121,6 +121,7 @@ export class Startup {
         this.flushHost(commitLogDir),
         this.options.snapshotIntervalMs,
         found.nextSnapshotIndex,
+        this.options.compaction,
       ),
       logOpen: true,
     };

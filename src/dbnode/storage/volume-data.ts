@@ -1,0 +1,94 @@
+// Turning several sources of one series' points (a volume's data, buffer
+// streams, the blocks a compaction merges) into the one piece of data a new
+// volume holds, in the volume's format: an M3TSZ stream for M3's format; a
+// packed block for m3ts's, unless a point carries what the packed encoding
+// does not hold (a sub-millisecond instant or an annotation), in which case
+// the series keeps an M3TSZ stream inside the m3ts-format volume.
+import {
+  isPacked,
+  M3tszEncoder,
+  MultiStreamIterator,
+  packedBlock,
+  packSeries,
+  type SeriesData,
+} from "../../codec/index.js";
+import type { DataVolumeFormat } from "../fs/index.js";
+
+/** What merging produced: the data (null when no point is left) and how many points it holds. */
+export interface MergedData {
+  data: SeriesData | null;
+  points: number;
+}
+
+const it = new MultiStreamIterator();
+let times = new Float64Array(4096);
+let values = new Float64Array(4096);
+
+/**
+ * Merges `sources` (oldest first: at equal instants the later source wins)
+ * into data of `format` for a volume starting at `startMs`. Throws naming
+ * `what` when a source does not decode: data written by this process always
+ * does, so that means corrupt memory or a volume that passed its checksums
+ * with bad bytes, and nothing is written from it.
+ */
+export function mergeSeriesData(
+  format: DataVolumeFormat,
+  sources: readonly SeriesData[],
+  startMs: number,
+  what: string,
+): MergedData {
+  if (sources.length === 0) return { data: null, points: 0 };
+  it.reset(sources);
+  if (format === "m3") return encodeM3tsz(startMs, what);
+  let n = 0;
+  let packable = true;
+  while (it.next()) {
+    if (it.nsInMs !== 0 || it.annotation !== null) {
+      packable = false;
+      break;
+    }
+    if (n === times.length) grow(n * 2);
+    times[n] = it.timeMs;
+    values[n] = it.value;
+    n++;
+  }
+  check(what);
+  if (!packable) {
+    it.reset(sources);
+    return encodeM3tsz(startMs, what);
+  }
+  if (n === 0) return { data: null, points: 0 };
+  // A single packed source already is the answer: skip encoding it again.
+  const data =
+    sources.length === 1 && isPacked(sources[0])
+      ? sources[0]
+      : packedBlock(packSeries(times, values, n));
+  // Large scratch goes back to a small one, as after an unusually long series.
+  if (times.length > 1 << 20) grow(4096);
+  return { data, points: n };
+}
+
+function encodeM3tsz(startMs: number, what: string): MergedData {
+  const enc = new M3tszEncoder(startMs);
+  let n = 0;
+  while (it.next()) {
+    enc.encode(it.timeMs, it.value, it.unit, it.nsInMs, it.annotation);
+    n++;
+  }
+  check(what);
+  return { data: n === 0 ? null : enc.bytes(), points: n };
+}
+
+function check(what: string): void {
+  if (it.error !== null) throw new Error(`${what} failed: ${it.error.message}`);
+}
+
+function grow(size: number): void {
+  const t = new Float64Array(size);
+  const v = new Float64Array(size);
+  const keep = Math.min(size, times.length);
+  t.set(times.subarray(0, keep));
+  v.set(values.subarray(0, keep));
+  times = t;
+  values = v;
+}
