@@ -14,7 +14,7 @@
 // between the two, bootstrap finds the old volumes inside the span of a
 // higher-numbered one and deletes them (bootstrap/fileset.ts). The disk needs
 // room for one window of one shard twice over while it is compacted; windows
-// are compacted one at a time. docs/format/fileset-m3ts.md, "Compaction".
+// are compacted one at a time. docs/format/compaction.md says all of it.
 import type { SeriesData } from "../../codec/index.js";
 import type { Logger } from "../../x/index.js";
 import {
