@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { test } from "node:test";
 import { nodeFileSystem } from "../../x/index.js";
-import { listVolumes, type VolumeId, volumeFilePath } from "../fs/index.js";
+import { type DataVolumeId, listVolumes, type VolumeId, volumeFilePath } from "../fs/index.js";
 import { noFindings } from "./bootstrapper.js";
 import { filesetBootstrapper, serveDataVolumes } from "./fileset.js";
 import {
@@ -22,6 +22,11 @@ const EXPIRED = T0 - 24 * HOUR;
 
 function vol(namespace: string, blockStartMs: number, volume: number): VolumeId {
   return { namespace, shard: 0, blockStartMs, volume };
+}
+
+/** How a served M3-format volume of one block names itself. */
+function served(namespace: string, startMs: number, volume: number): DataVolumeId {
+  return { namespace, shard: 0, startMs, endMs: startMs + BLOCK, volume, format: "m3" };
 }
 
 /** Two volumes of one block, one of a block past retention, one of a namespace that is gone. */
@@ -49,7 +54,7 @@ test("the newest volume of each block is served; superseded, expired and dropped
   await filesetBootstrapper.bootstrap(ctx, found);
   assert.deepEqual(
     target.served.map((r) => r.id),
-    [vol("m", T0, 1)],
+    [served("m", T0, 1)],
   );
   // Every volume number of a served block is noted, so no flush reuses one.
   assert.deepEqual(target.noted.map((v) => v.volume).sort(), [0, 1]);
@@ -96,7 +101,7 @@ test("a damaged newest volume is reported and kept on disk, and the one before i
   assert.deepEqual(served, { served: 1, removed: 2 });
   assert.deepEqual(
     target.served.map((r) => r.id),
-    [vol("m", T0, 0)],
+    [served("m", T0, 0)],
   );
   assert.deepEqual(ctx.corrupt, ["data"]);
   assert.match(ctx.progress.volumesCorrupt[0], /^data: fileset volume m\/0\/\d+-1 is corrupt/);

@@ -103,7 +103,7 @@ export async function serveDataVolumes(
       return;
     }
     const cutoff = target.nowMs - ns.options.retentionPeriodMs;
-    for (const v of group) target.noteDataVolume(v);
+    for (const v of group) if (v.endMs > cutoff) target.noteDataVolume(v);
     // Newest first: a volume is superseded when one served before it holds its span.
     group.sort((a, b) => b.volume - a.volume || a.startMs - b.startMs);
     const servedSpans: ListedDataVolume[] = [];
