@@ -139,6 +139,7 @@ function readTimes(mode: number, n: number, t: Float64Array): void {
   checkGrid(base, step, n, startAt);
   if (mode === TimeMode.GridSparse) {
     for (let i = 0; i < n; i++) t[i] = base + i * step;
+    const offsetsAt = at;
     const count = readU();
     if (count > n) fail("invalid-time", at, `${count} off-grid points in a block of ${n}`);
     let i = -1;
@@ -147,6 +148,19 @@ function readTimes(mode: number, n: number, t: Float64Array): void {
       if (i >= n) fail("invalid-time", at, `off-grid point ${i} beyond the block's ${n} points`);
       t[i] += readS();
     }
+    checkEnds(t, n, startAt);
+    // The grid ascends, so only a moved point can break the order: check its neighbours.
+    let j = -1;
+    at = offsetsAt;
+    readU();
+    for (let k = 0; k < count; k++) {
+      j += readU() + 1;
+      readS();
+      if ((j > 0 && !(t[j] > t[j - 1])) || (j + 1 < n && !(t[j + 1] > t[j]))) {
+        fail("invalid-time", startAt, `time ${j} is out of order with its neighbours`);
+      }
+    }
+    return;
   } else {
     for (let i = 0; i < n; i++) t[i] = base + i * step + readS();
   }
@@ -190,10 +204,14 @@ function checkGrid(base: number, step: number, n: number, startAt: number): void
   }
 }
 
-function checkAscending(t: Float64Array, n: number, startAt: number): void {
-  if (t[0] < -MAX_ABS_TIME_MS || t[n - 1] > MAX_ABS_TIME_MS) {
+function checkEnds(t: Float64Array, n: number, startAt: number): void {
+  if (!(t[0] >= -MAX_ABS_TIME_MS && t[n - 1] <= MAX_ABS_TIME_MS)) {
     fail("invalid-time", startAt, `times ${t[0]}..${t[n - 1]} beyond ±${MAX_ABS_TIME_MS}`);
   }
+}
+
+function checkAscending(t: Float64Array, n: number, startAt: number): void {
+  checkEnds(t, n, startAt);
   for (let i = 1; i < n; i++) {
     if (!(t[i] > t[i - 1])) fail("invalid-time", startAt, `time ${i} is not after time ${i - 1}`);
   }
@@ -217,24 +235,19 @@ function readDecimal(mode: number, n: number, v: Float64Array): void {
     fail("invalid-exponent", at - 1, `exponent ${e}; allowed ${MIN_EXPONENT}..${MAX_EXPONENT}`);
   }
   lastExponent = e;
+  // v = (m * mul) / div: both are exact powers of ten and one of them is 1,
+  // so this is m / 10^e or m * 10^-e, rounded once, as the encoder checked.
+  const mul = e < 0 ? POW10[-e] : 1;
+  const div = e > 0 ? POW10[e] : 1;
   const m0 = readS();
-  v[0] = m0;
+  v[0] = (m0 * mul) / div;
   if (n > 1) {
     if (mode === IntMode.ConstStep) {
       const step = readS();
-      for (let i = 1; i < n; i++) v[i] = m0 + i * step;
-    } else if (mode === IntMode.Delta) {
-      readDeltas(n, v, m0);
+      for (let i = 1; i < n; i++) v[i] = ((m0 + i * step) * mul) / div;
     } else {
-      readDeltasOfDeltas(n, v, m0);
+      readInts(mode === IntMode.DeltaOfDelta, n, v, m0, mul, div);
     }
-  }
-  if (e > 0) {
-    const scale = POW10[e];
-    for (let i = 0; i < n; i++) v[i] /= scale;
-  } else if (e < 0) {
-    const scale = POW10[-e];
-    for (let i = 0; i < n; i++) v[i] *= scale;
   }
   const count = readU();
   if (count > n) fail("invalid-exception", at, `${count} exceptions in a block of ${n}`);
@@ -248,43 +261,54 @@ function readDecimal(mode: number, n: number, v: Float64Array): void {
   }
 }
 
-function readDeltas(n: number, v: Float64Array, m0: number): void {
-  const b = src;
-  const e = end;
-  let p = at;
+/**
+ * Reads zigzag varint deltas (or deltas of deltas) of the decimal integers and
+ * writes the values; varints of one and two bytes, nearly all of them, are
+ * read inline with 32-bit arithmetic.
+ */
+function readInts(
+  ofDeltas: boolean,
+  n: number,
+  v: Float64Array,
+  m0: number,
+  mul: number,
+  div: number,
+): void {
   let m = m0;
-  for (let i = 1; i < n; i++) {
-    if (p >= e) fail("truncated", p, `block ends inside value ${i} of ${n}`);
-    let z = b[p++];
-    if (z > 127) {
-      at = p - 1;
-      z = readU();
-      p = at;
-    }
-    m += z & 1 ? -(z + 1) / 2 : z / 2;
-    v[i] = m;
+  let d = 0;
+  let i = 1;
+  if (ofDeltas) {
+    d = readS();
+    m += d;
+    v[1] = (m * mul) / div;
+    i = 2;
   }
-  at = p;
-}
-
-function readDeltasOfDeltas(n: number, v: Float64Array, m0: number): void {
-  let d = readS();
-  let m = m0 + d;
-  v[1] = m;
   const b = src;
   const e = end;
   let p = at;
-  for (let i = 2; i < n; i++) {
-    if (p >= e) fail("truncated", p, `block ends inside value ${i} of ${n}`);
-    let z = b[p++];
-    if (z > 127) {
-      at = p - 1;
-      z = readU();
+  const scaled = mul !== 1 || div !== 1;
+  for (; i < n; i++) {
+    let x: number;
+    // Two bytes left cover both inline cases; the rest takes the checked path.
+    if (e - p >= 2 && b[p] < 128) {
+      const z = b[p++];
+      x = (z >>> 1) ^ -(z & 1);
+    } else if (e - p >= 2 && b[p + 1] < 128) {
+      const z = (b[p] & 127) | (b[p + 1] << 7);
+      p += 2;
+      x = (z >>> 1) ^ -(z & 1);
+    } else {
+      at = p;
+      x = readS();
       p = at;
     }
-    d += z & 1 ? -(z + 1) / 2 : z / 2;
-    m += d;
-    v[i] = m;
+    if (ofDeltas) {
+      d += x;
+      m += d;
+    } else {
+      m += x;
+    }
+    v[i] = scaled ? (m * mul) / div : m;
   }
   at = p;
 }

@@ -205,24 +205,19 @@ function isConstant(v: Float64Array, n: number): boolean {
 }
 
 /**
- * The smallest exponent e with v === decimalOf(m, e) for an integer m within
- * ±MAX_MANTISSA; ANY_EXPONENT for +0; NOT_DECIMAL for NaN, ±Inf, -0 and the rest.
+ * The smallest exponent e >= 0 with v === m / 10^e for an integer m within
+ * ±MAX_MANTISSA (for an integer too large for that, the negative exponent
+ * that strips enough trailing zeros); ANY_EXPONENT for +0; NOT_DECIMAL for
+ * NaN, ±Inf, -0 and everything else.
  */
 function minimalExponent(v: number): number {
   if (v === 0) return 1 / v > 0 ? ANY_EXPONENT : NOT_DECIMAL;
   if (Number.isInteger(v)) {
-    // Strip trailing zeros while the smaller integer still gives v back.
-    let m = v;
-    let k = 0;
-    while (k < -MIN_EXPONENT && m % 10 === 0) {
-      const m2 = m / 10;
-      if (!Number.isInteger(m2) || m2 * POW10[k + 1] !== v) break;
-      m = m2;
-      k++;
-    }
-    return Math.abs(m) <= MAX_MANTISSA ? -k : NOT_DECIMAL;
+    if (Math.abs(v) <= MAX_MANTISSA) return 0;
+    const k = trailingZeros(v);
+    return Number.isNaN(mantissaAt(v, -k)) ? NOT_DECIMAL : -k;
   }
-  if (v !== v || Math.abs(v) === Number.POSITIVE_INFINITY) return NOT_DECIMAL;
+  if (Number.isNaN(v) || Math.abs(v) === Number.POSITIVE_INFINITY) return NOT_DECIMAL;
   for (let e = 1; e <= MAX_EXPONENT; e++) {
     const s = v * POW10[e];
     if (Math.abs(s) > MAX_MANTISSA + 1) return NOT_DECIMAL;
@@ -230,6 +225,19 @@ function minimalExponent(v: number): number {
     if (m / POW10[e] === v && Math.abs(m) <= MAX_MANTISSA) return e;
   }
   return NOT_DECIMAL;
+}
+
+/** Decimal trailing zeros of a non-zero integer-valued double that can be divided off exactly (at most 22). */
+function trailingZeros(v: number): number {
+  let m = v;
+  let k = 0;
+  while (k < -MIN_EXPONENT) {
+    const m2 = m / 10;
+    if (!Number.isInteger(m2) || m2 * POW10[k + 1] !== v) break;
+    m = m2;
+    k++;
+  }
+  return k;
 }
 
 /** The integer that gives `v` back at exponent `e`, or NaN if none does. */
@@ -269,16 +277,29 @@ function writeDecimal(v: Float64Array, n: number): number {
   while (lowest < MAX_EXPONENT && counts[lowest - MIN_EXPONENT] === 0) lowest++;
   if (counts[lowest - MIN_EXPONENT] === 0) e = 0;
   else if (e < lowest) e = lowest;
+  // Integers only: the trailing zeros all of them share give a negative
+  // exponent (1.5e9 is 15 at -8). Most blocks stop at their first value.
+  if (e === 0) {
+    let k = -MIN_EXPONENT;
+    let nonZero = false;
+    for (let i = 0; i < n && k > 0; i++) {
+      const x = exps[i];
+      if (x === NOT_DECIMAL || x === ANY_EXPONENT) continue;
+      nonZero = true;
+      k = Math.min(k, x === 0 ? trailingZeros(v[i]) : -x);
+    }
+    if (nonZero) e = -k;
+  }
 
   let exceptions = 0;
   let first = Number.NaN;
   for (let i = 0; i < n; i++) {
     const m = exps[i] === NOT_DECIMAL || exps[i] > e ? Number.NaN : mantissaAt(v[i], e);
-    if (m !== m) {
+    if (Number.isNaN(m)) {
       excAt[exceptions++] = i;
       mants[i] = i === 0 ? 0 : mants[i - 1];
     } else {
-      if (first !== first) first = m;
+      if (Number.isNaN(first)) first = m;
       mants[i] = m;
     }
   }
