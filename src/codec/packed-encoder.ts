@@ -294,7 +294,9 @@ function writeDecimal(v: Float64Array, n: number): number {
   let exceptions = 0;
   let first = Number.NaN;
   for (let i = 0; i < n; i++) {
-    const m = exps[i] === NOT_DECIMAL || exps[i] > e ? Number.NaN : mantissaAt(v[i], e);
+    // mantissaAt checks each value at the block's exponent; values that need a
+    // higher one (the outliers above) fail there and become exceptions.
+    const m = exps[i] === NOT_DECIMAL ? Number.NaN : mantissaAt(v[i], e);
     if (Number.isNaN(m)) {
       excAt[exceptions++] = i;
       mants[i] = i === 0 ? 0 : mants[i - 1];
