@@ -83,6 +83,17 @@ function roundTrip(b: Block): Uint8Array {
 
 // --- arbitraries ---
 
+/** start, then start plus each running sum of steps[1..]. */
+function cumulative(start: number, steps: number[]): number[] {
+  const out: number[] = [];
+  let x = start;
+  for (let i = 0; i < steps.length; i++) {
+    if (i > 0) x += steps[i];
+    out.push(x);
+  }
+  return out;
+}
+
 const rawBits: fc.Arbitrary<Bits> = fc.tuple(fc.nat(0xffffffff), fc.nat(0xffffffff));
 const specials: fc.Arbitrary<Bits> = fc.constantFrom<Bits>(
   [0x7ff00000, 0x00000002], // Prometheus's stale marker
@@ -112,8 +123,7 @@ const countersArb = (n: number) =>
   fc
     .tuple(fc.nat(1e12), fc.array(fc.nat({ max: 5000 }), { minLength: n, maxLength: n }))
     .map(([start, incs]) => {
-      let c = start;
-      return nums(incs.map((d, i) => (i === 0 ? c : (c += d))));
+      return nums(cumulative(start, incs));
     });
 const constantArb = (n: number) =>
   fc.oneof(rawBits, specials).map((v) => new Array<Bits>(n).fill(v));
@@ -177,8 +187,7 @@ const timesArb = (n: number) =>
         }),
       )
       .map(([t0, ds]) => {
-        let t = t0;
-        return ds.map((d, i) => (i === 0 ? t : (t += d)));
+        return cumulative(t0, ds);
       }),
   );
 
