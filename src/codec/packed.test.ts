@@ -446,3 +446,11 @@ test("one iterator reused over blocks of growing and shrinking size", () => {
     assert.equal(it.count, n);
   }
 });
+
+test("golden bytes: the worked example of docs/format/packed.md, derived by hand from the layout", () => {
+  const bytes = packSeries(Float64Array.of(1000, 11_000, 21_000), Float64Array.of(1.5, 1.75, 2), 3);
+  assert.equal(
+    Buffer.from(bytes).toString("hex"),
+    "04" + "03" + "d00f" + "904e" + "02" + "ac02" + "32" + "00",
+  );
+});
