@@ -263,8 +263,9 @@ function readDecimal(mode: number, n: number, v: Float64Array): void {
 
 /**
  * Reads zigzag varint deltas (or deltas of deltas) of the decimal integers and
- * writes the values; varints of one and two bytes, nearly all of them, are
- * read inline with 32-bit arithmetic.
+ * writes the values. Varints of one and two bytes, nearly all of them, are
+ * read inline with 32-bit arithmetic; the loop runs in one of three shapes so
+ * that no branch on the mode is left inside it.
  */
 function readInts(
   ofDeltas: boolean,
@@ -284,17 +285,18 @@ function readInts(
     i = 2;
   }
   const b = src;
-  const e = end;
+  // The inline paths read at most two bytes, so they need p < last.
+  const last = end - 1;
   let p = at;
-  const scaled = mul !== 1 || div !== 1;
+  const shape = ofDeltas ? 2 : mul !== 1 || div !== 1 ? 1 : 0;
   for (; i < n; i++) {
     let x: number;
-    // Two bytes left cover both inline cases; the rest takes the checked path.
-    if (e - p >= 2 && b[p] < 128) {
-      const z = b[p++];
-      x = (z >>> 1) ^ -(z & 1);
-    } else if (e - p >= 2 && b[p + 1] < 128) {
-      const z = (b[p] & 127) | (b[p + 1] << 7);
+    const z0 = p < last ? b[p] : 255;
+    if (z0 < 128) {
+      p++;
+      x = (z0 >>> 1) ^ -(z0 & 1);
+    } else if (p < last && b[p + 1] < 128) {
+      const z = (z0 & 127) | (b[p + 1] << 7);
       p += 2;
       x = (z >>> 1) ^ -(z & 1);
     } else {
@@ -302,13 +304,17 @@ function readInts(
       x = readS();
       p = at;
     }
-    if (ofDeltas) {
+    if (shape === 0) {
+      m += x;
+      v[i] = m;
+    } else if (shape === 1) {
+      m += x;
+      v[i] = (m * mul) / div;
+    } else {
       d += x;
       m += d;
-    } else {
-      m += x;
+      v[i] = (m * mul) / div;
     }
-    v[i] = scaled ? (m * mul) / div : m;
   }
   at = p;
 }
@@ -368,5 +374,8 @@ function readU(): number {
 
 function readS(): number {
   const z = readU();
-  return z % 2 === 1 ? -(z + 1) / 2 : z / 2;
+  // 32-bit operations where they are exact; `%` on a double would call fmod.
+  if (z < 0x80000000) return (z >>> 1) ^ -(z & 1);
+  const half = Math.floor(z / 2);
+  return z - 2 * half === 1 ? -half - 1 : half;
 }

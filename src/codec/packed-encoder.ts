@@ -82,7 +82,9 @@ function checkInput(timesMs: Float64Array, values: Float64Array, n: number): voi
   let prev = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const t = timesMs[i];
-    if (!Number.isInteger(t) || t < -MAX_ABS_TIME_MS || t > MAX_ABS_TIME_MS) {
+    // Math.floor rather than Number.isInteger: the same verdict here (NaN and
+    // ±Inf fail one test or the other) at a fraction of the cost per point.
+    if (Math.floor(t) !== t || t < -MAX_ABS_TIME_MS || t > MAX_ABS_TIME_MS) {
       throw new PackInputError(
         i,
         `time ${t} at point ${i} is not an integer ms within ±${MAX_ABS_TIME_MS}`,
