@@ -79,28 +79,34 @@ function checkInput(timesMs: Float64Array, values: Float64Array, n: number): voi
       `packSeries: n is ${n} but times hold ${timesMs.length} and values ${values.length}`,
     );
   }
+  // One combined test per point keeps this loop cheap; the slow path says which rule broke.
   let prev = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     const t = timesMs[i];
-    // Math.floor rather than Number.isInteger: the same verdict here (NaN and
-    // ±Inf fail one test or the other) at a fraction of the cost per point.
-    if (Math.floor(t) !== t || t < -MAX_ABS_TIME_MS || t > MAX_ABS_TIME_MS) {
-      throw new PackInputError(
-        i,
-        `time ${t} at point ${i} is not an integer ms within ±${MAX_ABS_TIME_MS}`,
-      );
-    }
-    if (t <= prev) {
-      throw new PackInputError(i, `time ${t} at point ${i} is not after the previous time ${prev}`);
-    }
+    if (!(t > prev && t <= MAX_ABS_TIME_MS && Math.floor(t) === t)) badTime(timesMs, i);
     prev = t;
   }
+  if (timesMs[0] < -MAX_ABS_TIME_MS) badTime(timesMs, 0);
   if (timesMs[n - 1] - timesMs[0] > MAX_ABS_TIME_MS) {
     throw new PackInputError(
       n - 1,
       `block spans ${timesMs[n - 1] - timesMs[0]} ms; at most ${MAX_ABS_TIME_MS} is allowed`,
     );
   }
+}
+
+function badTime(timesMs: Float64Array, i: number): never {
+  const t = timesMs[i];
+  if (Math.floor(t) !== t || Math.abs(t) > MAX_ABS_TIME_MS) {
+    throw new PackInputError(
+      i,
+      `time ${t} at point ${i} is not an integer ms within ±${MAX_ABS_TIME_MS}`,
+    );
+  }
+  throw new PackInputError(
+    i,
+    `time ${t} at point ${i} is not after the previous time ${timesMs[i - 1]}`,
+  );
 }
 
 // --- times ---
