@@ -1,14 +1,24 @@
 // `npm run bench:codec`: compression and speed of M3TSZ against plain Gorilla
-// on generated Prometheus-like datasets (bench/datasets.ts). Prints one
-// `name value unit` line per figure; each speed is the median of several
-// timed passes over the whole dataset, on one thread.
+// and m3ts's packed blocks (docs/format/packed.md) on generated
+// Prometheus-like datasets (bench/datasets.ts). Prints one `name value unit`
+// line per figure; each speed is the median of several timed passes over the
+// whole dataset, on one thread. Packed blocks also get their size after zstd
+// over groups of consecutive series' blocks (as a volume file compresses
+// them) and the decode rate with that zstd stage included.
 //
 // Options: --reps N (timed passes per figure, default 7), --points N
 // (minimum datapoints per dataset, default 1_000_000), --only a,b (datasets),
-// --codec m3tsz|gorilla (one codec only), --jitter scrape|uniform (how
+// --codec m3tsz|gorilla|packed (one codec only), --jitter scrape|uniform (how
 // jittered datasets scatter their scrapes; see JitterModel in datasets.ts).
 import { parseArgs } from "node:util";
-import { M3tszEncoder, M3tszIterator } from "../src/codec/index.js";
+import { compress, decompress } from "zstd-napi";
+import {
+  M3tszEncoder,
+  M3tszIterator,
+  packedCount,
+  packSeries,
+  unpackSeries,
+} from "../src/codec/index.js";
 import { TimeUnit } from "../src/x/index.js";
 import {
   DATASET_NAMES,
@@ -20,7 +30,17 @@ import {
 } from "./datasets.js";
 import { GorillaEncoder, GorillaIterator } from "./gorilla.js";
 
-type Figures = { bytesPerDp: number; encodeDps: number; decodeDps: number };
+type Figures = {
+  bytesPerDp: number;
+  encodeDps: number;
+  decodeDps: number;
+  /** Packed only: bytes after zstd over ZSTD_GROUP_BYTES groups, and the decode rate through it. */
+  zstdBytesPerDp?: number;
+  zstdDecodeDps?: number;
+};
+
+/** Consecutive series' packed blocks are compressed together in groups of at least this size. */
+const ZSTD_GROUP_BYTES = 16 * 1024;
 
 /** A codec as the benchmark drives it: encode every series, then decode every stream. */
 interface Codec {
@@ -85,6 +105,81 @@ const gorilla: Codec = {
   },
 };
 
+/** Reused decode columns of the packed codec. */
+let packedTimes = new Float64Array(1024);
+let packedValues = new Float64Array(1024);
+
+function unpackInto(block: Uint8Array): number {
+  const n = packedCount(block);
+  if (packedTimes.length < n) {
+    packedTimes = new Float64Array(2 * n);
+    packedValues = new Float64Array(2 * n);
+  }
+  return unpackSeries(block, packedTimes, packedValues);
+}
+
+const packed: Codec = {
+  name: "packed",
+  encodeAll(ds, keep) {
+    const p = ds.pointsPerSeries;
+    let bytes = 0;
+    for (let s = 0; s < ds.seriesCount; s++) {
+      const base = s * p;
+      const out = packSeries(
+        ds.timesMs.subarray(base, base + p),
+        ds.values.subarray(base, base + p),
+        p,
+      );
+      bytes += out.length;
+      if (keep !== null) keep.push(out);
+    }
+    return bytes;
+  },
+  decodeAll(blocks) {
+    let n = 0;
+    for (const block of blocks) n += unpackInto(block);
+    return n;
+  },
+};
+
+/** A zstd frame over consecutive blocks, with each block's length to split it again. */
+type ZstdGroup = { frame: Uint8Array; lengths: number[] };
+
+function zstdGroups(blocks: Uint8Array[]): ZstdGroup[] {
+  const groups: ZstdGroup[] = [];
+  let start = 0;
+  while (start < blocks.length) {
+    let end = start;
+    let size = 0;
+    while (end < blocks.length && size < ZSTD_GROUP_BYTES) size += blocks[end++].length;
+    const joined = new Uint8Array(size);
+    const lengths: number[] = [];
+    let at = 0;
+    for (let i = start; i < end; i++) {
+      joined.set(blocks[i], at);
+      at += blocks[i].length;
+      lengths.push(blocks[i].length);
+    }
+    groups.push({ frame: compress(joined), lengths });
+    start = end;
+  }
+  return groups;
+}
+
+/** Decompresses every group and decodes every block in it. */
+function decodeZstdGroups(groups: ZstdGroup[]): number {
+  let n = 0;
+  for (const g of groups) {
+    const joined = decompress(g.frame);
+    let at = 0;
+    for (const len of g.lengths) {
+      n += unpackInto(joined.subarray(at, at + len));
+      at += len;
+    }
+  }
+  return n;
+}
+
 /** Checks that every stream decodes to exactly the dataset's points, bit for bit. */
 function verify(codec: Codec, ds: Dataset, streams: Uint8Array[]): void {
   const f = new Float64Array(2);
@@ -106,6 +201,9 @@ function verify(codec: Codec, ds: Dataset, streams: Uint8Array[]): void {
       const it = new M3tszIterator(streams[s]);
       while (it.next()) check(s, i++, it.timeMs, it.value);
       if (it.error !== null) throw it.error;
+    } else if (codec === packed) {
+      const n = unpackInto(streams[s]);
+      for (; i < n; i++) check(s, i, packedTimes[i], packedValues[i]);
     } else {
       const it = new GorillaIterator();
       it.reset(streams[s]);
@@ -144,13 +242,27 @@ function measure(codec: Codec, ds: Dataset, reps: number): Figures {
   const decodeDps = timeDps(points, reps, () => {
     if (codec.decodeAll(streams) !== points) throw new Error(`${codec.name} lost points`);
   });
-  return { bytesPerDp: bytes / points, encodeDps, decodeDps };
+  const f: Figures = { bytesPerDp: bytes / points, encodeDps, decodeDps };
+  if (codec === packed) {
+    const groups = zstdGroups(streams);
+    let zstdBytes = 0;
+    for (const g of groups) zstdBytes += g.frame.length;
+    f.zstdBytesPerDp = zstdBytes / points;
+    f.zstdDecodeDps = timeDps(points, reps, () => {
+      if (decodeZstdGroups(groups) !== points) throw new Error("packed lost points after zstd");
+    });
+  }
+  return f;
 }
 
 function print(dataset: string, codec: string, f: Figures): void {
   console.log(`codec.${dataset}.${codec}.bytes_per_dp ${f.bytesPerDp.toFixed(3)} bytes`);
   console.log(`codec.${dataset}.${codec}.encode_dps ${Math.round(f.encodeDps)} dp/s`);
   console.log(`codec.${dataset}.${codec}.decode_dps ${Math.round(f.decodeDps)} dp/s`);
+  if (f.zstdBytesPerDp !== undefined && f.zstdDecodeDps !== undefined) {
+    console.log(`codec.${dataset}.${codec}.zstd_bytes_per_dp ${f.zstdBytesPerDp.toFixed(3)} bytes`);
+    console.log(`codec.${dataset}.${codec}.zstd_decode_dps ${Math.round(f.zstdDecodeDps)} dp/s`);
+  }
 }
 
 /**
@@ -161,14 +273,27 @@ function mix(results: Map<DatasetName, Figures>): Figures | null {
   let bytes = 0;
   let encodeTime = 0;
   let decodeTime = 0;
+  let zstdBytes = 0;
+  let zstdDecodeTime = 0;
+  let zstd = true;
   for (const [name, weight] of Object.entries(MIX_WEIGHTS) as [DatasetName, number][]) {
     const f = results.get(name);
     if (f === undefined) return null;
     bytes += weight * f.bytesPerDp;
     encodeTime += weight / f.encodeDps;
     decodeTime += weight / f.decodeDps;
+    if (f.zstdBytesPerDp === undefined || f.zstdDecodeDps === undefined) zstd = false;
+    else {
+      zstdBytes += weight * f.zstdBytesPerDp;
+      zstdDecodeTime += weight / f.zstdDecodeDps;
+    }
   }
-  return { bytesPerDp: bytes, encodeDps: 1 / encodeTime, decodeDps: 1 / decodeTime };
+  const out: Figures = { bytesPerDp: bytes, encodeDps: 1 / encodeTime, decodeDps: 1 / decodeTime };
+  if (zstd) {
+    out.zstdBytesPerDp = zstdBytes;
+    out.zstdDecodeDps = 1 / zstdDecodeTime;
+  }
+  return out;
 }
 
 function main(): void {
@@ -194,11 +319,11 @@ function main(): void {
     if (!DATASET_NAMES.includes(name)) throw new Error(`--only: unknown dataset "${name}"`);
   }
 
-  const codecs = [m3tsz, gorilla].filter(
+  const codecs = [m3tsz, gorilla, packed].filter(
     (c) => values.codec === undefined || values.codec === c.name,
   );
   if (codecs.length === 0)
-    throw new Error(`--codec: unknown codec "${values.codec}"; known: m3tsz, gorilla`);
+    throw new Error(`--codec: unknown codec "${values.codec}"; known: m3tsz, gorilla, packed`);
   const results = new Map<string, Map<DatasetName, Figures>>(
     codecs.map((c) => [c.name, new Map()]),
   );
@@ -212,7 +337,16 @@ function main(): void {
   }
   for (const codec of codecs) {
     const f = mix(results.get(codec.name) ?? new Map());
-    if (f !== null) print("mix", codec.name, f);
+    if (f === null) continue;
+    print("mix", codec.name, f);
+    if (codec === packed && f.zstdBytesPerDp !== undefined && f.zstdDecodeDps !== undefined) {
+      // The packed encoding's headline figures, on the mix, beside codec.mix.m3tsz.*.
+      console.log(`codec.packed.bytes_per_dp ${f.bytesPerDp.toFixed(3)} bytes`);
+      console.log(`codec.packed.zstd_bytes_per_dp ${f.zstdBytesPerDp.toFixed(3)} bytes`);
+      console.log(`codec.packed.encode_dps ${Math.round(f.encodeDps)} dp/s`);
+      console.log(`codec.packed.decode_dps ${Math.round(f.decodeDps)} dp/s`);
+      console.log(`codec.packed.zstd_decode_dps ${Math.round(f.zstdDecodeDps)} dp/s`);
+    }
   }
 }
 

@@ -6,7 +6,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { TimeUnit } from "../x/index.js";
-import { M3tszEncoder, MultiStreamIterator, StreamCorruptError } from "./index.js";
+import {
+  M3tszEncoder,
+  MultiStreamIterator,
+  PackedCorruptError,
+  packedBlock,
+  packSeries,
+  type SeriesData,
+  StreamCorruptError,
+} from "./index.js";
 
 const START_MS = 1_699_992_000_000;
 
@@ -22,8 +30,15 @@ function stream(points: P[], intOptimized = true): Uint8Array {
   return enc.bytes();
 }
 
+/** A packed block holding `points` ([ms offset, value], ascending). */
+function packed(points: [number, number][]): SeriesData {
+  const times = Float64Array.from(points, ([dt]) => START_MS + dt);
+  const values = Float64Array.from(points, ([, v]) => v);
+  return packedBlock(packSeries(times, values, points.length));
+}
+
 /** Merges and returns [ms offset, value] pairs, failing on a fault. */
-function merge(streams: Uint8Array[], it = new MultiStreamIterator()): [number, number][] {
+function merge(streams: SeriesData[], it = new MultiStreamIterator()): [number, number][] {
   it.reset(streams);
   const out: [number, number][] = [];
   while (it.next()) out.push([it.timeMs - START_MS, it.value]);
@@ -266,5 +281,117 @@ test("the merge equals a reference merge: by instant, later streams and later po
       assert.deepEqual(got, expected);
     }),
     { seed: 42, numRuns: 400, includeErrorInReport: true },
+  );
+});
+
+test("packed blocks and M3TSZ streams merge together, the later source winning at an instant", () => {
+  const oldPacked = packed([
+    [10_000, 1],
+    [20_000, 2],
+    [30_000, 3],
+  ]);
+  const stream1 = stream([
+    [20_000, 20],
+    [25_000, 25],
+  ]);
+  const newPacked = packed([
+    [25_000, 250],
+    [40_000, 400],
+  ]);
+  assert.deepEqual(merge([oldPacked, stream1, newPacked]), [
+    [10_000, 1],
+    [20_000, 20],
+    [25_000, 250],
+    [30_000, 3],
+    [40_000, 400],
+  ]);
+  assert.deepEqual(merge([newPacked, stream1, oldPacked]), [
+    [10_000, 1],
+    [20_000, 2],
+    [25_000, 25],
+    [30_000, 3],
+    [40_000, 400],
+  ]);
+});
+
+test("a packed source reports millisecond unit and no annotation, a stream its own", () => {
+  const enc = new M3tszEncoder(START_MS);
+  enc.append(START_MS + 10_000, 1, TimeUnit.Second, 0, Uint8Array.of(7));
+  enc.append(START_MS + 20_000, 2, TimeUnit.Second);
+  const it = new MultiStreamIterator();
+  it.reset([
+    enc.bytes(),
+    packed([
+      [10_000, 5],
+      [30_000, 6],
+    ]),
+  ]);
+  const got: [number, number, number, number[] | null][] = [];
+  while (it.next()) {
+    const a = it.annotation === null ? null : Array.from(it.annotation);
+    got.push([it.timeMs - START_MS, it.value, it.unit, a]);
+  }
+  assert.equal(it.error, null);
+  assert.deepEqual(got, [
+    [10_000, 5, TimeUnit.Millisecond, null],
+    [20_000, 2, TimeUnit.Second, [7]],
+    [30_000, 6, TimeUnit.Millisecond, null],
+  ]);
+});
+
+test("a corrupt packed block stops the merge with a PackedCorruptError", () => {
+  const good = stream([
+    [10_000, 1],
+    [20_000, 2],
+  ]);
+  const block = packed([
+    [15_000, 1.5],
+    [25_000, 2.5],
+  ]);
+  const bytes = (block as { bytes: Uint8Array }).bytes;
+  const it = new MultiStreamIterator();
+  it.reset([good, packedBlock(bytes.subarray(0, bytes.length - 1))]);
+  let n = 0;
+  while (it.next()) n++;
+  assert.ok(n <= 1, `${n} points before the fault`);
+  assert.ok(it.error instanceof PackedCorruptError, `error is ${it.error}`);
+  assert.equal(it.error.kind, "truncated");
+  // The same slots then take a stream where the block was, and the fault clears.
+  assert.deepEqual(merge([block, good], it), [
+    [10_000, 1],
+    [15_000, 1.5],
+    [20_000, 2],
+    [25_000, 2.5],
+  ]);
+  assert.deepEqual(merge([good, good], it), [
+    [10_000, 1],
+    [20_000, 2],
+  ]);
+});
+
+test("mixed sources merge like the reference: by instant, later sources overwrite", () => {
+  // Each source: strictly ascending instants (packed blocks hold one point per
+  // instant), drawn from a small range so sources collide often.
+  const sourceArb = fc.record({
+    instants: fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 25 }),
+    packed: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(sourceArb, { maxLength: 6 }), (specs) => {
+      let next = 0;
+      const reference = new Map<number, number>();
+      const sources: SeriesData[] = [];
+      for (const spec of specs) {
+        const points: [number, number][] = [...spec.instants]
+          .sort((a, b) => a - b)
+          .map((ms) => [ms * 1000, next++]);
+        for (const [dt, v] of points) reference.set(dt, v);
+        if (spec.packed && points.length > 0) sources.push(packed(points));
+        else sources.push(stream(points));
+      }
+      const expected = [...reference.entries()].sort((x, y) => x[0] - y[0]);
+      assert.deepEqual(merge(sources), expected);
+    }),
+    { seed: 42, numRuns: 300, includeErrorInReport: true },
   );
 });

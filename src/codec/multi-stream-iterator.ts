@@ -1,25 +1,43 @@
-// Merges several M3TSZ streams of one series into a single time-ordered
-// sequence. Where streams hold the same instant, the datapoint of the stream
-// given later wins (and within one stream, the later datapoint), matching
-// M3's default "last pushed" rule; storage lists its encoders oldest first so
-// the newest write wins.
+// Merges several sources of one series (M3TSZ streams and packed blocks, in
+// any mix) into a single time-ordered sequence. Where sources hold the same
+// instant, the datapoint of the source given later wins (and within one
+// source, the later datapoint), matching M3's default "last pushed" rule;
+// storage lists its sources oldest first so the newest write wins.
 import { TimeUnit } from "../x/index.js";
 import type { StreamCorruptError } from "./errors.js";
 import type { M3tszOptions } from "./m3tsz-format.js";
 import { M3tszIterator } from "./m3tsz-iterator.js";
+import type { PackedCorruptError } from "./packed-errors.js";
+import { PackedIterator } from "./packed-iterator.js";
+import { isPacked, type SeriesData } from "./series-data.js";
 
-/** Iterates the merged datapoints of several streams of the same series. */
+/** What the merge reads from each source's iterator. */
+interface SourceIterator {
+  readonly timeMs: number;
+  readonly nsInMs: number;
+  readonly value: number;
+  readonly unit: number;
+  readonly annotation: Uint8Array | null;
+  readonly error: StreamCorruptError | PackedCorruptError | null;
+  next(): boolean;
+}
+
+/** Iterates the merged datapoints of several sources of the same series. */
 export class MultiStreamIterator {
   timeMs = 0;
   nsInMs = 0;
   value = 0;
   unit: number = TimeUnit.None;
   annotation: Uint8Array | null = null;
-  /** The first stream fault met; iteration stops there. */
-  error: StreamCorruptError | null = null;
+  /** The first source fault met; iteration stops there. */
+  error: StreamCorruptError | PackedCorruptError | null = null;
 
   private readonly options: M3tszOptions;
-  private readonly iters: M3tszIterator[] = [];
+  // One iterator of each kind per source slot, made on first use and reused.
+  private readonly m3tsz: M3tszIterator[] = [];
+  private readonly packed: PackedIterator[] = [];
+  /** iters[i] is whichever of the two reads source i. */
+  private readonly iters: SourceIterator[] = [];
   /** live[i] is true while iters[i] holds an unread datapoint. */
   private live: boolean[] = [];
   private count = 0;
@@ -28,19 +46,34 @@ export class MultiStreamIterator {
     this.options = options;
   }
 
-  /** Starts merging `streams`, oldest first; reuses the child iterators. */
-  reset(streams: readonly Uint8Array[]): void {
+  /** Starts merging `sources`, oldest first; reuses the child iterators. */
+  reset(sources: readonly SeriesData[]): void {
     this.error = null;
-    this.count = streams.length;
-    while (this.iters.length < streams.length)
-      this.iters.push(new M3tszIterator(null, this.options));
-    for (let i = 0; i < streams.length; i++) {
-      this.iters[i].reset(streams[i]);
+    this.count = sources.length;
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i];
+      if (isPacked(source)) {
+        let it = this.packed[i];
+        if (it === undefined) {
+          it = new PackedIterator();
+          this.packed[i] = it;
+        }
+        it.reset(source.bytes);
+        this.iters[i] = it;
+      } else {
+        let it = this.m3tsz[i];
+        if (it === undefined) {
+          it = new M3tszIterator(null, this.options);
+          this.m3tsz[i] = it;
+        }
+        it.reset(source);
+        this.iters[i] = it;
+      }
       this.live[i] = this.advance(i);
     }
   }
 
-  /** Moves to the next merged datapoint; false at the end or on a stream fault. */
+  /** Moves to the next merged datapoint; false at the end or on a source fault. */
   next(): boolean {
     if (this.error !== null) return false;
     const iters = this.iters;
@@ -57,7 +90,7 @@ export class MultiStreamIterator {
       }
     }
     if (best < 0) return false;
-    // Take every datapoint at this instant, in stream order; the last taken wins.
+    // Take every datapoint at this instant, in source order; the last taken wins.
     for (let i = best; i < this.count; i++) {
       const it = iters[i];
       while (this.live[i] && it.timeMs === bestMs && it.nsInMs === bestNs) {
