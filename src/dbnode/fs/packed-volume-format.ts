@@ -38,13 +38,13 @@ export interface PackedVolumeInfo {
  * large enough for zstd to find the repetition across neighbouring series.
  * A series larger than the bound gets a frame of its own.
  */
-export const FRAME_RAW_BYTES = 16 * 1024;
+export const FRAME_RAW_BYTES = 8 * 1024;
 /**
  * Upper bound of a metadata chunk's uncompressed bytes (the encoded tags and
  * stored IDs of consecutive series). Read to check an ID on a lookup and kept
  * in a reader's cache, so it is bounded the same way as a frame.
  */
-export const METADATA_CHUNK_RAW_BYTES = 16 * 1024;
+export const METADATA_CHUNK_RAW_BYTES = 8 * 1024;
 /** zstd level of frames and metadata chunks (measured: see the doc). */
 export const DEFAULT_ZSTD_LEVEL = 9;
 /** Level range accepted by the writer (zstd's regular levels). */
@@ -328,12 +328,12 @@ export interface SectionUnit {
   crc: number;
 }
 
-/** The directory as the reader keeps it: typed columns and the chunks' first IDs in one buffer. */
+/** The directory as the reader keeps it, in typed columns. */
 export interface PackedDirectory {
   /** murmur3_32 (seed 0) of each series' ID, in ID order. */
   hashes: Uint32Array;
   kinds: Uint8Array;
-  sizes: Float64Array;
+  sizes: Uint32Array;
   /** First ordinal of each frame, plus the entry count at the end. */
   frameFirst: Uint32Array;
   /** Each frame's byte offset in the file, plus the frames section's end. */
@@ -344,10 +344,12 @@ export interface PackedDirectory {
   chunkOffset: Float64Array;
   chunkRaw: Float64Array;
   chunkCrc: Uint32Array;
-  /** The first ID of chunk c is firstIds[firstIdStart[c], firstIdStart[c + 1]). */
-  firstIds: Uint8Array;
-  firstIdStart: Uint32Array;
 }
+
+/** Kinds take the low two bits of a series' size field: size * 4 + kind. */
+const KIND_BITS = 4;
+/** Series data larger than this is refused: a reader keeps sizes in 32 bits. */
+export const MAX_SERIES_BYTES = 2 ** 32 - 1;
 
 /** Bytes the directory takes for these columns and tables. */
 export function directorySize(
@@ -355,12 +357,11 @@ export function directorySize(
   n: number,
   frames: readonly SectionUnit[],
   chunks: readonly SectionUnit[],
-  firstIds: readonly Uint8Array[],
 ): number {
-  let bytes = 5 * n;
-  for (let i = 0; i < n; i++) bytes += uvarintBytes(sizes[i]);
-  for (const u of [...frames, ...chunks]) bytes += unitBytes(u);
-  for (const id of firstIds) bytes += uvarintBytes(id.length) + id.length;
+  let bytes = 4 * n;
+  for (let i = 0; i < n; i++) bytes += uvarintBytes(sizes[i] * KIND_BITS + 3);
+  for (const u of frames) bytes += unitBytes(u);
+  for (const u of chunks) bytes += unitBytes(u);
   return bytes;
 }
 
@@ -387,31 +388,20 @@ export function encodeDirectory(
   n: number,
   frames: readonly SectionUnit[],
   chunks: readonly SectionUnit[],
-  firstIds: readonly Uint8Array[],
 ): Uint8Array {
-  const out = new Uint8Array(directorySize(sizes, n, frames, chunks, firstIds));
+  // Sized for the largest kind, so the buffer is trimmed to what was written.
+  const out = new Uint8Array(directorySize(sizes, n, frames, chunks));
   let off = 0;
   for (let i = 0; i < n; i++, off += 4) putU32(out, off, hashes[i]);
-  out.set(kinds.subarray(0, n), off);
-  off += n;
-  for (let i = 0; i < n; i++) off = putUvarint(out, off, sizes[i]);
-  const putUnit = (u: SectionUnit) => {
+  for (let i = 0; i < n; i++) off = putUvarint(out, off, sizes[i] * KIND_BITS + kinds[i]);
+  for (const u of [...frames, ...chunks]) {
     off = putUvarint(out, off, u.seriesCount);
     off = putUvarint(out, off, u.compressedLength);
     off = putUvarint(out, off, u.rawLength);
     putU32(out, off, u.crc);
     off += 4;
-  };
-  for (const u of frames) putUnit(u);
-  for (let c = 0; c < chunks.length; c++) {
-    putUnit(chunks[c]);
-    off = putUvarint(out, off, firstIds[c].length);
-    out.set(firstIds[c], off);
-    off += firstIds[c].length;
   }
-  if (off !== out.length)
-    throw new Error(`assertion: directory is ${off} bytes, sized ${out.length}`);
-  return out;
+  return out.subarray(0, off);
 }
 
 /**
@@ -430,38 +420,30 @@ export function parseDirectory(
   const hashes = new Uint32Array(n);
   let off = 0;
   for (let i = 0; i < n; i++, off += 4) hashes[i] = getU32(bytes, off);
-  const kinds = bytes.slice(off, off + n);
-  off += n;
-  for (let i = 0; i < n; i++) {
-    if (kinds[i] !== SERIES_KIND.m3tsz && kinds[i] !== SERIES_KIND.packed) {
-      return `series ${i}: unknown data kind ${kinds[i]}`;
-    }
-  }
-  const sizes = new Float64Array(n);
+  const kinds = new Uint8Array(n);
+  const sizes = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     readUvarint(bytes, off, end);
-    if (varint.off < 0 || varint.value === 0) return `series ${i}: bad data size`;
-    sizes[i] = varint.value;
+    if (varint.off < 0) return `series ${i}: bad size`;
+    const kind = varint.value % KIND_BITS;
+    const size = Math.floor(varint.value / KIND_BITS);
+    if (kind !== SERIES_KIND.m3tsz && kind !== SERIES_KIND.packed) {
+      return `series ${i}: unknown data kind ${kind}`;
+    }
+    if (size === 0 || size > MAX_SERIES_BYTES) return `series ${i}: bad data size ${size}`;
+    kinds[i] = kind;
+    sizes[i] = size;
     off = varint.off;
   }
-  const readUnits = (
-    count: number,
-    base: number,
-    sectionLength: number,
-    what: string,
-    withFirstId: boolean,
-  ) => {
+  const readUnits = (count: number, base: number, sectionLength: number, what: string) => {
     const first = new Uint32Array(count + 1);
     const offset = new Float64Array(count + 1);
     const raw = new Float64Array(count);
     const crc = new Uint32Array(count);
-    const idStart = new Uint32Array(withFirstId ? count + 1 : 0);
-    const idParts: Uint8Array[] = [];
     let ordinal = 0;
     let pos = base;
-    let idBytes = 0;
+    const fields = [0, 0, 0];
     for (let u = 0; u < count; u++) {
-      const fields = [0, 0, 0];
       for (let k = 0; k < 3; k++) {
         readUvarint(bytes, off, end);
         if (varint.off < 0) return `${what} ${u}: bad varint`;
@@ -471,24 +453,16 @@ export function parseDirectory(
       if (off + 4 > end) return `${what} ${u}: cut short`;
       crc[u] = getU32(bytes, off);
       off += 4;
-      const [count1, compressed, rawLength] = fields;
-      if (count1 === 0 || ordinal + count1 > n) return `${what} ${u}: bad series count ${count1}`;
+      const [seriesCount, compressed, rawLength] = fields;
+      if (seriesCount === 0 || ordinal + seriesCount > n) {
+        return `${what} ${u}: bad series count ${seriesCount}`;
+      }
       if (compressed === 0 || rawLength === 0) return `${what} ${u}: empty`;
       first[u] = ordinal;
       offset[u] = pos;
       raw[u] = rawLength;
-      ordinal += count1;
+      ordinal += seriesCount;
       pos += compressed;
-      if (withFirstId) {
-        readUvarint(bytes, off, end);
-        if (varint.off < 0 || varint.value === 0 || varint.off + varint.value > end) {
-          return `${what} ${u}: bad first ID length`;
-        }
-        idParts.push(bytes.subarray(varint.off, varint.off + varint.value));
-        idStart[u] = idBytes;
-        idBytes += varint.value;
-        off = varint.off + varint.value;
-      }
     }
     if (ordinal !== n) return `${what}s hold ${ordinal} series, the footer says ${n}`;
     if (pos !== base + sectionLength) {
@@ -496,31 +470,24 @@ export function parseDirectory(
     }
     first[count] = n;
     offset[count] = pos;
-    const ids = new Uint8Array(idBytes);
-    let at = 0;
-    for (const p of idParts) {
-      ids.set(p, at);
-      at += p.length;
-    }
-    if (withFirstId) idStart[count] = idBytes;
-    return { first, offset, raw, crc, ids, idStart };
+    return { first, offset, raw, crc };
   };
-  const frames = readUnits(footer.frames, footer.framesOffset, footer.framesLength, "frame", false);
+  const frames = readUnits(footer.frames, footer.framesOffset, footer.framesLength, "frame");
   if (typeof frames === "string") return frames;
   const chunks = readUnits(
     footer.metadataChunks,
     footer.metadataOffset,
     footer.metadataLength,
     "metadata chunk",
-    true,
   );
   if (typeof chunks === "string") return chunks;
   if (off !== end) return `${end - off} trailing bytes`;
   for (let f = 0; f < footer.frames; f++) {
     let sum = 0;
     for (let i = frames.first[f]; i < frames.first[f + 1]; i++) sum += sizes[i];
-    if (sum !== frames.raw[f])
+    if (sum !== frames.raw[f]) {
       return `frame ${f}: raw length ${frames.raw[f]}, its series hold ${sum}`;
+    }
     if (frames.first[f + 1] - frames.first[f] > 1 && sum > header.frameRawBytes) {
       return `frame ${f}: ${sum} raw bytes over the bound ${header.frameRawBytes}`;
     }
@@ -537,8 +504,6 @@ export function parseDirectory(
     chunkOffset: chunks.offset,
     chunkRaw: chunks.raw,
     chunkCrc: chunks.crc,
-    firstIds: chunks.ids,
-    firstIdStart: chunks.idStart,
   };
 }
 

@@ -21,6 +21,7 @@ import {
   FOOTER_SIZE,
   FRAME_RAW_BYTES,
   HEADER_SIZE,
+  MAX_SERIES_BYTES,
   MAX_ZSTD_LEVEL,
   METADATA_CHUNK_RAW_BYTES,
   MIN_ZSTD_LEVEL,
@@ -59,8 +60,6 @@ export interface WritePackedVolumeOptions {
 
 /** Write buffer of the volume file. */
 const WRITE_BUFFER_BYTES = 64 * 1024;
-/** Series data larger than this is refused: sizes within a frame are 32-bit. */
-const MAX_SERIES_BYTES = 2 ** 32 - 1;
 
 /**
  * Writes a complete volume file, series sorted by ID bytes (a duplicate ID
@@ -187,7 +186,6 @@ class VolumeBody {
   readonly frames: SectionUnit[] = [];
   readonly chunks: SectionUnit[] = [];
   private readonly chunkBytes: Uint8Array[] = [];
-  readonly firstIds: Uint8Array[] = [];
   private frame = new Uint8Array(FRAME_RAW_BYTES);
   private frameUsed = 0;
   private frameSeries = 0;
@@ -244,7 +242,6 @@ class VolumeBody {
       storedId === null ? 0 : storedId.length,
     );
     if (this.chunkSeries > 0 && this.chunkUsed + max > METADATA_CHUNK_RAW_BYTES) this.flushChunk();
-    if (this.chunkSeries === 0) this.firstIds.push(e.id.slice());
     if (max > this.chunk.length - this.chunkUsed) {
       const bigger = new Uint8Array(this.chunkUsed + max);
       bigger.set(this.chunk.subarray(0, this.chunkUsed));
@@ -325,7 +322,6 @@ class VolumeBody {
       this.count,
       this.frames,
       this.chunks,
-      this.firstIds,
     );
     await this.file.write(directory);
     const footer = encodeFooter({
