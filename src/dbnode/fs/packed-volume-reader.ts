@@ -38,13 +38,14 @@ import {
  * Decompressed metadata chunks a reader keeps (LRU). A lookup compares the
  * wanted ID with the stored one; neighbouring series share a chunk, so a
  * query over one metric's series reads its chunk once. At most
- * METADATA_CACHE_CHUNKS * METADATA_CHUNK_RAW_BYTES (64 KiB) plus the decoded
- * IDs per reader.
+ * METADATA_CACHE_CHUNKS * METADATA_CHUNK_RAW_BYTES (32 KiB) plus 16 bytes of
+ * offsets a series per reader (more only while a chunk holds one series
+ * whose tags are larger than the bound).
  */
 export const METADATA_CACHE_CHUNKS = 4;
 /**
  * Decompressed frames a reader keeps (LRU), for reads of neighbouring series
- * in a row. At most FRAME_CACHE_FRAMES * FRAME_RAW_BYTES (32 KiB) per reader,
+ * in a row. At most FRAME_CACHE_FRAMES * FRAME_RAW_BYTES (16 KiB) per reader,
  * more only while a frame holds one series larger than the bound.
  */
 export const FRAME_CACHE_FRAMES = 2;
