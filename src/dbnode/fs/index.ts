@@ -58,6 +58,33 @@ export {
   removeIndexVolume,
   writeIndexVolume,
 } from "./index-volume.js";
+export {
+  type ListedPackedVolume,
+  listPackedVolumes,
+  removePackedTempFiles,
+  removePackedVolume,
+} from "./packed-volume-files.js";
+export {
+  DEFAULT_ZSTD_LEVEL,
+  FRAME_RAW_BYTES,
+  METADATA_CHUNK_RAW_BYTES,
+  type PackedVolumeId,
+  type PackedVolumeInfo,
+  packedVolumeFileName,
+  packedVolumePath,
+} from "./packed-volume-format.js";
+export {
+  FRAME_CACHE_FRAMES,
+  METADATA_CACHE_CHUNKS,
+  openPackedVolume,
+  PackedVolumeMissingError,
+  PackedVolumeReader,
+} from "./packed-volume-reader.js";
+export {
+  type PackedVolumeEntry,
+  type WritePackedVolumeOptions,
+  writePackedVolume,
+} from "./packed-volume-writer.js";
 export { openVolume, VolumeReader } from "./reader.js";
 export {
   listSnapshotMetadata,
