@@ -1,10 +1,15 @@
 // Index volumes: a namespace's sealed index block on disk (M3 writes its index
-// filesets in src/dbnode/persist/fs/index_write.go), beside the data filesets.
-// Four files per volume: `info` (what the volume is), `segment` (the sealed
-// segment's bytes, opaque here: their format is docs/format/index-segment.md),
-// `digest` (crc32 of info and segment) and `checkpoint` (crc32 of the digest),
-// written last so that a volume is complete exactly when its checkpoint
-// matches. Byte layout: docs/format/fileset.md, "Index volumes".
+// filesets in src/dbnode/persist/fs/index_write.go), beside the data filesets,
+// in one of two formats. "m3": four files per volume, `info` (what the volume
+// is), `segment` (the sealed segment's bytes, opaque here: their format is
+// docs/format/index-segment.md), `digest` (crc32 of info and segment) and
+// `checkpoint` (crc32 of the digest), written last so that a volume is
+// complete exactly when its checkpoint matches (docs/format/fileset.md, "Index
+// volumes"). "m3ts": one file, a header and the segment compressed
+// (index-volume-m3ts.ts, docs/format/index-volume-m3ts.md). A volume is named
+// by namespace, block start and volume number whatever its format: writing
+// one format removes the other's files of that number, so at most one of them
+// is complete.
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { FileSystem } from "../../x/index.js";
@@ -12,7 +17,21 @@ import { M3tsError } from "../../x/index.js";
 import { InvalidVolumeInputError } from "./errors.js";
 import { listDir, readOrNull } from "./files.js";
 import { CHECKPOINT_FILE_SIZE, getU32, putU32, TEMP_SUFFIX } from "./format.js";
+import {
+  checkSpan,
+  DEFAULT_INDEX_ZSTD_LEVEL,
+  decodeM3tsVolume,
+  encodeM3tsVolume,
+  type M3tsVolumeId,
+  m3tsFileName,
+  m3tsVolumeComplete,
+  namespaceCrc,
+  parseM3tsFileName,
+} from "./index-volume-m3ts.js";
 import { checkVolumeId, io, syncDir, unlinkIfPresent, writeWholeFile } from "./writer.js";
+
+export const INDEX_VOLUME_FORMATS = ["m3", "m3ts"] as const;
+export type IndexVolumeFormat = (typeof INDEX_VOLUME_FORMATS)[number];
 
 export interface IndexVolumeId {
   namespace: string;
@@ -20,17 +39,51 @@ export interface IndexVolumeId {
   volume: number;
 }
 
+/**
+ * A volume and what the caller may know of where it is: its format and, for
+ * the m3ts format, the end of its span (both as listIndexVolumes gives them).
+ * Without them the directory is searched.
+ */
+export interface IndexVolumeRef extends IndexVolumeId {
+  format?: IndexVolumeFormat;
+  endMs?: number;
+}
+
 export interface IndexVolumeInfo extends IndexVolumeId {
   /** The namespace's index block size when the volume was written. */
   blockSizeMs: number;
   /** Documents (series) in the segment. */
   docs: number;
-  /** Length of the segment file. */
+  /** Length of the segment, uncompressed. */
   segmentBytes: number;
+  /**
+   * End of the span the volume covers, exclusive: blockStartMs + blockSizeMs
+   * when absent. Only the m3ts format holds a span of several blocks (a
+   * compaction's); read always sets it.
+   */
+  endMs?: number;
 }
 
-/** A volume found on disk: `complete` when its checkpoint matches its digest; `paths` are all its files. */
-export type ListedIndexVolume = IndexVolumeId & { complete: boolean; paths: string[] };
+/** A volume as read: its info with the end of its span known. */
+export type ReadIndexVolumeInfo = IndexVolumeInfo & { endMs: number };
+
+/**
+ * A volume found on disk: `paths` are all its files. An m3 volume is
+ * `complete` when its checkpoint matches its digest; an m3ts one when its
+ * file is there under its final name with an intact header and the length
+ * that header records.
+ */
+export type ListedIndexVolume = IndexVolumeId & { complete: boolean; paths: string[] } & (
+    | { format: "m3" }
+    | { format: "m3ts"; endMs: number }
+  );
+
+export interface WriteIndexVolumeOptions {
+  /** "m3" (four files, M3's layout) unless set. */
+  format?: IndexVolumeFormat;
+  /** zstd level of the m3ts format's segment; DEFAULT_INDEX_ZSTD_LEVEL unless set. */
+  zstdLevel?: number;
+}
 
 export const INDEX_VOLUME_FILE_TYPES = ["info", "segment", "digest", "checkpoint"] as const;
 export type IndexVolumeFileType = (typeof INDEX_VOLUME_FILE_TYPES)[number];
@@ -46,35 +99,58 @@ function label(id: IndexVolumeId): string {
   return `${id.namespace} block ${id.blockStartMs} volume ${id.volume}`;
 }
 
-/** An index volume's file failed a check: the volume is not loaded. */
+/**
+ * An index volume failed a check: the volume is not loaded. `file` is the
+ * m3 format's file at fault, or the section ("header", "segment") of the
+ * m3ts format's one file, whose name `fileName` then holds.
+ */
 export class IndexVolumeCorruptError extends M3tsError {
   readonly volume: IndexVolumeId;
-  readonly file: IndexVolumeFileType;
+  readonly format: IndexVolumeFormat;
+  readonly file: IndexVolumeFileType | "header";
+  readonly fileName: string | null;
   readonly reason: string;
 
-  constructor(volume: IndexVolumeId, file: IndexVolumeFileType, reason: string) {
+  constructor(
+    volume: IndexVolumeId,
+    file: IndexVolumeFileType | "header",
+    reason: string,
+    m3tsFile: string | null = null,
+  ) {
+    const where = m3tsFile === null ? `${file} file` : `${m3tsFile} ${file}`;
     super(
       "M3TS_ERR_INDEX_VOLUME_CORRUPT",
-      `index volume ${label(volume)} is corrupt: ${file} file: ${reason}`,
+      `index volume ${label(volume)} is corrupt: ${where}: ${reason}`,
     );
-    this.volume = { ...volume };
+    this.volume = {
+      namespace: volume.namespace,
+      blockStartMs: volume.blockStartMs,
+      volume: volume.volume,
+    };
+    this.format = m3tsFile === null ? "m3" : "m3ts";
     this.file = file;
+    this.fileName = m3tsFile;
     this.reason = reason;
   }
 }
 
-/** The volume has no checkpoint: it was never completed, or was removed. */
+/** The volume has no checkpoint (m3) or no file (m3ts): it was never completed, or was removed. */
 export class IndexVolumeMissingError extends M3tsError {
   readonly volume: IndexVolumeId;
-  /** The checkpoint file that is not there. */
+  /** The checkpoint file, or the m3ts volume file, that is not there. */
   readonly path: string;
 
   constructor(volume: IndexVolumeId, path: string) {
+    const what = path.endsWith(".m3ts") ? "volume" : "checkpoint";
     super(
       "M3TS_ERR_INDEX_VOLUME_MISSING",
-      `index volume ${label(volume)} is not complete: no checkpoint file at ${path}`,
+      `index volume ${label(volume)} is not complete: no ${what} file at ${path}`,
     );
-    this.volume = { ...volume };
+    this.volume = {
+      namespace: volume.namespace,
+      blockStartMs: volume.blockStartMs,
+      volume: volume.volume,
+    };
     this.path = path;
   }
 }
@@ -96,7 +172,13 @@ export function indexVolumePath(
   );
 }
 
-function checkInfo(info: IndexVolumeInfo, segment: Uint8Array): void {
+/** Path of an m3ts index volume's one file, covering [blockStartMs, endMs). */
+export function indexVolumeM3tsPath(root: string, id: IndexVolumeId & { endMs: number }): string {
+  return join(indexVolumeDir(root, id.namespace), m3tsFileName(id));
+}
+
+/** Checks what is to be written; returns the end of the volume's span. */
+function checkInfo(info: IndexVolumeInfo, segment: Uint8Array, format: IndexVolumeFormat): number {
   const fail = (field: string, what: string) => {
     throw new InvalidVolumeInputError(field, what);
   };
@@ -113,16 +195,21 @@ function checkInfo(info: IndexVolumeInfo, segment: Uint8Array): void {
   if (info.segmentBytes !== segment.length) {
     fail("segmentBytes", `${info.segmentBytes} differs from the segment's ${segment.length} bytes`);
   }
+  const endMs = info.endMs ?? info.blockStartMs + info.blockSizeMs;
+  if (format === "m3" && endMs !== info.blockStartMs + info.blockSizeMs) {
+    fail(
+      "endMs",
+      `${endMs}: an m3 format volume covers one block, to ${info.blockStartMs + info.blockSizeMs}`,
+    );
+  }
+  const span = checkSpan(info.blockStartMs, endMs, info.blockSizeMs);
+  if (span !== null) fail("endMs", span);
+  return endMs;
 }
 
-/**
- * The info record does not spell the namespace out; it keeps the crc32 of
- * its UTF-8 bytes, enough to catch a volume copied or moved into another
- * namespace's directory while keeping the record a fixed 48 bytes.
- */
-function namespaceCrc(namespace: string): number {
-  return crc32(Buffer.from(namespace, "utf8"));
-}
+// The records do not spell the namespace out; they keep the crc32 of its
+// UTF-8 bytes (namespaceCrc), enough to catch a volume copied or moved into
+// another namespace's directory while keeping the record a fixed size.
 
 function encodeIndexInfo(info: IndexVolumeInfo): Uint8Array {
   const out = new Uint8Array(INDEX_INFO_SIZE);
@@ -171,22 +258,41 @@ function decodeIndexInfo(bytes: Uint8Array, id: IndexVolumeId): IndexVolumeInfo 
 }
 
 /**
- * Writes a complete index volume: info, segment and digest via temp name,
- * fsync and rename, the directory synced, then the checkpoint. Writing a
- * volume number that exists replaces it: its checkpoint goes first, so it is
- * never complete with mixed files.
+ * Writes a complete index volume in `options.format` ("m3" unless set).
+ * Writing a volume number that exists, in either format, replaces it: the
+ * old volume stops being complete before any new file is in place, so the
+ * number is never complete with mixed or two sets of files.
+ *
+ * m3: info, segment and digest via temp name, fsync and rename, the
+ * directory synced, then the checkpoint. m3ts: the one file via temp name,
+ * fsync and rename, then the directory synced.
  */
 export async function writeIndexVolume(
   root: string,
   info: IndexVolumeInfo,
   segment: Uint8Array,
   fs: FileSystem,
+  options: WriteIndexVolumeOptions = {},
 ): Promise<void> {
-  checkInfo(info, segment);
+  const format = options.format ?? "m3";
+  if (!INDEX_VOLUME_FORMATS.includes(format)) {
+    throw new InvalidVolumeInputError("format", `${JSON.stringify(format)} is not one of m3, m3ts`);
+  }
+  const level = options.zstdLevel ?? DEFAULT_INDEX_ZSTD_LEVEL;
+  if (!Number.isInteger(level) || level < 1 || level > 22) {
+    throw new InvalidVolumeInputError("zstdLevel", `${level} must be an integer from 1 to 22`);
+  }
+  const endMs = checkInfo(info, segment, format);
   const dir = indexVolumeDir(root, info.namespace);
   await io(dir, "mkdir", () => fs.mkdir(dir, { recursive: true }));
+  if (format === "m3ts") {
+    await writeM3tsIndexVolume(root, { ...info, endMs }, segment, level, fs);
+    return;
+  }
   const checkpointPath = indexVolumePath(root, info, "checkpoint");
   await unlinkIfPresent(fs, checkpointPath);
+  // The directory sync before the checkpoint makes these removals durable too.
+  await removeM3tsFiles(fs, dir, info, undefined);
   const infoBytes = encodeIndexInfo(info);
   const digest = new Uint8Array(INDEX_DIGEST_SIZE);
   putU32(digest, 0, crc32(infoBytes));
@@ -207,6 +313,31 @@ export async function writeIndexVolume(
     for (const type of INDEX_VOLUME_FILE_TYPES) {
       await fs.unlink(indexVolumePath(root, info, type) + TEMP_SUFFIX).catch(() => undefined);
     }
+    throw err;
+  }
+}
+
+async function writeM3tsIndexVolume(
+  root: string,
+  info: ReadIndexVolumeInfo,
+  segment: Uint8Array,
+  level: number,
+  fs: FileSystem,
+): Promise<void> {
+  const dir = indexVolumeDir(root, info.namespace);
+  const path = indexVolumeM3tsPath(root, info);
+  // What this volume replaces goes first, durably: an m3 volume of the number
+  // (checkpoint first) and m3ts files of the number over another span. The
+  // file of the same name is replaced by the rename alone.
+  await removeM3Files(fs, root, info);
+  await removeM3tsFiles(fs, dir, info, info.endMs);
+  await syncDir(fs, dir);
+  const bytes = encodeM3tsVolume(info, segment, level);
+  try {
+    await writeWholeFile(fs, path, bytes);
+    await syncDir(fs, dir);
+  } catch (err) {
+    await fs.unlink(path + TEMP_SUFFIX).catch(() => undefined);
     throw err;
   }
 }
@@ -276,7 +407,7 @@ async function blameCheckpointOrDigest(
       );
 }
 
-/** Index volumes on disk for one namespace (or all), sorted by namespace, block start and volume. */
+/** Index volumes on disk for one namespace (or all), both formats, sorted by namespace, block start, volume and format. */
 export async function listIndexVolumes(
   root: string,
   namespace: string | undefined,
@@ -288,38 +419,152 @@ export async function listIndexVolumes(
   for (const ns of namespaces.sort()) {
     const dir = indexVolumeDir(root, ns);
     const byVolume = new Map<string, ListedIndexVolume>();
+    const entry = (key: string, make: () => ListedIndexVolume): ListedIndexVolume => {
+      let v = byVolume.get(key);
+      if (v === undefined) {
+        v = make();
+        byVolume.set(key, v);
+      }
+      return v;
+    };
     for (const name of await listDir(fs, dir)) {
+      const m3ts = parseM3tsFileName(name);
+      if (m3ts !== null) {
+        const { blockStartMs, endMs, volume } = m3ts;
+        const v = entry(`m3ts/${blockStartMs}/${endMs}/${volume}`, () => ({
+          namespace: ns,
+          blockStartMs,
+          volume,
+          format: "m3ts",
+          endMs,
+          complete: false,
+          paths: [],
+        }));
+        v.paths.push(join(dir, name));
+        continue;
+      }
       const m = NAME_PATTERN.exec(name);
       if (m === null) continue;
       const blockStartMs = Number(m[1]);
       const volume = Number(m[2]);
       if (!Number.isSafeInteger(blockStartMs) || !Number.isSafeInteger(volume)) continue;
-      const key = `${blockStartMs}/${volume}`;
-      let v = byVolume.get(key);
-      if (v === undefined) {
-        v = { namespace: ns, blockStartMs, volume, complete: false, paths: [] };
-        byVolume.set(key, v);
-      }
+      const v = entry(`m3/${blockStartMs}/${volume}`, () => ({
+        namespace: ns,
+        blockStartMs,
+        volume,
+        format: "m3",
+        complete: false,
+        paths: [],
+      }));
       v.paths.push(join(dir, name));
     }
     const vols = [...byVolume.values()].sort(
-      (a, b) => a.blockStartMs - b.blockStartMs || a.volume - b.volume,
+      (a, b) =>
+        a.blockStartMs - b.blockStartMs ||
+        a.volume - b.volume ||
+        (a.format === b.format ? 0 : a.format === "m3" ? -1 : 1) ||
+        (a.format === "m3ts" && b.format === "m3ts" ? a.endMs - b.endMs : 0),
     );
     for (const v of vols) {
       v.paths.sort();
-      v.complete = (await checkedDigest(fs, root, v)) instanceof Uint8Array;
+      v.complete =
+        v.format === "m3"
+          ? (await checkedDigest(fs, root, v)) instanceof Uint8Array
+          : await m3tsVolumeComplete(fs, indexVolumeM3tsPath(root, v));
       out.push(v);
     }
   }
   return out;
 }
 
-/** Reads a volume, checking every checksum and the info record; IndexVolumeCorruptError names the file that fails. */
+/** The m3ts file a ref names: given by its end, else the one final file of its number in the directory. */
+type Located =
+  | { format: "m3" }
+  | { format: "m3ts"; id: M3tsVolumeId }
+  | { format: "ambiguous"; names: string[] };
+
+async function locate(root: string, ref: IndexVolumeRef, fs: FileSystem): Promise<Located> {
+  if (ref.format === "m3") return { format: "m3" };
+  if (ref.format === "m3ts" && ref.endMs !== undefined) {
+    return { format: "m3ts", id: { ...idOf(ref), endMs: ref.endMs } };
+  }
+  if (
+    ref.format === undefined &&
+    (await readOrNull(fs, indexVolumePath(root, ref, "checkpoint")))
+  ) {
+    return { format: "m3" };
+  }
+  const finals: number[] = [];
+  const temps: number[] = [];
+  for (const name of await listDir(fs, indexVolumeDir(root, ref.namespace))) {
+    const p = parseM3tsFileName(name);
+    if (p === null || p.blockStartMs !== ref.blockStartMs || p.volume !== ref.volume) continue;
+    if (ref.endMs !== undefined && p.endMs !== ref.endMs) continue;
+    (p.temp ? temps : finals).push(p.endMs);
+  }
+  if (finals.length > 1) {
+    return {
+      format: "ambiguous",
+      names: finals.sort((a, b) => a - b).map((endMs) => m3tsFileName({ ...ref, endMs })),
+    };
+  }
+  const endMs = finals[0] ?? temps[0];
+  if (endMs !== undefined) return { format: "m3ts", id: { ...idOf(ref), endMs } };
+  if (ref.format === undefined) return { format: "m3" };
+  // Nothing of the volume: the missing file's name, with its unknown end as `*`.
+  return { format: "m3ts", id: { ...idOf(ref), endMs: Number.NaN } };
+}
+
+function idOf(ref: IndexVolumeId): IndexVolumeId {
+  return { namespace: ref.namespace, blockStartMs: ref.blockStartMs, volume: ref.volume };
+}
+
+/**
+ * Reads a volume of either format, checking every checksum and the recorded
+ * fields against its name and directory; `segment` is the segment's bytes
+ * uncompressed. IndexVolumeMissingError when the volume was never completed;
+ * IndexVolumeCorruptError names the file (m3) or section (m3ts) that fails.
+ */
 export async function readIndexVolume(
+  root: string,
+  ref: IndexVolumeRef,
+  fs: FileSystem,
+): Promise<{ info: ReadIndexVolumeInfo; segment: Uint8Array; format: IndexVolumeFormat }> {
+  const where = await locate(root, ref, fs);
+  if (where.format === "ambiguous") {
+    throw new IndexVolumeCorruptError(
+      ref,
+      "header",
+      `${where.names.length} files claim this volume number: ${where.names.join(", ")}`,
+      where.names[0],
+    );
+  }
+  if (where.format === "m3ts") {
+    const { id } = where;
+    if (Number.isNaN(id.endMs)) {
+      const pattern = join(
+        indexVolumeDir(root, id.namespace),
+        `index-${id.blockStartMs}-*-${id.volume}.m3ts`,
+      );
+      throw new IndexVolumeMissingError(id, pattern);
+    }
+    const path = indexVolumeM3tsPath(root, id);
+    const file = await readOrNull(fs, path);
+    if (file === null) throw new IndexVolumeMissingError(id, path);
+    const got = decodeM3tsVolume(file, id);
+    if ("reason" in got) {
+      throw new IndexVolumeCorruptError(id, got.section, got.reason, m3tsFileName(id));
+    }
+    return { ...got, format: "m3ts" };
+  }
+  return { ...(await readM3IndexVolume(root, idOf(ref), fs)), format: "m3" };
+}
+
+async function readM3IndexVolume(
   root: string,
   id: IndexVolumeId,
   fs: FileSystem,
-): Promise<{ info: IndexVolumeInfo; segment: Uint8Array }> {
+): Promise<{ info: ReadIndexVolumeInfo; segment: Uint8Array }> {
   const digest = await checkedDigest(fs, root, id);
   if (!(digest instanceof Uint8Array)) {
     if (digest.missing) {
@@ -347,15 +592,11 @@ export async function readIndexVolume(
   if (crc32(segment) !== getU32(digest, 4)) {
     throw new IndexVolumeCorruptError(id, "segment", "crc32 does not match the digest");
   }
-  return { info, segment };
+  return { info: { ...info, endMs: info.blockStartMs + info.blockSizeMs }, segment };
 }
 
-/** Removes a volume's files, checkpoint first, and their temp files; missing files are fine. */
-export async function removeIndexVolume(
-  root: string,
-  id: IndexVolumeId,
-  fs: FileSystem,
-): Promise<void> {
+/** Deletes an m3 volume's files, checkpoint first, and their temp files. */
+async function removeM3Files(fs: FileSystem, root: string, id: IndexVolumeId): Promise<void> {
   const order = ["checkpoint", "info", "segment", "digest"] as const;
   for (const type of order) {
     const path = indexVolumePath(root, id, type);
@@ -364,7 +605,44 @@ export async function removeIndexVolume(
   }
 }
 
-/** Deletes incomplete volumes and temp files a crash left; returns the paths removed. */
+/** Deletes the m3ts files (final and temp) of a volume number in `dir`, but for the span ending at `keepEndMs`. */
+async function removeM3tsFiles(
+  fs: FileSystem,
+  dir: string,
+  id: IndexVolumeId,
+  keepEndMs: number | undefined,
+): Promise<void> {
+  for (const name of await listDir(fs, dir)) {
+    const p = parseM3tsFileName(name);
+    if (p === null || p.blockStartMs !== id.blockStartMs || p.volume !== id.volume) continue;
+    if (p.endMs === keepEndMs) continue;
+    await unlinkIfPresent(fs, join(dir, name));
+  }
+}
+
+/**
+ * Removes a volume's files and their temp files; missing files are fine.
+ * Both formats' files of the number go unless `ref.format` says which (and,
+ * for m3ts, `ref.endMs` which span).
+ */
+export async function removeIndexVolume(
+  root: string,
+  ref: IndexVolumeRef,
+  fs: FileSystem,
+): Promise<void> {
+  if (ref.format !== "m3ts") await removeM3Files(fs, root, ref);
+  if (ref.format === "m3") return;
+  const dir = indexVolumeDir(root, ref.namespace);
+  if (ref.endMs === undefined) {
+    await removeM3tsFiles(fs, dir, ref, undefined);
+    return;
+  }
+  const path = indexVolumeM3tsPath(root, { ...ref, endMs: ref.endMs });
+  await unlinkIfPresent(fs, path);
+  await unlinkIfPresent(fs, path + TEMP_SUFFIX);
+}
+
+/** Deletes incomplete volumes and temp files a crash left, both formats; returns the paths removed. */
 export async function removeIncompleteIndexVolumes(
   root: string,
   fs: FileSystem,
