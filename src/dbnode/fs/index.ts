@@ -24,20 +24,27 @@ export { FILE_TYPES, type FileType, type VolumeInfo, type VolumeKind } from "./f
 export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
 export {
   INDEX_VOLUME_FILE_TYPES,
+  INDEX_VOLUME_FORMATS,
   IndexVolumeCorruptError,
   type IndexVolumeFileType,
+  type IndexVolumeFormat,
   type IndexVolumeId,
   type IndexVolumeInfo,
   IndexVolumeMissingError,
+  type IndexVolumeRef,
   indexVolumeDir,
+  indexVolumeM3tsPath,
   indexVolumePath,
   type ListedIndexVolume,
   listIndexVolumes,
+  type ReadIndexVolumeInfo,
   readIndexVolume,
   removeIncompleteIndexVolumes,
   removeIndexVolume,
+  type WriteIndexVolumeOptions,
   writeIndexVolume,
 } from "./index-volume.js";
+export { DEFAULT_INDEX_ZSTD_LEVEL } from "./index-volume-m3ts.js";
 export { openVolume, VolumeReader } from "./reader.js";
 export {
   listSnapshotMetadata,
