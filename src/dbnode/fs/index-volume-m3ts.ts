@@ -2,12 +2,26 @@
 // segment as one zstd frame. The index segment repeats every series' tags, so
 // it compresses some 25× on node_exporter-like label sets, and one file in
 // place of four leaves a block a single directory entry. Byte layout:
-// docs/format/index-volume-m3ts.md. This file knows the bytes; index-volume.ts
-// lists, dispatches between the two formats and raises the errors.
+// docs/format/index-volume-m3ts.md. Here: the bytes, and writing, reading
+// and removing the file; index-volume.ts lists both formats and picks one.
+import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import binding from "zstd-napi/binding.js";
-import type { FileSystem } from "../../x/index.js";
-import type { IndexVolumeId, IndexVolumeInfo } from "./index-volume.js";
+import type { FileHandle, FileSystem } from "../../x/index.js";
+import { listDir, readOrNull } from "./files.js";
+import { TEMP_SUFFIX } from "./format.js";
+import {
+  IndexVolumeCorruptError,
+  type IndexVolumeId,
+  type IndexVolumeInfo,
+  IndexVolumeMissingError,
+  indexVolumeDir,
+  indexVolumeM3tsPath,
+  m3tsFileName,
+  namespaceCrc,
+  type ReadIndexVolumeInfo,
+} from "./index-volume-id.js";
+import { syncDir, unlinkIfPresent, writeWholeFile } from "./writer.js";
 
 /** "M3TSIXVF" in ASCII: an m3ts index volume file. */
 const MAGIC = Buffer.from("M3TSIXVF", "latin1");
@@ -49,11 +63,6 @@ interface M3tsHeader {
   compressedBytes: number;
 }
 
-/** `index-<startMs>-<endMs>-<volume>.m3ts`. */
-export function m3tsFileName(id: M3tsVolumeId): string {
-  return `index-${id.blockStartMs}-${id.endMs}-${id.volume}.m3ts`;
-}
-
 /** The start, end and volume a file name gives, and whether it is a temp file; null for other names. */
 export function parseM3tsFileName(
   name: string,
@@ -65,11 +74,6 @@ export function parseM3tsFileName(
   const volume = Number(m[3]);
   if (![blockStartMs, endMs, volume].every(Number.isSafeInteger)) return null;
   return { blockStartMs, endMs, volume, temp: m[4] !== undefined };
-}
-
-/** The crc32 of the namespace's UTF-8 name, as the m3 info record keeps it. */
-export function namespaceCrc(namespace: string): number {
-  return crc32(Buffer.from(namespace, "utf8"));
 }
 
 // One context each, reused: zstd's contexts hold megabytes of tables that a
@@ -237,7 +241,7 @@ export function decodeM3tsVolume(
  * payload's checksum and whom the header names are checked when it is read.
  */
 export async function m3tsVolumeComplete(fs: FileSystem, path: string): Promise<boolean> {
-  let fh: Awaited<ReturnType<FileSystem["open"]>>;
+  let fh: FileHandle;
   try {
     fh = await fs.open(path, "r");
   } catch (err) {
@@ -252,5 +256,56 @@ export async function m3tsVolumeComplete(fs: FileSystem, path: string): Promise<
     return !("reason" in checkHeader(head, size));
   } finally {
     await fh.close();
+  }
+}
+
+/** Writes the one file via temp name, fsync and rename, then syncs the directory. */
+export async function writeM3tsIndexVolume(
+  root: string,
+  info: ReadIndexVolumeInfo,
+  segment: Uint8Array,
+  level: number,
+  fs: FileSystem,
+): Promise<void> {
+  const dir = indexVolumeDir(root, info.namespace);
+  const path = indexVolumeM3tsPath(root, info);
+  const bytes = encodeM3tsVolume(info, segment, level);
+  try {
+    await writeWholeFile(fs, path, bytes);
+    await syncDir(fs, dir);
+  } catch (err) {
+    await fs.unlink(path + TEMP_SUFFIX).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Reads and checks an m3ts volume; IndexVolumeCorruptError names the section that fails. */
+export async function readM3tsIndexVolume(
+  root: string,
+  id: M3tsVolumeId,
+  fs: FileSystem,
+): Promise<{ info: ReadIndexVolumeInfo; segment: Uint8Array }> {
+  const path = indexVolumeM3tsPath(root, id);
+  const file = await readOrNull(fs, path);
+  if (file === null) throw new IndexVolumeMissingError(id, path);
+  const got = decodeM3tsVolume(file, id);
+  if ("reason" in got) {
+    throw new IndexVolumeCorruptError(id, got.section, got.reason, m3tsFileName(id));
+  }
+  return got;
+}
+
+/** Deletes the m3ts files (final and temp) of a volume number in `dir`, but for the span ending at `keepEndMs`. */
+export async function removeM3tsFiles(
+  fs: FileSystem,
+  dir: string,
+  id: IndexVolumeId,
+  keepEndMs: number | undefined,
+): Promise<void> {
+  for (const name of await listDir(fs, dir)) {
+    const p = parseM3tsFileName(name);
+    if (p === null || p.blockStartMs !== id.blockStartMs || p.volume !== id.volume) continue;
+    if (p.endMs === keepEndMs) continue;
+    await unlinkIfPresent(fs, join(dir, name));
   }
 }

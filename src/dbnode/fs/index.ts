@@ -23,6 +23,13 @@ export {
 export { FILE_TYPES, type FileType, type VolumeInfo, type VolumeKind } from "./format.js";
 export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
 export {
+  listIndexVolumes,
+  readIndexVolume,
+  removeIncompleteIndexVolumes,
+  removeIndexVolume,
+  writeIndexVolume,
+} from "./index-volume.js";
+export {
   INDEX_VOLUME_FILE_TYPES,
   INDEX_VOLUME_FORMATS,
   IndexVolumeCorruptError,
@@ -36,14 +43,9 @@ export {
   indexVolumeM3tsPath,
   indexVolumePath,
   type ListedIndexVolume,
-  listIndexVolumes,
   type ReadIndexVolumeInfo,
-  readIndexVolume,
-  removeIncompleteIndexVolumes,
-  removeIndexVolume,
   type WriteIndexVolumeOptions,
-  writeIndexVolume,
-} from "./index-volume.js";
+} from "./index-volume-id.js";
 export { DEFAULT_INDEX_ZSTD_LEVEL } from "./index-volume-m3ts.js";
 export { openVolume, VolumeReader } from "./reader.js";
 export {
