@@ -457,6 +457,10 @@ test("a failed m3ts write leaves no temp file and the number incomplete", async 
       names.filter((n) => n.endsWith(".tmp")),
       [],
     );
+    assert.deepEqual(
+      (await listIndexVolumes(root, undefined, fs)).map((v) => [v.format, v.complete]),
+      [["m3ts", false]],
+    );
     // The m3 volume it was to replace went first.
     assert.deepEqual(
       names.filter((n) => n.startsWith("fileset-")),
