@@ -97,8 +97,8 @@ test("a damaged newest volume is reported and kept on disk, and the one before i
   await writeFile(path, bytes);
   const target = new FakeTarget(NOW, [namespaceOf("m")]);
   const ctx = contextOf(root, target);
-  const served = await serveDataVolumes(ctx);
-  assert.deepEqual(served, { served: 1, removed: 2 });
+  const counts = await serveDataVolumes(ctx);
+  assert.deepEqual(counts, { served: 1, removed: 2 });
   assert.deepEqual(
     target.served.map((r) => r.id),
     [served("m", T0, 0)],

@@ -14,11 +14,11 @@ import { listVolumes, removeIncompleteVolumes, removeVolume, syncVolumeDirs } fr
 import type { FileHandlePool } from "./handle-pool.js";
 import {
   listPackedVolumes,
-  openPackedVolume,
   removePackedTempFiles,
   removePackedVolume,
-  writePackedVolume,
-} from "./packed-volume.js";
+} from "./packed-volume-files.js";
+import { openPackedVolume } from "./packed-volume-reader.js";
+import { writePackedVolume } from "./packed-volume-writer.js";
 import { openVolume } from "./reader.js";
 import { syncDir, writeVolume } from "./writer.js";
 

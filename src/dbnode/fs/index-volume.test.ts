@@ -50,7 +50,8 @@ test("a written index volume lists as complete and reads back its info and segme
     );
     assert.deepEqual(await listIndexVolumes(root, "other", nodeFileSystem), []);
     const back = await readIndexVolume(root, info(0), nodeFileSystem);
-    assert.deepEqual(back.info, info(0));
+    assert.deepEqual(back.info, { ...info(0), endMs: START + 7_200_000 });
+    assert.equal(back.format, "m3");
     assert.deepEqual(new Uint8Array(back.segment), SEGMENT);
     assert.deepEqual(
       (await readdir(indexVolumeDir(root, "metrics")))

@@ -43,21 +43,30 @@ export {
 } from "./format.js";
 export { DEFAULT_MAX_OPEN_HANDLES, FileHandlePool } from "./handle-pool.js";
 export {
-  INDEX_VOLUME_FILE_TYPES,
-  IndexVolumeCorruptError,
-  type IndexVolumeFileType,
-  type IndexVolumeId,
-  type IndexVolumeInfo,
-  IndexVolumeMissingError,
-  indexVolumeDir,
-  indexVolumePath,
-  type ListedIndexVolume,
   listIndexVolumes,
   readIndexVolume,
   removeIncompleteIndexVolumes,
   removeIndexVolume,
   writeIndexVolume,
 } from "./index-volume.js";
+export {
+  INDEX_VOLUME_FILE_TYPES,
+  INDEX_VOLUME_FORMATS,
+  IndexVolumeCorruptError,
+  type IndexVolumeFileType,
+  type IndexVolumeFormat,
+  type IndexVolumeId,
+  type IndexVolumeInfo,
+  IndexVolumeMissingError,
+  type IndexVolumeRef,
+  indexVolumeDir,
+  indexVolumeM3tsPath,
+  indexVolumePath,
+  type ListedIndexVolume,
+  type ReadIndexVolumeInfo,
+  type WriteIndexVolumeOptions,
+} from "./index-volume-id.js";
+export { DEFAULT_INDEX_ZSTD_LEVEL } from "./index-volume-m3ts.js";
 export {
   type ListedPackedVolume,
   listPackedVolumes,
