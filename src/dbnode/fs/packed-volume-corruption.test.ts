@@ -175,3 +175,28 @@ test("a volume file under another volume's name is refused: the header names its
     }
   });
 });
+
+test("series() reads the metadata alone: a damaged frame does not stop it, entries() catches it", async () => {
+  await withTempDir(async (root) => {
+    const id = packedId();
+    const entries = makePackedEntries(shapes(50, 100), 25);
+    await writePackedVolume(root, id, PV_BLOCK_SIZE_MS, entries, { fs });
+    const path = packedVolumePath(root, id);
+    const bytes = await readFile(path);
+    bytes[64 + 3] ^= 0x10; // inside the first frame
+    await writeFile(path, bytes);
+    const reader = await openPackedVolume(root, id, fs);
+    let n = 0;
+    for await (const _ of reader.series()) n++;
+    assert.equal(n, 50);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of reader.entries()) {
+          // the first frame fails its crc32
+        }
+      })(),
+      (err: unknown) => err instanceof VolumeCorruptError && err.file === "frames",
+    );
+    await reader.close();
+  });
+});

@@ -239,7 +239,10 @@ class UnitCache<T> {
     }
     const p = load();
     this.map.set(key, p);
-    p.catch(() => this.map.delete(key));
+    // A failed load is not cached (the next lookup reads again), unless it was replaced meanwhile.
+    p.catch(() => {
+      if (this.map.get(key) === p) this.map.delete(key);
+    });
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next().value as number;
       this.map.delete(oldest);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import type { SeriesData } from "../../codec/index.js";
 import { encodeTags, murmur3_32, nodeFileSystem, seriesIdOfEncodedTags } from "../../x/index.js";
 import {
   DuplicateSeriesIdError,
@@ -302,5 +303,32 @@ test("opening a volume that is not there raises PackedVolumeMissingError", async
       (err: unknown) =>
         err instanceof PackedVolumeMissingError && err.code === "M3TS_ERR_VOLUME_MISSING",
     );
+  });
+});
+
+test("concurrent reads of one reader each get their own series", async () => {
+  await withTempDir(async (root) => {
+    const shapes = Array.from({ length: 500 }, (_, i) => ({
+      size: 200 + (i % 300),
+      packed: i % 3 === 0,
+      foreignId: i % 7 === 0,
+    }));
+    const entries = makePackedEntries(shapes, 31);
+    await writePackedVolume(root, packedId(), PV_BLOCK_SIZE_MS, entries, { fs });
+    const reader = await openPackedVolume(root, packedId(), fs);
+    try {
+      const got = await Promise.all(entries.map((e) => reader.read(e.id)));
+      for (let i = 0; i < entries.length; i++) {
+        assert.ok(got[i] !== null);
+        assert.equal(kindOf(got[i] as SeriesData), kindOf(entries[i].data));
+        assert.equal(hexOf(bytesOf(got[i] as SeriesData)), hexOf(bytesOf(entries[i].data)));
+      }
+      // Served copies: changing one does not change what the next read serves.
+      bytesOf(got[0] as SeriesData).fill(0);
+      const again = await reader.read(entries[0].id);
+      assert.equal(hexOf(bytesOf(again as SeriesData)), hexOf(bytesOf(entries[0].data)));
+    } finally {
+      await reader.close();
+    }
   });
 });
