@@ -24,7 +24,10 @@ export async function verify(dir: string, out: (line: string) => void): Promise<
   let checked = 0;
   for (const r of await verifyDataDir(dir, nodeFileSystem)) {
     const v = r.volume;
-    const name = `${v.kind} ${v.namespace}/${v.shard} block ${v.blockStartMs} volume ${v.volume}`;
+    const name =
+      v.format === "m3ts"
+        ? `${v.kind} ${v.namespace}/${v.shard} span [${v.blockStartMs}, ${v.endMs}) volume ${v.volume} (m3ts)`
+        : `${v.kind} ${v.namespace}/${v.shard} block ${v.blockStartMs} volume ${v.volume}`;
     checked++;
     if (r.ok) {
       out(`ok       ${name}`);

@@ -169,9 +169,11 @@ export async function writeDataVolume(
   blockSizeMs: number,
   entries: AsyncIterable<DataEntry>,
   fs: FileSystem,
+  /** The entries come in ID order: an m3ts-format write then streams them in bounded memory. */
+  inIdOrder = false,
 ): Promise<void> {
   if (id.format === "m3ts") {
-    await writePackedVolume(root, packedId(id), blockSizeMs, entries, { fs });
+    await writePackedVolume(root, packedId(id), blockSizeMs, entries, { fs, inIdOrder });
     return;
   }
   if (id.endMs - id.startMs !== blockSizeMs) {

@@ -62,9 +62,10 @@ test("a shard's volumes go to the longest window that is old enough, two or more
     ],
   );
   // A window partly past retention is left to expire.
-  assert.deepEqual(planShard(blocks, spans, T0 + 12 * HOUR, T0 + MIN).map((p) => p.startMs - T0), [
-    6 * HOUR,
-  ]);
+  assert.deepEqual(
+    planShard(blocks, spans, T0 + 12 * HOUR, T0 + MIN).map((p) => p.startMs - T0),
+    [6 * HOUR],
+  );
 });
 
 test("a window is not planned with one volume, an M3-format volume, or a volume reaching past it", () => {
@@ -187,8 +188,10 @@ test("old blocks' volumes are compacted into 6 h and 18 h spans; reads, a restar
   // Past the first 18 h window's end + bufferPast + compaction.after.
   clock.set(T0 + 18 * HOUR + 10 * MIN + HOUR + MIN);
   const r = await db.tick();
-  assert.ok(r.compactions >= 2, `compactions ${r.compactions}`);
   assert.equal(r.compactionFailures, 0);
+  // Ticks while writing compacted the 6 h windows as they became due, then the 18 h one.
+  const done = await metrics.getSingleMetric("m3ts_db_compactions_total")?.get();
+  assert.ok((done?.values[0]?.value ?? 0) >= 2, JSON.stringify(done?.values));
   let vols = await volumes(dir);
   // Per shard: one 18 h volume, then the 2 h blocks after it.
   for (const shard of [0, 1]) {

@@ -206,7 +206,7 @@ async function compactWindow(
         yield { id: group[0].id, encodedTags: group[0].encodedTags, data: m.data };
       }
     }
-    await writeDataVolume(host.root, id, ns.options.blockSizeMs, merged(), disk.handles.fs);
+    await writeDataVolume(host.root, id, ns.options.blockSizeMs, merged(), disk.handles.fs, true);
     disk.noteVolume(id);
     // Re-check after the awaits: the inputs must still be what is served.
     if (!host.isLive(ns) || inputs.some((b) => b.retired)) {

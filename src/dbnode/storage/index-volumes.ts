@@ -101,6 +101,7 @@ export class IndexVolumes {
           },
           segment,
           this.fs,
+          { format: ns.options.fileFormat },
         );
         index.finishSeal(job, sealed);
         for (let older = b.oldest; older < volume; older++) {
