@@ -131,7 +131,8 @@ test("series that live only in flushed data volumes are indexed again at bootstr
   assert.equal(tick.indexFlushes, 1);
   await db.close();
   const [vol] = await listIndexVolumes(dir, "m", nodeFileSystem);
-  const segment = vol.paths.find((p) => p.endsWith("-segment.db")) as string;
+  // The segment file of M3's layout, or the single file of m3ts's (the default).
+  const segment = vol.paths.find((p) => p.endsWith("-segment.db") || p.endsWith(".m3ts")) as string;
   const bytes = await readFile(segment);
   bytes[bytes.length >> 1] ^= 0xff;
   await writeFile(segment, bytes);
