@@ -18,7 +18,6 @@
 import type { SeriesData } from "../../codec/index.js";
 import type { Logger } from "../../x/index.js";
 import {
-  compareBytes,
   type DataEntry,
   type DataVolumeId,
   dataVolumeLabel,
@@ -29,7 +28,7 @@ import {
 import type { DiskBlock, DiskBlocks } from "./disk-blocks.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { Namespace } from "./namespace.js";
-import { mergeSeriesData } from "./volume-data.js";
+import { entriesById, mergeSeriesData } from "./volume-data.js";
 
 const DAY_MS = 86_400_000;
 /** Prometheus's bound on its longest block, kept here for the default. */
@@ -191,6 +190,8 @@ async function compactWindow(
     volume: disk.nextVolume(ns.name, shard, plan.startMs, plan.endMs),
     format: "m3ts",
   };
+  // Taken now, so that nothing else numbered for this window can take it meanwhile.
+  disk.noteVolume(id);
   // Held like reads: a retired input stays on disk until this is done with it.
   const inputs = [...plan.inputs].sort((a, b) => a.id.volume - b.id.volume);
   for (const b of inputs) disk.acquire(b);
@@ -198,7 +199,7 @@ async function compactWindow(
   try {
     const what = `compacting ${dataVolumeLabel(id)}`;
     async function* merged(): AsyncGenerator<DataEntry> {
-      for await (const group of byId(inputs)) {
+      for await (const group of entriesById(inputs)) {
         const sources: SeriesData[] = group.map((e) => e.data);
         const m = mergeSeriesData("m3ts", sources, plan.startMs, what);
         if (m.data === null) continue;
@@ -207,7 +208,6 @@ async function compactWindow(
       }
     }
     await writeDataVolume(host.root, id, ns.options.blockSizeMs, merged(), disk.handles.fs, true);
-    disk.noteVolume(id);
     // Re-check after the awaits: the inputs must still be what is served.
     if (!host.isLive(ns) || inputs.some((b) => b.retired)) {
       await removeDataVolume(host.root, id, disk.handles.fs);
@@ -224,36 +224,4 @@ async function compactWindow(
   } finally {
     for (const b of inputs) disk.release(b);
   }
-}
-
-/**
- * The entries of several volumes merged by ID (each volume's entries are in
- * ID order): for each series, its entries from every volume holding it, in
- * the volumes' order.
- */
-async function* byId(blocks: readonly DiskBlock[]): AsyncGenerator<DataEntry[]> {
-  const iters = blocks.map((b) => b.reader.entries()[Symbol.asyncIterator]());
-  const heads: (DataEntry | null)[] = [];
-  for (const it of iters) heads.push(await nextOf(it));
-  for (;;) {
-    let least: Uint8Array | null = null;
-    for (const h of heads) {
-      if (h !== null && (least === null || compareBytes(h.id, least) < 0)) least = h.id;
-    }
-    if (least === null) return;
-    const group: DataEntry[] = [];
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i];
-      if (h !== null && compareBytes(h.id, least) === 0) {
-        group.push(h);
-        heads[i] = await nextOf(iters[i]);
-      }
-    }
-    yield group;
-  }
-}
-
-async function nextOf(it: AsyncIterator<DataEntry>): Promise<DataEntry | null> {
-  const r = await it.next();
-  return r.done === true ? null : r.value;
 }

@@ -20,7 +20,7 @@ import {
 import type { BlockCache } from "./block-cache.js";
 import { type CompactionSettings, compactNamespace } from "./compaction.js";
 import type { DiskBlocks } from "./disk-blocks.js";
-import { flushBlock } from "./flush.js";
+import { flushBlocks, flushSpanOf } from "./flush.js";
 import type { IndexVolumes } from "./index-volumes.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { Namespace } from "./namespace.js";
@@ -167,25 +167,37 @@ export class FlushManager {
     const before = ns.flushableBefore(nowMs);
     const cutoff = ns.retentionCutoff(nowMs);
     const starts = new Set<number>();
-    const due: { shard: number; blockStartMs: number }[] = [];
+    // Due blocks grouped by the span they are written into: one flush per span,
+    // so that two flushes never rewrite the same compacted span at once.
+    const due: { shard: number; span: { startMs: number; endMs: number }; blocks: number[] }[] = [];
     for (let shard = 0; shard < ns.shards.length; shard++) {
       starts.clear();
       for (const ref of ns.liveRefs(shard)) {
         const buffer = ns.series.buffers[ref];
         if (buffer?.hasBlockBefore(before)) buffer.blockStarts(starts);
       }
+      const bySpan = new Map<number, (typeof due)[number]>();
       for (const blockStartMs of [...starts].sort((a, b) => a - b)) {
         if (blockStartMs < before && blockStartMs + ns.options.blockSizeMs > cutoff) {
-          due.push({ shard, blockStartMs });
+          const span = flushSpanOf(host.disk, ns, shard, blockStartMs);
+          const job = bySpan.get(span.startMs);
+          if (job === undefined) {
+            const added = { shard, span, blocks: [blockStartMs] };
+            bySpan.set(span.startMs, added);
+            due.push(added);
+          } else {
+            job.blocks.push(blockStartMs);
+          }
         }
       }
     }
-    await eachBounded(due, VOLUME_WRITE_CONCURRENCY, async ({ shard, blockStartMs }) => {
+    await eachBounded(due, VOLUME_WRITE_CONCURRENCY, async ({ shard, span, blocks }) => {
       if (!host.isLive(ns) || host.closing()) return;
       const started = performance.now();
+      const blockStartMs = blocks[0];
       host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush started");
       try {
-        const r = await flushBlock(host, ns, shard, blockStartMs);
+        const r = await flushBlocks(host, ns, shard, span, blocks);
         host.logger.debug({ namespace: ns.name, shard, blockStartMs }, "flush done");
         if (r === null) return;
         if (r.cold) result.coldFlushes++;

@@ -13,6 +13,7 @@ import {
   type DataVolume,
   type DataVolumeFormat,
   type DataVolumeId,
+  dataVolumeLabel,
   openDataVolume,
   removeDataVolume,
   writeDataVolume,
@@ -21,7 +22,7 @@ import type { BlockCache } from "./block-cache.js";
 import type { DiskBlocks } from "./disk-blocks.js";
 import type { Namespace } from "./namespace.js";
 import { type Bucket, bucketStreams } from "./series-buffer.js";
-import { mergeSeriesData } from "./volume-data.js";
+import { entriesById, mergeSeriesData } from "./volume-data.js";
 
 /** What a flush needs from the database. */
 export interface FlushContext {
@@ -47,22 +48,45 @@ const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
 /**
- * Flushes the buffered data of one shard's block; null when no series of
- * the shard holds data for it or the namespace went away meanwhile.
+ * The span a flush of the block at `blockStartMs` writes: the span of the
+ * served volume covering it (a compacted span is written whole), or the
+ * block alone.
  */
-export async function flushBlock(
-  ctx: FlushContext,
+export function flushSpanOf(
+  disk: DiskBlocks,
   ns: Namespace,
   shard: number,
   blockStartMs: number,
+): { startMs: number; endMs: number } {
+  const blockEnd = blockStartMs + ns.options.blockSizeMs;
+  const covering = disk.covering(ns.name, shard, blockStartMs, blockEnd);
+  return covering === undefined
+    ? { startMs: blockStartMs, endMs: blockEnd }
+    : { startMs: covering.id.startMs, endMs: covering.id.endMs };
+}
+
+/**
+ * Flushes the buffered data of blocks of one shard that lie in one span
+ * (flushSpanOf) into one new volume of that span, merged with every served
+ * volume inside it; null when no series of the shard holds data for them or
+ * the namespace went away meanwhile. Flushes of one span must not run at
+ * once (the flush run gives each span one call).
+ */
+export async function flushBlocks(
+  ctx: FlushContext,
+  ns: Namespace,
+  shard: number,
+  span: { startMs: number; endMs: number },
+  blockStarts: readonly number[],
 ): Promise<BlockFlushResult | null> {
   const table = ns.series;
-  // Take the block's buckets from every series of the shard; reads find them in ns.flushing.
+  // Take the blocks' buckets from every series of the shard; reads find them in ns.flushing.
   const taken = new Map<string, { ref: number; buckets: Bucket[] }>();
   for (const ref of ns.liveRefs(shard)) {
     const buffer = table.buffers[ref];
     if (buffer === null) continue;
-    const buckets = buffer.takeBlock(blockStartMs);
+    const buckets: Bucket[] = [];
+    for (const start of blockStarts) buckets.push(...buffer.takeBlock(start));
     if (buckets.length === 0) continue;
     taken.set(table.ids[ref] as string, { ref, buckets });
     const prior = ns.flushing.get(ref);
@@ -70,12 +94,13 @@ export async function flushBlock(
   }
   if (taken.size === 0) return null;
 
-  // A block inside a compacted span is written by rewriting the span.
-  const blockEnd = blockStartMs + ns.options.blockSizeMs;
-  const existing = ctx.disk.covering(ns.name, shard, blockStartMs, blockEnd);
-  if (existing !== undefined) ctx.disk.acquire(existing);
-  const startMs = existing?.id.startMs ?? blockStartMs;
-  const endMs = existing?.id.endMs ?? blockEnd;
+  const { startMs, endMs } = span;
+  // Every served volume of the span is merged in, lowest number first; the
+  // new volume's higher number then replaces them all.
+  const inputs = ctx.disk
+    .inRange(ns.name, shard, startMs, endMs)
+    .filter((b) => b.id.startMs >= startMs && b.id.endMs <= endMs);
+  for (const b of inputs) ctx.disk.acquire(b);
   const id: DataVolumeId = {
     namespace: ns.name,
     shard,
@@ -85,48 +110,57 @@ export async function flushBlock(
     // Only m3ts's format holds more than one block.
     format: endMs - startMs > ns.options.blockSizeMs ? "m3ts" : ns.options.fileFormat,
   };
+  // Taken now, so that nothing else numbered for this span can take it meanwhile.
+  ctx.disk.noteVolume(id);
   const keep: { id: string; data: SeriesData }[] | null = ctx.cache.cachesEverything ? [] : null;
   let series = 0;
-  const what = `flushing ${ns.name}/${shard} block ${blockStartMs}`;
+  const what = `flushing ${dataVolumeLabel(id)}`;
   async function* entries(): AsyncGenerator<DataEntry> {
-    if (existing !== undefined) {
-      for await (const e of existing.reader.entries()) {
-        const sid = fromUtf8.decode(e.id);
-        const t = taken.get(sid);
-        if (t !== undefined) taken.delete(sid);
-        const data = t === undefined ? convert(id.format, e.data, startMs, what) : merge(e.data, t);
-        if (data === null) continue;
-        keep?.push({ id: sid, data });
-        series++;
-        yield { id: e.id, encodedTags: e.encodedTags, data };
-      }
+    for await (const group of entriesById(inputs)) {
+      const sid = fromUtf8.decode(group[0].id);
+      const t = taken.get(sid);
+      if (t !== undefined) taken.delete(sid);
+      const older = group.map((e) => e.data);
+      const data =
+        t === undefined && older.length === 1
+          ? convert(id.format, older[0], startMs, what)
+          : merge(older, t);
+      if (data === null) continue;
+      keep?.push({ id: sid, data });
+      series++;
+      yield { id: group[0].id, encodedTags: group[0].encodedTags, data };
     }
     for (const [sid, t] of taken) {
-      const data = merge(null, t);
+      const data = merge([], t);
       if (data === null) continue;
       keep?.push({ id: sid, data });
       series++;
       yield { id: utf8.encode(sid), encodedTags: table.tagsOf(t.ref), data };
     }
   }
-  function merge(older: SeriesData | null, t: { buckets: Bucket[] }): SeriesData | null {
-    const streams: Uint8Array[] = [];
-    bucketStreams(t.buckets, blockStartMs, blockStartMs + 1, 1, streams);
-    const sources: SeriesData[] = older === null ? streams : [older, ...streams];
+  function merge(older: SeriesData[], t: { buckets: Bucket[] } | undefined): SeriesData | null {
+    const sources: SeriesData[] = [...older];
+    if (t !== undefined) {
+      const streams: Uint8Array[] = [];
+      for (const start of blockStarts) bucketStreams(t.buckets, start, start + 1, 1, streams);
+      sources.push(...streams);
+    }
     return mergeSeriesData(id.format, sources, startMs, what).data;
   }
 
   const takenRefs = [...taken.values()];
   const seriesFromBuffers = takenRefs.length;
+  const releaseInputs = () => {
+    for (const b of inputs) ctx.disk.release(b);
+  };
   try {
     await writeDataVolume(ctx.root, id, ns.options.blockSizeMs, entries(), ctx.disk.handles.fs);
   } catch (err) {
-    if (existing !== undefined) ctx.disk.release(existing);
+    releaseInputs();
     putBack(ns, takenRefs);
     throw err;
   }
-  if (existing !== undefined) ctx.disk.release(existing);
-  ctx.disk.noteVolume(id);
+  releaseInputs();
   if (!ctx.isLive(ns)) {
     await removeDataVolume(ctx.root, id, ctx.disk.handles.fs);
     return null;
@@ -141,7 +175,7 @@ export async function flushBlock(
   const block = ctx.disk.install(reader);
   if (keep !== null) for (const k of keep) ctx.cache.put(block.key, k.id, k.data, 0);
   release(ns, takenRefs);
-  return { volume: id.volume, cold: existing !== undefined, series, seriesFromBuffers };
+  return { volume: id.volume, cold: inputs.length > 0, series, seriesFromBuffers };
 }
 
 /** A volume's data in `format`: as it is when already in that format, else converted. */

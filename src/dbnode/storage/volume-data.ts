@@ -12,7 +12,8 @@ import {
   packSeries,
   type SeriesData,
 } from "../../codec/index.js";
-import type { DataVolumeFormat } from "../fs/index.js";
+import { compareBytes, type DataEntry, type DataVolumeFormat } from "../fs/index.js";
+import type { DiskBlock } from "./disk-blocks.js";
 
 /** What merging produced: the data (null when no point is left) and how many points it holds. */
 export interface MergedData {
@@ -91,4 +92,36 @@ function grow(size: number): void {
   v.set(values.subarray(0, keep));
   times = t;
   values = v;
+}
+
+/**
+ * The entries of several volumes merged by ID (each volume's entries are in
+ * ID order): for each series, its entries from every volume holding it, in
+ * the volumes' order.
+ */
+export async function* entriesById(blocks: readonly DiskBlock[]): AsyncGenerator<DataEntry[]> {
+  const iters = blocks.map((b) => b.reader.entries()[Symbol.asyncIterator]());
+  const heads: (DataEntry | null)[] = [];
+  for (const it of iters) heads.push(await nextOf(it));
+  for (;;) {
+    let least: Uint8Array | null = null;
+    for (const h of heads) {
+      if (h !== null && (least === null || compareBytes(h.id, least) < 0)) least = h.id;
+    }
+    if (least === null) return;
+    const group: DataEntry[] = [];
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
+      if (h !== null && compareBytes(h.id, least) === 0) {
+        group.push(h);
+        heads[i] = await nextOf(iters[i]);
+      }
+    }
+    yield group;
+  }
+}
+
+async function nextOf(it: AsyncIterator<DataEntry>): Promise<DataEntry | null> {
+  const r = await it.next();
+  return r.done === true ? null : r.value;
 }
