@@ -280,10 +280,9 @@ function readDecimal(mode: number, n: number, v: Float64Array): void {
 }
 
 /**
- * Reads zigzag varint deltas (or deltas of deltas) of the decimal integers and
- * writes the values. Varints of one and two bytes, nearly all of them, are
- * read inline with 32-bit arithmetic; the loop runs in one of three shapes so
- * that no branch on the mode is left inside it.
+ * Reads the byte planes of the decimal integers' zigzag deltas (or deltas of
+ * deltas) and writes the values: one tight loop per plane width to turn the
+ * planes into signed integers, then one per shape to sum and scale them.
  */
 function readInts(
   ofDeltas: boolean,
@@ -302,39 +301,77 @@ function readInts(
     v[1] = (m * mul) / div;
     i = 2;
   }
-  const b = src;
-  // The inline paths read at most two bytes, so they need p < last.
-  const last = end - 1;
-  let p = at;
-  const shape = ofDeltas ? 2 : mul !== 1 || div !== 1 ? 1 : 0;
-  for (; i < n; i++) {
-    let x: number;
-    const z0 = p < last ? b[p] : 255;
-    if (z0 < 128) {
-      p++;
-      x = (z0 >>> 1) ^ -(z0 & 1);
-    } else if (p < last && b[p + 1] < 128) {
-      const z = (z0 & 127) | (b[p + 1] << 7);
-      p += 2;
-      x = (z >>> 1) ^ -(z & 1);
-    } else {
-      at = p;
-      x = readS();
-      p = at;
-    }
-    if (shape === 0) {
-      m += x;
-      v[i] = m;
-    } else if (shape === 1) {
-      m += x;
-      v[i] = (m * mul) / div;
-    } else {
-      d += x;
+  const count = n - i;
+  const xs = readPlanes(count);
+  if (ofDeltas) {
+    for (let k = 0; k < count; k++) {
+      d += xs[k];
       m += d;
-      v[i] = (m * mul) / div;
+      v[k + 2] = (m * mul) / div;
+    }
+  } else if (mul !== 1 || div !== 1) {
+    for (let k = 0; k < count; k++) {
+      m += xs[k];
+      v[k + 1] = (m * mul) / div;
+    }
+  } else {
+    for (let k = 0; k < count; k++) {
+      m += xs[k];
+      v[k + 1] = m;
     }
   }
-  at = p;
+}
+
+/** Decoded planes, reused. */
+let planeScratch = new Float64Array(1024);
+
+/** Reads a width byte and that many planes of `count` bytes; returns the signed integers. */
+function readPlanes(count: number): Float64Array {
+  if (at >= end) fail("truncated", at, "block ends before a plane width");
+  const w = src[at++];
+  if (w > 7) fail("invalid-width", at - 1, `plane width ${w}; allowed 0..7`);
+  if (end - at < w * count) {
+    fail("truncated", at, `${end - at} bytes left for ${w} planes of ${count} bytes`);
+  }
+  if (planeScratch.length < count) planeScratch = new Float64Array(Math.max(count, 2 * planeScratch.length));
+  const xs = planeScratch;
+  const b = src;
+  const p = at;
+  at = p + w * count;
+  if (w === 0) {
+    xs.fill(0, 0, count);
+  } else if (w === 1) {
+    for (let k = 0; k < count; k++) {
+      const z = b[p + k];
+      xs[k] = (z >>> 1) ^ -(z & 1);
+    }
+  } else if (w === 2) {
+    const p1 = p + count;
+    for (let k = 0; k < count; k++) {
+      const z = b[p + k] | (b[p1 + k] << 8);
+      xs[k] = (z >>> 1) ^ -(z & 1);
+    }
+  } else if (w <= 4) {
+    // Three or four planes: the 32-bit pattern may read as negative, but
+    // >>> and & see its unsigned bits, so the zigzag still comes out right.
+    const p1 = p + count;
+    const p2 = p1 + count;
+    const p3 = p2 + count;
+    const top = w === 4;
+    for (let k = 0; k < count; k++) {
+      const z = b[p + k] | (b[p1 + k] << 8) | (b[p2 + k] << 16) | (top ? b[p3 + k] << 24 : 0);
+      xs[k] = (z >>> 1) ^ -(z & 1);
+    }
+  } else {
+    for (let k = 0; k < count; k++) {
+      let z = 0;
+      let scale = 1;
+      for (let j = 0; j < w; j++, scale *= 256) z += b[p + j * count + k] * scale;
+      const half = Math.floor(z / 2);
+      xs[k] = z - 2 * half === 1 ? -half - 1 : half;
+    }
+  }
+  return xs;
 }
 
 function readFloats(n: number, v: Float64Array): void {
