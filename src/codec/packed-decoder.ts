@@ -49,7 +49,13 @@ function outOfOrder(offset: number, i: number): never {
   return fail("invalid-time", offset, `time ${i} is not after time ${i - 1}`);
 }
 
-function beyondBlock(kind: PackedErrorKind, offset: number, what: string, i: number, n: number): never {
+function beyondBlock(
+  kind: PackedErrorKind,
+  offset: number,
+  what: string,
+  i: number,
+  n: number,
+): never {
   return fail(kind, offset, `${what} ${i} beyond the block's ${n} points`);
 }
 
@@ -273,8 +279,7 @@ function readDecimal(mode: number, n: number, v: Float64Array): void {
   let i = -1;
   for (let k = 0; k < count; k++) {
     i += readU() + 1;
-    if (i >= n)
-      beyondBlock("invalid-exception", at, "exception at point", i, n);
+    if (i >= n) beyondBlock("invalid-exception", at, "exception at point", i, n);
     v[i] = readRaw();
   }
 }
@@ -333,7 +338,8 @@ function readPlanes(count: number): Float64Array {
   if (end - at < w * count) {
     fail("truncated", at, `${end - at} bytes left for ${w} planes of ${count} bytes`);
   }
-  if (planeScratch.length < count) planeScratch = new Float64Array(Math.max(count, 2 * planeScratch.length));
+  if (planeScratch.length < count)
+    planeScratch = new Float64Array(Math.max(count, 2 * planeScratch.length));
   const xs = planeScratch;
   const b = src;
   const p = at;
