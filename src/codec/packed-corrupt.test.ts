@@ -151,6 +151,7 @@ test("faults name their kind and offset", () => {
     [[], "truncated", /empty block/],
     [[0x40, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "invalid-mode", /mode byte 0x40/],
     [[0x0c, 1, 0], "invalid-mode", /mode byte 0xc/],
+    [[0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "invalid-mode", /mode byte 0x10/],
     [[0, 0], "invalid-count", /point count 0/],
     [[0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80], "invalid-varint", /longer than 8/],
     [[0, 2, 0, 0], "invalid-time", /step 0/],

@@ -75,7 +75,14 @@ function readHeader(bytes: Uint8Array): number {
   end = bytes.length;
   if (end === 0) fail("truncated", 0, "empty block; a packed block holds at least one point");
   const modes = bytes[at++];
-  if ((modes & RESERVED_MODE_BITS) !== 0 || (modes & 0x0c) === 0x0c || (modes & 0x30) === 0x30) {
+  const valueMode = (modes >> 2) & 3;
+  const intBits = modes & 0x30;
+  if (
+    (modes & RESERVED_MODE_BITS) !== 0 ||
+    valueMode === 3 ||
+    intBits === 0x30 ||
+    (intBits !== 0 && valueMode !== ValueMode.Decimal)
+  ) {
     fail("invalid-mode", 0, `mode byte 0x${modes.toString(16)} names no known modes`);
   }
   const n = readU();
@@ -133,7 +140,7 @@ export function inspectPacked(bytes: Uint8Array): PackedLayout {
     count: n,
     timeMode: modes & 3,
     valueMode: (modes >> 2) & 3,
-    intMode: (modes >> 2) & 3 ? (modes >> 4) & 3 : 0,
+    intMode: (modes >> 4) & 3,
     exponent: lastExponent,
     exceptions: lastExceptions,
   };
