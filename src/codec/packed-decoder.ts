@@ -1,8 +1,8 @@
 // Reads a packed block (docs/format/packed.md) into the caller's typed arrays.
 // Every read is bounds-checked and every loop is bounded by the point count,
 // so malformed bytes end in a PackedCorruptError, never in an out-of-range
-// read or a hang. The hot loops keep their position in locals and take the
-// one-byte varint path inline.
+// read or a hang. The hot loops keep their position in locals, read byte
+// planes with 32-bit arithmetic and carry no fault-message code.
 import { PackedCorruptError, type PackedErrorKind } from "./packed-errors.js";
 import {
   IntMode,

@@ -1,7 +1,7 @@
 // Writes one series' block in the packed encoding (docs/format/packed.md):
-// byte-aligned varints and raw bytes that a zstd stage over many blocks
-// squeezes further. Each part picks the smallest of its modes by counting the
-// bytes each would take; every value round-trips bit for bit.
+// byte-aligned varints, byte planes and raw bytes that a zstd stage over many
+// blocks squeezes further. Times and values each pick the cheapest of their
+// modes by counting what each would write; every value round-trips bit for bit.
 import { PackInputError } from "./packed-errors.js";
 import {
   IntMode,
