@@ -151,11 +151,14 @@ test("faults name their kind and offset", () => {
     [[], "truncated", /empty block/],
     [[0x40, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "invalid-mode", /mode byte 0x40/],
     [[0x0c, 1, 0], "invalid-mode", /mode byte 0xc/],
+    [[0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], "invalid-mode", /mode byte 0x10/],
     [[0, 0], "invalid-count", /point count 0/],
     [[0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80], "invalid-varint", /longer than 8/],
     [[0, 2, 0, 0], "invalid-time", /step 0/],
     [[4, 2, 0, 2, 50, 0, 0], "invalid-exponent", /exponent 50/],
     [[4, 2, 0, 2, 0, 0, 0, 3], "invalid-exception", /3 exceptions in a block of 2/],
+    [[0x14, 3, 0, 2, 0, 0, 8], "invalid-width", /plane width 8/],
+    [[0x14, 3, 0, 2, 0, 0, 2, 1, 2, 3], "truncated", /3 bytes left for 2 planes of 2 bytes/],
   ];
   for (const [bytes, kind, message] of cases) {
     const result = decode(Uint8Array.from(bytes));

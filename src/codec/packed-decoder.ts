@@ -1,8 +1,8 @@
 // Reads a packed block (docs/format/packed.md) into the caller's typed arrays.
 // Every read is bounds-checked and every loop is bounded by the point count,
 // so malformed bytes end in a PackedCorruptError, never in an out-of-range
-// read or a hang. The hot loops keep their position in locals and take the
-// one-byte varint path inline.
+// read or a hang. The hot loops keep their position in locals, read byte
+// planes with 32-bit arithmetic and carry no fault-message code.
 import { PackedCorruptError, type PackedErrorKind } from "./packed-errors.js";
 import {
   IntMode,
@@ -43,6 +43,30 @@ function fail(kind: PackedErrorKind, offset: number, detail: string): never {
   throw new PackedCorruptError(kind, offset, detail);
 }
 
+// Faults met inside loops are built in functions of their own, so the loops
+// carry no message-building code (which measurably slows V8's optimised loops).
+function outOfOrder(offset: number, i: number): never {
+  return fail("invalid-time", offset, `time ${i} is not after time ${i - 1}`);
+}
+
+function beyondBlock(
+  kind: PackedErrorKind,
+  offset: number,
+  what: string,
+  i: number,
+  n: number,
+): never {
+  return fail(kind, offset, `${what} ${i} beyond the block's ${n} points`);
+}
+
+function truncatedInside(offset: number, what: string, i: number, n: number): never {
+  return fail("truncated", offset, `block ends inside ${what} ${i} of ${n}`);
+}
+
+function longVarint(offset: number): never {
+  return fail("invalid-varint", offset, `varint longer than ${MAX_VARINT_BYTES} bytes`);
+}
+
 /** Reads the block header; returns the mode byte and leaves the point count in `headerCount`. */
 let headerCount = 0;
 function readHeader(bytes: Uint8Array): number {
@@ -51,7 +75,14 @@ function readHeader(bytes: Uint8Array): number {
   end = bytes.length;
   if (end === 0) fail("truncated", 0, "empty block; a packed block holds at least one point");
   const modes = bytes[at++];
-  if ((modes & RESERVED_MODE_BITS) !== 0 || (modes & 0x0c) === 0x0c || (modes & 0x30) === 0x30) {
+  const valueMode = (modes >> 2) & 3;
+  const intBits = modes & 0x30;
+  if (
+    (modes & RESERVED_MODE_BITS) !== 0 ||
+    valueMode === 3 ||
+    intBits === 0x30 ||
+    (intBits !== 0 && valueMode !== ValueMode.Decimal)
+  ) {
     fail("invalid-mode", 0, `mode byte 0x${modes.toString(16)} names no known modes`);
   }
   const n = readU();
@@ -109,7 +140,7 @@ export function inspectPacked(bytes: Uint8Array): PackedLayout {
     count: n,
     timeMode: modes & 3,
     valueMode: (modes >> 2) & 3,
-    intMode: (modes >> 2) & 3 ? (modes >> 4) & 3 : 0,
+    intMode: (modes >> 4) & 3,
     exponent: lastExponent,
     exceptions: lastExceptions,
   };
@@ -145,7 +176,7 @@ function readTimes(mode: number, n: number, t: Float64Array): void {
     let i = -1;
     for (let k = 0; k < count; k++) {
       i += readU() + 1;
-      if (i >= n) fail("invalid-time", at, `off-grid point ${i} beyond the block's ${n} points`);
+      if (i >= n) beyondBlock("invalid-time", at, "off-grid point", i, n);
       t[i] += readS();
     }
     checkEnds(t, n, startAt);
@@ -157,7 +188,7 @@ function readTimes(mode: number, n: number, t: Float64Array): void {
       j += readU() + 1;
       readS();
       if ((j > 0 && !(t[j] > t[j - 1])) || (j + 1 < n && !(t[j + 1] > t[j]))) {
-        fail("invalid-time", startAt, `time ${j} is out of order with its neighbours`);
+        outOfOrder(startAt, j);
       }
     }
     return;
@@ -179,7 +210,7 @@ function readDeltaOfDelta(n: number, t: Float64Array, startAt: number): void {
   const e = end;
   let p = at;
   for (let i = 2; i < n; i++) {
-    if (p >= e) fail("truncated", p, `block ends inside time ${i} of ${n}`);
+    if (p >= e) truncatedInside(p, "time", i, n);
     let z = b[p++];
     if (z > 127) {
       at = p - 1;
@@ -187,7 +218,7 @@ function readDeltaOfDelta(n: number, t: Float64Array, startAt: number): void {
       p = at;
     }
     d += z & 1 ? -(z + 1) / 2 : z / 2;
-    if (d < 1) fail("invalid-time", p, `time ${i} is not after time ${i - 1}`);
+    if (d < 1) outOfOrder(p, i);
     tv += d;
     t[i] = tv;
   }
@@ -213,7 +244,7 @@ function checkEnds(t: Float64Array, n: number, startAt: number): void {
 function checkAscending(t: Float64Array, n: number, startAt: number): void {
   checkEnds(t, n, startAt);
   for (let i = 1; i < n; i++) {
-    if (!(t[i] > t[i - 1])) fail("invalid-time", startAt, `time ${i} is not after time ${i - 1}`);
+    if (!(t[i] > t[i - 1])) outOfOrder(startAt, i);
   }
 }
 
@@ -255,17 +286,15 @@ function readDecimal(mode: number, n: number, v: Float64Array): void {
   let i = -1;
   for (let k = 0; k < count; k++) {
     i += readU() + 1;
-    if (i >= n)
-      fail("invalid-exception", at, `exception at point ${i} beyond the block's ${n} points`);
+    if (i >= n) beyondBlock("invalid-exception", at, "exception at point", i, n);
     v[i] = readRaw();
   }
 }
 
 /**
- * Reads zigzag varint deltas (or deltas of deltas) of the decimal integers and
- * writes the values. Varints of one and two bytes, nearly all of them, are
- * read inline with 32-bit arithmetic; the loop runs in one of three shapes so
- * that no branch on the mode is left inside it.
+ * Reads the byte planes of the decimal integers' zigzag deltas (or deltas of
+ * deltas) and writes the values: one tight loop per plane width to turn the
+ * planes into signed integers, then one per shape to sum and scale them.
  */
 function readInts(
   ofDeltas: boolean,
@@ -284,39 +313,78 @@ function readInts(
     v[1] = (m * mul) / div;
     i = 2;
   }
-  const b = src;
-  // The inline paths read at most two bytes, so they need p < last.
-  const last = end - 1;
-  let p = at;
-  const shape = ofDeltas ? 2 : mul !== 1 || div !== 1 ? 1 : 0;
-  for (; i < n; i++) {
-    let x: number;
-    const z0 = p < last ? b[p] : 255;
-    if (z0 < 128) {
-      p++;
-      x = (z0 >>> 1) ^ -(z0 & 1);
-    } else if (p < last && b[p + 1] < 128) {
-      const z = (z0 & 127) | (b[p + 1] << 7);
-      p += 2;
-      x = (z >>> 1) ^ -(z & 1);
-    } else {
-      at = p;
-      x = readS();
-      p = at;
-    }
-    if (shape === 0) {
-      m += x;
-      v[i] = m;
-    } else if (shape === 1) {
-      m += x;
-      v[i] = (m * mul) / div;
-    } else {
-      d += x;
+  const count = n - i;
+  const xs = readPlanes(count);
+  if (ofDeltas) {
+    for (let k = 0; k < count; k++) {
+      d += xs[k];
       m += d;
-      v[i] = (m * mul) / div;
+      v[k + 2] = (m * mul) / div;
+    }
+  } else if (mul !== 1 || div !== 1) {
+    for (let k = 0; k < count; k++) {
+      m += xs[k];
+      v[k + 1] = (m * mul) / div;
+    }
+  } else {
+    for (let k = 0; k < count; k++) {
+      m += xs[k];
+      v[k + 1] = m;
     }
   }
-  at = p;
+}
+
+/** Decoded planes, reused. */
+let planeScratch = new Float64Array(1024);
+
+/** Reads a width byte and that many planes of `count` bytes; returns the signed integers. */
+function readPlanes(count: number): Float64Array {
+  if (at >= end) fail("truncated", at, "block ends before a plane width");
+  const w = src[at++];
+  if (w > 7) fail("invalid-width", at - 1, `plane width ${w}; allowed 0..7`);
+  if (end - at < w * count) {
+    fail("truncated", at, `${end - at} bytes left for ${w} planes of ${count} bytes`);
+  }
+  if (planeScratch.length < count)
+    planeScratch = new Float64Array(Math.max(count, 2 * planeScratch.length));
+  const xs = planeScratch;
+  const b = src;
+  const p = at;
+  at = p + w * count;
+  if (w === 0) {
+    xs.fill(0, 0, count);
+  } else if (w === 1) {
+    for (let k = 0; k < count; k++) {
+      const z = b[p + k];
+      xs[k] = (z >>> 1) ^ -(z & 1);
+    }
+  } else if (w === 2) {
+    const p1 = p + count;
+    for (let k = 0; k < count; k++) {
+      const z = b[p + k] | (b[p1 + k] << 8);
+      xs[k] = (z >>> 1) ^ -(z & 1);
+    }
+  } else if (w <= 4) {
+    // Three or four planes: the 32-bit pattern may read as negative, but
+    // >>> and & see its unsigned bits, so the zigzag still comes out right.
+    const p1 = p + count;
+    const p2 = p1 + count;
+    const p3 = p2 + count;
+    const top = w === 4;
+    for (let k = 0; k < count; k++) {
+      const z = b[p + k] | (b[p1 + k] << 8) | (b[p2 + k] << 16) | (top ? b[p3 + k] << 24 : 0);
+      xs[k] = (z >>> 1) ^ -(z & 1);
+    }
+  } else {
+    for (let k = 0; k < count; k++) {
+      let z = 0;
+      let scale = 1;
+      for (let j = 0; j < w; j++, scale *= 256) z += b[p + j * count + k] * scale;
+      const half = Math.floor(z / 2);
+      xs[k] = z - 2 * half === 1 ? -half - 1 : half;
+    }
+  }
+  return xs;
 }
 
 function readFloats(n: number, v: Float64Array): void {
@@ -369,7 +437,7 @@ function readU(): number {
     }
     scale *= 128;
   }
-  return fail("invalid-varint", start, `varint longer than ${MAX_VARINT_BYTES} bytes`);
+  return longVarint(start);
 }
 
 function readS(): number {

@@ -8,6 +8,7 @@ export type PackedErrorKind =
   | "invalid-mode"
   | "invalid-count"
   | "invalid-varint"
+  | "invalid-width"
   | "invalid-time"
   | "invalid-exponent"
   | "invalid-exception"

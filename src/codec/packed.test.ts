@@ -454,3 +454,12 @@ test("golden bytes: the worked example of docs/format/packed.md, derived by hand
     "04" + "03" + "d00f" + "904e" + "02" + "ac02" + "32" + "00",
   );
 });
+
+test("integers with steps beyond 2^32 use wide planes and still round-trip", () => {
+  const values = walk(1e12, 0);
+  const bytes = roundTrip({ times: grid(), values });
+  const layout = inspectPacked(bytes);
+  assert.deepEqual([layout.valueMode, layout.intMode], [ValueMode.Decimal, IntMode.Delta]);
+  // Zigzag steps up to 2e12 need six planes of n - 1 bytes.
+  assert.ok(bytes.length > 6 * (N - 1) && bytes.length < 6 * N + 40, `${bytes.length} bytes`);
+});
