@@ -370,8 +370,7 @@ function writeInts(n: number): number {
  * Writes zs[0..count) (non-negative integers below 2^53) as a width byte w,
  * the bytes of the largest, then w planes of count bytes, least significant
  * plane first. Planes keep each byte position together, which zstd models
- * better than interleaved varints (on the bench mix, about a fifth smaller
- * for counters after zstd).
+ * better than interleaved varints (docs/format/packed.md has the figures).
  */
 function writePlanes(zs: Float64Array, count: number): void {
   let max = 0;
