@@ -25,7 +25,7 @@ const NOT_DECIMAL = 127;
 const ANY_EXPONENT = -128;
 
 // Scratch reused across calls: one block is packed at a time on a thread.
-let out = new Uint8Array(4096);
+let out: Uint8Array = new Uint8Array(4096);
 let pos = 0;
 let exps = new Int8Array(1024);
 let mants = new Float64Array(1024);
@@ -35,12 +35,53 @@ const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const u8 = new Uint8Array(f64.buffer);
 
+/** The most bytes packSeries can write for `n` points. */
+export function packedBound(n: number): number {
+  // Per point at most: an off-grid time (two 8-byte varints), an exception
+  // (a 3-byte gap and 8 raw bytes) and a 7-byte plane entry; 64 for the rest.
+  return 64 + 40 * n;
+}
+
 /** The points `timesMs[0..n)` (ascending integer ms) and `values[0..n)` as one packed block. */
 export function packSeries(timesMs: Float64Array, values: Float64Array, n: number): Uint8Array {
   checkInput(timesMs, values, n);
-  // Worst case: 8-byte varint pairs per time and per exception plus 8 per mantissa.
-  const bound = 64 + 40 * n;
+  const bound = packedBound(n);
   if (out.length < bound) out = new Uint8Array(Math.max(bound, out.length * 2));
+  const end = writeBlock(timesMs, values, n, 0);
+  return out.slice(0, end);
+}
+
+/**
+ * Writes the packed block of the points into `dst` from byte `at` and returns
+ * the end of what it wrote, so a caller can lay many series' blocks end to end
+ * in one buffer without a copy each. `dst` must hold packedBound(n) bytes
+ * from `at`.
+ */
+export function packSeriesInto(
+  timesMs: Float64Array,
+  values: Float64Array,
+  n: number,
+  dst: Uint8Array,
+  at: number,
+): number {
+  checkInput(timesMs, values, n);
+  const bound = packedBound(n);
+  if (!Number.isInteger(at) || at < 0 || dst.length - at < bound) {
+    throw new RangeError(
+      `packSeriesInto needs ${bound} bytes from offset ${at} for ${n} points; the buffer holds ${dst.length}`,
+    );
+  }
+  const scratch = out;
+  out = dst;
+  try {
+    return writeBlock(timesMs, values, n, at);
+  } finally {
+    out = scratch;
+  }
+}
+
+/** Writes the block into `out` from `start`; returns its end. */
+function writeBlock(timesMs: Float64Array, values: Float64Array, n: number, start: number): number {
   if (exps.length < n) {
     const size = Math.max(n, exps.length * 2);
     exps = new Int8Array(size);
@@ -48,7 +89,7 @@ export function packSeries(timesMs: Float64Array, values: Float64Array, n: numbe
     excAt = new Int32Array(size);
     zigzags = new Float64Array(size);
   }
-  pos = 1;
+  pos = start + 1;
   writeU(n);
   const timeMode = writeTimes(timesMs, n);
   let valueMode: number = ValueMode.Constant;
@@ -56,19 +97,19 @@ export function packSeries(timesMs: Float64Array, values: Float64Array, n: numbe
   if (isConstant(values, n)) {
     writeRaw(values[0]);
   } else {
-    const start = pos;
+    const valuesAt = pos;
     intMode = writeDecimal(values, n);
-    if (intMode >= 0 && pos - start < 8 * n) {
+    if (intMode >= 0 && pos - valuesAt < 8 * n) {
       valueMode = ValueMode.Decimal;
     } else {
-      pos = start;
+      pos = valuesAt;
       intMode = 0;
       valueMode = ValueMode.Float;
       writeFloats(values, n);
     }
   }
-  out[0] = timeMode | (valueMode << 2) | (intMode << 4);
-  return out.slice(0, pos);
+  out[start] = timeMode | (valueMode << 2) | (intMode << 4);
+  return pos;
 }
 
 function checkInput(timesMs: Float64Array, values: Float64Array, n: number): void {
