@@ -312,6 +312,9 @@ function readInts(
     m += d;
     v[1] = (m * mul) / div;
     i = 2;
+  } else {
+    // Delta mode: every delta is written less this mean.
+    d = readS();
   }
   const count = n - i;
   const xs = readPlanes(count);
@@ -323,12 +326,12 @@ function readInts(
     }
   } else if (mul !== 1 || div !== 1) {
     for (let k = 0; k < count; k++) {
-      m += xs[k];
+      m += xs[k] + d;
       v[k + 1] = (m * mul) / div;
     }
   } else {
     for (let k = 0; k < count; k++) {
-      m += xs[k];
+      m += xs[k] + d;
       v[k + 1] = m;
     }
   }

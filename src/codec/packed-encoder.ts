@@ -382,13 +382,16 @@ function writeInts(n: number): number {
   writeS(m[0]);
   if (n === 1) return IntMode.ConstStep;
   const step = m[1] - m[0];
+  // Deltas are written less their mean, so a counter's steady rate costs
+  // nothing per point and its deltas zigzag to small integers, like a gauge's.
+  const center = Math.round((m[n - 1] - m[0]) / (n - 1));
   let constStep = true;
   let deltaBits = 0;
   let dodBits = 0;
   for (let i = 1; i < n; i++) {
     const d = m[i] - m[i - 1];
     if (d !== step) constStep = false;
-    deltaBits += bitsOf(zigzag(d));
+    deltaBits += bitsOf(zigzag(d - center));
     if (i >= 2) dodBits += bitsOf(zigzag(d - (m[i - 1] - m[i - 2])));
   }
   if (constStep) {
@@ -397,7 +400,8 @@ function writeInts(n: number): number {
   }
   const zs = zigzags;
   if (deltaBits <= dodBits + bitsOf(zigzag(step))) {
-    for (let i = 1; i < n; i++) zs[i - 1] = zigzag(m[i] - m[i - 1]);
+    writeS(center);
+    for (let i = 1; i < n; i++) zs[i - 1] = zigzag(m[i] - m[i - 1] - center);
     writePlanes(zs, n - 1);
     return IntMode.Delta;
   }
