@@ -201,13 +201,16 @@ function writeTimes(t: Float64Array, n: number): number {
     let count = 0;
     for (let i = 0; i < n; i++) if (t[i] - base - i * step !== 0) count++;
     writeU(count);
+    // All the gaps, then all the offsets: each list alone is more alike for zstd.
     let prev = -1;
     for (let i = 0; i < n; i++) {
-      const off = t[i] - base - i * step;
-      if (off === 0) continue;
+      if (t[i] - base - i * step === 0) continue;
       writeU(i - prev - 1);
-      writeS(off);
       prev = i;
+    }
+    for (let i = 0; i < n; i++) {
+      const off = t[i] - base - i * step;
+      if (off !== 0) writeS(off);
     }
     return TimeMode.GridSparse;
   }
