@@ -19,7 +19,7 @@ export {
   packedCount,
   unpackSeries,
 } from "./packed-decoder.js";
-export { packSeries } from "./packed-encoder.js";
+export { packedBound, packSeries, packSeriesInto } from "./packed-encoder.js";
 export { PackedCorruptError, type PackedErrorKind, PackInputError } from "./packed-errors.js";
 export {
   IntMode,

@@ -157,8 +157,8 @@ test("faults name their kind and offset", () => {
     [[0, 2, 0, 0], "invalid-time", /step 0/],
     [[4, 2, 0, 2, 50, 0, 0], "invalid-exponent", /exponent 50/],
     [[4, 2, 0, 2, 0, 0, 0, 3], "invalid-exception", /3 exceptions in a block of 2/],
-    [[0x14, 3, 0, 2, 0, 0, 8], "invalid-width", /plane width 8/],
-    [[0x14, 3, 0, 2, 0, 0, 2, 1, 2, 3], "truncated", /3 bytes left for 2 planes of 2 bytes/],
+    [[0x14, 3, 0, 2, 0, 0, 0, 8], "invalid-width", /plane width 8/],
+    [[0x14, 3, 0, 2, 0, 0, 0, 2, 1, 2, 3], "truncated", /3 bytes left for 2 planes of 2 bytes/],
   ];
   for (const [bytes, kind, message] of cases) {
     const result = decode(Uint8Array.from(bytes));

@@ -170,23 +170,20 @@ function readTimes(mode: number, n: number, t: Float64Array): void {
   checkGrid(base, step, n, startAt);
   if (mode === TimeMode.GridSparse) {
     for (let i = 0; i < n; i++) t[i] = base + i * step;
-    const offsetsAt = at;
     const count = readU();
     if (count > n) fail("invalid-time", at, `${count} off-grid points in a block of ${n}`);
+    if (moved.length < count) moved = new Int32Array(Math.max(count, 2 * moved.length));
     let i = -1;
     for (let k = 0; k < count; k++) {
       i += readU() + 1;
       if (i >= n) beyondBlock("invalid-time", at, "off-grid point", i, n);
-      t[i] += readS();
+      moved[k] = i;
     }
+    for (let k = 0; k < count; k++) t[moved[k]] += readS();
     checkEnds(t, n, startAt);
     // The grid ascends, so only a moved point can break the order: check its neighbours.
-    let j = -1;
-    at = offsetsAt;
-    readU();
     for (let k = 0; k < count; k++) {
-      j += readU() + 1;
-      readS();
+      const j = moved[k];
       if ((j > 0 && !(t[j] > t[j - 1])) || (j + 1 < n && !(t[j + 1] > t[j]))) {
         outOfOrder(startAt, j);
       }
@@ -312,6 +309,9 @@ function readInts(
     m += d;
     v[1] = (m * mul) / div;
     i = 2;
+  } else {
+    // Delta mode: every delta is written less this mean.
+    d = readS();
   }
   const count = n - i;
   const xs = readPlanes(count);
@@ -323,16 +323,19 @@ function readInts(
     }
   } else if (mul !== 1 || div !== 1) {
     for (let k = 0; k < count; k++) {
-      m += xs[k];
+      m += xs[k] + d;
       v[k + 1] = (m * mul) / div;
     }
   } else {
     for (let k = 0; k < count; k++) {
-      m += xs[k];
+      m += xs[k] + d;
       v[k + 1] = m;
     }
   }
 }
+
+/** Positions of a sparse grid's off-grid points, reused. */
+let moved = new Int32Array(64);
 
 /** Decoded planes, reused. */
 let planeScratch = new Float64Array(1024);

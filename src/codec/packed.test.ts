@@ -11,8 +11,10 @@ import {
   MAX_ABS_TIME_MS,
   PackedIterator,
   PackInputError,
+  packedBound,
   packedCount,
   packSeries,
+  packSeriesInto,
   TimeMode,
   unpackSeries,
   ValueMode,
@@ -462,4 +464,24 @@ test("integers with steps beyond 2^32 use wide planes and still round-trip", () 
   assert.deepEqual([layout.valueMode, layout.intMode], [ValueMode.Decimal, IntMode.Delta]);
   // Zigzag steps up to 2e12 need six planes of n - 1 bytes.
   assert.ok(bytes.length > 6 * (N - 1) && bytes.length < 6 * N + 40, `${bytes.length} bytes`);
+});
+
+test("packSeriesInto lays blocks end to end, each the same bytes packSeries gives", () => {
+  const a = { times: Float64Array.from(grid()), values: walk(300, 2) };
+  const b = { times: Float64Array.of(-7, 3, 9), values: Float64Array.of(1, Number.NaN, -0) };
+  const dst = new Uint8Array(packedBound(N) + packedBound(3) + 5);
+  dst.fill(0xee);
+  const endA = packSeriesInto(a.times, a.values, N, dst, 5);
+  const endB = packSeriesInto(b.times, b.values, 3, dst, endA);
+  assert.deepEqual(dst.subarray(5, endA), packSeries(a.times, a.values, N));
+  assert.deepEqual(dst.subarray(endA, endB), packSeries(b.times, b.values, 3));
+  assert.deepEqual(Array.from(dst.subarray(0, 5)), [0xee, 0xee, 0xee, 0xee, 0xee]);
+  assert.ok(
+    dst.subarray(endB).every((x) => x === 0xee),
+    "nothing written past the end",
+  );
+  assert.throws(
+    () => packSeriesInto(b.times, b.values, 3, new Uint8Array(packedBound(3) - 1), 0),
+    RangeError,
+  );
 });
