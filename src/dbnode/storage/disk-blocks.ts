@@ -181,7 +181,7 @@ export class DiskBlocks {
   remove(block: DiskBlock): void {
     const shards = this.byShard.get(block.id.namespace);
     const list = shards?.get(block.id.shard);
-    if (shards !== undefined && list !== undefined && list.includes(block)) {
+    if (shards !== undefined && list?.includes(block) === true) {
       shards.set(
         block.id.shard,
         list.filter((b) => b !== block),
