@@ -6,8 +6,8 @@ import {
   REAL_KIND_SHARES,
   REAL_SCRAPE_INTERVAL_MS,
   REAL_SERIES,
-  RealSamples,
   type RealKind,
+  RealSamples,
 } from "./real-samples.js";
 import type { SampleChunk } from "./samples.js";
 
@@ -155,13 +155,18 @@ describe("RealSamples", () => {
     assert.deepEqual(again[0].values, chunks[0].values);
     const reused = collect(stream);
     assert.deepEqual(reused[0].values, chunks[0].values);
-    const other = collect(new RealSamples({ startMs: START_MS, durationMs: 1.5 * HOUR_MS, seed: 2 }));
+    const other = collect(
+      new RealSamples({ startMs: START_MS, durationMs: 1.5 * HOUR_MS, seed: 2 }),
+    );
     assert.notDeepEqual(other[0].values, chunks[0].values);
     assert.notDeepEqual(other[0].timesMs, chunks[0].timesMs);
   });
 
   it("rejects a start off the 2-hour grid and a length that is not whole scrapes", () => {
-    assert.throws(() => new RealSamples({ startMs: START_MS + 1, durationMs: HOUR_MS }), RangeError);
+    assert.throws(
+      () => new RealSamples({ startMs: START_MS + 1, durationMs: HOUR_MS }),
+      RangeError,
+    );
     assert.throws(() => new RealSamples({ startMs: START_MS, durationMs: 12_345 }), RangeError);
   });
 });

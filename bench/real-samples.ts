@@ -12,7 +12,7 @@
 // target's scrape timestamps: each target has its own offset within the
 // interval, and most scrapes land exactly on the ideal time (Prometheus
 // aligns a timestamp within 2 ms of it), a few some ms off.
-import { seriesPrefix, type SampleChunk, type SampleStream } from "./samples.js";
+import { type SampleChunk, type SampleStream, seriesPrefix } from "./samples.js";
 
 export const REAL_SCRAPE_INTERVAL_MS = 10_000;
 export const REAL_CHUNK_MS = 7_200_000;
@@ -129,13 +129,49 @@ function nodeRows(host: number): FamilyRow[] {
       ["system", 0.05],
       ["user", 0.11],
     ] as const) {
-      rows.push(["node_cpu_seconds_total", [["cpu", c], ["mode", mode]], Model.floatCounter, 1e5 + host * 1e3, rate * 10]);
+      rows.push([
+        "node_cpu_seconds_total",
+        [
+          ["cpu", c],
+          ["mode", mode],
+        ],
+        Model.floatCounter,
+        1e5 + host * 1e3,
+        rate * 10,
+      ]);
     }
     for (const mode of ["irq", "nice", "steal", "softirq"]) {
-      rows.push(["node_cpu_seconds_total", [["cpu", c], ["mode", mode]], Model.constant, 0, 0]);
+      rows.push([
+        "node_cpu_seconds_total",
+        [
+          ["cpu", c],
+          ["mode", mode],
+        ],
+        Model.constant,
+        0,
+        0,
+      ]);
     }
-    rows.push(["node_cpu_guest_seconds_total", [["cpu", c], ["mode", "nice"]], Model.constant, 0, 0]);
-    rows.push(["node_cpu_guest_seconds_total", [["cpu", c], ["mode", "user"]], Model.constant, 0, 0]);
+    rows.push([
+      "node_cpu_guest_seconds_total",
+      [
+        ["cpu", c],
+        ["mode", "nice"],
+      ],
+      Model.constant,
+      0,
+      0,
+    ]);
+    rows.push([
+      "node_cpu_guest_seconds_total",
+      [
+        ["cpu", c],
+        ["mode", "user"],
+      ],
+      Model.constant,
+      0,
+      0,
+    ]);
   }
   const mem: [string, ModelCode, number, number][] = [
     ["MemTotal", Model.constant, 16_777_216_000, 0],
@@ -155,7 +191,8 @@ function nodeRows(host: number): FamilyRow[] {
     ["CommitLimit", Model.constant, 8_388_608_000, 0],
     ["VmallocTotal", Model.constant, 35_184_372_087_808, 0],
   ];
-  for (const [m, model, level, rate] of mem) rows.push([`node_memory_${m}_bytes`, [], model, level, rate]);
+  for (const [m, model, level, rate] of mem)
+    rows.push([`node_memory_${m}_bytes`, [], model, level, rate]);
   for (const device of ["eth0", "lo", "docker0"]) {
     const d: [string, string][] = [["device", device]];
     const busy = device === "eth0" ? 1 : 0.05;
@@ -165,7 +202,13 @@ function nodeRows(host: number): FamilyRow[] {
     rows.push(["node_network_transmit_packets_total", d, Model.fastCounter, 9e7, 250 * busy]);
     rows.push(["node_network_receive_errs_total", d, Model.constant, 0, 0]);
     rows.push(["node_network_transmit_errs_total", d, Model.constant, 0, 0]);
-    rows.push(["node_network_receive_drop_total", d, device === "eth0" ? Model.slowCounter : Model.constant, 12, 0.05]);
+    rows.push([
+      "node_network_receive_drop_total",
+      d,
+      device === "eth0" ? Model.slowCounter : Model.constant,
+      12,
+      0.05,
+    ]);
     rows.push(["node_network_transmit_drop_total", d, Model.constant, 0, 0]);
     rows.push(["node_network_up", d, Model.constant, 1, 0]);
     rows.push(["node_network_mtu_bytes", d, Model.constant, device === "lo" ? 65536 : 1500, 0]);
@@ -189,11 +232,27 @@ function nodeRows(host: number): FamilyRow[] {
     ["tmpfs", "/run", "tmpfs", 1_677_721_600],
     ["/dev/vda15", "/boot/efi", "vfat", 109_422_592],
   ] as const) {
-    const l: [string, string][] = [["device", device], ["fstype", fstype], ["mountpoint", mount]];
+    const l: [string, string][] = [
+      ["device", device],
+      ["fstype", fstype],
+      ["mountpoint", mount],
+    ];
     const moving = mount === "/" || mount === "/var/lib/data";
     rows.push(["node_filesystem_size_bytes", l, Model.constant, size, 0]);
-    rows.push(["node_filesystem_free_bytes", l, moving ? Model.intGauge : Model.constant, size * 0.4, 4096]);
-    rows.push(["node_filesystem_avail_bytes", l, moving ? Model.intGauge : Model.constant, size * 0.35, 4096]);
+    rows.push([
+      "node_filesystem_free_bytes",
+      l,
+      moving ? Model.intGauge : Model.constant,
+      size * 0.4,
+      4096,
+    ]);
+    rows.push([
+      "node_filesystem_avail_bytes",
+      l,
+      moving ? Model.intGauge : Model.constant,
+      size * 0.35,
+      4096,
+    ]);
     rows.push(["node_filesystem_files", l, Model.constant, 6_553_600, 0]);
     rows.push(["node_filesystem_files_free", l, Model.constant, 6_000_000, 0]);
     rows.push(["node_filesystem_readonly", l, Model.constant, 0, 0]);
@@ -203,7 +262,16 @@ function nodeRows(host: number): FamilyRow[] {
   rows.push(["node_load5", [], Model.gauge2dp, 0.8, 0.03]);
   rows.push(["node_load15", [], Model.gauge2dp, 0.7, 0.01]);
   for (const sensor of ["temp1", "temp2"]) {
-    rows.push(["node_hwmon_temp_celsius", [["chip", "platform_coretemp_0"], ["sensor", sensor]], Model.gauge2dp, 45, 0.3]);
+    rows.push([
+      "node_hwmon_temp_celsius",
+      [
+        ["chip", "platform_coretemp_0"],
+        ["sensor", sensor],
+      ],
+      Model.gauge2dp,
+      45,
+      0.3,
+    ]);
   }
   for (const [m, model, level, rate] of [
     ["pgfault", Model.fastCounter, 8e8, 2000],
@@ -240,12 +308,51 @@ function nodeRows(host: number): FamilyRow[] {
   rows.push(["node_time_seconds", [], Model.floatCounter, 0, 10]);
   rows.push(["node_entropy_available_bits", [], Model.constant, 256, 0]);
   rows.push(["node_filefd_allocated", [], Model.intGauge, 2_300, 2]);
-  rows.push(["node_filefd_maximum", [], Model.constant, 9_223_372_036_854_775_807, 0]);
+  rows.push(["node_filefd_maximum", [], Model.constant, 2 ** 63, 0]);
   rows.push(["node_textfile_scrape_error", [], Model.constant, 0, 0]);
-  rows.push(["node_uname_info", [["machine", "x86_64"], ["release", "6.1.0-13-amd64"], ["sysname", "Linux"]], Model.constant, 1, 0]);
-  rows.push(["node_os_info", [["id", "debian"], ["version_id", "12"]], Model.constant, 1, 0]);
-  rows.push(["node_exporter_build_info", [["goversion", "go1.19.8"], ["version", "1.5.0"]], Model.constant, 1, 0]);
-  for (const collector of ["cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "netstat", "stat", "vmstat", "hwmon"]) {
+  rows.push([
+    "node_uname_info",
+    [
+      ["machine", "x86_64"],
+      ["release", "6.1.0-13-amd64"],
+      ["sysname", "Linux"],
+    ],
+    Model.constant,
+    1,
+    0,
+  ]);
+  rows.push([
+    "node_os_info",
+    [
+      ["id", "debian"],
+      ["version_id", "12"],
+    ],
+    Model.constant,
+    1,
+    0,
+  ]);
+  rows.push([
+    "node_exporter_build_info",
+    [
+      ["goversion", "go1.19.8"],
+      ["version", "1.5.0"],
+    ],
+    Model.constant,
+    1,
+    0,
+  ]);
+  for (const collector of [
+    "cpu",
+    "diskstats",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "netstat",
+    "stat",
+    "vmstat",
+    "hwmon",
+  ]) {
     const l: [string, string][] = [["collector", collector]];
     rows.push(["node_scrape_collector_success", l, Model.constant, 1, 0]);
     if (collector === "filesystem" || collector === "diskstats") {
@@ -266,24 +373,84 @@ function processRows(): FamilyRow[] {
     ["cron", 0.001],
   ] as const) {
     const g: [string, string][] = [["groupname", group]];
-    rows.push(["namedprocess_namegroup_cpu_seconds_total", [...g, ["mode", "user"]], Model.floatCounter, 4e3, 0.2 * busy]);
-    rows.push(["namedprocess_namegroup_cpu_seconds_total", [...g, ["mode", "system"]], Model.floatCounter, 2e3, 0.1 * busy]);
-    rows.push(["namedprocess_namegroup_memory_bytes", [...g, ["memtype", "resident"]], busy > 0.2 ? Model.intGauge : Model.constant, 1e8, 4096]);
-    rows.push(["namedprocess_namegroup_memory_bytes", [...g, ["memtype", "virtual"]], Model.constant, 8e8, 0]);
-    rows.push(["namedprocess_namegroup_memory_bytes", [...g, ["memtype", "swapped"]], Model.constant, 0, 0]);
+    rows.push([
+      "namedprocess_namegroup_cpu_seconds_total",
+      [...g, ["mode", "user"]],
+      Model.floatCounter,
+      4e3,
+      0.2 * busy,
+    ]);
+    rows.push([
+      "namedprocess_namegroup_cpu_seconds_total",
+      [...g, ["mode", "system"]],
+      Model.floatCounter,
+      2e3,
+      0.1 * busy,
+    ]);
+    rows.push([
+      "namedprocess_namegroup_memory_bytes",
+      [...g, ["memtype", "resident"]],
+      busy > 0.2 ? Model.intGauge : Model.constant,
+      1e8,
+      4096,
+    ]);
+    rows.push([
+      "namedprocess_namegroup_memory_bytes",
+      [...g, ["memtype", "virtual"]],
+      Model.constant,
+      8e8,
+      0,
+    ]);
+    rows.push([
+      "namedprocess_namegroup_memory_bytes",
+      [...g, ["memtype", "swapped"]],
+      Model.constant,
+      0,
+      0,
+    ]);
     rows.push(["namedprocess_namegroup_num_procs", g, Model.constant, busy > 0.5 ? 9 : 1, 0]);
     rows.push(["namedprocess_namegroup_num_threads", g, Model.constant, 12, 0]);
-    rows.push(["namedprocess_namegroup_open_filedesc", g, busy > 0.5 ? Model.intGauge : Model.constant, 64, 1]);
+    rows.push([
+      "namedprocess_namegroup_open_filedesc",
+      g,
+      busy > 0.5 ? Model.intGauge : Model.constant,
+      64,
+      1,
+    ]);
     rows.push(["namedprocess_namegroup_read_bytes_total", g, Model.fastCounter, 1e9, 4e4 * busy]);
     rows.push(["namedprocess_namegroup_write_bytes_total", g, Model.fastCounter, 3e9, 9e4 * busy]);
     rows.push(["namedprocess_namegroup_major_page_faults_total", g, Model.constant, 1200, 0]);
     rows.push(["namedprocess_namegroup_minor_page_faults_total", g, Model.slowCounter, 5e5, 0.3]);
-    rows.push(["namedprocess_namegroup_context_switches_total", [...g, ["ctxswitchtype", "voluntary"]], Model.fastCounter, 7e6, 200 * busy]);
-    rows.push(["namedprocess_namegroup_context_switches_total", [...g, ["ctxswitchtype", "nonvoluntary"]], Model.slowCounter, 1e5, 0.2]);
+    rows.push([
+      "namedprocess_namegroup_context_switches_total",
+      [...g, ["ctxswitchtype", "voluntary"]],
+      Model.fastCounter,
+      7e6,
+      200 * busy,
+    ]);
+    rows.push([
+      "namedprocess_namegroup_context_switches_total",
+      [...g, ["ctxswitchtype", "nonvoluntary"]],
+      Model.slowCounter,
+      1e5,
+      0.2,
+    ]);
     for (const state of ["Running", "Sleeping", "Waiting", "Zombie", "Other"]) {
-      rows.push(["namedprocess_namegroup_states", [...g, ["state", state]], Model.constant, state === "Sleeping" ? 3 : 0, 0]);
+      rows.push([
+        "namedprocess_namegroup_states",
+        [...g, ["state", state]],
+        Model.constant,
+        state === "Sleeping" ? 3 : 0,
+        0,
+      ]);
     }
-    rows.push(["namedprocess_namegroup_oldest_start_time_seconds", g, Model.constant, 1_698_412_400, 0]);
+    rows.push([
+      "namedprocess_namegroup_oldest_start_time_seconds",
+      g,
+      Model.constant,
+      1_698_412_400,
+      0,
+    ]);
   }
   rows.push(["namedprocess_scrape_errors", [], Model.constant, 0, 0]);
   rows.push(["namedprocess_scrape_procread_errors", [], Model.constant, 0, 0]);
@@ -292,17 +459,41 @@ function processRows(): FamilyRow[] {
 
 function prometheusRows(): FamilyRow[] {
   const rows: FamilyRow[] = [];
-  for (const handler of ["/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/metrics", "/-/ready"]) {
+  for (const handler of [
+    "/api/v1/query",
+    "/api/v1/query_range",
+    "/api/v1/series",
+    "/metrics",
+    "/-/ready",
+  ]) {
     const h: [string, string][] = [["handler", handler]];
     const quiet = handler === "/-/ready" || handler === "/api/v1/series";
-    rows.push(["prometheus_http_requests_total", [["code", "200"], ...h], quiet ? Model.slowCounter : Model.fastCounter, 2e4, quiet ? 0.1 : 1]);
+    rows.push([
+      "prometheus_http_requests_total",
+      [["code", "200"], ...h],
+      quiet ? Model.slowCounter : Model.fastCounter,
+      2e4,
+      quiet ? 0.1 : 1,
+    ]);
     rows.push(["prometheus_http_requests_total", [["code", "400"], ...h], Model.constant, 3, 0]);
     for (const le of ["0.1", "0.2", "0.4", "1", "3", "8", "20", "60", "120", "+Inf"]) {
-      rows.push(["prometheus_http_request_duration_seconds_bucket", [...h, ["le", le]], quiet ? Model.constant : Model.slowCounter, 2e4, 0.2]);
+      rows.push([
+        "prometheus_http_request_duration_seconds_bucket",
+        [...h, ["le", le]],
+        quiet ? Model.constant : Model.slowCounter,
+        2e4,
+        0.2,
+      ]);
     }
   }
   for (const quantile of ["0", "0.25", "0.5", "0.75", "1"]) {
-    rows.push(["go_gc_duration_seconds", [["quantile", quantile]], Model.floatGauge, 4e-5 * (1 + Number(quantile) * 4), 1e-5]);
+    rows.push([
+      "go_gc_duration_seconds",
+      [["quantile", quantile]],
+      Model.floatGauge,
+      4e-5 * (1 + Number(quantile) * 4),
+      1e-5,
+    ]);
   }
   rows.push(["go_goroutines", [], Model.intGauge, 180, 2]);
   rows.push(["go_threads", [], Model.constant, 14, 0]);
@@ -320,22 +511,70 @@ function prometheusRows(): FamilyRow[] {
   rows.push(["process_open_fds", [], Model.intGauge, 80, 1]);
   rows.push(["process_max_fds", [], Model.constant, 1_048_576, 0]);
   rows.push(["process_start_time_seconds", [], Model.constant, 1_698_412_401.37, 0]);
-  rows.push(["prometheus_build_info", [["branch", "debian/sid"], ["version", "2.42.0"]], Model.constant, 1, 0]);
+  rows.push([
+    "prometheus_build_info",
+    [
+      ["branch", "debian/sid"],
+      ["version", "2.42.0"],
+    ],
+    Model.constant,
+    1,
+    0,
+  ]);
   rows.push(["prometheus_config_last_reload_successful", [], Model.constant, 1, 0]);
   rows.push(["prometheus_tsdb_head_series", [], Model.intGauge, 1500, 1]);
   rows.push(["prometheus_tsdb_head_chunks", [], Model.intGauge, 3000, 3]);
-  rows.push(["prometheus_tsdb_head_samples_appended_total", [["type", "float"]], Model.fastCounter, 3e9, 1500]);
+  rows.push([
+    "prometheus_tsdb_head_samples_appended_total",
+    [["type", "float"]],
+    Model.fastCounter,
+    3e9,
+    1500,
+  ]);
   rows.push(["prometheus_tsdb_compactions_total", [], Model.slowCounter, 480, 0.001]);
   rows.push(["prometheus_tsdb_wal_fsync_duration_seconds_sum", [], Model.floatCounter, 30, 0.001]);
-  rows.push(["prometheus_engine_query_duration_seconds_sum", [["slice", "inner_eval"]], Model.floatCounter, 900, 0.02]);
-  rows.push(["prometheus_target_interval_length_seconds", [["interval", "10s"], ["quantile", "0.99"]], Model.floatGauge, 10.0004, 0.0003]);
+  rows.push([
+    "prometheus_engine_query_duration_seconds_sum",
+    [["slice", "inner_eval"]],
+    Model.floatCounter,
+    900,
+    0.02,
+  ]);
+  rows.push([
+    "prometheus_target_interval_length_seconds",
+    [
+      ["interval", "10s"],
+      ["quantile", "0.99"],
+    ],
+    Model.floatGauge,
+    10.0004,
+    0.0003,
+  ]);
   for (const rule of ["node", "process", "prometheus", "alerts", "recording"]) {
-    rows.push(["prometheus_rule_group_last_duration_seconds", [["rule_group", rule]], Model.floatGauge, 0.003, 0.001]);
+    rows.push([
+      "prometheus_rule_group_last_duration_seconds",
+      [["rule_group", rule]],
+      Model.floatGauge,
+      0.003,
+      0.001,
+    ]);
     rows.push(["prometheus_rule_group_rules", [["rule_group", rule]], Model.constant, 12, 0]);
-    rows.push(["prometheus_rule_evaluation_failures_total", [["rule_group", rule]], Model.constant, 0, 0]);
+    rows.push([
+      "prometheus_rule_evaluation_failures_total",
+      [["rule_group", rule]],
+      Model.constant,
+      0,
+      0,
+    ]);
   }
   for (const reason of ["out_of_order", "duplicate"]) {
-    rows.push(["prometheus_target_scrapes_sample_rejected_total", [["reason", reason]], Model.constant, 0, 0]);
+    rows.push([
+      "prometheus_target_scrapes_sample_rejected_total",
+      [["reason", reason]],
+      Model.constant,
+      0,
+      0,
+    ]);
   }
   return rows;
 }
@@ -348,7 +587,11 @@ function seriesSpecs(): { specs: SeriesSpec[]; targets: number } {
     targets.push({ instance: `${host}:9100`, job: "node", rows: nodeRows(h) });
     if (h <= 2) targets.push({ instance: `${host}:9256`, job: "process", rows: processRows() });
   }
-  targets.push({ instance: "prometheus-0.dc1.example.net:9090", job: "prometheus", rows: prometheusRows() });
+  targets.push({
+    instance: "prometheus-0.dc1.example.net:9090",
+    job: "prometheus",
+    rows: prometheusRows(),
+  });
   const specs: SeriesSpec[] = [];
   for (let t = 0; t < targets.length; t++) {
     const { instance, job, rows } = targets[t];
@@ -376,7 +619,9 @@ function seriesSpecs(): { specs: SeriesSpec[]; targets: number } {
 function fitShares(all: SeriesSpec[]): SeriesSpec[] {
   const specs = all.slice(0, REAL_SERIES);
   if (specs.length < REAL_SERIES) {
-    throw new RangeError(`the exporters give ${all.length} series; at least ${REAL_SERIES} are needed`);
+    throw new RangeError(
+      `the exporters give ${all.length} series; at least ${REAL_SERIES} are needed`,
+    );
   }
   const room = new Map<RealKind, number>();
   let assigned = 0;
@@ -398,7 +643,8 @@ function fitShares(all: SeriesSpec[]): SeriesSpec[] {
     for (const kind of KINDS) if ((room.get(kind) ?? 0) > (room.get(best) ?? 0)) best = kind;
     room.set(best, (room.get(best) ?? 0) - 1);
     s.model = FALLBACK_MODEL[best];
-    if (best === "integer") s.level = Math.round(s.level);
+    // Past 2^40 a counter's increments would be lost in the float's rounding.
+    if (best === "integer") s.level = Math.abs(s.level) < 2 ** 40 ? Math.round(s.level) : 0;
     if (best === "gauge2dp") s.level = 1.5;
     if (best === "float") s.level = 0.25;
     s.rate = best === "float" ? 0.01 : 0.2;
@@ -435,9 +681,15 @@ export class RealSamples implements SampleStream {
   constructor(options: RealSamplesOptions) {
     const { startMs, durationMs } = options;
     if (!Number.isSafeInteger(startMs) || startMs < 0 || startMs % REAL_CHUNK_MS !== 0) {
-      throw new RangeError(`startMs must be a non-negative multiple of ${REAL_CHUNK_MS}, got ${startMs}`);
+      throw new RangeError(
+        `startMs must be a non-negative multiple of ${REAL_CHUNK_MS}, got ${startMs}`,
+      );
     }
-    if (!Number.isSafeInteger(durationMs) || durationMs <= 0 || durationMs % REAL_SCRAPE_INTERVAL_MS !== 0) {
+    if (
+      !Number.isSafeInteger(durationMs) ||
+      durationMs <= 0 ||
+      durationMs % REAL_SCRAPE_INTERVAL_MS !== 0
+    ) {
       throw new RangeError(
         `durationMs must be a positive multiple of ${REAL_SCRAPE_INTERVAL_MS}, got ${durationMs}`,
       );
@@ -501,7 +753,8 @@ export class RealSamples implements SampleStream {
         scrapeTimes[t] = Float64Array.from(times);
       }
       const offsets = new Int32Array(n + 1);
-      for (let s = 0; s < n; s++) offsets[s + 1] = offsets[s] + scrapeTimes[this.specs[s].target].length;
+      for (let s = 0; s < n; s++)
+        offsets[s + 1] = offsets[s] + scrapeTimes[this.specs[s].target].length;
       const timesMs = new Float64Array(offsets[n]);
       const values = new Float64Array(offsets[n]);
       for (let s = 0; s < n; s++) {
@@ -531,7 +784,8 @@ export class RealSamples implements SampleStream {
               break;
             case Model.gauge2dp: {
               // Mean-reverting walk around the level, rounded to hundredths.
-              const walk = value[s] + (spec.level - value[s]) * 0.05 + (uniform(rng, s) - 0.5) * spec.rate;
+              const walk =
+                value[s] + (spec.level - value[s]) * 0.05 + (uniform(rng, s) - 0.5) * spec.rate;
               value[s] = Math.max(0, walk);
               v = Math.round(value[s] * 100) / 100;
               break;

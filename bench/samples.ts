@@ -93,7 +93,8 @@ export function samplesStream(samples: Samples, startMs: number, chunkMs: number
     }
     for (let i = 0; i < s.timesMs.length; i++) {
       const t = s.timesMs[i];
-      if (t < startMs) throw new RangeError(`timestamp ${t} is before the stream's start ${startMs}`);
+      if (t < startMs)
+        throw new RangeError(`timestamp ${t} is before the stream's start ${startMs}`);
       if (i > 0 && t <= s.timesMs[i - 1]) {
         throw new RangeError(`timestamps must increase; ${t} follows ${s.timesMs[i - 1]}`);
       }
