@@ -106,6 +106,8 @@ export async function m3tsDiskBytes(
       bufferFutureMs: BUFFER_MS,
       retentionPeriodMs: RETENTION_MS,
       coldWritesEnabled: false,
+      // Queried by labels as Prometheus and VictoriaMetrics are, so it keeps a label index as they do.
+      index: { enabled: true, blockSizeMs: M3TS_BLOCK_MS },
     });
 
     // ---- writes, block by block ----

@@ -41,10 +41,12 @@ const Model = {
   intGauge: 3,
   /** Mean-reverting gauge rounded to two decimals. */
   gauge2dp: 4,
-  /** Counter of seconds, full float increments. */
+  /** Counter of seconds as /proc and the kernel count them: increments of whole ms. */
   floatCounter: 5,
-  /** Gauge of full floats around a level (ratios, durations). */
+  /** Gauge of full floats around a level (ratios, durations), changing on a share of the scrapes. */
   floatGauge: 6,
+  /** A wall-clock time in seconds with sub-ms digits (node_time_seconds), full floats. */
+  clockSeconds: 7,
 } as const;
 type ModelCode = (typeof Model)[keyof typeof Model];
 
@@ -54,6 +56,7 @@ const KIND_OF_MODEL: RealKind[] = [
   "integer",
   "integer",
   "gauge2dp",
+  "float",
   "float",
   "float",
 ];
@@ -91,10 +94,12 @@ interface SeriesSpec {
   level: number;
   /** The model's rate or step: increments per scrape, walk step, noise width. */
   rate: number;
+  /** Share of the scrapes on which a float gauge takes a new value (durations of GCs, rule runs). */
+  changeShare: number;
 }
 
-/** A target's labels and the series it exposes (family name, extra labels, model, level, rate). */
-type FamilyRow = [string, [string, string][], ModelCode, number, number];
+/** A series a target exposes: family name, extra labels, model, level, rate, and optionally its change share. */
+type FamilyRow = [string, [string, string][], ModelCode, number, number, number?];
 
 /** Labels every series of a target carries (external labels and target labels), about 100 bytes. */
 function targetLabels(instance: string, job: string): [string, string][] {
@@ -305,7 +310,7 @@ function nodeRows(host: number): FamilyRow[] {
   rows.push(["node_procs_running", [], Model.intGauge, 2, 1]);
   rows.push(["node_procs_blocked", [], Model.constant, 0, 0]);
   rows.push(["node_boot_time_seconds", [], Model.constant, 1_698_412_345, 0]);
-  rows.push(["node_time_seconds", [], Model.floatCounter, 0, 10]);
+  rows.push(["node_time_seconds", [], Model.clockSeconds, 0, 0]);
   rows.push(["node_entropy_available_bits", [], Model.constant, 256, 0]);
   rows.push(["node_filefd_allocated", [], Model.intGauge, 2_300, 2]);
   rows.push(["node_filefd_maximum", [], Model.constant, 2 ** 63, 0]);
@@ -493,6 +498,7 @@ function prometheusRows(): FamilyRow[] {
       Model.floatGauge,
       4e-5 * (1 + Number(quantile) * 4),
       1e-5,
+      0.15,
     ]);
   }
   rows.push(["go_goroutines", [], Model.intGauge, 180, 2]);
@@ -504,7 +510,7 @@ function prometheusRows(): FamilyRow[] {
   rows.push(["go_memstats_mallocs_total", [], Model.fastCounter, 8e9, 3e4]);
   rows.push(["go_memstats_frees_total", [], Model.fastCounter, 8e9, 3e4]);
   rows.push(["go_memstats_gc_sys_bytes", [], Model.constant, 1.2e7, 0]);
-  rows.push(["go_memstats_last_gc_time_seconds", [], Model.floatCounter, 1.7e9, 10]);
+  rows.push(["go_memstats_last_gc_time_seconds", [], Model.clockSeconds, 0, 0, 0.15]);
   rows.push(["process_cpu_seconds_total", [], Model.floatCounter, 3e4, 0.6]);
   rows.push(["process_resident_memory_bytes", [], Model.intGauge, 4e8, 4096]);
   rows.push(["process_virtual_memory_bytes", [], Model.constant, 2.1e9, 0]);
@@ -549,6 +555,7 @@ function prometheusRows(): FamilyRow[] {
     Model.floatGauge,
     10.0004,
     0.0003,
+    0.1,
   ]);
   for (const rule of ["node", "process", "prometheus", "alerts", "recording"]) {
     rows.push([
@@ -557,6 +564,7 @@ function prometheusRows(): FamilyRow[] {
       Model.floatGauge,
       0.003,
       0.001,
+      0.5,
     ]);
     rows.push(["prometheus_rule_group_rules", [["rule_group", rule]], Model.constant, 12, 0]);
     rows.push([
@@ -596,10 +604,13 @@ function seriesSpecs(): { specs: SeriesSpec[]; targets: number } {
   for (let t = 0; t < targets.length; t++) {
     const { instance, job, rows } = targets[t];
     const common = targetLabels(instance, job);
-    for (const [name, extra, model, level, rate] of [...rows, ...scrapeRows(rows.length)]) {
+    for (const [name, extra, model, level, rate, changeShare] of [
+      ...rows,
+      ...scrapeRows(rows.length),
+    ]) {
       const labels = [...common, ...extra].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       labels.unshift(["__name__", name]);
-      specs.push({ labels, target: t, model, level, rate });
+      specs.push({ labels, target: t, model, level, rate, changeShare: changeShare ?? 1 });
     }
   }
   for (const s of specs) {
@@ -791,15 +802,26 @@ export class RealSamples implements SampleStream {
               break;
             }
             case Model.floatCounter:
-              v += spec.rate * (0.8 + 0.4 * uniform(rng, s));
+              // The kernel counts finer than it reports: keep the exact sum, report whole ms.
+              value[s] += spec.rate * (0.8 + 0.4 * uniform(rng, s));
+              v = Math.round(value[s] * 1000) / 1000;
               break;
             case Model.floatGauge:
-              v = spec.level + (uniform(rng, s) - 0.5) * 2 * spec.rate;
+              if (i === 0 && v === spec.level) v = spec.level + uniform(rng, s) * spec.rate;
+              else if (uniform(rng, s) < spec.changeShare) {
+                v = spec.level + (uniform(rng, s) - 0.5) * 2 * spec.rate;
+              }
+              break;
+            case Model.clockSeconds:
+              if (i === 0 && v === spec.level) v = times[i] / 1000 + uniform(rng, s) * 1e-3;
+              else if (uniform(rng, s) < spec.changeShare) {
+                v = times[i] / 1000 + uniform(rng, s) * 1e-3;
+              }
               break;
           }
           values[at] = v;
         }
-        if (spec.model !== Model.gauge2dp) value[s] = v;
+        if (spec.model !== Model.gauge2dp && spec.model !== Model.floatCounter) value[s] = v;
       }
       yield { startMs: from, endMs: to, offsets, timesMs, values };
     }
