@@ -15,8 +15,13 @@
 // and real7d are bench/real-samples.ts's exporter-shaped series over 1.5 h,
 // 24 h and 7 days, streamed 2 hours at a time. synthetic24h also prints the
 // lines this benchmark printed before it had datasets (storage.disk_bytes_per_dp
-// is m3ts's files under data/ against Prometheus's blocks and
-// VictoriaMetrics' data/ and indexdb/).
+// is m3ts's files under data/ against Prometheus's blocks, now after its
+// compactor ran, and VictoriaMetrics' data/ and indexdb/).
+// storage.compaction_dps is the datapoints m3ts's compaction ticks report
+// compacted over those ticks' wall time, over every dataset run (0, with a
+// note on stderr, while the tick reports no compaction counts);
+// storage.peak_rss_bytes is this process's peak resident memory (each
+// server's is its server_peak_rss_bytes).
 //
 // Engine, on --series series (default 10000) of the same mix: every block is
 // written while the clock makes it warm and kept in memory (no tick), then
