@@ -29,7 +29,7 @@ export function printDiskFigures(store: string, f: DiskFigures): void {
     console.log(`storage.${store}.part.${part}_bytes ${bytes} bytes`);
   }
   for (const [name, n] of Object.entries(f.counts)) {
-    console.log(`storage.${store}.${name} ${n} count`);
+    console.log(`storage.${store}.${name} ${n} ${unitOfCount(name)}`);
   }
   for (const [step, seconds] of Object.entries(f.stepSeconds)) {
     console.log(`storage.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
@@ -48,4 +48,9 @@ export function printWholeDir(
   );
   console.log(`${prefix}.disk_bytes ${whole.apparentBytes} bytes`);
   console.log(`${prefix}.allocated_bytes ${whole.allocatedBytes} bytes`);
+}
+
+/** The unit of a DiskFigures count: most are counts, a few (peak memory) are bytes. */
+export function unitOfCount(name: string): string {
+  return name.endsWith("_bytes") ? "bytes" : "count";
 }

@@ -49,7 +49,7 @@ import { Database, type TickResult } from "../src/dbnode/storage/index.js";
 import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_START_MS } from "./datasets.js";
-import { type DiskFigures, printDiskFigures, printWholeDir } from "./disk-figures.js";
+import { type DiskFigures, printDiskFigures, printWholeDir, unitOfCount } from "./disk-figures.js";
 import { type M3tsDiskResult, m3tsDiskBytes } from "./m3ts-disk.js";
 import { BLOCK_MS, BLOCK_POINTS, mixSamples } from "./mix-samples.js";
 import { prometheusDiskBytes } from "./prometheus-disk.js";
@@ -395,7 +395,7 @@ async function runDataset(
       console.log(`${prefix}.${store}.part.${part}_allocated_bytes ${du.allocatedBytes} bytes`);
     }
     for (const [count, n] of Object.entries(f.counts)) {
-      console.log(`${prefix}.${store}.${count} ${n} count`);
+      console.log(`${prefix}.${store}.${count} ${n} ${unitOfCount(count)}`);
     }
     for (const [step, seconds] of Object.entries(f.stepSeconds)) {
       console.log(`${prefix}.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
