@@ -9,7 +9,9 @@
 // always did). Then the clock moves past the last block's flush time and
 // ticks run the flush, the snapshot and the cleanup; then it moves two days
 // on and ticks until a tick reports no compaction work. A few series are
-// read back point by point before the database closes.
+// read back point by point before the database closes. The namespace has a
+// 2-hour block, Prometheus's default retention of 15 days and a label index
+// (as the coordinator's database create gives a Prometheus namespace).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Database, type TickResult } from "../src/dbnode/storage/index.js";
