@@ -16,9 +16,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
+import { BLOCK_START_MS } from "./datasets.js";
 import { printDiskFigures } from "./disk-figures.js";
-import { mixSamples } from "./mix-samples.js";
+import { BLOCK_MS, mixSamples } from "./mix-samples.js";
 import { prometheusDiskBytes } from "./prometheus-disk.js";
+import { samplesStream } from "./samples.js";
 import { victoriaMetricsDiskBytes } from "./victoria-metrics-disk.js";
 
 async function main(): Promise<void> {
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   }
   ensureDebianPackages(["prometheus", "victoria-metrics"]);
 
-  const samples = mixSamples(seriesCount, hours);
+  const samples = samplesStream(mixSamples(seriesCount, hours), BLOCK_START_MS, BLOCK_MS);
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "m3ts-compare-disk-"));
   try {

@@ -14,6 +14,10 @@ export interface DiskFigures {
   stepSeconds: Record<string, number>;
   /** Counts of the measured layout (blocks, parts), by name. */
   counts: Record<string, number>;
+  /** The whole data directory, everything the store keeps, as du counts it. */
+  whole?: { apparentBytes: number; allocatedBytes: number };
+  /** du of each top-level entry of the data directory, by name. */
+  wholeParts?: Record<string, { apparentBytes: number; allocatedBytes: number }>;
 }
 
 /** Prints one store's figures as `storage.<store>.*` lines: bytes per datapoint, then the details. */
@@ -25,9 +29,28 @@ export function printDiskFigures(store: string, f: DiskFigures): void {
     console.log(`storage.${store}.part.${part}_bytes ${bytes} bytes`);
   }
   for (const [name, n] of Object.entries(f.counts)) {
-    console.log(`storage.${store}.${name} ${n} count`);
+    console.log(`storage.${store}.${name} ${n} ${unitOfCount(name)}`);
   }
   for (const [step, seconds] of Object.entries(f.stepSeconds)) {
     console.log(`storage.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
   }
+}
+
+/** Prints a whole data directory's du figures per datapoint as `<prefix>.disk_bytes_per_dp` and `<prefix>.allocated_bytes_per_dp`. */
+export function printWholeDir(
+  prefix: string,
+  whole: { apparentBytes: number; allocatedBytes: number },
+  datapoints: number,
+): void {
+  console.log(`${prefix}.disk_bytes_per_dp ${(whole.apparentBytes / datapoints).toFixed(3)} bytes`);
+  console.log(
+    `${prefix}.allocated_bytes_per_dp ${(whole.allocatedBytes / datapoints).toFixed(3)} bytes`,
+  );
+  console.log(`${prefix}.disk_bytes ${whole.apparentBytes} bytes`);
+  console.log(`${prefix}.allocated_bytes ${whole.allocatedBytes} bytes`);
+}
+
+/** The unit of a DiskFigures count: most are counts, a few (peak memory) are bytes. */
+export function unitOfCount(name: string): string {
+  return name.endsWith("_bytes") ? "bytes" : "count";
 }

@@ -161,3 +161,64 @@ export function readTail(filePath: string): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A tree's size as `du -sb` (apparent) and `du -sB1` (allocated) count it. */
+export interface DuBytes {
+  /** st_size of every file, directory and link, the top one included. */
+  apparentBytes: number;
+  /** st_blocks × 512 of the same. */
+  allocatedBytes: number;
+}
+
+/**
+ * Measures a tree as du does: every entry (directories too) once, hard
+ * links once by inode; zero when `p` does not exist. An entry that vanishes
+ * while a store merges is skipped.
+ */
+export function duBytes(p: string, seen: Set<string> = new Set()): DuBytes {
+  const out: DuBytes = { apparentBytes: 0, allocatedBytes: 0 };
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
+    throw err;
+  }
+  const key = `${st.dev}:${st.ino}`;
+  if (seen.has(key)) return out;
+  seen.add(key);
+  out.apparentBytes += st.size;
+  out.allocatedBytes += st.blocks * 512;
+  if (!st.isDirectory()) return out;
+  let names: string[];
+  try {
+    names = fs.readdirSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
+    throw err;
+  }
+  for (const name of names) {
+    const sub = duBytes(path.join(p, name), seen);
+    out.apparentBytes += sub.apparentBytes;
+    out.allocatedBytes += sub.allocatedBytes;
+  }
+  return out;
+}
+
+/** du sizes of each top-level entry of `dir`, by name. */
+export function duTopLevel(dir: string): Record<string, DuBytes> {
+  const out: Record<string, DuBytes> = {};
+  for (const name of fs.readdirSync(dir).sort()) out[name] = duBytes(path.join(dir, name));
+  return out;
+}
+
+/** Peak resident memory of a running process (VmHWM), in bytes; -1 when it cannot be read. */
+export function peakRssBytes(pid: number | undefined): number {
+  if (pid === undefined) return -1;
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m === null ? -1 : Number(m[1]) * 1024;
+  } catch {
+    return -1;
+  }
+}

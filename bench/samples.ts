@@ -52,3 +52,86 @@ export function formatSeconds(timeMs: number): string {
   const s = (timeMs - ms) / 1000;
   return ms === 0 ? String(s) : `${s}.${String(ms).padStart(3, "0")}`;
 }
+
+/**
+ * One time range of a stream's samples, columnar: series s has its points at
+ * [offsets[s], offsets[s + 1]) of timesMs and values, in time order.
+ */
+export interface SampleChunk {
+  /** Start of the range, epoch ms (inclusive). */
+  startMs: number;
+  /** End of the range, epoch ms (exclusive). */
+  endMs: number;
+  /** seriesCount + 1 entries. */
+  offsets: Int32Array;
+  timesMs: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * Samples handed out one time range (chunk) at a time, so that a long
+ * dataset never sits in memory whole. Chunks come in time order and do not
+ * overlap; every call of chunks() yields the same samples again.
+ */
+export interface SampleStream {
+  /** Labels of every series, `__name__` first, the rest sorted by name; chunks index series in this order. */
+  readonly labels: [string, string][][];
+  /** Number of chunks chunks() yields. */
+  readonly chunkCount: number;
+  /** Datapoints over all chunks. */
+  readonly datapoints: number;
+  chunks(): Iterable<SampleChunk>;
+}
+
+/** A stream over samples held in memory, cut into chunks of `chunkMs` from `startMs` (aligned to it). */
+export function samplesStream(samples: Samples, startMs: number, chunkMs: number): SampleStream {
+  let maxMs = startMs;
+  let datapoints = 0;
+  for (const s of samples.series) {
+    if (s.timesMs.length !== s.values.length) {
+      throw new RangeError(`series has ${s.timesMs.length} times, ${s.values.length} values`);
+    }
+    for (let i = 0; i < s.timesMs.length; i++) {
+      const t = s.timesMs[i];
+      if (t < startMs)
+        throw new RangeError(`timestamp ${t} is before the stream's start ${startMs}`);
+      if (i > 0 && t <= s.timesMs[i - 1]) {
+        throw new RangeError(`timestamps must increase; ${t} follows ${s.timesMs[i - 1]}`);
+      }
+      if (t > maxMs) maxMs = t;
+    }
+    datapoints += s.timesMs.length;
+  }
+  const chunkCount = Math.floor((maxMs - startMs) / chunkMs) + 1;
+  const labels = samples.series.map((s) => s.labels);
+  return {
+    labels,
+    chunkCount,
+    datapoints,
+    *chunks() {
+      const n = samples.series.length;
+      const cursor = new Int32Array(n);
+      for (let c = 0; c < chunkCount; c++) {
+        const from = startMs + c * chunkMs;
+        const to = from + chunkMs;
+        const offsets = new Int32Array(n + 1);
+        for (let s = 0; s < n; s++) {
+          const ts = samples.series[s].timesMs;
+          let end = cursor[s];
+          while (end < ts.length && ts[end] < to) end++;
+          offsets[s + 1] = offsets[s] + end - cursor[s];
+        }
+        const timesMs = new Float64Array(offsets[n]);
+        const values = new Float64Array(offsets[n]);
+        for (let s = 0; s < n; s++) {
+          const { timesMs: ts, values: vs } = samples.series[s];
+          const count = offsets[s + 1] - offsets[s];
+          timesMs.set(ts.subarray(cursor[s], cursor[s] + count), offsets[s]);
+          values.set(vs.subarray(cursor[s], cursor[s] + count), offsets[s]);
+          cursor[s] += count;
+        }
+        yield { startMs: from, endMs: to, offsets, timesMs, values };
+      }
+    },
+  };
+}

@@ -1,14 +1,27 @@
 // `npm run bench:storage`: the storage engine on disk. Prints `name value unit`
 // lines to stdout, progress to stderr.
 //
-// Compression, on one dataset of --compare-series series (default 1000) of
-// the realistic mix (bench/mix-samples.ts), --hours long (default 24) at
-// 10 s: bytes per datapoint of m3ts's fileset files (everything under
-// <dataDir>/data/ once every block is flushed), of Prometheus (promtool
-// blocks) and of VictoriaMetrics (data/ and indexdb/ after a forced merge)
-// on the same samples (bench/prometheus-disk.ts and
-// bench/victoria-metrics-disk.ts say what each includes), and their ratios.
-// A few series are read back and checked point by point.
+// Disk, per dataset (--datasets, default all four): the same samples loaded
+// into m3ts (bench/m3ts-disk.ts: written block by block on an injected
+// clock, flushed, snapshotted, commit logs cleaned up, then compacted two
+// days later), the Debian Prometheus (bench/prometheus-disk.ts: promtool
+// blocks, compacted by a running server with its default retention of 15
+// days) and the Debian VictoriaMetrics (bench/victoria-metrics-disk.ts:
+// imported, force-merged), and each one's whole data directory measured as
+// `du -sb` (storage.<dataset>.<store>.disk_bytes_per_dp) and `du -sB1`
+// (allocated_bytes_per_dp) count it, with m3ts's parts and the ratios.
+// Datasets: synthetic24h is --compare-series series (default 1000) of the
+// mix of bench/mix-samples.ts, --hours long (default 24); real1h30, real24h
+// and real7d are bench/real-samples.ts's exporter-shaped series over 1.5 h,
+// 24 h and 7 days, streamed 2 hours at a time. synthetic24h also prints the
+// lines this benchmark printed before it had datasets (storage.disk_bytes_per_dp
+// is m3ts's files under data/ against Prometheus's blocks, now after its
+// compactor ran, and VictoriaMetrics' data/ and indexdb/).
+// storage.compaction_dps is the datapoints m3ts's compaction ticks report
+// compacted over those ticks' wall time, over every dataset run (0, with a
+// note on stderr, while the tick reports no compaction counts);
+// storage.peak_rss_bytes is this process's peak resident memory (each
+// server's is its server_peak_rss_bytes).
 //
 // Engine, on --series series (default 10000) of the same mix: every block is
 // written while the clock makes it warm and kept in memory (no tick), then
@@ -23,8 +36,9 @@
 // are medians in ms, and every point read is checked. Dropping the page
 // cache needs root; storage.page_cache_dropped says whether it happened.
 //
-// Options: --series N, --compare-series N, --hours N (whole multiple of 2),
-// --reads N, --keep (keep the work directories). Needs root once, to install
+// Options: --datasets a,b,c, --quick (skip the engine part), --series N,
+// --compare-series N, --hours N (whole multiple of 2), --reads N, --keep
+// (keep the work directories). Needs root once, to install
 // the Debian packages of Prometheus and VictoriaMetrics.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -35,10 +49,12 @@ import { Database, type TickResult } from "../src/dbnode/storage/index.js";
 import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_START_MS } from "./datasets.js";
-import { printDiskFigures } from "./disk-figures.js";
+import { type DiskFigures, printDiskFigures, printWholeDir, unitOfCount } from "./disk-figures.js";
+import { type M3tsDiskResult, m3tsDiskBytes } from "./m3ts-disk.js";
 import { BLOCK_MS, BLOCK_POINTS, mixSamples } from "./mix-samples.js";
 import { prometheusDiskBytes } from "./prometheus-disk.js";
-import type { Samples } from "./samples.js";
+import { REAL_DATASETS, type RealDatasetName, realDataset } from "./real-samples.js";
+import { type SampleStream, type Samples, samplesStream } from "./samples.js";
 import { victoriaMetricsDiskBytes } from "./victoria-metrics-disk.js";
 
 const NAMESPACE = "bench";
@@ -51,8 +67,9 @@ const CLOCK_INTO_BLOCK_MS = 60 * MINUTE_MS;
 const BATCH_POINTS = 65_536;
 /** Opens timed for the restart figure; the median is reported. */
 const RESTARTS = 3;
-/** Series of the compression dataset read back and checked point by point. */
+/** Series of each disk dataset read back from m3ts and checked point by point. */
 const VERIFY_SERIES = 8;
+const DATASETS = ["synthetic24h", ...Object.keys(REAL_DATASETS)] as const;
 
 /** Series IDs and encoded tags of the samples, in the samples' order. */
 interface SeriesKeys {
@@ -286,22 +303,151 @@ function spread(total: number, count: number): number[] {
   return out;
 }
 
-/** m3ts's bytes per datapoint on the compression dataset, after checking a few series read back. */
-async function m3tsDiskBytesPerDp(samples: Samples, dataDir: string, hours: number) {
-  const blocks = hours / 2;
-  const keys = seriesKeys(samples);
-  const datapoints = datapointsOf(samples);
-  const clock = new ManualClock(BLOCK_START_MS);
-  const db = await openDb(dataDir, clock, hours);
-  const writeS = await writeBlocks(db, clock, samples, keys, blocks);
-  const flush = await flushAll(db, clock, blocks);
-  const scratch = new ReadScratch(blocks * BLOCK_POINTS);
-  for (const s of spread(samples.series.length, VERIFY_SERIES)) {
-    await timedRead(db, samples, keys, s, blocks, scratch);
+/** One dataset's three stores, measured on the same samples. */
+interface DatasetRun {
+  m3ts: M3tsDiskResult;
+  prometheus: DiskFigures;
+  victoriametrics: DiskFigures;
+}
+
+function datasetStream(name: string, compareSeries: number, hours: number): SampleStream {
+  if (name === "synthetic24h") {
+    return samplesStream(mixSamples(compareSeries, hours), BLOCK_START_MS, BLOCK_MS);
   }
-  await db.close();
-  const bytes = treeBytes(path.join(dataDir, "data"));
-  return { bytesPerDp: bytes / datapoints, datapoints, writeS, flushS: flush.seconds };
+  return realDataset(name as RealDatasetName, BLOCK_START_MS);
+}
+
+/** Loads one dataset into each store in turn (deleting each store's directory after measuring) and prints its lines. */
+async function runDataset(
+  name: string,
+  stream: SampleStream,
+  workDir: string,
+  keep: boolean,
+): Promise<DatasetRun> {
+  const prefix = `storage.${name}`;
+  const dir = path.join(workDir, name);
+  const runS: Record<string, number> = {};
+  const done = (store: string) => {
+    if (!keep) fs.rmSync(path.join(dir, store), { recursive: true, force: true });
+  };
+  progress(`${name}: ${stream.labels.length} series, ${stream.datapoints} datapoints`);
+  progress(`${name}: m3ts: write, flush, compact, check`);
+  let t0 = performance.now();
+  const m3ts = await m3tsDiskBytes(stream, path.join(dir, "m3ts"), {
+    startMs: BLOCK_START_MS,
+    verifySeries: VERIFY_SERIES,
+    progress,
+  });
+  runS.m3ts = elapsedS(t0);
+  done("m3ts");
+  gc();
+  progress(`${name}: prometheus: promtool per 2 h, then compaction by a server`);
+  t0 = performance.now();
+  const prometheus = await prometheusDiskBytes(stream, path.join(dir, "prometheus"), {
+    compact: true,
+  });
+  runS.prometheus = elapsedS(t0);
+  done("prometheus");
+  gc();
+  progress(`${name}: victoriametrics: import, flush, merge`);
+  t0 = performance.now();
+  const victoriametrics = await victoriaMetricsDiskBytes(stream, path.join(dir, "victoriametrics"));
+  runS.victoriametrics = elapsedS(t0);
+  done("victoriametrics");
+  if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+
+  const dp = stream.datapoints;
+  for (const [store, n] of [
+    ["m3ts", m3ts.datapoints],
+    ["prometheus", prometheus.datapoints],
+    ["victoriametrics", victoriametrics.datapoints],
+  ] as const) {
+    if (n !== dp) throw new Error(`${name}: ${store} took ${n} datapoints, the dataset has ${dp}`);
+  }
+  console.log(`${prefix}.series ${stream.labels.length} count`);
+  console.log(`${prefix}.datapoints ${dp} dp`);
+  printWholeDir(`${prefix}.m3ts`, m3ts.whole, dp);
+  for (const [part, du] of Object.entries(m3ts.parts)) {
+    console.log(`${prefix}.m3ts.part.${part}_bytes ${du.apparentBytes} bytes`);
+    console.log(`${prefix}.m3ts.part.${part}_allocated_bytes ${du.allocatedBytes} bytes`);
+  }
+  console.log(`${prefix}.m3ts.write_s ${m3ts.writeS.toFixed(1)} s`);
+  console.log(`${prefix}.m3ts.write_dps ${Math.round(dp / m3ts.writeS)} dp/s`);
+  console.log(`${prefix}.m3ts.flush_s ${m3ts.flushS.toFixed(2)} s`);
+  console.log(`${prefix}.m3ts.flush_dps ${Math.round(dp / m3ts.flushS)} dp/s`);
+  console.log(`${prefix}.m3ts.warm_flushes ${m3ts.flushTick.warmFlushes} count`);
+  console.log(`${prefix}.m3ts.snapshot_taken ${m3ts.snapshotTaken ? 1 : 0} count`);
+  console.log(`${prefix}.m3ts.commit_logs_removed ${m3ts.commitLogsRemoved} count`);
+  console.log(`${prefix}.m3ts.compactions ${m3ts.compactions} count`);
+  console.log(`${prefix}.m3ts.compaction_ticks ${m3ts.compactionTicks} count`);
+  console.log(`${prefix}.m3ts.compacted_datapoints ${m3ts.compactedDatapoints} dp`);
+  console.log(`${prefix}.m3ts.compaction_s ${m3ts.compactionS.toFixed(2)} s`);
+  console.log(`${prefix}.m3ts.compaction_dps ${compactionDps(m3ts)} dp/s`);
+  console.log(`${prefix}.m3ts.verified_series ${m3ts.verifiedSeries} count`);
+  for (const [store, f] of [
+    ["prometheus", prometheus],
+    ["victoriametrics", victoriametrics],
+  ] as const) {
+    if (f.whole === undefined) throw new Error(`${store} measured no whole data directory`);
+    printWholeDir(`${prefix}.${store}`, f.whole, dp);
+    for (const [part, du] of Object.entries(f.wholeParts ?? {})) {
+      console.log(`${prefix}.${store}.part.${part}_bytes ${du.apparentBytes} bytes`);
+      console.log(`${prefix}.${store}.part.${part}_allocated_bytes ${du.allocatedBytes} bytes`);
+    }
+    for (const [count, n] of Object.entries(f.counts)) {
+      console.log(`${prefix}.${store}.${count} ${n} ${unitOfCount(count)}`);
+    }
+    for (const [step, seconds] of Object.entries(f.stepSeconds)) {
+      console.log(`${prefix}.${store}.step.${step}_s ${seconds.toFixed(1)} s`);
+    }
+  }
+  for (const [store, seconds] of Object.entries(runS)) {
+    console.log(`${prefix}.${store}.run_s ${seconds.toFixed(1)} s`);
+  }
+  const vmWhole = victoriametrics.whole ?? {
+    apparentBytes: Number.NaN,
+    allocatedBytes: Number.NaN,
+  };
+  const promWhole = prometheus.whole ?? { apparentBytes: Number.NaN, allocatedBytes: Number.NaN };
+  const ratio = (a: number, b: number) => (a / b).toFixed(3);
+  console.log(
+    `${prefix}.ratio_vs_victoriametrics ${ratio(m3ts.whole.apparentBytes, vmWhole.apparentBytes)} ratio`,
+  );
+  console.log(
+    `${prefix}.ratio_vs_prometheus ${ratio(m3ts.whole.apparentBytes, promWhole.apparentBytes)} ratio`,
+  );
+  console.log(
+    `${prefix}.allocated_ratio_vs_victoriametrics ${ratio(m3ts.whole.allocatedBytes, vmWhole.allocatedBytes)} ratio`,
+  );
+  console.log(
+    `${prefix}.allocated_ratio_vs_prometheus ${ratio(m3ts.whole.allocatedBytes, promWhole.allocatedBytes)} ratio`,
+  );
+  return { m3ts, prometheus, victoriametrics };
+}
+
+/** Compacted datapoints per second of the compaction ticks; 0 when nothing was compacted. */
+function compactionDps(r: M3tsDiskResult): number {
+  return r.compactionS > 0 ? Math.round(r.compactedDatapoints / r.compactionS) : 0;
+}
+
+/** The lines bench:storage printed before it had datasets, from the synthetic24h run. */
+function printLegacyLines(run: DatasetRun): void {
+  const { m3ts, prometheus, victoriametrics } = run;
+  const m3tsBpd = m3ts.dataFileBytes / m3ts.datapoints;
+  console.log(`storage.disk_bytes_per_dp ${m3tsBpd.toFixed(3)} bytes`);
+  console.log(`storage.m3ts.datapoints ${m3ts.datapoints} dp`);
+  console.log(`storage.m3ts.write_s ${m3ts.writeS.toFixed(1)} s`);
+  console.log(`storage.m3ts.flush_s ${m3ts.flushS.toFixed(1)} s`);
+  for (const [part, du] of Object.entries(m3ts.parts)) {
+    console.log(`storage.m3ts.part.${part}_bytes ${du.apparentBytes} bytes`);
+  }
+  // Each starts with storage.<store>.disk_bytes_per_dp, then its details.
+  printDiskFigures("prometheus", prometheus);
+  printDiskFigures("victoriametrics", victoriametrics);
+  const promBpd = prometheus.bytes / prometheus.datapoints;
+  const vmBpd = victoriametrics.bytes / victoriametrics.datapoints;
+  console.log(`storage.ratio_vs_prometheus ${(m3tsBpd / promBpd).toFixed(3)} ratio`);
+  console.log(`storage.ratio_vs_victoriametrics ${(m3tsBpd / vmBpd).toFixed(3)} ratio`);
 }
 
 async function main(): Promise<void> {
@@ -312,8 +458,16 @@ async function main(): Promise<void> {
       hours: { type: "string", default: "24" },
       reads: { type: "string", default: "30" },
       keep: { type: "boolean", default: false },
+      datasets: { type: "string", default: DATASETS.join(",") },
+      quick: { type: "boolean", default: false },
     },
   });
+  const datasets = opts.datasets.split(",").filter((d) => d !== "");
+  for (const d of datasets) {
+    if (!(DATASETS as readonly string[]).includes(d)) {
+      throw new Error(`--datasets: unknown dataset "${d}"; known: ${DATASETS.join(", ")}`);
+    }
+  }
   const seriesCount = Number(opts.series);
   const compareSeries = Number(opts["compare-series"]);
   const hours = Number(opts.hours);
@@ -335,39 +489,39 @@ async function main(): Promise<void> {
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "m3ts-bench-storage-"));
   try {
-    // ---- compression, side by side on one dataset ----
-    progress(`building ${compareSeries} series × ${hours} h of the mix`);
-    let samples = mixSamples(compareSeries, hours);
-    const m3tsDir = path.join(workDir, "m3ts-compare");
-    progress("m3ts: write, flush, check");
-    const m3ts = await m3tsDiskBytesPerDp(samples, m3tsDir, hours);
-    progress("prometheus: promtool create-blocks-from openmetrics");
-    const prom = await prometheusDiskBytes(samples, path.join(workDir, "prometheus"));
-    progress("victoriametrics: import, flush, merge");
-    const vm = await victoriaMetricsDiskBytes(samples, path.join(workDir, "victoriametrics"));
-    const promBpd = prom.bytes / prom.datapoints;
-    const vmBpd = vm.bytes / vm.datapoints;
-    console.log(`storage.disk_bytes_per_dp ${m3ts.bytesPerDp.toFixed(3)} bytes`);
-    console.log(`storage.m3ts.datapoints ${m3ts.datapoints} dp`);
-    console.log(`storage.m3ts.write_s ${m3ts.writeS.toFixed(1)} s`);
-    console.log(`storage.m3ts.flush_s ${m3ts.flushS.toFixed(1)} s`);
-    printParts("storage.m3ts", m3tsDir);
-    // Each starts with storage.<store>.disk_bytes_per_dp, then its details.
-    printDiskFigures("prometheus", prom);
-    printDiskFigures("victoriametrics", vm);
-    console.log(`storage.ratio_vs_prometheus ${(m3ts.bytesPerDp / promBpd).toFixed(3)} ratio`);
-    console.log(`storage.ratio_vs_victoriametrics ${(m3ts.bytesPerDp / vmBpd).toFixed(3)} ratio`);
-    if (!opts.keep) {
-      for (const name of ["m3ts-compare", "prometheus", "victoriametrics"]) {
-        fs.rmSync(path.join(workDir, name), { recursive: true, force: true });
+    // ---- disk, side by side, per dataset ----
+    let compacted = 0;
+    let compactionS = 0;
+    let compactionReported = false;
+    for (const name of datasets) {
+      const t0 = performance.now();
+      const stream = datasetStream(name, compareSeries, hours);
+      const run = await runDataset(name, stream, workDir, opts.keep);
+      console.log(`storage.${name}.run_s ${elapsedS(t0).toFixed(1)} s`);
+      if (name === "synthetic24h") printLegacyLines(run);
+      compacted += run.m3ts.compactedDatapoints;
+      compactionS += run.m3ts.compactionS;
+      compactionReported ||= run.m3ts.compactionReported;
+      gc();
+    }
+    if (datasets.length > 0) {
+      if (!compactionReported) {
+        console.error(
+          "storage.compaction_dps: the tick reports no compaction counts (TickResult.compactions); printing 0",
+        );
       }
+      console.log(
+        `storage.compaction_dps ${compactionS > 0 ? Math.round(compacted / compactionS) : 0} dp/s`,
+      );
+    }
+    if (opts.quick) {
+      printPeakMemory();
+      return;
     }
 
     // ---- flush, restart and reads at scale ----
-    samples = { series: [] };
-    gc();
     progress(`building ${seriesCount} series × ${hours} h of the mix`);
-    samples = mixSamples(seriesCount, hours);
+    const samples = mixSamples(seriesCount, hours);
     const keys = seriesKeys(samples);
     const datapoints = datapointsOf(samples);
     const dataDir = path.join(workDir, "m3ts");
@@ -433,10 +587,16 @@ async function main(): Promise<void> {
     console.log(`storage.read.points_per_read ${blocks * BLOCK_POINTS} dp`);
     console.log(`storage.read.cold_max_ms ${Math.max(...coldMs).toFixed(3)} ms`);
     console.log(`storage.read.cached_max_ms ${Math.max(...cachedMs).toFixed(3)} ms`);
+    printPeakMemory();
   } finally {
     if (opts.keep) console.error(`kept work directory ${workDir}`);
     else fs.rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** Peak resident memory of this process so far (the stores' servers print theirs as server_peak_rss_bytes). */
+function printPeakMemory(): void {
+  console.log(`storage.peak_rss_bytes ${process.resourceUsage().maxRSS * 1024} bytes`);
 }
 
 /**

@@ -9,17 +9,19 @@ import * as path from "node:path";
 import { ExternalToolError } from "../test/support/debian-packages.js";
 import type { DiskFigures } from "./disk-figures.js";
 import {
+  duBytes,
   exitedEarly,
   freeLoopbackPort,
   httpGet,
   httpPost,
   httpRequest,
+  peakRssBytes,
   readTail,
   sleep,
   stopProcess,
   treeBytes,
 } from "./external-tools.js";
-import { checkTimeMs, formatValue, type Samples, seriesPrefix } from "./samples.js";
+import { checkTimeMs, formatValue, type SampleStream, seriesPrefix } from "./samples.js";
 
 /** Bounds of every wait below. */
 const LIMITS = {
@@ -41,11 +43,15 @@ const LIMITS = {
  * exposition lines with ms timestamps), forces a flush and a merge, waits
  * until the data directory stops changing, stops the server and measures.
  * `bytes` counts `data/` (the samples) and `indexdb/` (the label index);
- * `cache/` and the rest are reported in `parts` only, as VictoriaMetrics
- * rebuilds them.
+ * `whole` is the whole -storageDataPath as du counts it except `cache/`,
+ * which holds caches VictoriaMetrics saves on shutdown and rebuilds from
+ * data/ and indexdb/ when it is missing (it is in `wholeParts` all the same).
+ * The retention is 100 years because VictoriaMetrics counts it back from the
+ * wall clock and the samples may lie years in the past; it does not change
+ * how a partition is stored.
  */
 export async function victoriaMetricsDiskBytes(
-  samples: Samples,
+  stream: SampleStream,
   workDir: string,
 ): Promise<DiskFigures> {
   const dataPath = path.join(workDir, "vm");
@@ -68,6 +74,7 @@ export async function victoriaMetricsDiskBytes(
   const stepSeconds: Record<string, number> = {};
   let dataParts = { parts: 0, partitions: 0 };
   let datapoints = 0;
+  let peak = -1;
   let importS = 0;
   try {
     let t0 = performance.now();
@@ -75,7 +82,8 @@ export async function victoriaMetricsDiskBytes(
     stepSeconds.start = (performance.now() - t0) / 1000;
 
     t0 = performance.now();
-    datapoints = await importPrometheusText(samples, `${base}/api/v1/import/prometheus`);
+    const sent = await importPrometheusText(stream, `${base}/api/v1/import/prometheus`);
+    datapoints = sent.points;
     await httpGet(`${base}/internal/force_flush`);
     importS = (performance.now() - t0) / 1000;
     stepSeconds.import = importS;
@@ -92,7 +100,8 @@ export async function victoriaMetricsDiskBytes(
     }
     stepSeconds.merge_wait = (performance.now() - t0) / 1000;
 
-    await checkStored(base, samples, datapoints, logPath);
+    await checkStored(base, stream, sent, logPath);
+    peak = peakRssBytes(vm.pid);
   } finally {
     const t0 = performance.now();
     await stopProcess(vm, LIMITS.stopMs);
@@ -106,33 +115,61 @@ export async function victoriaMetricsDiskBytes(
   }
   parts.total = treeBytes(dataPath);
   const bytes = (parts.data ?? 0) + (parts.indexdb ?? 0);
-  const counts = { data_parts: dataParts.parts, data_partitions: dataParts.partitions };
-  return { bytes, datapoints, seconds: importS, parts, stepSeconds, counts };
+  const counts = {
+    data_parts: dataParts.parts,
+    data_partitions: dataParts.partitions,
+    server_peak_rss_bytes: peak,
+  };
+  const wholeParts: Record<string, { apparentBytes: number; allocatedBytes: number }> = {};
+  const whole = duBytes(dataPath);
+  for (const name of fs.readdirSync(dataPath).sort()) {
+    const du = duBytes(path.join(dataPath, name));
+    wholeParts[name] = du;
+    if (name === "cache") {
+      whole.apparentBytes -= du.apparentBytes;
+      whole.allocatedBytes -= du.allocatedBytes;
+    }
+  }
+  return { bytes, datapoints, seconds: importS, parts, stepSeconds, counts, whole, wholeParts };
 }
 
-/** POSTs the samples as Prometheus text lines with ms timestamps, in bounded bodies. */
-async function importPrometheusText(samples: Samples, url: string): Promise<number> {
-  let points = 0;
+/** What an import sent: datapoints, and the range and metric names they cover. */
+interface Sent {
+  points: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** POSTs the stream as Prometheus text lines with ms timestamps, chunk by chunk, in bounded bodies. */
+async function importPrometheusText(stream: SampleStream, url: string): Promise<Sent> {
+  const prefixes = stream.labels.map((labels) => `${seriesPrefix(labels)} `);
+  const sent: Sent = {
+    points: 0,
+    minMs: Number.POSITIVE_INFINITY,
+    maxMs: Number.NEGATIVE_INFINITY,
+  };
   let body = "";
   const send = async () => {
     await httpRequest(url, "victoria-metrics", body);
     body = "";
   };
-  for (const series of samples.series) {
-    const prefix = `${seriesPrefix(series.labels)} `;
-    const { timesMs, values } = series;
-    if (timesMs.length !== values.length) {
-      throw new RangeError(`series ${prefix}has ${timesMs.length} times, ${values.length} values`);
+  for (const chunk of stream.chunks()) {
+    const { offsets, timesMs, values } = chunk;
+    for (let s = 0; s < prefixes.length; s++) {
+      const prefix = prefixes[s];
+      for (let i = offsets[s]; i < offsets[s + 1]; i++) {
+        const t = timesMs[i];
+        checkTimeMs(t);
+        if (t < sent.minMs) sent.minMs = t;
+        if (t > sent.maxMs) sent.maxMs = t;
+        body += `${prefix}${formatValue(values[i])} ${t}\n`;
+        if (body.length >= LIMITS.importBodyBytes) await send();
+      }
     }
-    for (let i = 0; i < timesMs.length; i++) {
-      checkTimeMs(timesMs[i]);
-      body += `${prefix}${formatValue(values[i])} ${timesMs[i]}\n`;
-      if (body.length >= LIMITS.importBodyBytes) await send();
-    }
-    points += timesMs.length;
+    sent.points += offsets[prefixes.length];
   }
   if (body.length > 0) await send();
-  return points;
+  return sent;
 }
 
 async function waitForHealth(vm: ChildProcess, base: string, logPath: string): Promise<void> {
@@ -186,22 +223,15 @@ async function waitForStableSize(vm: ChildProcess, dir: string, logPath: string)
  */
 async function checkStored(
   base: string,
-  samples: Samples,
-  datapoints: number,
+  stream: SampleStream,
+  sent: Sent,
   logPath: string,
 ): Promise<void> {
-  let minMs = Number.POSITIVE_INFINITY;
-  let maxMs = Number.NEGATIVE_INFINITY;
   const names = new Set<string>();
-  for (const s of samples.series) {
-    for (const [k, v] of s.labels) if (k === "__name__") names.add(v);
-    for (let i = 0; i < s.timesMs.length; i++) {
-      minMs = Math.min(minMs, s.timesMs[i]);
-      maxMs = Math.max(maxMs, s.timesMs[i]);
-    }
-  }
-  const startS = Math.floor(minMs / 1000) - 1;
-  const endS = Math.ceil(maxMs / 1000) + 1;
+  for (const labels of stream.labels)
+    for (const [k, v] of labels) if (k === "__name__") names.add(v);
+  const startS = Math.floor(sent.minMs / 1000) - 1;
+  const endS = Math.ceil(sent.maxMs / 1000) + 1;
   const selector = `{__name__=~"${[...names].join("|")}"}`;
   const series = JSON.parse(
     await httpPost(`${base}/api/v1/series`, { "match[]": selector, start: startS, end: endS }),
@@ -212,13 +242,13 @@ async function checkStored(
     data?: { result?: { value?: [number, string] }[] };
   };
   const pointsFound = Number(counted.data?.result?.[0]?.value?.[1] ?? Number.NaN);
-  if (seriesFound !== samples.series.length || pointsFound !== datapoints) {
+  if (seriesFound !== stream.labels.length || pointsFound !== sent.points) {
     throw new ExternalToolError({
       tool: "victoria-metrics",
       action: "import",
       detail:
         `holds ${seriesFound} series and ${pointsFound} datapoints, ` +
-        `sent ${samples.series.length} and ${datapoints}; log:\n${readTail(logPath)}`,
+        `sent ${stream.labels.length} and ${sent.points}; log:\n${readTail(logPath)}`,
     });
   }
 }
