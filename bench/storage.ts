@@ -22,6 +22,12 @@
 // note on stderr, while the tick reports no compaction counts);
 // storage.peak_rss_bytes is this process's peak resident memory (each
 // server's is its server_peak_rss_bytes).
+// storage.<dataset>.m3ts.split.* divides m3ts's directory by kind (samples,
+// series metadata, volume framing, index volumes, the rest;
+// bench/m3ts-split.ts). storage.<dataset>.v2.decode_dps reads every series
+// of the m3ts-format volumes in random order, each read paying its frame's
+// crc32, zstd and packed decode (bench/v2-decode.ts; decode_sequential_dps in
+// ID order); storage.v2.decode_dps is the slowest dataset's.
 //
 // Engine, on --series series (default 10000) of the same mix: every block is
 // written while the clock makes it warm and kept in memory (no tick), then
@@ -51,10 +57,12 @@ import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_START_MS } from "./datasets.js";
 import { type DiskFigures, printDiskFigures, printWholeDir, unitOfCount } from "./disk-figures.js";
 import { type M3tsDiskResult, m3tsDiskBytes } from "./m3ts-disk.js";
+import { m3tsDataSplit } from "./m3ts-split.js";
 import { BLOCK_MS, BLOCK_POINTS, mixSamples } from "./mix-samples.js";
 import { prometheusDiskBytes } from "./prometheus-disk.js";
 import { REAL_DATASETS, type RealDatasetName, realDataset } from "./real-samples.js";
 import { type SampleStream, type Samples, samplesStream } from "./samples.js";
+import { v2DecodeRates } from "./v2-decode.js";
 import { victoriaMetricsDiskBytes } from "./victoria-metrics-disk.js";
 
 const NAMESPACE = "bench";
@@ -303,6 +311,9 @@ function spread(total: number, count: number): number[] {
   return out;
 }
 
+/** Each dataset's decode rate of one series read alone out of its m3ts-format volumes. */
+const decodeRates: number[] = [];
+
 /** One dataset's three stores, measured on the same samples. */
 interface DatasetRun {
   m3ts: M3tsDiskResult;
@@ -338,6 +349,10 @@ async function runDataset(
     verifySeries: VERIFY_SERIES,
     progress,
   });
+  // Inside the data directory, before it goes: where the bytes are, and how fast reads decode.
+  const split = await m3tsDataSplit(path.join(dir, "m3ts"));
+  progress(`${name}: m3ts: decode rate of the flushed volumes`);
+  const decode = await v2DecodeRates(path.join(dir, "m3ts"), NAMESPACE);
   runS.m3ts = elapsedS(t0);
   done("m3ts");
   gc();
@@ -371,6 +386,25 @@ async function runDataset(
     console.log(`${prefix}.m3ts.part.${part}_bytes ${du.apparentBytes} bytes`);
     console.log(`${prefix}.m3ts.part.${part}_allocated_bytes ${du.allocatedBytes} bytes`);
   }
+  // The whole directory's bytes by kind; `other` is what is left: directories, small files, logs.
+  const kinds = {
+    streams: split.streams,
+    series_metadata: split.series_metadata,
+    volume_framing: split.volume_framing,
+    index: split.index,
+  };
+  let counted = 0;
+  for (const [kind, bytes] of Object.entries(kinds)) {
+    counted += bytes;
+    console.log(`${prefix}.m3ts.split.${kind}_bytes_per_dp ${(bytes / dp).toFixed(4)} bytes`);
+  }
+  console.log(
+    `${prefix}.m3ts.split.other_bytes_per_dp ${((m3ts.whole.apparentBytes - counted) / dp).toFixed(4)} bytes`,
+  );
+  console.log(`${prefix}.m3ts.volumes ${split.m3ts_volumes + split.m3_volumes} count`);
+  console.log(`${prefix}.v2.decode_dps ${Math.round(decode.randomDps)} dp/s`);
+  console.log(`${prefix}.v2.decode_sequential_dps ${Math.round(decode.sequentialDps)} dp/s`);
+  decodeRates.push(decode.randomDps);
   console.log(`${prefix}.m3ts.write_s ${m3ts.writeS.toFixed(1)} s`);
   console.log(`${prefix}.m3ts.write_dps ${Math.round(dp / m3ts.writeS)} dp/s`);
   console.log(`${prefix}.m3ts.flush_s ${m3ts.flushS.toFixed(2)} s`);
@@ -505,6 +539,8 @@ async function main(): Promise<void> {
       gc();
     }
     if (datasets.length > 0) {
+      // The slowest dataset's: a read of one series alone, frame cache cold.
+      console.log(`storage.v2.decode_dps ${Math.round(Math.min(...decodeRates))} dp/s`);
       if (!compactionReported) {
         console.error(
           "storage.compaction_dps: the tick reports no compaction counts (TickResult.compactions); printing 0",
