@@ -78,7 +78,13 @@ export function m3tsDataDirParts(dataDir: string): Record<string, DuBytes> {
 export async function m3tsDiskBytes(
   stream: SampleStream,
   dataDir: string,
-  options: { startMs: number; verifySeries?: number; progress?: (m: string) => void },
+  options: {
+    startMs: number;
+    verifySeries?: number;
+    progress?: (m: string) => void;
+    /** The namespace's fileFormat (default m3ts's own; "m3" measures M3's seven-file volumes on the same data). */
+    fileFormat?: "m3ts" | "m3";
+  },
 ): Promise<M3tsDiskResult> {
   const { startMs } = options;
   const say = options.progress ?? (() => {});
@@ -108,6 +114,7 @@ export async function m3tsDiskBytes(
       bufferFutureMs: BUFFER_MS,
       retentionPeriodMs: RETENTION_MS,
       coldWritesEnabled: false,
+      fileFormat: options.fileFormat ?? "m3ts",
       // Queried by labels as Prometheus and VictoriaMetrics are, so it keeps a label index as they do.
       index: { enabled: true, blockSizeMs: M3TS_BLOCK_MS },
     });

@@ -27,7 +27,10 @@
 // bench/m3ts-split.ts). storage.<dataset>.v2.decode_dps reads every series
 // of the m3ts-format volumes in random order, each read paying its frame's
 // crc32, zstd and packed decode (bench/v2-decode.ts; decode_sequential_dps in
-// ID order); storage.v2.decode_dps is the slowest dataset's.
+// ID order); storage.v2.decode_dps is the slowest dataset's. For every
+// dataset but real7d, the same samples are also loaded with the namespace's
+// fileFormat m3 (M3's seven files, what m3ts wrote before its own format):
+// storage.<dataset>.m3format.disk_bytes_per_dp and .decode_dps, read the same way.
 //
 // Engine, on --series series (default 10000) of the same mix: every block is
 // written while the clock makes it warm and kept in memory (no tick), then
@@ -353,6 +356,20 @@ async function runDataset(
   const split = await m3tsDataSplit(path.join(dir, "m3ts"));
   progress(`${name}: m3ts: decode rate of the flushed volumes`);
   const decode = await v2DecodeRates(path.join(dir, "m3ts"), NAMESPACE);
+  // The same samples in M3's format, as m3ts wrote them before its own: the baseline of both.
+  let m3format: { bytesPerDp: number; decodeDps: number } | null = null;
+  if (name !== "real7d") {
+    progress(`${name}: m3ts with M3's fileset format, for comparison`);
+    const m3Dir = path.join(dir, "m3ts-m3format");
+    const r = await m3tsDiskBytes(stream, m3Dir, {
+      startMs: BLOCK_START_MS,
+      verifySeries: VERIFY_SERIES,
+      fileFormat: "m3",
+    });
+    const d = await v2DecodeRates(m3Dir, NAMESPACE, 3, "m3");
+    m3format = { bytesPerDp: r.whole.apparentBytes / r.datapoints, decodeDps: d.randomDps };
+    done("m3ts-m3format");
+  }
   runS.m3ts = elapsedS(t0);
   done("m3ts");
   gc();
@@ -403,6 +420,10 @@ async function runDataset(
   );
   console.log(`${prefix}.m3ts.volumes ${split.m3ts_volumes + split.m3_volumes} count`);
   console.log(`${prefix}.v2.decode_dps ${Math.round(decode.randomDps)} dp/s`);
+  if (m3format !== null) {
+    console.log(`${prefix}.m3format.disk_bytes_per_dp ${m3format.bytesPerDp.toFixed(3)} bytes`);
+    console.log(`${prefix}.m3format.decode_dps ${Math.round(m3format.decodeDps)} dp/s`);
+  }
   console.log(`${prefix}.v2.decode_sequential_dps ${Math.round(decode.sequentialDps)} dp/s`);
   decodeRates.push(decode.randomDps);
   console.log(`${prefix}.m3ts.write_s ${m3ts.writeS.toFixed(1)} s`);

@@ -8,6 +8,7 @@
 import { MultiStreamIterator, type SeriesData } from "../src/codec/index.js";
 import {
   type DataVolume,
+  type DataVolumeFormat,
   FileHandlePool,
   listDataVolumes,
   openDataVolume,
@@ -24,14 +25,16 @@ export interface DecodeRates {
   volumes: number;
 }
 
-/** Times reads of every series of every m3ts-format volume of `namespace` under `dataDir`, each order `rounds` times (best kept). */
+/** Times reads of every series of every volume of `format` of `namespace` under `dataDir`, each order `rounds` times (best kept). */
 export async function v2DecodeRates(
   dataDir: string,
   namespace: string,
   rounds = 3,
+  format: DataVolumeFormat = "m3ts",
+  blockSizeMs = 2 * 3_600_000,
 ): Promise<DecodeRates> {
-  const listed = (await listDataVolumes(dataDir, nodeFileSystem, () => undefined)).filter(
-    (v) => v.complete && v.format === "m3ts" && v.namespace === namespace,
+  const listed = (await listDataVolumes(dataDir, nodeFileSystem, () => blockSizeMs)).filter(
+    (v) => v.complete && v.format === format && v.namespace === namespace,
   );
   const pool = new FileHandlePool(64, nodeFileSystem);
   const volumes: { reader: DataVolume; ids: Uint8Array[] }[] = [];
