@@ -1,7 +1,8 @@
 // How fast a read takes one series' block out of m3ts-format volumes: the
 // frame read and its crc32, zstd and the packed decode of every point, as a
 // query reading that series pays them (the page cache warm: this measures
-// the CPU, not the disk). Two orders: random, where the reader's frame cache
+// the CPU, not the disk), every volume opened afresh for each pass so that
+// nothing read before is cached. Two orders: random, where the reader's frame cache
 // almost never holds the frame (the cost of one series alone); and ID order,
 // as a query over all the series of a metric reads them, frames shared by
 // neighbours decompressed once.
@@ -37,16 +38,24 @@ export async function v2DecodeRates(
     (v) => v.complete && v.format === format && v.namespace === namespace,
   );
   const pool = new FileHandlePool(64, nodeFileSystem);
-  const volumes: { reader: DataVolume; ids: Uint8Array[] }[] = [];
-  for (const v of listed) {
-    const reader = await openDataVolume(dataDir, v, pool);
-    const ids: Uint8Array[] = [];
-    for await (const s of reader.series()) ids.push(s.id);
-    volumes.push({ reader, ids });
-  }
+  // Fresh readers for every pass, so no frame or chunk is cached from before:
+  // a read pays what a read of that series pays the first time.
+  const openAll = async () => {
+    const out: { reader: DataVolume; ids: Uint8Array[] }[] = [];
+    for (const v of listed) {
+      const reader = await openDataVolume(dataDir, v, pool);
+      const ids: Uint8Array[] = [];
+      for await (const s of reader.series()) ids.push(s.id);
+      out.push({ reader, ids });
+    }
+    return out;
+  };
+  let volumes = await openAll();
   const it = new MultiStreamIterator();
   const one: SeriesData[] = [];
   const readAll = async (order: { v: number; s: number }[]) => {
+    for (const v of volumes) await v.reader.close();
+    volumes = await openAll();
     let points = 0;
     const t0 = performance.now();
     for (const { v, s } of order) {

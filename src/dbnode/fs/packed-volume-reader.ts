@@ -74,6 +74,8 @@ interface MetadataChunk {
   tagEnd: Uint32Array;
   idStart: Uint32Array;
   idEnd: Uint32Array;
+  /** IDs derived from tags, kept while the chunk is cached: a lookup compares one per read. */
+  derived: (Uint8Array | undefined)[];
 }
 
 /** Ordinals below this are sorted by hash through one packed Float64 key per series. */
@@ -358,9 +360,13 @@ export class PackedVolumeReader {
   private idAt(chunk: MetadataChunk, c: number, i: number): Uint8Array {
     if (chunk.idEnd[i] > chunk.idStart[i])
       return chunk.raw.subarray(chunk.idStart[i], chunk.idEnd[i]);
+    const known = chunk.derived[i];
+    if (known !== undefined) return known;
     const tags = chunk.raw.subarray(chunk.tagStart[i], chunk.tagEnd[i]);
     try {
-      return seriesIdOfEncodedTags(tags);
+      const id = seriesIdOfEncodedTags(tags);
+      chunk.derived[i] = id;
+      return id;
     } catch (err) {
       throw this.corrupt(
         "metadata",
@@ -529,6 +535,7 @@ export class PackedVolumeReader {
       tagEnd: new Uint32Array(count),
       idStart: new Uint32Array(count),
       idEnd: new Uint32Array(count),
+      derived: new Array(count),
     };
     let off = 0;
     for (let i = 0; i < count; i++) {
