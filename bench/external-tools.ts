@@ -118,15 +118,21 @@ export function httpPost(url: string, form: Record<string, string | number>): Pr
   return httpRequest(url, "http", body);
 }
 
-/** Sum of the sizes of the regular files under `dir`, recursively (apparent sizes, not blocks). */
+/**
+ * Sum of the sizes of the regular files under `dir`, recursively (apparent
+ * sizes, not blocks); a file's own size when `dir` is a file, 0 when it does
+ * not exist.
+ */
 export function treeBytes(dir: string): number {
   let total = 0;
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     // A part directory may vanish between listing and reading while a store merges.
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    if (code === "ENOENT") return 0;
+    if (code === "ENOTDIR") return fs.statSync(dir).size;
     throw err;
   }
   for (const entry of entries) {

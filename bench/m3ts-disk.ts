@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Database, type TickResult } from "../src/dbnode/storage/index.js";
 import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
-import { type DuBytes, duBytes } from "./external-tools.js";
+import { type DuBytes, duBytes, treeBytes } from "./external-tools.js";
 import type { SampleStream } from "./samples.js";
 
 const NAMESPACE = "bench";
@@ -250,7 +250,7 @@ export async function m3tsDiskBytes(
       datapoints: written,
       whole: duBytes(dataDir),
       parts: m3tsDataDirParts(dataDir),
-      dataFileBytes: fileBytes(path.join(dataDir, "data")),
+      dataFileBytes: treeBytes(path.join(dataDir, "data")),
       writeS,
       flushS,
       flushTick,
@@ -302,18 +302,4 @@ function spread(total: number, count: number): number[] {
   const k = Math.min(total, count);
   for (let i = 0; i < k; i++) out.push(Math.floor((i * total) / k));
   return out;
-}
-
-/** Sum of the sizes of the regular files under `p` (0 when it does not exist). */
-function fileBytes(p: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  let sum = 0;
-  for (const name of fs.readdirSync(p)) sum += fileBytes(path.join(p, name));
-  return sum;
 }

@@ -4,10 +4,10 @@
 // volumes by file (data: samples; index, summaries, bloom filter: series
 // metadata; info, digest, checkpoint: the rest), and the index volumes. Apparent
 // bytes of the files, without the directories du also counts.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { listPackedVolumes, listVolumes, openPackedVolume } from "../src/dbnode/fs/index.js";
 import { nodeFileSystem } from "../src/x/index.js";
+import { treeBytes } from "./external-tools.js";
 
 export interface M3tsSplit {
   /** Samples: m3ts frames, M3's data files. */
@@ -23,25 +23,12 @@ export interface M3tsSplit {
   m3_volumes: number;
 }
 
-function fileBytes(p: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  let sum = 0;
-  for (const name of fs.readdirSync(p)) sum += fileBytes(path.join(p, name));
-  return sum;
-}
-
 export async function m3tsDataSplit(dataDir: string): Promise<M3tsSplit> {
   const out: M3tsSplit = {
     streams: 0,
     series_metadata: 0,
     volume_framing: 0,
-    index: fileBytes(path.join(dataDir, "index")),
+    index: treeBytes(path.join(dataDir, "index")),
     m3ts_volumes: 0,
     m3_volumes: 0,
   };
@@ -59,7 +46,7 @@ export async function m3tsDataSplit(dataDir: string): Promise<M3tsSplit> {
     if (!v.complete) continue;
     out.m3_volumes++;
     for (const p of v.paths) {
-      const size = fileBytes(p);
+      const size = treeBytes(p);
       if (p.endsWith("-data.db")) out.streams += size;
       else if (/-(index|summaries|bloomfilter)\.db$/.test(p)) out.series_metadata += size;
       else out.volume_framing += size;

@@ -59,6 +59,7 @@ import { encodeTags, ManualClock, seriesIdString } from "../src/x/index.js";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { BLOCK_START_MS } from "./datasets.js";
 import { type DiskFigures, printDiskFigures, printWholeDir, unitOfCount } from "./disk-figures.js";
+import { treeBytes } from "./external-tools.js";
 import { type M3tsDiskResult, m3tsDiskBytes } from "./m3ts-disk.js";
 import { m3tsDataSplit } from "./m3ts-split.js";
 import { BLOCK_MS, BLOCK_POINTS, mixSamples } from "./mix-samples.js";
@@ -226,20 +227,6 @@ async function flushAll(
     );
   }
   return { seconds, result };
-}
-
-/** Apparent size of every file under `p` (0 when it does not exist). */
-function treeBytes(p: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  let sum = 0;
-  for (const name of fs.readdirSync(p)) sum += treeBytes(path.join(p, name));
-  return sum;
 }
 
 function printParts(prefix: string, dataDir: string): void {

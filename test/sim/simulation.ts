@@ -355,7 +355,11 @@ class Simulation {
       this.auxState = "unknown";
       this.track(
         db
-          .createNamespace(AUX, { ...NAMESPACE_OPTIONS, fileFormat: "m3" })
+          .createNamespace(AUX, {
+            ...NAMESPACE_OPTIONS,
+            // Either format: a drop may then land in the middle of a compaction too.
+            fileFormat: this.sched.int(2) === 0 ? "m3" : "m3ts",
+          })
           .then(
             () => {
               this.auxState = "present";

@@ -114,7 +114,8 @@ export async function listVolumes(
   return out;
 }
 
-async function unlinkIfPresent(fs: FileSystem, path: string): Promise<boolean> {
+/** Deletes a file; false when it was not there. */
+export async function unlinkIfPresent(fs: FileSystem, path: string): Promise<boolean> {
   try {
     await fs.unlink(path);
     return true;

@@ -3,7 +3,7 @@
 // complete: the writer renames it there only once it is whole and synced.
 import { join } from "node:path";
 import type { FileSystem } from "../../x/index.js";
-import { VolumeWriteError } from "./errors.js";
+import { unlinkIfPresent } from "./files.js";
 import {
   checkPackedVolumeId,
   PACKED_TEMP_SUFFIX,
@@ -65,16 +65,6 @@ export async function listPackedVolumes(
       a.endMs - b.endMs ||
       Number(b.complete) - Number(a.complete),
   );
-}
-
-async function unlinkIfPresent(fs: FileSystem, path: string): Promise<boolean> {
-  try {
-    await fs.unlink(path);
-    return true;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === "ENOENT") return false;
-    throw new VolumeWriteError(path, "unlink", err);
-  }
 }
 
 /**

@@ -6,13 +6,7 @@
 import { crc32 } from "node:zlib";
 import { Decompressor } from "zstd-napi";
 import { packedBlock, type SeriesData } from "../../codec/index.js";
-import {
-  type FileHandle,
-  type FileSystem,
-  M3tsError,
-  murmur3_32,
-  seriesIdOfEncodedTags,
-} from "../../x/index.js";
+import { type FileSystem, M3tsError, murmur3_32, seriesIdOfEncodedTags } from "../../x/index.js";
 import { VolumeClosedError, VolumeCorruptError, type VolumeName } from "./errors.js";
 import { compareBytes, readUvarint, varint } from "./format.js";
 import { FileHandlePool } from "./handle-pool.js";
@@ -33,6 +27,7 @@ import {
   parseDirectory,
   SERIES_KIND,
 } from "./packed-volume-format.js";
+import { readFully } from "./reader.js";
 
 /**
  * Decompressed metadata chunks a reader keeps (LRU). A lookup compares the
@@ -206,21 +201,6 @@ async function crcOf(
     }
     return crc;
   });
-}
-
-async function readFully(
-  fh: FileHandle,
-  buf: Uint8Array,
-  length: number,
-  position: number,
-): Promise<boolean> {
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
-    if (bytesRead === 0) return false;
-    got += bytesRead;
-  }
-  return true;
 }
 
 /** A small LRU of promises (concurrent lookups of one unit share its read). */

@@ -175,7 +175,7 @@ function parseSummaries(bytes: Uint8Array, count: number): Summaries | string {
 }
 
 /** Reads exactly `length` bytes at `position`; false when the file ends first. */
-async function readFully(
+export async function readFully(
   fh: FileHandle,
   buf: Uint8Array,
   length: number,

@@ -25,7 +25,8 @@ import {
   removeDataVolume,
   writeDataVolume,
 } from "../fs/index.js";
-import type { DiskBlock, DiskBlocks } from "./disk-blocks.js";
+import type { DiskBlock } from "./disk-blocks.js";
+import type { FlushContext } from "./flush.js";
 import type { StorageMetrics } from "./metrics.js";
 import type { Namespace } from "./namespace.js";
 import { entriesById, mergeSeriesData } from "./volume-data.js";
@@ -114,13 +115,10 @@ export function planShard(
   return plans.sort((a, b) => a.startMs - b.startMs);
 }
 
-/** What compaction needs from the database. */
-export interface CompactionHost {
-  readonly root: string;
-  readonly disk: DiskBlocks;
+/** What compaction needs from the database: what a flush does, and the run's logger, metrics and close flag. */
+export interface CompactionHost extends Omit<FlushContext, "cache"> {
   readonly logger: Logger;
   readonly metrics: StorageMetrics;
-  isLive(ns: Namespace): boolean;
   closing(): boolean;
 }
 

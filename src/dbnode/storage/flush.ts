@@ -7,11 +7,10 @@
 // inside a compacted span rewrites the span, so it stays one volume), and the
 // old volume is removed once the new one is complete and served. Reads see
 // the taken buckets until then.
-import { isPacked, type SeriesData } from "../../codec/index.js";
+import type { SeriesData } from "../../codec/index.js";
 import {
   type DataEntry,
   type DataVolume,
-  type DataVolumeFormat,
   type DataVolumeId,
   dataVolumeLabel,
   openDataVolume,
@@ -120,11 +119,10 @@ export async function flushBlocks(
       const sid = fromUtf8.decode(group[0].id);
       const t = taken.get(sid);
       if (t !== undefined) taken.delete(sid);
-      const older = group.map((e) => e.data);
-      const data =
-        t === undefined && older.length === 1
-          ? convert(id.format, older[0], startMs, what)
-          : merge(older, t);
+      const data = merge(
+        group.map((e) => e.data),
+        t,
+      );
       if (data === null) continue;
       keep?.push({ id: sid, data });
       series++;
@@ -176,17 +174,6 @@ export async function flushBlocks(
   if (keep !== null) for (const k of keep) ctx.cache.put(block.key, k.id, k.data, 0);
   release(ns, takenRefs);
   return { volume: id.volume, cold: inputs.length > 0, series, seriesFromBuffers };
-}
-
-/** A volume's data in `format`: as it is when already in that format, else converted. */
-function convert(
-  format: DataVolumeFormat,
-  data: SeriesData,
-  startMs: number,
-  what: string,
-): SeriesData | null {
-  if (isPacked(data) === (format === "m3ts")) return data;
-  return mergeSeriesData(format, [data], startMs, what).data;
 }
 
 /** Drops taken buckets from ns.flushing: the served volume now holds them. */

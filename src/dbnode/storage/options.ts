@@ -16,6 +16,7 @@ import {
 } from "../../x/index.js";
 import type { CommitLogStrategy } from "../commitlog/index.js";
 import { type BlockCacheOptions, resolveCacheOptions } from "./block-cache.js";
+import type { CompactionSettings } from "./compaction.js";
 import { DatabaseOptionError } from "./errors.js";
 
 export interface DatabaseOptions {
@@ -97,7 +98,7 @@ export interface ResolvedDatabaseOptions {
   cache: Required<BlockCacheOptions>;
   snapshotIntervalMs: number;
   maxOpenFiles: number;
-  compaction: { enabled: boolean; afterMs: number; maxSpanMs: number | null };
+  compaction: CompactionSettings;
 }
 
 function ranged(options: DatabaseOptions, option: RangedOption): number {
@@ -148,7 +149,7 @@ export function resolveDatabaseOptions(options: DatabaseOptions): ResolvedDataba
 /** Default wait of a span after its last warm write before it is compacted. */
 export const DEFAULT_COMPACTION_AFTER_MS = 2 * 3_600_000;
 
-function resolveCompaction(c: CompactionOptions): ResolvedDatabaseOptions["compaction"] {
+function resolveCompaction(c: CompactionOptions): CompactionSettings {
   const ms = (option: string, value: unknown): number => {
     if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
       throw new DatabaseOptionError(option, value, 0, Number.MAX_SAFE_INTEGER);

@@ -9,6 +9,7 @@ import {
   M3tszEncoder,
   MultiStreamIterator,
   packedBlock,
+  packedCount,
   packSeries,
   type SeriesData,
 } from "../../codec/index.js";
@@ -39,8 +40,15 @@ export function mergeSeriesData(
   what: string,
 ): MergedData {
   if (sources.length === 0) return { data: null, points: 0 };
+  // A single packed block already is the answer for m3ts's format; its header has the count.
+  if (format === "m3ts" && sources.length === 1 && isPacked(sources[0])) {
+    const points = packedCount(sources[0].bytes);
+    return { data: points === 0 ? null : sources[0], points };
+  }
+  // A single M3TSZ source needs no encoding again where an M3TSZ stream is the answer.
+  const stream = sources.length === 1 && !isPacked(sources[0]) ? sources[0] : null;
   it.reset(sources);
-  if (format === "m3") return encodeM3tsz(startMs, what);
+  if (format === "m3") return stream !== null ? counted(stream, what) : encodeM3tsz(startMs, what);
   let n = 0;
   let packable = true;
   while (it.next()) {
@@ -56,17 +64,21 @@ export function mergeSeriesData(
   check(what);
   if (!packable) {
     it.reset(sources);
-    return encodeM3tsz(startMs, what);
+    return stream !== null ? counted(stream, what) : encodeM3tsz(startMs, what);
   }
   if (n === 0) return { data: null, points: 0 };
-  // A single packed source already is the answer: skip encoding it again.
-  const data =
-    sources.length === 1 && isPacked(sources[0])
-      ? sources[0]
-      : packedBlock(packSeries(times, values, n));
+  const data = packedBlock(packSeries(times, values, n));
   // Large scratch goes back to a small one, as after an unusually long series.
   if (times.length > 1 << 20) grow(4096);
   return { data, points: n };
+}
+
+/** `stream` as it is, with its points counted (the iterator is reset on it). */
+function counted(stream: Uint8Array, what: string): MergedData {
+  let n = 0;
+  while (it.next()) n++;
+  check(what);
+  return { data: n === 0 ? null : stream, points: n };
 }
 
 function encodeM3tsz(startMs: number, what: string): MergedData {
