@@ -11,3 +11,14 @@ export type {
 } from "./client.js";
 export { FetchDeadlineError } from "./client.js";
 export { InProcessClient } from "./in-process.js";
+export {
+  type NodeAggregateRequest,
+  type NodeFetchRequest,
+  type NodeHealth,
+  NodeOverloadedError,
+  type NodeSeries,
+  type NodeSeriesTags,
+  type NodeTransport,
+  NodeUnavailableError,
+  RemoteNodeError,
+} from "./transport.js";

@@ -9,9 +9,9 @@
 // (startup.ts, with the sources in dbnode/bootstrap) and the shared
 // lifecycle (lifecycle.ts). One event loop owns all of their state; writes,
 // reads and the tick interleave only at their awaits.
-import { MultiStreamIterator } from "../../codec/index.js";
+import { MultiStreamIterator, type SeriesData } from "../../codec/index.js";
 import type { Matcher, QueryLimits, QueryResult, TimeIndex } from "../../index/index.js";
-import type { Clock, Logger } from "../../x/index.js";
+import { type Clock, type Logger, shardOf } from "../../x/index.js";
 import { type BootstrapProgress, copyBootstrapProgress } from "../bootstrap/index.js";
 import type { CommitLog } from "../commitlog/index.js";
 import type { NamespaceOptions, NamespaceOptionsInput } from "../namespace/index.js";
@@ -35,6 +35,8 @@ import { Tick, type TickResult } from "./tick.js";
 import { WritePath } from "./write-path.js";
 
 export type { DatabaseOptions } from "./options.js";
+
+const utf8 = new TextEncoder();
 
 export class Database implements SequenceSource {
   readonly clock: Clock;
@@ -207,6 +209,28 @@ export class Database implements SequenceSource {
     const it = new MultiStreamIterator();
     it.reset(streams);
     return it;
+  }
+
+  /**
+   * The data of one series in [startMs, endMs) as the pieces a read merges
+   * (volumes' M3TSZ streams or packed blocks, then the buffers' streams), in
+   * the order MultiStreamIterator takes them: what the node RPC sends so the
+   * client merges replicas with the same iterator. Same errors as fetch.
+   */
+  async fetchSeriesData(
+    namespace: string,
+    id: string,
+    startMs: number,
+    endMs: number,
+  ): Promise<SeriesData[]> {
+    if (!this.life.isBootstrapped) throw new BootstrappingError("read");
+    const ns = this.namespaces.namespaceOf(namespace);
+    return readSeriesStreams(this.readContext, ns, id, startMs, endMs);
+  }
+
+  /** The shard a series ID belongs to on this node (murmur3 of its bytes, the node's seed, modulo numShards). */
+  shardOfId(id: string): number {
+    return shardOf(utf8.encode(id), this.numShards, this.shardSeed);
   }
 
   /**
