@@ -21,7 +21,51 @@ export interface FetchLimits extends IndexLimits {
   maxSamples: number;
   /** Wall-clock time (Date.now() milliseconds) past which the fetch stops with FetchDeadlineError. */
   deadlineMs?: number;
+  /** How many replicas must answer (a cluster's; a single node has one). Default: the client's. */
+  readConsistency?: ReadConsistencyLevel;
+  /** Which value wins where replicas hold different values at one instant. Default: the client's. */
+  equalTimestampStrategy?: EqualTimestampStrategy;
 }
+
+/** M3's write consistency levels (topology/consistency_level.go), by M3's names. */
+export type WriteConsistencyLevel = "one" | "majority" | "all";
+export const WRITE_CONSISTENCY_LEVELS: readonly WriteConsistencyLevel[] = [
+  "one",
+  "majority",
+  "all",
+];
+
+/** M3's read consistency levels, by M3's names (the `M3-Read-Consistency-Level` header's values). */
+export type ReadConsistencyLevel =
+  | "one"
+  | "unstrict_majority"
+  | "majority"
+  | "unstrict_all"
+  | "all";
+export const READ_CONSISTENCY_LEVELS: readonly ReadConsistencyLevel[] = [
+  "one",
+  "unstrict_majority",
+  "majority",
+  "unstrict_all",
+  "all",
+];
+
+/**
+ * M3's strategies for datapoints of one instant that differ between replicas
+ * (the `M3-Iterate-Equal-Timestamp-Strategy` header's values); M3's default
+ * is iterate_last_pushed.
+ */
+export type EqualTimestampStrategy =
+  | "iterate_last_pushed"
+  | "iterate_highest_value"
+  | "iterate_lowest_value"
+  | "iterate_highest_frequency_value";
+export const EQUAL_TIMESTAMP_STRATEGIES: readonly EqualTimestampStrategy[] = [
+  "iterate_last_pushed",
+  "iterate_highest_value",
+  "iterate_lowest_value",
+  "iterate_highest_frequency_value",
+];
 
 /** A fetch ran past the deadline its caller gave (a query's timeout), and stopped. */
 export class FetchDeadlineError extends M3tsError {
@@ -90,10 +134,31 @@ export interface Client {
     startMs: number,
     endMs: number,
   ): Promise<string[]>;
+  /**
+   * A partial aggregation evaluated where the data lives (the cluster's
+   * pushdown): for every shard one replica evaluates `req` over the series
+   * of the shards it is given, and the answer is each node's encoded partial
+   * state. Absent where there is nothing to push to (a single node).
+   */
+  aggregatePartials?(req: ClusterAggregateRequest, deadlineMs: number): Promise<Uint8Array[]>;
   /** The namespaces the node serves, with their options. */
   namespaces(): { name: string; options: NamespaceOptions }[];
   /** Whether the node serves reads and writes yet ("failed" also once it stopped taking writes). */
   state(): NodeState;
   /** Why the node is "failed" (a failed bootstrap, or a commit log that failed), else null. */
   failureReason(): string | null;
+}
+
+/** A pushed-down aggregation as the query engine asks it of the client (NodeAggregateRequest without shards). */
+export interface ClusterAggregateRequest {
+  namespace: string;
+  /** The aggregation's PromQL text. */
+  query: string;
+  startMs: number;
+  endMs: number;
+  /** 0 for an instant query. */
+  stepMs: number;
+  lookbackMs: number;
+  maxSeries: number;
+  maxSamples: number;
 }

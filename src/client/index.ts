@@ -3,13 +3,22 @@
 export type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 export type {
   Client,
+  ClusterAggregateRequest,
+  EqualTimestampStrategy,
   FetchedSeries,
   FetchLimits,
   IndexLimits,
   NodeState,
+  ReadConsistencyLevel,
   SeriesTags,
+  WriteConsistencyLevel,
 } from "./client.js";
-export { FetchDeadlineError } from "./client.js";
+export {
+  EQUAL_TIMESTAMP_STRATEGIES,
+  FetchDeadlineError,
+  READ_CONSISTENCY_LEVELS,
+  WRITE_CONSISTENCY_LEVELS,
+} from "./client.js";
 export { InProcessClient } from "./in-process.js";
 export {
   type NodeAggregateRequest,

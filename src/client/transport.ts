@@ -8,7 +8,7 @@ import type { SeriesData } from "../codec/index.js";
 import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import type { Matcher } from "../index/index.js";
 import { M3tsError } from "../x/index.js";
-import type { IndexLimits, NodeState } from "./client.js";
+import type { ClusterAggregateRequest, IndexLimits, NodeState } from "./client.js";
 
 /** A fetch from one node: matchers and range as in Client.fetchTagged, restricted to some shards. */
 export interface NodeFetchRequest {
@@ -42,22 +42,9 @@ export interface NodeHealth {
   failureReason: string | null;
 }
 
-/**
- * A partial aggregation pushed to one node: the aggregation's PromQL text,
- * evaluated over the series of `shards` at the query's steps. The answer is
- * the encoded partial state, opaque to the client (the query engine reads it).
- */
-export interface NodeAggregateRequest {
-  namespace: string;
-  query: string;
-  startMs: number;
-  endMs: number;
-  /** 0 for an instant query. */
-  stepMs: number;
-  lookbackMs: number;
+/** A partial aggregation pushed to one node, over the series of `shards` (Client.aggregatePartials). */
+export interface NodeAggregateRequest extends ClusterAggregateRequest {
   shards: readonly number[];
-  maxSeries: number;
-  maxSamples: number;
 }
 
 export interface NodeTransport {
