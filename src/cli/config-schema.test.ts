@@ -37,6 +37,23 @@ type WrittenByHand = {
     logFile: string | null;
   };
   carbon: { enabled: boolean; listenAddress: ListenAddress; maxLineBytes: number };
+  cluster: {
+    env: string;
+    etcd: {
+      endpoints: string;
+      caFile: string | null;
+      certFile: string | null;
+      keyFile: string | null;
+    };
+    tls: { caFile: string | null; certFile: string | null; keyFile: string | null };
+    writeConsistency: "one" | "majority" | "all";
+    readConsistency: "one" | "unstrict_majority" | "majority" | "unstrict_all" | "all";
+  };
+  dbnode: {
+    hostID: string | null;
+    listenAddress: ListenAddress;
+    httpListenAddress: ListenAddress;
+  };
   db: {
     numShards: number;
     commitLog: {

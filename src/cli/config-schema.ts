@@ -109,6 +109,70 @@ export const SCHEMA = {
       "Longest line; longer ones are dropped and counted.",
     ),
   }),
+  cluster: section(
+    "The cluster (m3ts dbnode and m3ts coordinator): etcd holding placement and namespaces, the node RPC between them.",
+    {
+      env: leaf(
+        { kind: "string", default: "default_env" },
+        "M3's environment: the etcd keys are _sd.placement/<env>/m3db and _kv/<env>/m3db.node.namespaces.",
+      ),
+      etcd: section("The etcd cluster (v3 API).", {
+        endpoints: leaf(
+          { kind: "string", default: "127.0.0.1:2379" },
+          "Comma-separated host:port list of etcd's client URLs.",
+        ),
+        caFile: leaf(
+          { kind: "string", default: null },
+          "CA certificate (PEM) etcd's server certificate is checked against; TLS when set.",
+        ),
+        certFile: leaf(
+          { kind: "string", default: null },
+          "Client certificate (PEM) for etcd, with keyFile.",
+        ),
+        keyFile: leaf({ kind: "string", default: null }, "Client key (PEM) for etcd."),
+      }),
+      tls: section(
+        "TLS of the node RPC (gRPC): the dbnode serves with certFile and keyFile; the coordinator checks nodes against caFile.",
+        {
+          caFile: leaf(
+            { kind: "string", default: null },
+            "CA certificate (PEM) peers are checked against; TLS when set.",
+          ),
+          certFile: leaf(
+            { kind: "string", default: null },
+            "This process's certificate (PEM), with keyFile.",
+          ),
+          keyFile: leaf({ kind: "string", default: null }, "This process's key (PEM)."),
+        },
+      ),
+      writeConsistency: leaf(
+        { kind: "enum", values: ["one", "majority", "all"], default: "majority" },
+        "Replicas that must acknowledge a write (M3's write consistency level).",
+      ),
+      readConsistency: leaf(
+        {
+          kind: "enum",
+          values: ["one", "unstrict_majority", "majority", "unstrict_all", "all"],
+          default: "unstrict_majority",
+        },
+        "Replicas that must answer a read (M3's read consistency level); M3-Read-Consistency-Level overrides it per query.",
+      ),
+    },
+  ),
+  dbnode: section("A storage node of a cluster (m3ts dbnode).", {
+    hostID: leaf(
+      { kind: "string", default: null },
+      "This node's instance ID in the placement (M3's hostID); m3ts dbnode needs it.",
+    ),
+    listenAddress: leaf(
+      { kind: "address", default: "127.0.0.1:9000" },
+      "host:port of the node RPC (gRPC) the coordinator calls.",
+    ),
+    httpListenAddress: leaf(
+      { kind: "address", default: "127.0.0.1:9002" },
+      "host:port of the node's /health, /ready and /metrics.",
+    ),
+  }),
   db: section("The database.", {
     numShards: leaf(
       { kind: "int", min: 1, max: 4096, default: 64 },

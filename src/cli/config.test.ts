@@ -51,6 +51,18 @@ test("with no file every key has the default the brief gives, with loopback addr
       logFile: null,
     },
     carbon: { enabled: true, listenAddress: { host: "127.0.0.1", port: 7204 }, maxLineBytes: 4096 },
+    cluster: {
+      env: "default_env",
+      etcd: { endpoints: "127.0.0.1:2379", caFile: null, certFile: null, keyFile: null },
+      tls: { caFile: null, certFile: null, keyFile: null },
+      writeConsistency: "majority",
+      readConsistency: "unstrict_majority",
+    },
+    dbnode: {
+      hostID: null,
+      listenAddress: { host: "127.0.0.1", port: 9000 },
+      httpListenAddress: { host: "127.0.0.1", port: 9002 },
+    },
     db: {
       numShards: 64,
       commitLog: { strategy: "wait", flushIntervalMs: null, flushMaxBytes: null },
@@ -141,7 +153,7 @@ test("every kind of error names the key, the value and what is expected", () => 
     [
       "bogus: 1\n",
       "bogus",
-      /keys here: dataDir, logging, coordinator, query, carbon, db, namespaces/,
+      /keys here: dataDir, logging, coordinator, query, carbon, cluster, dbnode, db, namespaces/,
     ],
     ["db:\n  nested:\n    deep: 1\n", "db.nested", /keys here: numShards, commitLog/],
     ["__proto__: 1\n", "__proto__", /known key/],
