@@ -9,17 +9,13 @@ import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { type Client, InProcessClient } from "../client/index.js";
 import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
-import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
+import type { CarbonServer, Coordinator } from "../coordinator/index.js";
 import { Database } from "../dbnode/storage/index.js";
-import { QueryApi, QueryLogFile } from "../query/api/index.js";
-import { clientQuerier, createEngine } from "../query/engine/index.js";
-import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
-import { exprToJSON, parsePromQL, prettyExpr } from "../query/parser/index.js";
 import type { Logger } from "../x/index.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
-import { version } from "./index.js";
+import { startCoordinatorStack } from "./coordinator-stack.js";
 import { NamespaceSync } from "./namespace-sync.js";
 
 /** A running node: what `start` built, and how to stop it. */
@@ -79,80 +75,20 @@ export async function startNode(
     metrics: registry,
   });
   const kv = await FileKV.open(join(dataDir, "kv"));
-  // The metric metadata remote write carries, kept in the data directory across restarts.
-  const metadata = await MetadataPersistence.open({ dir: dataDir, logger });
-  registerMetadataMetrics(registry, metadata.store);
   const inner = new InProcessClient(db);
   const client = options.wrapClient?.(inner) ?? inner;
-  const metrics = new CoordinatorMetrics(registry);
   const sync = new NamespaceSync(db, kv, logger);
   let isReady = false;
-  const c = config.coordinator;
-  const q = config.query;
-  // The query API reads the namespace the ingest endpoints write; one engine
-  // serves every request, each request's series limits in its query options.
-  const engine = createEngine({
-    querier: clientQuerier(client, c.writeNamespace),
-    lookbackMs: q.lookbackDeltaMs,
-    timeoutMs: q.timeoutMs,
-    maxSamples: q.maxSamples,
-    maxSeries: q.maxSeries,
-    requireExhaustive: q.requireExhaustive,
-  });
-  const queryLog = q.logFile === null ? null : new QueryLogFile(resolve(q.logFile));
-  const queryApi = new QueryApi({
-    engine,
-    client,
-    namespace: c.writeNamespace,
-    promql: { parse: parsePromQL, format: (e) => prettyExpr(e), toJSON: exprToJSON },
-    limits: {
-      lookbackMs: q.lookbackDeltaMs,
-      timeoutMs: q.timeoutMs,
-      maxSeries: q.maxSeries,
-      requireExhaustive: q.requireExhaustive,
-      maxSamples: q.maxSamples,
-      maxConcurrent: q.maxConcurrent,
-      maxQueued: q.maxQueued,
-    },
-    version: version(),
-    queryLog,
-    metadata: metadata.store,
-    logger,
-  });
-  const coordinator = await Coordinator.start({
+  const stack = await startCoordinatorStack({
+    config,
     client,
     kv,
     registry,
-    metrics,
     logger,
-    host: c.listenAddress.host,
-    port: c.listenAddress.port,
-    namespace: c.writeNamespace,
-    ingest: {
-      maxBodyBytes: c.maxBodyBytes,
-      maxInflightWriteRequests: c.maxInflightWriteRequests,
-      maxPendingWriteSamples: c.maxPendingWriteSamples,
-      maxSeriesCacheBytes: c.maxSeriesCacheBytes,
-    },
-    remoteRead: c.remoteRead,
-    metadata: metadata.store,
-    numShards: config.db.numShards,
+    metadataDir: dataDir,
     isReady: () => isReady,
-    routes: queryApi.routes(),
-    promqlReadQueries: (req) => queryApi.remoteReadQueries(req),
   });
-  let carbon: CarbonServer | null = null;
-  if (config.carbon.enabled) {
-    carbon = await CarbonServer.start({
-      client,
-      namespace: c.writeNamespace,
-      metrics,
-      logger,
-      host: config.carbon.listenAddress.host,
-      port: config.carbon.listenAddress.port,
-      maxLineBytes: config.carbon.maxLineBytes,
-    });
-  }
+  const { coordinator, carbon } = stack;
   const ready = (async () => {
     await db.bootstrapped;
     await sync.start(config.namespaces);
@@ -169,13 +105,7 @@ export async function startNode(
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
-      await coordinator.close();
-      await queryLog?.close();
-      // A cache senders fill again: failing to save it must not keep the database from closing.
-      await metadata
-        .close()
-        .catch((e) => logger.error({ err: e as Error }, "saving the metric metadata failed"));
-      await carbon?.close();
+      await stack.close();
       sync.stop();
       await ready.catch(() => {});
       await db.close();
