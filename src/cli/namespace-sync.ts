@@ -1,8 +1,9 @@
 // Keeps the node's namespaces equal to the KV registry, as an M3 dbnode
 // watches `m3db.node.namespaces`: a namespace added there is created, one
 // changed is updated (only what may change), one removed is dropped. At
-// start, an empty registry is filled from the node's own namespaces plus
-// the configured ones, so a first start needs no admin call.
+// start, a single node fills an empty registry from its own namespaces plus
+// the configured ones, so a first start needs no admin call; a cluster's
+// dbnode only follows it (the admin API writes it).
 import type { KV } from "../cluster/index.js";
 import {
   KVKeyExistsError,
@@ -20,20 +21,22 @@ export class NamespaceSync {
   private readonly kv: KV;
   private readonly logger: Logger;
   private unwatch: (() => void) | null = null;
+  private readonly seed: boolean;
   private applying: Promise<void> = Promise.resolve();
 
-  constructor(db: Database, kv: KV, logger: Logger) {
+  constructor(db: Database, kv: KV, logger: Logger, options: { seed?: boolean } = {}) {
     this.db = db;
     this.kv = kv;
     this.logger = logger;
+    this.seed = options.seed ?? true;
   }
 
-  /** Seeds the registry when empty, applies it, then follows its changes. */
+  /** Seeds the registry when empty (unless told not to), applies it, then follows its changes. */
   async start(
     configured: readonly { name: string; options: NamespaceOptionsInput }[],
   ): Promise<void> {
     const current = await readRegistry(this.kv);
-    if (current.version === 0) {
+    if (current.version === 0 && this.seed) {
       for (const { name, options } of configured) {
         if (!this.db.listNamespaces().some((ns) => ns.name === name)) {
           await this.db.createNamespace(name, options);

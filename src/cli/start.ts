@@ -10,13 +10,14 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { type Client, InProcessClient } from "../client/index.js";
 import { ensureLocalPlacement, FileKV } from "../cluster/index.js";
 import type { CarbonServer, Coordinator } from "../coordinator/index.js";
-import { Database } from "../dbnode/storage/index.js";
+import { Database, type DatabaseOptions } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 import { startCoordinatorStack } from "./coordinator-stack.js";
 import { NamespaceSync } from "./namespace-sync.js";
+import { runUntilSignal } from "./signals.js";
 
 /** A running node: what `start` built, and how to stop it. */
 export interface RunningNode {
@@ -48,32 +49,7 @@ export async function startNode(
   const dataDir = resolve(config.dataDir);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "m3ts_process_" });
-  const db = await Database.open({
-    dataDir,
-    numShards: config.db.numShards,
-    commitLog: {
-      strategy: config.db.commitLog.strategy,
-      ...(config.db.commitLog.flushIntervalMs !== null && {
-        flushIntervalMs: config.db.commitLog.flushIntervalMs,
-      }),
-      ...(config.db.commitLog.flushMaxBytes !== null && {
-        flushMaxBytes: config.db.commitLog.flushMaxBytes,
-      }),
-    },
-    cache: config.db.cache,
-    tickIntervalMs: config.db.tickIntervalMs,
-    snapshotIntervalMs: config.db.snapshotIntervalMs,
-    maxOpenFiles: config.db.maxOpenFiles,
-    compaction: {
-      enabled: config.db.compaction.enabled,
-      afterMs: config.db.compaction.afterMs,
-      ...(config.db.compaction.maxSpanMs !== null && {
-        maxSpanMs: config.db.compaction.maxSpanMs,
-      }),
-    },
-    logger,
-    metrics: registry,
-  });
+  const db = await Database.open(databaseOptions(config, config.db.numShards, logger, registry));
   const kv = await FileKV.open(join(dataDir, "kv"));
   const inner = new InProcessClient(db);
   const client = options.wrapClient?.(inner) ?? inner;
@@ -120,6 +96,41 @@ export async function startNode(
   return { config, db, coordinator, carbon, ready, settled, stop };
 }
 
+/** The database's options from the configuration, with the shard count the node serves. */
+export function databaseOptions(
+  config: M3tsConfig,
+  numShards: number,
+  logger: Logger,
+  registry: Registry,
+): DatabaseOptions {
+  return {
+    dataDir: resolve(config.dataDir),
+    numShards,
+    commitLog: {
+      strategy: config.db.commitLog.strategy,
+      ...(config.db.commitLog.flushIntervalMs !== null && {
+        flushIntervalMs: config.db.commitLog.flushIntervalMs,
+      }),
+      ...(config.db.commitLog.flushMaxBytes !== null && {
+        flushMaxBytes: config.db.commitLog.flushMaxBytes,
+      }),
+    },
+    cache: config.db.cache,
+    tickIntervalMs: config.db.tickIntervalMs,
+    snapshotIntervalMs: config.db.snapshotIntervalMs,
+    maxOpenFiles: config.db.maxOpenFiles,
+    compaction: {
+      enabled: config.db.compaction.enabled,
+      afterMs: config.db.compaction.afterMs,
+      ...(config.db.compaction.maxSpanMs !== null && {
+        maxSpanMs: config.db.compaction.maxSpanMs,
+      }),
+    },
+    logger,
+    metrics: registry,
+  };
+}
+
 /** Runs `m3ts start` with its parsed flags until a signal; returns the exit code. */
 export async function start(
   flags: FlagValues<(typeof COMMANDS)["start"]>,
@@ -151,31 +162,7 @@ export async function start(
     () => logger.info({}, "ready: bootstrapped, taking writes and reads"),
     () => {},
   );
-  return new Promise<number>((resolveExit) => {
-    let signals = 0;
-    const onSignal = (signal: string) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, "second signal: exiting now");
-        process.exit(1);
-      }
-      logger.info({ signal }, "stopping: finishing requests in flight and flushing the commit log");
-      const exit = (code: number) => {
-        // Whatever still holds the event loop open (a client's idle socket) must not keep a stopped node alive.
-        setTimeout(() => process.exit(code), 2000).unref();
-        resolveExit(code);
-      };
-      node.stop().then(
-        () => exit(0),
-        (e) => {
-          logger.error({ err: e as Error }, "stop failed");
-          exit(1);
-        },
-      );
-    };
-    process.on("SIGTERM", () => onSignal("SIGTERM"));
-    process.on("SIGINT", () => onSignal("SIGINT"));
-  });
+  return runUntilSignal(() => node.stop(), logger);
 }
 
 function hostPort(host: string, port: number): string {
