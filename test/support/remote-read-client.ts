@@ -196,6 +196,7 @@ export function decodeReadResponse(bytes: Uint8Array): ReadSeries[][] {
 export async function remoteRead(
   url: string,
   queries: { startMs: number; endMs: number; matchers: ReadMatcher[] }[],
+  headers: Record<string, string> = {},
 ): Promise<ReadSeries[][]> {
   const res = await fetch(url, {
     method: "POST",
@@ -203,6 +204,7 @@ export async function remoteRead(
       "Content-Type": "application/x-protobuf",
       "Content-Encoding": "snappy",
       "X-Prometheus-Remote-Read-Version": "0.1.0",
+      ...headers,
     },
     body: compressSync(encodeReadRequest(queries)),
   });
