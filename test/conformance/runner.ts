@@ -12,7 +12,7 @@ import { QueryError } from "../../src/query/index.js";
 import type { AtVariant } from "./at-variants.js";
 import { checkAnnotations, checkError, compareResult, showValue } from "./compare.js";
 import { type EvalCmd, expectsFailure, expectsOrder, parseScript } from "./script.js";
-import { type TestStorage, writeLoad } from "./test-storage.js";
+import { type ConformanceStorage, writeLoad } from "./test-storage.js";
 
 /** Makes the engine that reads one namespace through the client. */
 export type EngineFor = (client: Client, namespace: string) => QueryEngine;
@@ -134,7 +134,7 @@ async function runInstant(
  */
 export async function runScript(
   text: string,
-  storage: TestStorage,
+  storage: ConformanceStorage,
   engineFor: EngineFor,
   selected: (line: number) => boolean,
   variants: VariantsOf = () => [],

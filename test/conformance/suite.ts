@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type EngineFor, runScript, type VariantsOf } from "./runner.js";
-import type { TestStorage } from "./test-storage.js";
+import type { ConformanceStorage } from "./test-storage.js";
 
 export type StatementSet = "stable" | "experimental" | "skipped";
 
@@ -122,7 +122,7 @@ export interface SuiteResult {
 /** Runs every script of `testdataDir` against engines made by `engineFor` (`variants`: see runner.ts). */
 export async function runSuite(
   testdataDir: string,
-  storage: TestStorage,
+  storage: ConformanceStorage,
   engineFor: EngineFor,
   variants: VariantsOf = () => [],
   onlyFile: (file: string) => boolean = () => true,

@@ -98,8 +98,28 @@ export async function writeLoad(
   return { written: result.written, histograms };
 }
 
+/** The options of every script's namespace: retention past the scripts' times, cold writes, an index, nothing on disk. */
+export const CONFORMANCE_NAMESPACE_OPTIONS = {
+  retentionPeriodMs: RETENTION_MS,
+  coldWritesEnabled: true,
+  index: { enabled: true },
+  flushEnabled: false,
+  snapshotEnabled: false,
+} as const;
+
+/** What the scripts run on: a client, the clock it stands on, a fresh namespace per script. */
+export interface ConformanceStorage {
+  readonly client: Client;
+  readonly clock: ManualClock;
+  /** Drops the namespace in use, if any, and creates an empty one; returns its name. */
+  fresh(): Promise<string>;
+  /** Drops the namespace in use. */
+  release(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** One in-memory database whose namespaces the scripts take in turn. */
-export class TestStorage {
+export class TestStorage implements ConformanceStorage {
   readonly client: Client;
   readonly clock: ManualClock;
   private readonly db: Database;
@@ -124,13 +144,7 @@ export class TestStorage {
   async fresh(): Promise<string> {
     await this.release();
     const name = `promql_${++this.made}`;
-    await this.db.createNamespace(name, {
-      retentionPeriodMs: RETENTION_MS,
-      coldWritesEnabled: true,
-      index: { enabled: true },
-      flushEnabled: false,
-      snapshotEnabled: false,
-    });
+    await this.db.createNamespace(name, CONFORMANCE_NAMESPACE_OPTIONS);
     this.current = name;
     return name;
   }
