@@ -67,6 +67,7 @@ export {
   type PlacementInstanceInput,
 } from "./placement-algorithm.js";
 export {
+  InvalidPlacementError,
   instanceShards,
   type ShardOwner,
   type ShardOwners,

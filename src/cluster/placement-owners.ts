@@ -1,7 +1,21 @@
 // Read-only views of a placement for routing: which shards an instance holds,
 // and for each shard the instances that hold it (the view the cluster
 // client's topology routes by, as M3's topology map does).
+import { M3tsError } from "../x/index.js";
 import type { Placement, Shard, ShardState } from "./placement.js";
+
+/** A placement routing cannot use: a shard outside 0..numShards-1, or held twice by one instance. */
+export class InvalidPlacementError extends M3tsError {
+  readonly instanceId: string;
+
+  constructor(instanceId: string, why: string) {
+    super(
+      "M3TS_ERR_PLACEMENT_INVALID",
+      `placement instance ${JSON.stringify(instanceId)} ${why}; the placement in the KV is damaged`,
+    );
+    this.instanceId = instanceId;
+  }
+}
 
 /** One replica of a shard: the instance holding it, where to reach it, and the shard's state there. */
 export interface ShardOwner {
@@ -19,13 +33,17 @@ export function shardOwners(p: Placement): ShardOwners {
   for (const id of Object.keys(p.instances).sort()) {
     const instance = p.instances[id];
     for (const shard of instance.shards) {
-      // A shard id past numShards would mean a damaged placement; routing cannot use it.
-      if (shard.id < 0 || shard.id >= p.numShards || !Number.isInteger(shard.id)) {
-        throw new RangeError(
-          `placement instance ${JSON.stringify(id)} holds shard ${shard.id}, outside 0..${p.numShards - 1}`,
+      if (!Number.isInteger(shard.id) || shard.id < 0 || shard.id >= p.numShards) {
+        throw new InvalidPlacementError(
+          id,
+          `holds shard ${shard.id}, outside 0..${p.numShards - 1}`,
         );
       }
-      owners[shard.id].push({ instanceId: id, endpoint: instance.endpoint, state: shard.state });
+      const list = owners[shard.id];
+      if (list.length > 0 && list[list.length - 1].instanceId === id) {
+        throw new InvalidPlacementError(id, `holds shard ${shard.id} twice`);
+      }
+      list.push({ instanceId: id, endpoint: instance.endpoint, state: shard.state });
     }
   }
   return owners;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import {
   FileKV,
+  InvalidPlacementError,
   initialPlacement,
   instanceShards,
   type KV,
@@ -121,6 +122,8 @@ test("a placement without this instance, or none at all, is a typed error naming
       assert.match(e.message, /"a".*there is no placement/);
       return true;
     });
+    await kv.set("not-a-placement", 7);
+    await assert.rejects(markShardsAvailable(kv, "not-a-placement", "a"), /holds no placement/);
     await kv.setIfNotExists(PLACEMENT_KEY, threeNodes());
     await assert.rejects(markShardsAvailable(kv, PLACEMENT_KEY, "d"), (e: unknown) => {
       assert.ok(e instanceof PlacementInstanceMissingError);
@@ -179,6 +182,10 @@ test("shardOwners lists each shard's replicas with endpoint and state; instanceS
     ],
   );
   assert.deepEqual(instanceShards(p, "nope"), []);
+  const twice = structuredClone(p);
+  twice.instances.b.shards.push({ ...twice.instances.b.shards[0] });
+  assert.throws(() => shardOwners(twice), InvalidPlacementError);
+  assert.throws(() => shardOwners(twice), /"b" holds shard 0 twice/);
   p.instances.c.shards.push({ ...p.instances.c.shards[0], id: 2 });
-  assert.throws(() => shardOwners(p), /holds shard 2, outside 0\.\.1/);
+  assert.throws(() => shardOwners(p), /"c" holds shard 2, outside 0\.\.1/);
 });

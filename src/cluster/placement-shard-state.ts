@@ -69,6 +69,9 @@ export async function markShardsAvailable(
     if (got === null)
       throw new PlacementInstanceMissingError(key, instanceId, "there is no placement");
     const placement = got.value as Placement;
+    if (typeof placement?.instances !== "object" || placement.instances === null) {
+      throw new PlacementInstanceMissingError(key, instanceId, "the key holds no placement");
+    }
     const instance = Object.hasOwn(placement.instances, instanceId)
       ? placement.instances[instanceId]
       : undefined;
