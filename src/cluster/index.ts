@@ -57,3 +57,26 @@ export {
   type Shard,
   type ShardState,
 } from "./placement.js";
+export {
+  type IdealLoad,
+  InvalidPlacementInputError,
+  idealLoads,
+  initialPlacement,
+  MAX_INSTANCE_WEIGHT,
+  NotEnoughIsolationGroupsError,
+  type PlacementInstanceInput,
+} from "./placement-algorithm.js";
+export {
+  InvalidPlacementError,
+  instanceShards,
+  type ShardOwner,
+  type ShardOwners,
+  shardOwners,
+} from "./placement-owners.js";
+export {
+  DEFAULT_MAX_MARK_ATTEMPTS,
+  type MarkResult,
+  markShardsAvailable,
+  PlacementContendedError,
+  PlacementInstanceMissingError,
+} from "./placement-shard-state.js";
