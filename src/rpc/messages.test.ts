@@ -35,7 +35,7 @@ import {
   type WireSeries,
 } from "./index.js";
 
-const RUNS = 200;
+const RUNS = 100;
 const STALE_NAN_HI = 0x7ff00000;
 const STALE_NAN_LO = 0x00000002;
 
