@@ -41,10 +41,20 @@ export interface GrpcNodeTransportOptions {
   tls?: GrpcTransportTls;
   /** Largest answer taken from the node (gRPC's receive bound). */
   maxResponseBytes?: number;
+  /**
+   * Longest wait between two attempts to reconnect to a node that went
+   * away, so a node that comes back is used again within about this long.
+   */
+  maxReconnectBackoffMs?: number;
 }
 
 /** A fetch's answer can be large; gRPC's own default (4 MiB) is far too small for it. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
+
+/** gRPC's own default backoff grows to two minutes; a restarted node should serve again sooner. */
+export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 2_000;
+/** The first wait before reconnecting to a node that went away. */
+const INITIAL_RECONNECT_BACKOFF_MS = 100;
 
 export class GrpcNodeTransport implements NodeTransport {
   readonly endpoint: string;
@@ -56,6 +66,9 @@ export class GrpcNodeTransport implements NodeTransport {
     this.client = new GrpcClient(endpoint, credentialsOf(options.tls), {
       "grpc.max_receive_message_length": options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       "grpc.max_send_message_length": -1,
+      "grpc.initial_reconnect_backoff_ms": INITIAL_RECONNECT_BACKOFF_MS,
+      "grpc.max_reconnect_backoff_ms":
+        options.maxReconnectBackoffMs ?? DEFAULT_MAX_RECONNECT_BACKOFF_MS,
     });
   }
 
@@ -134,25 +147,35 @@ export class GrpcNodeTransport implements NodeTransport {
     req: Req,
     deadlineMs: number,
   ): Promise<Res> {
+    // Encoding and decoding happen here rather than inside grpc-js, which
+    // would turn a codec's typed error into a bare INTERNAL status.
+    let request: Buffer;
+    try {
+      request = m.requestSerialize(req);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const options: CallOptions = { deadline: deadlineMs };
     return new Promise<Res>((resolve, reject) => {
-      try {
-        this.client.makeUnaryRequest(
-          m.path,
-          m.requestSerialize,
-          m.responseDeserialize,
-          req,
-          new Metadata(),
-          options,
-          (err: ServiceError | null, res?: Res) => {
-            if (err !== null) reject(this.errorOf(err));
-            else resolve(res as Res);
-          },
-        );
-      } catch (e) {
-        // The request could not be encoded (an RpcMessageError), or the channel is closed.
-        reject(e);
-      }
+      this.client.makeUnaryRequest(
+        m.path,
+        passBytes,
+        passBytes,
+        request,
+        new Metadata(),
+        options,
+        (err: ServiceError | null, answer?: Buffer) => {
+          if (err !== null) {
+            reject(this.errorOf(err));
+            return;
+          }
+          try {
+            resolve(m.responseDeserialize(answer ?? Buffer.alloc(0)));
+          } catch (e) {
+            reject(e);
+          }
+        },
+      );
     });
   }
 
@@ -178,6 +201,10 @@ export class GrpcNodeTransport implements NodeTransport {
       `node ${this.endpoint} answered gRPC status ${status[err.code]}: ${details}`,
     );
   }
+}
+
+function passBytes(b: Buffer): Buffer {
+  return b;
 }
 
 function credentialsOf(tls: GrpcTransportTls | undefined): ChannelCredentials {

@@ -20,6 +20,7 @@ export {
   WRITE_CONSISTENCY_LEVELS,
 } from "./client.js";
 export {
+  DEFAULT_MAX_RECONNECT_BACKOFF_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   GrpcNodeTransport,
   type GrpcNodeTransportOptions,

@@ -16,6 +16,7 @@ import { type NodeServer, startNodeServer } from "../../src/dbnode/server/index.
 import { Database } from "../../src/dbnode/storage/index.js";
 import type { WriteBatch } from "../../src/dbnode/ts/index.js";
 import { newMatcher } from "../../src/index/index.js";
+import { RpcMessageError } from "../../src/rpc/index.js";
 import {
   decodeTags,
   encodeTags,
@@ -452,19 +453,47 @@ describe("the bound on bytes in flight", () => {
 });
 
 describe("a stopped node", () => {
-  test("is unavailable to the transport", async () => {
+  test("is unavailable to the transport, and serves again once it is back", async () => {
     const db = await openDb();
-    const server = await startNodeServer({ db, port: 0 });
-    const node = new GrpcNodeTransport(`127.0.0.1:${server.port}`);
+    const first = await startNodeServer({ db, port: 0 });
+    const port = first.port;
+    const node = new GrpcNodeTransport(`127.0.0.1:${port}`, { maxReconnectBackoffMs: 200 });
     try {
       assert.equal((await node.health(deadline())).state, "bootstrapped");
-      await server.close();
+      await first.close();
       await rejectsWith(node.health(deadline()), NodeUnavailableError, (e) =>
-        assert.equal(e.endpoint, `127.0.0.1:${server.port}`),
+        assert.equal(e.endpoint, `127.0.0.1:${port}`),
       );
+      const again = await startNodeServer({ db, port });
+      try {
+        // The same channel reconnects on its own, within its reconnect backoff.
+        let health = null;
+        for (let i = 0; i < 100 && health === null; i++) {
+          health = await node.health(deadline()).catch(async (e: unknown) => {
+            assert.ok(e instanceof NodeUnavailableError, String(e));
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return null;
+          });
+        }
+        assert.equal(health?.state, "bootstrapped");
+      } finally {
+        await again.close();
+      }
     } finally {
       node.close();
       await db.close();
+    }
+  });
+});
+
+describe("a request the wire cannot carry", () => {
+  test("is refused by the transport with the codec's typed error, before it is sent", async () => {
+    const node = new GrpcNodeTransport("127.0.0.1:1");
+    try {
+      const batch = { count: 1, series: [-1], timesMs: [1], values: [1], seriesIds: ["a"] };
+      await rejectsWith(node.writeBatch(NS, batch, deadline()), RpcMessageError);
+    } finally {
+      node.close();
     }
   });
 });
