@@ -19,7 +19,14 @@ export {
   READ_CONSISTENCY_LEVELS,
   WRITE_CONSISTENCY_LEVELS,
 } from "./client.js";
-export { InProcessClient } from "./in-process.js";
+export {
+  DEFAULT_MAX_RECONNECT_BACKOFF_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  GrpcNodeTransport,
+  type GrpcNodeTransportOptions,
+  type GrpcTransportTls,
+} from "./grpc-transport.js";
+export { InProcessClient, type InProcessClientOptions } from "./in-process.js";
 export {
   type NodeAggregateRequest,
   type NodeFetchRequest,
