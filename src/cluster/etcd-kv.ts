@@ -27,14 +27,15 @@
 // the latest revision this KV has seen in any answer (open() makes one
 // call), so get-then-watch sees every change after the get.
 //
-// Calls carry a deadline (callTimeoutMs from the call) and wait for a
-// connection until then, so a change asked during an etcd restart goes
-// through once etcd is back; past the deadline, or if the connection drops
-// during a change, the call fails with KVUnavailableError naming the
-// endpoints. Reads are retried within the deadline; changes only when the
-// call provably never left (a dropped change may have been applied).
+// Every call has a deadline, callTimeoutMs from when it was asked. Until
+// then a call is retried (backing off from 50 ms to 1 s) while etcd cannot
+// be reached, so a change asked during an etcd restart goes through once
+// etcd is back; a change whose connection dropped after it was sent is not
+// retried (it may have been applied). Past the deadline, or on such a drop,
+// the call fails with KVUnavailableError naming the endpoints and the last
+// transport error (refused connection, failed TLS handshake, ...).
 import { readFile } from "node:fs/promises";
-import { type CallOptions, InterceptingCall, type Interceptor } from "@grpc/grpc-js";
+import type { CallOptions } from "@grpc/grpc-js";
 import {
   Etcd3,
   GRPCCancelledError,
@@ -138,17 +139,6 @@ interface KeyWatch {
   retryMs: number;
 }
 
-// grpc-js fails a call at once while its channel is down unless the call
-// asks to wait for a connection; ask, so calls ride out a restart within
-// their deadline. (etcd3 builds the metadata itself, hence the interceptor.)
-const waitForReady: Interceptor = (options, nextCall) =>
-  new InterceptingCall(nextCall(options), {
-    start(metadata, listener, next) {
-      metadata.setOptions({ ...metadata.getOptions(), waitForReady: true });
-      next(metadata, listener);
-    },
-  });
-
 // No retries or circuit breaker inside etcd3: a retried change could apply
 // twice, and an open breaker would refuse calls for seconds after etcd is
 // back. Reads are retried here, within their deadline.
@@ -251,7 +241,7 @@ export class EtcdKV implements KV {
       options.onWatchError,
     );
     try {
-      const res = await kv.call("reach", "", false, Date.now() + dialTimeoutMs, (o) =>
+      const res = await kv.call("connect", "", false, dialTimeoutMs, Date.now(), (o) =>
         kv.client.kv.range({ key: Buffer.from(`${KV_PREFIX}/${env}/`), count_only: true }, o),
       );
       kv.seen(res.header);
@@ -265,7 +255,7 @@ export class EtcdKV implements KV {
   async get(key: string): Promise<KVValue | null> {
     if (this.closing) throw new KVClosedError(key, "read");
     const etcdKey = this.etcdKey(key);
-    const res = await this.call("read", key, false, this.deadline(), (o) =>
+    const res = await this.call("read", key, false, this.callTimeoutMs, Date.now(), (o) =>
       this.client.kv.range({ key: etcdKey }, o),
     );
     this.seen(res.header);
@@ -321,9 +311,9 @@ export class EtcdKV implements KV {
     } catch (e) {
       return Promise.reject(e);
     }
-    const deadline = this.deadline();
+    const askedMs = Date.now();
     return this.serial(() =>
-      this.call("delete", key, true, deadline, async (o) => {
+      this.call("delete", key, true, this.callTimeoutMs, askedMs, async (o) => {
         const res = await this.client.kv.deleteRange({ key: etcdKey, prev_kv: true }, o);
         this.seen(res.header);
         const held = res.prev_kvs[0];
@@ -393,9 +383,9 @@ export class EtcdKV implements KV {
       return Promise.reject(e);
     }
     // The deadline runs from the ask, so a change queued behind a slow one still fails in time.
-    const deadline = this.deadline();
+    const askedMs = Date.now();
     return this.serial(() =>
-      this.call("change", key, true, deadline, (o) => apply(etcdKey, bytes, o)),
+      this.call("change", key, true, this.callTimeoutMs, askedMs, (o) => apply(etcdKey, bytes, o)),
     );
   }
 
@@ -406,22 +396,28 @@ export class EtcdKV implements KV {
   }
 
   /**
-   * One etcd call within `deadlineMs` (epoch ms). Transport failures become
-   * KVUnavailableError; a read is retried until the deadline, a change never.
+   * One etcd call, due `timeoutMs` after `askedMs` (epoch ms). Transport
+   * failures become KVUnavailableError; a read is retried until then, a
+   * change only if it was never sent.
    */
   private async call<T>(
     operation: string,
     key: string,
     isChange: boolean,
-    deadlineMs: number,
+    timeoutMs: number,
+    askedMs: number,
     send: (o: CallOptions) => Promise<T>,
   ): Promise<T> {
+    const deadlineMs = askedMs + timeoutMs;
     let waitMs = RETRY_FIRST_MS;
+    // The last cause other than the deadline itself, for the message.
+    let cause = "";
     for (;;) {
       try {
-        return await send({ deadline: new Date(deadlineMs), interceptors: [waitForReady] });
+        return await send({ deadline: new Date(deadlineMs) });
       } catch (e) {
         if (!isTransportError(e)) throw e;
+        if (!(e instanceof GRPCDeadlineExceededError)) cause = (e as Error).message;
         const leftMs = deadlineMs - Date.now();
         if ((isChange && !neverSent(e)) || leftMs <= 0) {
           const timedOut = e instanceof GRPCDeadlineExceededError || leftMs <= 0;
@@ -431,7 +427,7 @@ export class EtcdKV implements KV {
             endpoints: this.endpoints,
             outcomeUnknown: isChange,
             why: timedOut
-              ? `did not answer within ${this.callTimeoutMs} ms (${(e as Error).message})`
+              ? `did not answer within ${timeoutMs} ms (${cause || (e as Error).message})`
               : `dropped the call (${(e as Error).message})`,
           });
         }
@@ -439,10 +435,6 @@ export class EtcdKV implements KV {
         waitMs = Math.min(waitMs * 2, RETRY_MAX_MS);
       }
     }
-  }
-
-  private deadline(): number {
-    return Date.now() + this.callTimeoutMs;
   }
 
   private etcdKey(key: string): Buffer {
@@ -487,8 +479,8 @@ export class EtcdKV implements KV {
     // A cancelled stream (history compacted, or refused): resync from a read.
     watcher.on("error", (err) => {
       if (w.stopped || w.watcher !== watcher) return;
+      // etcd3 has already dropped a cancelled watcher: nothing to cancel.
       w.watcher = null;
-      void watcher.cancel().catch(() => {});
       this.onWatchError?.(w.key, err);
       const waitMs = w.retryMs;
       w.retryMs = Math.min(w.retryMs * 2, RETRY_MAX_MS);
@@ -529,7 +521,7 @@ export class EtcdKV implements KV {
     if (w.stopped) return;
     let res: Awaited<ReturnType<Etcd3["kv"]["range"]>>;
     try {
-      res = await this.call("watch", w.key, false, this.deadline(), (o) =>
+      res = await this.call("watch", w.key, false, this.callTimeoutMs, Date.now(), (o) =>
         this.client.kv.range({ key: w.etcdKey }, o),
       );
     } catch (e) {

@@ -73,6 +73,7 @@ export class KVClosedError extends M3tsError {
  * not have been applied (`outcomeUnknown`): read the key before retrying it.
  */
 export class KVUnavailableError extends M3tsError {
+  /** The key asked about ("" for open()'s first call). */
   readonly key: string;
   readonly operation: string;
   readonly endpoints: readonly string[];
@@ -88,7 +89,7 @@ export class KVUnavailableError extends M3tsError {
   }) {
     super(
       "M3TS_ERR_KV_UNAVAILABLE",
-      `cannot ${fields.operation} key ${JSON.stringify(fields.key)}: etcd at ${fields.endpoints.join(", ")} ${fields.why}` +
+      `cannot ${fields.operation}${fields.key === "" ? "" : ` key ${JSON.stringify(fields.key)}`}: etcd at ${fields.endpoints.join(", ")} ${fields.why}` +
         (fields.outcomeUnknown
           ? "; the change may or may not have been applied, read the key before retrying"
           : "; retry once etcd is reachable"),

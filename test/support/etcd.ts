@@ -33,6 +33,8 @@ export interface EtcdProcess {
   log(): string;
   /** SIGTERM, then SIGKILL after a grace; keeps the data dir. */
   stop(): Promise<void>;
+  /** SIGKILL at once (a crash); keeps the data dir. */
+  kill(): Promise<void>;
   /** Stops (if running) and starts again on the same ports and data dir; resolves once it answers. */
   restart(): Promise<void>;
   /** Stops and removes the data dir. */
@@ -109,10 +111,10 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
       );
     }
   };
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     const c = child;
     if (c === null) return;
-    await stopChild(c, "SIGTERM", STOP_GRACE_MS);
+    await stopChild(c, signal, STOP_GRACE_MS);
     child = null;
   };
 
@@ -130,7 +132,8 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
       return child !== null;
     },
     log,
-    stop,
+    stop: () => stop(),
+    kill: () => stop("SIGKILL"),
     restart: async () => {
       await stop();
       await start();
