@@ -173,6 +173,7 @@ test("options that cannot work are EtcdKVOptionsError naming the option", async 
   const cases: [Partial<EtcdKVOptions>, string][] = [
     [{ endpoints: [] }, "endpoints"],
     [{ endpoints: ["127.0.0.1:2379/path"] }, "endpoints"],
+    [{ endpoints: ["http://127.0.0.1:2379", "https://127.0.0.1:2380"] }, "endpoints"],
     [{ env: "" }, "env"],
     [{ env: "a/b" }, "env"],
     [{ callTimeoutMs: 0 }, "callTimeoutMs"],

@@ -141,8 +141,9 @@ interface KeyWatch {
 
 // No retries or circuit breaker inside etcd3: a retried change could apply
 // twice, and an open breaker would refuse calls for seconds after etcd is
-// back. Reads are retried here, within their deadline.
-// (async, so a callback's synchronous throw is a rejection, as etcd3 expects.)
+// back. Calls are retried here instead, within their deadline, when that is
+// safe. (async, so a callback's synchronous throw is a rejection, as etcd3
+// expects.)
 const passThrough = {
   execute: async <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> =>
     fn({ signal: new AbortController().signal }),
@@ -219,7 +220,6 @@ export class EtcdKV implements KV {
     );
     const clientOptions: IOptions = {
       hosts: endpoints,
-      dialTimeout: dialTimeoutMs,
       faultHandling: {
         host: () => passThrough as unknown as Policy,
         global: passThrough as unknown as Policy,
@@ -235,11 +235,14 @@ export class EtcdKV implements KV {
       },
     };
     if (options.tls !== undefined) clientOptions.credentials = await readTls(options.tls);
-    const kv = new EtcdKV(
-      new Etcd3(clientOptions),
-      { endpoints, env, callTimeoutMs },
-      options.onWatchError,
-    );
+    let client: Etcd3;
+    try {
+      client = new Etcd3(clientOptions);
+    } catch (e) {
+      // etcd3 refuses a mix of http and https endpoints.
+      throw new EtcdKVOptionsError("endpoints", (e as Error).message);
+    }
+    const kv = new EtcdKV(client, { endpoints, env, callTimeoutMs }, options.onWatchError);
     try {
       const res = await kv.call("connect", "", false, dialTimeoutMs, Date.now(), (o) =>
         kv.client.kv.range({ key: Buffer.from(`${KV_PREFIX}/${env}/`), count_only: true }, o),
