@@ -3,7 +3,7 @@
 // auth; stop and restart on the same ports and data, as "etcd restarted
 // under load" needs. Only the process started here is ever signalled.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureDebianPackages } from "./debian-packages.js";
@@ -15,6 +15,8 @@ export const ETCD_BIN = "/usr/bin/etcd";
 const READY_TIMEOUT_MS = 30_000;
 /** Grace between SIGTERM and SIGKILL. */
 const STOP_GRACE_MS = 5_000;
+/** Tries of a first start, each on fresh ports (another process may take a free port first). */
+const START_ATTEMPTS = 3;
 /** Last characters of etcd's log kept in an error message. */
 const LOG_TAIL_CHARS = 4_000;
 
@@ -45,61 +47,17 @@ export interface EtcdProcess {
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess> {
   if (!existsSync(ETCD_BIN)) ensureDebianPackages(["etcd-server"]);
   const dir = mkdtempSync(join(tmpdir(), "m3ts-etcd-"));
-  const [clientPort, peerPort, metricsPort] = await distinctFreePorts(3);
-  const scheme = options.tls === undefined ? "http" : "https";
-  const clientUrl = `${scheme}://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  // /health on a plain-HTTP metrics listener answers whatever the client listener's TLS.
-  const healthUrl = `http://127.0.0.1:${metricsPort}/health`;
   const dataDir = join(dir, "data");
   const logPath = join(dir, "etcd.log");
-  const args = [
-    "--name",
-    "default",
-    "--data-dir",
-    dataDir,
-    "--listen-client-urls",
-    clientUrl,
-    "--advertise-client-urls",
-    clientUrl,
-    "--listen-peer-urls",
-    peerUrl,
-    "--initial-advertise-peer-urls",
-    peerUrl,
-    "--initial-cluster",
-    `default=${peerUrl}`,
-    "--listen-metrics-urls",
-    `http://127.0.0.1:${metricsPort}`,
-    // A lone member elects itself after one election timeout: keep it short.
-    "--heartbeat-interval",
-    "20",
-    "--election-timeout",
-    "200",
-    "--logger",
-    "zap",
-    "--log-level",
-    "warn",
-  ];
-  if (options.tls !== undefined) {
-    args.push(
-      "--cert-file",
-      options.tls.serverCertFile,
-      "--key-file",
-      options.tls.serverKeyFile,
-      "--trusted-ca-file",
-      options.tls.caFile,
-      "--client-cert-auth",
-    );
-  }
-
-  let child: ChildProcess | null = null;
   const log = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
+  let child: ChildProcess | null = null;
   const killOnExit = () => child?.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const start = async () => {
+  const start = async (args: string[], healthUrl: string) => {
     const out = openSync(logPath, "a");
     const c = spawn(ETCD_BIN, args, { stdio: ["ignore", out, out] });
+    closeSync(out);
     child = c;
     try {
       await waitForOk(healthUrl, c, READY_TIMEOUT_MS);
@@ -118,13 +76,26 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
     child = null;
   };
 
+  let launch: { args: string[]; healthUrl: string; clientUrl: string } | null = null;
   try {
-    await start();
+    // A port found free can be taken by another process before etcd binds
+    // it: then start over on other ports, with a fresh data dir.
+    for (let attempt = 1; launch === null; attempt++) {
+      const l = etcdArgs(await distinctFreePorts(3), dataDir, options.tls);
+      try {
+        await start(l.args, l.healthUrl);
+        launch = l;
+      } catch (e) {
+        if (attempt >= START_ATTEMPTS || !/address already in use/.test(log())) throw e;
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
   } catch (e) {
     process.removeListener("exit", killOnExit);
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  const { args, healthUrl, clientUrl } = launch;
   return {
     endpoints: [clientUrl],
     dataDir,
@@ -136,7 +107,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
     kill: () => stop("SIGKILL"),
     restart: async () => {
       await stop();
-      await start();
+      await start(args, healthUrl);
     },
     cleanup: async () => {
       await stop();
@@ -144,6 +115,56 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdProcess>
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** etcd's command line for a lone member on `ports` (client, peer, metrics). */
+function etcdArgs(
+  [clientPort, peerPort, metricsPort]: number[],
+  dataDir: string,
+  tls: TestCertificates | undefined,
+): { args: string[]; healthUrl: string; clientUrl: string } {
+  const clientUrl = `${tls === undefined ? "http" : "https"}://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    "--name",
+    "default",
+    "--data-dir",
+    dataDir,
+    "--listen-client-urls",
+    clientUrl,
+    "--advertise-client-urls",
+    clientUrl,
+    "--listen-peer-urls",
+    peerUrl,
+    "--initial-advertise-peer-urls",
+    peerUrl,
+    "--initial-cluster",
+    `default=${peerUrl}`,
+    // /health on a plain-HTTP metrics listener answers whatever the client listener's TLS.
+    "--listen-metrics-urls",
+    `http://127.0.0.1:${metricsPort}`,
+    // A lone member elects itself after one election timeout: keep it short.
+    "--heartbeat-interval",
+    "20",
+    "--election-timeout",
+    "200",
+    "--logger",
+    "zap",
+    "--log-level",
+    "warn",
+  ];
+  if (tls !== undefined) {
+    args.push(
+      "--cert-file",
+      tls.serverCertFile,
+      "--key-file",
+      tls.serverKeyFile,
+      "--trusted-ca-file",
+      tls.caFile,
+      "--client-cert-auth",
+    );
+  }
+  return { args, healthUrl: `http://127.0.0.1:${metricsPort}/health`, clientUrl };
 }
 
 /** `n` free loopback ports, all different (a freed port may be handed out again). */
