@@ -139,8 +139,13 @@ test("a value in etcd that is not JSON is a KVInvalidValueError on read and skip
     await kv.set("k", "fine");
     await waitForDeliveries(seen, 1);
     assert.deepEqual(seen, [{ value: "fine", version: 2 }]);
-    assert.equal(errors.length, 1);
-    assert.ok(errors[0] instanceof KVInvalidValueError);
+    await raw.put(etcdKeyOf(kv.env, "k")).value("not json");
+    await assert.rejects(kv.delete("k"), /was deleted; it holds 8 bytes that are not JSON/);
+    assert.equal(await kv.get("k"), null);
+    await waitForDeliveries(seen, 2);
+    assert.deepEqual(seen, [{ value: "fine", version: 2 }, null]);
+    assert.equal(errors.length, 2);
+    assert.ok(errors.every((e) => e instanceof KVInvalidValueError));
   } finally {
     await kv.close();
   }

@@ -320,7 +320,7 @@ export class EtcdKV implements KV {
         const res = await this.client.kv.deleteRange({ key: etcdKey, prev_kv: true }, o);
         this.seen(res.header);
         const held = res.prev_kvs[0];
-        return held === undefined ? null : this.decode(key, held);
+        return held === undefined ? null : this.decode(key, held, "was deleted; it ");
       }),
     );
   }
@@ -452,14 +452,15 @@ export class EtcdKV implements KV {
     if (r > this.revision) this.revision = r;
   }
 
-  private decode(key: string, kv: IKeyValue): KVValue {
+  /** The KV value etcd holds; `done` says what became of the key when that is not JSON. */
+  private decode(key: string, kv: IKeyValue, done = ""): KVValue {
     let value: unknown;
     try {
       value = JSON.parse(kv.value.toString("utf8"));
     } catch {
       throw new KVInvalidValueError(
         key,
-        `etcd key ${JSON.stringify(kv.key.toString())} holds ${kv.value.length} bytes that are not JSON (written by another program?)`,
+        `etcd key ${JSON.stringify(kv.key.toString())} ${done}holds ${kv.value.length} bytes that are not JSON (written by another program?)`,
       );
     }
     return { value, version: Number(kv.version) };
