@@ -71,7 +71,7 @@ export const DEFAULT_ETCD_CALL_TIMEOUT_MS = 5_000;
  * in a transaction, the comparison, so values stay under 1 MiB.
  */
 export const MAX_ETCD_VALUE_BYTES = 1 << 20;
-/** Bounds of the waits between reconnections of a lost watch, and between read retries. */
+/** Bounds of the waits between reconnections of a lost watch, and between retries of a call. */
 const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 1_000;
 /** Bound of close()'s wait for etcd to confirm cancelled watches. */
