@@ -127,6 +127,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   M3TS_ERR_NAMESPACE_CHANGING: 503,
   M3TS_ERR_COMMITLOG_WRITE: 503,
   M3TS_ERR_COMMITLOG_CLOSED: 503,
+  // The cluster KV (etcd) did not answer in time: retry once it is reachable.
+  M3TS_ERR_KV_UNAVAILABLE: 503,
 };
 
 /** The status an error maps to. */
