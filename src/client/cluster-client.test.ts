@@ -14,7 +14,7 @@ import {
 } from "../cluster/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import type { WriteBatch } from "../dbnode/ts/index.js";
-import { newMatcher } from "../index/index.js";
+import { newMatcher, QueryLimitError } from "../index/index.js";
 import { encodeTags, ManualClock, normalizeTags, seriesIdString, type Tag } from "../x/index.js";
 import type { ReadConsistencyLevel } from "./client.js";
 import { ClusterClient, type ClusterClientOptions, NoPlacementError } from "./cluster-client.js";
@@ -514,8 +514,23 @@ test("read consistency at each level with 0 to 3 replicas down", async () => {
   }
 });
 
+test("only AVAILABLE replicas count toward read consistency", async () => {
+  const c = await cluster({ stateOf: (n) => (n === 0 ? "AVAILABLE" : "INITIALIZING") });
+  try {
+    await c.client.writeBatch(NS, batchOf(points(3)));
+    await settled(c);
+    assert.equal((await fetchAll(c, { readConsistency: "one" })).length, 3);
+    assert.equal((await fetchAll(c, { readConsistency: "unstrict_majority" })).length, 3);
+    await assert.rejects(fetchAll(c, { readConsistency: "majority" }), ReadConsistencyError);
+    c.nodes[0].fault = "down";
+    await assert.rejects(fetchAll(c, { readConsistency: "one" }), ReadConsistencyError);
+  } finally {
+    await c.close();
+  }
+});
+
 test("a read does not wait for a hanging replica once a majority answered", async () => {
-  const c = await cluster({ client: { fetchTimeoutMs: 300 } });
+  const c = await cluster({ client: { fetchTimeoutMs: 100 } });
   try {
     await c.client.writeBatch(NS, batchOf(points(3)));
     c.nodes[2].fault = "hang";
@@ -602,6 +617,35 @@ test("maxSeries and maxSamples count the merged series and datapoints, not each 
       c.client.seriesTags(NS, ALL, NOW_MS - 3_600_000, NOW_MS, { maxSeries: 4, maxDocsScanned: 0 }),
       { code: "M3TS_ERR_QUERY_LIMIT" },
     );
+  } finally {
+    await c.close();
+  }
+});
+
+test("maxSeries counts distinct series over nodes that each hold fewer", async () => {
+  const c = await cluster({ nodes: 4, rf: 2, numShards: 8 });
+  try {
+    await c.client.writeBatch(NS, batchOf(points(20)));
+    const perNode = await Promise.all(c.dbs.map((db) => db.seriesCount(NS)));
+    assert.ok(
+      perNode.every((n) => n < 15),
+      `each node holds fewer than the limit: ${perNode}`,
+    );
+    assert.equal(
+      perNode.reduce((a, b) => a + b, 0),
+      40,
+    );
+    assert.equal(
+      (await fetchAll(c, { maxSeries: 20 })).length,
+      20,
+      "replicas are not counted twice",
+    );
+    await assert.rejects(fetchAll(c, { maxSeries: 15 }), (e: unknown) => {
+      assert.ok(e instanceof QueryLimitError);
+      assert.equal(e.limit, "maxSeries");
+      assert.match(e.message, /20 distinct series/);
+      return true;
+    });
   } finally {
     await c.close();
   }
