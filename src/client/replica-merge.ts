@@ -132,7 +132,7 @@ function pick(
     let best = Number.NaN;
     for (const r of at) {
       const v = valueAt(r);
-      if (Number.isNaN(v)) continue;
+      // A NaN never compares greater or less, so it wins only as the first seen and then loses to any number.
       if (Number.isNaN(best) || (highest ? v > best : v < best)) best = v;
     }
     // Every replica holds NaN: keep one of them as it is (a stale marker stays one).
