@@ -296,11 +296,12 @@ test("an RF=3 cluster keeps every acknowledged write through node kills and an e
     const added = await fetch(`${coord.base}/api/v1/services/m3db/namespace`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "after_restart", options: { retentionOptions: {} } }),
+      body: JSON.stringify({ name: "after_restart", options: { indexOptions: { enabled: true } } }),
     });
     assert.equal(added.status, 200, await added.text());
     for (const n of [a, b, c]) {
       const deadline = Date.now() + 20_000;
+      let lastError = "";
       for (;;) {
         const transport = new GrpcNodeTransport(`127.0.0.1:${n.rpcPort}`);
         const ok = await transport
@@ -317,13 +318,17 @@ test("an RF=3 cluster keeps every acknowledged write through node kills and an e
           )
           .then(
             () => true,
-            () => false,
+            (e: { code?: string }) => {
+              // Until the node has the namespace its fetch fails with M3TS_ERR_UNKNOWN_NAMESPACE.
+              lastError = `${e.code}: ${(e as Error).message}`;
+              return false;
+            },
           );
         transport.close();
         if (ok) break;
         assert.ok(
           Date.now() < deadline,
-          `${n.name} never created the namespace after etcd restarted`,
+          `${n.name} never created the namespace after etcd restarted (${lastError})`,
         );
         await sleep(200);
       }
