@@ -6,9 +6,17 @@ import { seededRandom } from "../../src/x/index.js";
 /** Event-loop turns with no I/O pending the pump allows before it calls a step hung (CPU work such as an index seal yields many turns). */
 const MAX_IDLE_TURNS = 5_000;
 
-export class SimScheduler {
+/** What a simulated disk needs of the scheduler: seeded choices and I/O completions to wait for. */
+export interface IoScheduler {
+  random(): number;
+  int(n: number): number;
+  io(label: string): Promise<void>;
+}
+
+export class SimScheduler implements IoScheduler {
   readonly random: () => number;
-  private pending: { label: string; resolve: () => void }[] = [];
+  /** Each pending completion with the process whose I/O it is ("" for none named). */
+  private pending: { label: string; owner: string; resolve: () => void }[] = [];
   /** I/O operations released so far. */
   released = 0;
   /** Called with each operation's label as it is released (for --trace-io). */
@@ -18,19 +26,36 @@ export class SimScheduler {
     this.random = seededRandom(seed);
   }
 
+  /** Completions waiting to be released. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   /** A uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.random() * n);
   }
 
   /** Resolves when the scheduler releases this operation. */
-  io(label: string): Promise<void> {
-    return new Promise<void>((resolve) => this.pending.push({ label, resolve }));
+  io(label: string, owner = ""): Promise<void> {
+    return new Promise<void>((resolve) => this.pending.push({ label, owner, resolve }));
   }
 
-  /** Drops every pending completion: the operations of a crashed process never finish. */
-  abandon(): void {
-    this.pending = [];
+  /** The same scheduler, with every I/O operation put down as `owner`'s (one node of several). */
+  ownedBy(owner: string): IoScheduler {
+    return {
+      random: () => this.random(),
+      int: (n) => this.int(n),
+      io: (label) => this.io(`${owner} ${label}`, owner),
+    };
+  }
+
+  /**
+   * Drops pending completions, every one or only `owner`'s: the operations
+   * of a crashed process never finish.
+   */
+  abandon(owner?: string): void {
+    this.pending = owner === undefined ? [] : this.pending.filter((op) => op.owner !== owner);
   }
 
   /**

@@ -17,7 +17,7 @@
 // good fsync must be treated as lost, never retried as if safe.
 import { basename, dirname } from "node:path";
 import type { FileHandle, FileStat, FileSystem, OpenFlags } from "../../src/x/index.js";
-import type { SimScheduler } from "./scheduler.js";
+import type { IoScheduler } from "./scheduler.js";
 
 interface Inode {
   data: Uint8Array;
@@ -47,14 +47,14 @@ export class SimFsError extends Error {
 
 export class SimFileSystem implements FileSystem {
   private readonly dirs = new Map<string, Dir>();
-  private readonly sched: SimScheduler;
+  private readonly sched: IoScheduler;
   private readonly nowMs: () => number;
   /** Probability that an operation a fault may hit fails; 0 turns faults off. */
   faultRate = 0;
   /** Faults injected so far, for the trace. */
   readonly faults: string[] = [];
 
-  constructor(sched: SimScheduler, nowMs: () => number) {
+  constructor(sched: IoScheduler, nowMs: () => number) {
     this.sched = sched;
     this.nowMs = nowMs;
     this.dirs.set("/", { entries: new Map(), durable: new Map() });
