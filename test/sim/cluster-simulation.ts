@@ -22,6 +22,7 @@ import {
 } from "../../src/cluster/index.js";
 import type { NamespaceOptions } from "../../src/dbnode/namespace/index.js";
 import { Database } from "../../src/dbnode/storage/index.js";
+import type { WriteBatch, WriteResult } from "../../src/dbnode/ts/index.js";
 import { newMatcher } from "../../src/index/index.js";
 import { encodeTags, type Logger, ManualClock, seriesIdString } from "../../src/x/index.js";
 import { MemoryKV } from "./memory-kv.js";
@@ -127,6 +128,12 @@ interface SimNode extends SimNodeView {
   opened: Database | null;
   life: NodeLife;
   state: "up" | "starting" | "stopping" | "down";
+  /**
+   * Per series, the instants this node's database acknowledged (its commit
+   * log made them durable), which it must serve again after any restart.
+   */
+  readonly took: Map<number, Set<number>>;
+  onWritten: (batch: WriteBatch, result: WriteResult) => void;
 }
 
 /** Runs one seed; never throws for a failure, it returns it. */
@@ -195,6 +202,8 @@ class ClusterSimulation {
       const name = `n${k}`;
       const disk = new SimFileSystem(this.sched.ownedBy(name), () => this.clock.nowMs());
       const endpoint = `${name}:9000`;
+      const took = new Map<number, Set<number>>();
+      for (let s = 0; s < SERIES; s++) took.set(s, new Set());
       this.nodes.push({
         index: k,
         name,
@@ -205,6 +214,15 @@ class ClusterSimulation {
         opened: null,
         life: new NodeLife(endpoint),
         state: "down",
+        took,
+        onWritten: (batch, result) => {
+          const failed = new Set(result.errors.map((e) => e.index));
+          for (let i = 0; i < batch.count; i++) {
+            if (failed.has(i)) continue;
+            const s = this.ids.indexOf(batch.seriesIds[batch.series[i]]);
+            took.get(s)?.add(batch.timesMs[i]);
+          }
+        },
       });
     }
     const tagsOf = (s: number): [string, string][] => [
@@ -667,9 +685,45 @@ class ClusterSimulation {
     );
   }
 
+  /**
+   * Reads every series from each serving node's own database: each must
+   * hold every datapoint it acknowledged, through its crashes and restarts,
+   * and nothing never written.
+   */
+  private async checkNodes(when: string): Promise<void> {
+    const oldest = this.oldestKept();
+    const endMs = this.clock.nowMs() + 10 * BLOCK_MS;
+    for (const node of this.nodes) {
+      const db = node.db;
+      if (db === null) continue;
+      for (let s = 0; s < SERIES; s++) {
+        const it = await this.settle(db.fetch(NAMESPACE, this.ids[s], 0, endMs), "node fetch");
+        const model = this.model.get(s) as Map<number, Point>;
+        const got = new Set<number>();
+        while (it.next()) {
+          const p = model.get(it.timeMs);
+          if (p === undefined || p.valueBits !== bitsOf(it.value)) {
+            this.fail(
+              `${when}: ${node.name} holds ${it.value} for series ${s} at ${it.timeMs - START_MS}, never written there`,
+            );
+          }
+          got.add(it.timeMs);
+        }
+        for (const t of node.took.get(s) as Set<number>) {
+          if (t >= oldest && !got.has(t)) {
+            this.fail(
+              `${when}: ${node.name} lost series ${s} at ${t - START_MS}, which its database acknowledged`,
+            );
+          }
+        }
+      }
+    }
+  }
+
   /** Reads at every level the nodes' state allows and holds each to the model. */
   private async check(when: string): Promise<void> {
     if (this.readFailure !== null) this.fail(`${when}: ${this.readFailure}`);
+    await this.checkNodes(when);
     const allUp = this.notServing() === null;
     for (const level of READ_LEVELS) {
       if (level === "all" && !allUp) continue;

@@ -49,6 +49,8 @@ export interface SimNodeView {
   /** Non-null only while the node is open, bootstrapped and not stopping. */
   readonly db: Database | null;
   readonly life: NodeLife;
+  /** Told of every batch the node's database took, with its result, as it resolves. */
+  readonly onWritten: (batch: WriteBatch, result: WriteResult) => void;
 }
 
 export class SimTransport implements NodeTransport {
@@ -86,7 +88,11 @@ export class SimTransport implements NodeTransport {
   }
 
   writeBatch(namespace: string, batch: WriteBatch, _deadlineMs: number): Promise<WriteResult> {
-    return this.call("writeBatch", (db) => db.writeBatch(namespace, batch));
+    return this.call("writeBatch", async (db) => {
+      const result = await db.writeBatch(namespace, batch);
+      this.node.onWritten(batch, result);
+      return result;
+    });
   }
 
   fetchTagged(req: NodeFetchRequest, _deadlineMs: number): Promise<NodeSeries[]> {
