@@ -46,6 +46,48 @@ export const COMMANDS = {
       HELP,
     ],
   },
+  dbnode: {
+    summary: "run a storage node of a cluster: its shards and namespaces come from etcd",
+    about:
+      "Runs one database node of a cluster: it waits for a placement in etcd that holds its\n" +
+      "dbnode.hostID, opens its data directory with the placement's shard count, serves the\n" +
+      "node RPC (gRPC, dbnode.listenAddress) and /health, /ready, /metrics\n" +
+      "(dbnode.httpListenAddress), follows the namespaces in etcd, and marks its shards\n" +
+      "Available once bootstrapped. SIGTERM or SIGINT stops it as `start` stops.",
+    operands: [],
+    flags: [
+      {
+        name: "--config",
+        short: "-f",
+        value: "FILE",
+        doc: "YAML configuration (dbnode.hostID and cluster.etcd at least)",
+      },
+      {
+        name: "--data-dir",
+        value: "DIR",
+        doc: "data directory, in place of the configuration's dataDir (default ./data)",
+      },
+      HELP,
+    ],
+  },
+  coordinator: {
+    summary: "run a cluster's coordinator: the HTTP API over the dbnodes, no local storage",
+    about:
+      "Runs the coordinator (ingest, remote read, the query API, admin API, carbon) of a\n" +
+      "cluster: it reads the placement and namespaces from etcd and writes to and reads\n" +
+      "from the dbnodes over gRPC, at the configured consistency levels.\n" +
+      "SIGTERM or SIGINT stops it as `start` stops.",
+    operands: [],
+    flags: [
+      {
+        name: "--config",
+        short: "-f",
+        value: "FILE",
+        doc: "YAML configuration (cluster.etcd at least)",
+      },
+      HELP,
+    ],
+  },
   verify: {
     summary:
       "check every fileset volume and commit log under a data directory;\n" +

@@ -32,6 +32,8 @@ export async function startCoordinatorStack(o: {
   /** Where the metric metadata remote write carries is kept across restarts. */
   metadataDir: string;
   isReady: () => boolean;
+  /** A cluster's coordinator (cluster placements in the admin API), or a single node's. */
+  cluster?: boolean;
 }): Promise<CoordinatorStack> {
   const { config, client, kv, registry, logger } = o;
   const metadata = await MetadataPersistence.open({ dir: o.metadataDir, logger });
@@ -87,6 +89,7 @@ export async function startCoordinatorStack(o: {
     remoteRead: c.remoteRead,
     metadata: metadata.store,
     numShards: config.db.numShards,
+    adminMode: o.cluster === true ? "cluster" : "single-node",
     isReady: o.isReady,
     routes: queryApi.routes(),
     promqlReadQueries: (req) => queryApi.remoteReadQueries(req),

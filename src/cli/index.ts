@@ -28,6 +28,8 @@ type Run<N extends CommandName> = (
 // Each command's code is imported only when it runs.
 const RUN: { [N in CommandName]: Run<N> } = {
   start: async (args, out) => (await import("./start.js")).start(args.flags, out),
+  dbnode: async (args, out) => (await import("./dbnode.js")).dbnode(args.flags, out),
+  coordinator: async (args, out) => (await import("./coordinator.js")).coordinator(args.flags, out),
   verify: async (args, out) => (await import("./verify.js")).verify(args.operands[0], out),
   version: async (_, out) => {
     out(`m3ts ${version()}`);

@@ -98,3 +98,37 @@ test("a fetch past its deadline stops with FetchDeadlineError instead of reading
   });
   assert.equal(whole.length, 100);
 });
+
+test("a client restricted to some shards reads and lists only their series, bounded among them", async () => {
+  const { db } = await openDb();
+  await db.createNamespace("q", { index: { enabled: true } });
+  const points: [string, number, number][] = [];
+  for (let s = 0; s < 40; s++) points.push([`m${s}`, NOW - MIN, s]);
+  assert.equal((await new InProcessClient(db).writeBatch("q", batchOf(points))).written, 40);
+  const all = [newMatcher("=~", "__name__", "m.*")];
+  const shardOf = (id: string) => db.shardOfId(id);
+  const everything = await new InProcessClient(db).seriesTags("q", all, NOW - 5 * MIN, NOW, NONE);
+  const shard = shardOf(everything[0].id);
+  const want = everything.filter((s) => shardOf(s.id) === shard).map((s) => s.id);
+  assert.ok(want.length >= 2 && want.length < 40);
+  const client = new InProcessClient(db, { shards: new Set([shard]) });
+  const fetched = await client.fetchTagged("q", all, NOW - 5 * MIN, NOW, {
+    ...NONE,
+    maxSamples: 0,
+  });
+  assert.deepEqual(fetched.map((s) => s.id).sort(), [...want].sort());
+  const listed = await client.seriesTags("q", all, NOW - 5 * MIN, NOW, NONE);
+  assert.deepEqual(listed.map((s) => s.id).sort(), [...want].sort());
+  // The series bound counts the shard's series, not every series the node holds.
+  const bound = { ...NONE, maxSeries: want.length };
+  assert.equal((await client.seriesTags("q", all, NOW - 5 * MIN, NOW, bound)).length, want.length);
+  await assert.rejects(
+    client.fetchTagged("q", all, NOW - 5 * MIN, NOW, {
+      ...NONE,
+      maxSeries: want.length - 1,
+      maxSamples: 0,
+    }),
+    (e: unknown) => e instanceof QueryLimitError && e.limit === "maxSeries",
+  );
+  await db.close();
+});

@@ -4,6 +4,7 @@ import type { NamespaceOptions } from "../dbnode/namespace/index.js";
 import type { Database } from "../dbnode/storage/index.js";
 import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
 import { type Matcher, QueryLimitError } from "../index/index.js";
+import type { Tag } from "../x/index.js";
 import {
   type Client,
   FetchDeadlineError,
@@ -14,13 +15,24 @@ import {
   type SeriesTags,
 } from "./client.js";
 
+export interface InProcessClientOptions {
+  /**
+   * Only the series of these shards: a node evaluating a pushed-down
+   * aggregation reads the shards it is asked for, not every shard it holds.
+   * Absent: every series.
+   */
+  shards?: ReadonlySet<number>;
+}
+
 export class InProcessClient implements Client {
   private readonly db: Database;
+  private readonly shards: ReadonlySet<number> | null;
   private scratchTimes = new Float64Array(1024);
   private scratchValues = new Float64Array(1024);
 
-  constructor(db: Database) {
+  constructor(db: Database, options: InProcessClientOptions = {}) {
     this.db = db;
+    this.shards = options.shards ?? null;
   }
 
   writeBatch(namespace: string, batch: WriteBatch): Promise<WriteResult> {
@@ -35,10 +47,7 @@ export class InProcessClient implements Client {
     limits: FetchLimits,
   ): Promise<FetchedSeries[]> {
     // The index and fetch take half-open ranges; remote read's end is inclusive.
-    const found = this.db.queryIndex(namespace, matchers, startMs, endMs + 1, {
-      maxSeries: limits.maxSeries > 0 ? limits.maxSeries : undefined,
-      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
-    });
+    const found = this.query(namespace, matchers, startMs, endMs + 1, limits);
     const out: FetchedSeries[] = [];
     let total = 0;
     // Every series decodes into one scratch pair that grows to the longest
@@ -105,11 +114,7 @@ export class InProcessClient implements Client {
     limits: IndexLimits,
   ): Promise<SeriesTags[]> {
     // The index takes a half-open range; this end is inclusive, as fetchTagged's.
-    const found = this.db.queryIndex(namespace, matchers, startMs, endMs + 1, {
-      maxSeries: limits.maxSeries > 0 ? limits.maxSeries : undefined,
-      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
-    });
-    const { ids, tags } = found;
+    const { ids, tags } = this.query(namespace, matchers, startMs, endMs + 1, limits);
     const out: SeriesTags[] = new Array(ids.length);
     for (let s = 0; s < ids.length; s++) out[s] = { id: ids[s], tags: tags[s] };
     return out;
@@ -144,6 +149,41 @@ export class InProcessClient implements Client {
 
   failureReason(): string | null {
     return this.db.failureReason ?? this.db.bootstrapProgress.error;
+  }
+
+  /**
+   * The index query, restricted to the client's shards when it has some:
+   * then the series bound counts only their series, so it is checked after
+   * the filter rather than by the index.
+   */
+  private query(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits: IndexLimits,
+  ): { ids: string[]; tags: (readonly Tag[])[] } {
+    const shards = this.shards;
+    const found = this.db.queryIndex(namespace, matchers, startMs, endMs, {
+      maxSeries: shards === null && limits.maxSeries > 0 ? limits.maxSeries : undefined,
+      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
+    });
+    if (shards === null) return found;
+    const ids: string[] = [];
+    const tags: (readonly Tag[])[] = [];
+    for (let s = 0; s < found.ids.length; s++) {
+      if (!shards.has(this.db.shardOfId(found.ids[s]))) continue;
+      ids.push(found.ids[s]);
+      tags.push(found.tags[s]);
+    }
+    if (limits.maxSeries > 0 && ids.length > limits.maxSeries) {
+      throw new QueryLimitError(
+        "maxSeries",
+        limits.maxSeries,
+        `${ids.length} series of the shards asked match`,
+      );
+    }
+    return { ids, tags };
   }
 }
 

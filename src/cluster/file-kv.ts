@@ -14,10 +14,10 @@ import { crc32c, M3tsError } from "../x/index.js";
 import {
   type KV,
   KVClosedError,
-  KVInvalidValueError,
   KVKeyExistsError,
   type KVValue,
   KVVersionMismatchError,
+  kvValueJson,
 } from "./kv.js";
 
 /** The file holding every key, and the temp file a change is written to before its rename. */
@@ -155,7 +155,7 @@ export class FileKV implements KV {
     if (this.closing) return Promise.reject(new KVClosedError(key));
     let json: string;
     try {
-      json = toJson(key, value);
+      json = kvValueJson(key, value, MAX_KV_VALUE_BYTES);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -211,32 +211,6 @@ export class FileKV implements KV {
       });
     }
   }
-}
-
-function toJson(key: string, value: unknown): string {
-  if (typeof key !== "string" || key === "") {
-    throw new KVInvalidValueError(String(key), "the key must be a non-empty string");
-  }
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (e) {
-    throw new KVInvalidValueError(
-      key,
-      `the value is not JSON-serialisable (${(e as Error).message})`,
-    );
-  }
-  if (json === undefined) {
-    throw new KVInvalidValueError(key, `the value (${typeof value}) is not JSON-serialisable`);
-  }
-  const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_KV_VALUE_BYTES) {
-    throw new KVInvalidValueError(
-      key,
-      `the value is ${bytes} bytes as JSON; the limit is ${MAX_KV_VALUE_BYTES}`,
-    );
-  }
-  return json;
 }
 
 function encode(entries: Map<string, Entry>): Buffer {

@@ -1,5 +1,16 @@
-// Cluster metadata: the KV interface with the embedded file-backed KV, and
-// M3's placement model with its admin JSON.
+// Cluster metadata: the KV interface with the embedded file-backed KV and
+// the etcd one, and M3's placement model with its admin JSON.
+export {
+  DEFAULT_ETCD_CALL_TIMEOUT_MS,
+  DEFAULT_ETCD_DIAL_TIMEOUT_MS,
+  DEFAULT_ETCD_ENV,
+  EtcdKV,
+  type EtcdKVOptions,
+  EtcdKVOptionsError,
+  type EtcdKVTls,
+  etcdKeyOf,
+  MAX_ETCD_VALUE_BYTES,
+} from "./etcd-kv.js";
 export {
   FileKV,
   KV_FILE,
@@ -22,6 +33,7 @@ export {
   KVClosedError,
   KVInvalidValueError,
   KVKeyExistsError,
+  KVUnavailableError,
   type KVValue,
   KVVersionMismatchError,
 } from "./kv.js";
@@ -57,3 +69,26 @@ export {
   type Shard,
   type ShardState,
 } from "./placement.js";
+export {
+  type IdealLoad,
+  InvalidPlacementInputError,
+  idealLoads,
+  initialPlacement,
+  MAX_INSTANCE_WEIGHT,
+  NotEnoughIsolationGroupsError,
+  type PlacementInstanceInput,
+} from "./placement-algorithm.js";
+export {
+  InvalidPlacementError,
+  instanceShards,
+  type ShardOwner,
+  type ShardOwners,
+  shardOwners,
+} from "./placement-owners.js";
+export {
+  DEFAULT_MAX_MARK_ATTEMPTS,
+  type MarkResult,
+  markShardsAvailable,
+  PlacementContendedError,
+  PlacementInstanceMissingError,
+} from "./placement-shard-state.js";

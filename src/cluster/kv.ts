@@ -54,16 +54,50 @@ export class KVKeyExistsError extends M3tsError {
   }
 }
 
-/** A change asked of a KV after its close(). */
+/** A change (or, for a remote KV, any call) asked of a KV after its close(). */
 export class KVClosedError extends M3tsError {
   readonly key: string;
 
-  constructor(key: string) {
+  constructor(key: string, operation = "change") {
     super(
       "M3TS_ERR_KV_CLOSED",
-      `cannot change key ${JSON.stringify(key)}: the KV is closed (open it again to write)`,
+      `cannot ${operation} key ${JSON.stringify(key)}: the KV is closed (open it again to write)`,
     );
     this.key = key;
+  }
+}
+
+/**
+ * A remote KV (etcd) that did not answer in time or dropped the call:
+ * retryable once it is reachable again. A change that fails so may or may
+ * not have been applied (`outcomeUnknown`): read the key before retrying it.
+ */
+export class KVUnavailableError extends M3tsError {
+  /** The key asked about ("" for open()'s first call). */
+  readonly key: string;
+  readonly operation: string;
+  readonly endpoints: readonly string[];
+  readonly outcomeUnknown: boolean;
+  readonly retryable = true;
+
+  constructor(fields: {
+    key: string;
+    operation: string;
+    endpoints: readonly string[];
+    outcomeUnknown: boolean;
+    why: string;
+  }) {
+    super(
+      "M3TS_ERR_KV_UNAVAILABLE",
+      `cannot ${fields.operation}${fields.key === "" ? "" : ` key ${JSON.stringify(fields.key)}`}: etcd at ${fields.endpoints.join(", ")} ${fields.why}` +
+        (fields.outcomeUnknown
+          ? "; the change may or may not have been applied, read the key before retrying"
+          : "; retry once etcd is reachable"),
+    );
+    this.key = fields.key;
+    this.operation = fields.operation;
+    this.endpoints = fields.endpoints;
+    this.outcomeUnknown = fields.outcomeUnknown;
   }
 }
 
@@ -75,4 +109,35 @@ export class KVInvalidValueError extends M3tsError {
     super("M3TS_ERR_KV_INVALID_VALUE", `cannot store key ${JSON.stringify(key)}: ${why}`);
     this.key = key;
   }
+}
+
+/**
+ * The JSON text of a value for `key`, refusing what JSON cannot hold (and an
+ * empty key) with KVInvalidValueError; `maxBytes` is the implementation's
+ * limit on the text's UTF-8 size.
+ */
+export function kvValueJson(key: string, value: unknown, maxBytes: number): string {
+  if (typeof key !== "string" || key === "") {
+    throw new KVInvalidValueError(String(key), "the key must be a non-empty string");
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    throw new KVInvalidValueError(
+      key,
+      `the value is not JSON-serialisable (${(e as Error).message})`,
+    );
+  }
+  if (json === undefined) {
+    throw new KVInvalidValueError(key, `the value (${typeof value}) is not JSON-serialisable`);
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) {
+    throw new KVInvalidValueError(
+      key,
+      `the value is ${bytes} bytes as JSON; the limit is ${maxBytes}`,
+    );
+  }
+  return json;
 }

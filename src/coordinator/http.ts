@@ -127,6 +127,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   M3TS_ERR_NAMESPACE_CHANGING: 503,
   M3TS_ERR_COMMITLOG_WRITE: 503,
   M3TS_ERR_COMMITLOG_CLOSED: 503,
+  // The cluster KV (etcd) did not answer in time: retry once it is reachable.
+  M3TS_ERR_KV_UNAVAILABLE: 503,
+  // The cluster: too few replicas took a write or answered a read, or no placement yet.
+  M3TS_ERR_WRITE_CONSISTENCY: 503,
+  M3TS_ERR_READ_CONSISTENCY: 503,
+  M3TS_ERR_NO_PLACEMENT: 503,
 };
 
 /** The status an error maps to. */

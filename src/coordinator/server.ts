@@ -40,6 +40,8 @@ export interface CoordinatorOptions {
   remoteRead: RemoteReadLimits;
   /** The node's shard count, for the local placement. */
   numShards: number;
+  /** Whether the admin API serves one node's local placement (m3ts start) or a cluster's (m3ts coordinator). */
+  adminMode?: "single-node" | "cluster";
   /** Keeps the metric metadata remote write carries (for /api/v1/metadata); without it, it is dropped. */
   metadata?: MetricMetadataStore;
   /** True once the node serves reads and writes (bootstrapped, namespaces applied). */
@@ -97,11 +99,11 @@ export class Coordinator {
       maxBodyBytes: options.ingest.maxBodyBytes,
       metrics,
     });
-    const admin = new AdminApi({
-      kv: options.kv,
-      numShards: options.numShards,
-      port: options.port,
-    });
+    const admin = new AdminApi(
+      options.adminMode === "cluster"
+        ? { kv: options.kv, mode: "cluster" }
+        : { kv: options.kv, numShards: options.numShards, port: options.port },
+    );
     const textDeps = {
       client,
       namespace: options.namespace,

@@ -13,6 +13,15 @@ export {
 } from "./file-system.js";
 export { type Logger, MemoryLogger, silentLogger } from "./logger.js";
 export { murmur3_32 } from "./murmur3.js";
+export {
+  BYTES,
+  FIXED32,
+  FIXED64,
+  type ProtoErrorFactory,
+  ProtoReader,
+  VARINT,
+} from "./proto-reader.js";
+export { delimitedSize, int64Size, ProtoWriter, utf8Size, varintSize } from "./proto-writer.js";
 export { seededRandom } from "./seeded-random.js";
 export { seriesIdOf, seriesIdOfEncodedTags, seriesIdString } from "./series-id.js";
 export { InvalidShardingError, shardOf } from "./shard.js";

@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { expectField, onlyAdminErrors } from "../../cluster/testing.js";
-import { databaseCreateFromJson, recommendedBlockSizeMs } from "./database-create.js";
+import {
+  databaseCreateFromJson,
+  powerOfTwoAtLeast,
+  recommendedBlockSizeMs,
+} from "./database-create.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -111,11 +115,11 @@ test("database/create: an explicit block size wins over datapoints per hour and 
   );
 });
 
-test("database/create refuses clusters, hosts and aggregated namespaces, naming the field", () => {
+test("database/create on a single node refuses clusters, hosts and aggregated namespaces, naming the field", () => {
   expectField(
     () => databaseCreateFromJson({ type: "cluster", namespaceName: "a" }),
     "type",
-    /only local databases are supported on this node for now/,
+    /this node runs alone \(m3ts start\)/,
   );
   expectField(
     () =>
@@ -124,7 +128,7 @@ test("database/create refuses clusters, hosts and aggregated namespaces, naming 
         hosts: [{ id: "h1", address: "h1", port: 9000 }],
       }),
     "hosts",
-    /only local databases are supported on this node for now/,
+    /this node runs alone/,
   );
   expectField(
     () =>
@@ -210,18 +214,156 @@ test("database/create on any input returns a request or an AdminRequestError", (
               ),
             ),
             numShards: fc.jsonValue(),
-            hosts: fc.jsonValue(),
+            hosts: fc.oneof(
+              fc.jsonValue(),
+              fc.array(
+                fc.record(
+                  {
+                    id: fc.oneof(fc.string(), fc.jsonValue()),
+                    address: fc.oneof(fc.constantFrom("10.0.0.1", ""), fc.jsonValue()),
+                    port: fc.oneof(fc.integer({ min: -1, max: 70000 }), fc.jsonValue()),
+                    isolationGroup: fc.oneof(fc.string(), fc.jsonValue()),
+                    weight: fc.oneof(fc.integer(), fc.jsonValue()),
+                  },
+                  { requiredKeys: [] },
+                ),
+                { maxLength: 4 },
+              ),
+            ),
           },
           { requiredKeys: [] },
         ),
       ),
-      (body) =>
+      (body) => {
         onlyAdminErrors(() => {
           const r = databaseCreateFromJson(body);
           assert.equal(r.type, "local");
           assert.ok((r.options.blockSizeMs as number) > 0);
-        }),
+        });
+        onlyAdminErrors(() => {
+          const r = databaseCreateFromJson(body, "cluster");
+          assert.equal(r.type, "cluster");
+        });
+      },
     ),
     { numRuns: 2000 },
+  );
+});
+
+// ---- database/create type cluster ---------------------------------------------------
+
+test("cluster database/create: M3's defaults, RF 3, shards the power of two ≥ 64 × hosts, host fields in jsonpb names", () => {
+  const r = databaseCreateFromJson(
+    {
+      type: "cluster",
+      namespace_name: "metrics",
+      hosts: [
+        { id: " h1 ", address: "10.0.0.1", port: 9000, isolation_group: "rack-a", zone: "z1" },
+        { id: "h2", address: "10.0.0.2", port: "9001", isolationGroup: "rack-b", weight: 2 },
+        { id: "h3", address: "10.0.0.3", port: 9002 },
+      ],
+    },
+    "cluster",
+  );
+  assert.equal(r.type, "cluster");
+  if (r.type !== "cluster") return;
+  assert.equal(r.namespaceName, "metrics");
+  assert.equal(r.replicationFactor, 3);
+  assert.equal(r.numShards, 256); // 3 × 64 = 192 → 256
+  assert.equal(r.options.blockSizeMs, HOUR);
+  assert.deepEqual(r.instances, [
+    {
+      id: "h1",
+      isolationGroup: "rack-a",
+      zone: "z1",
+      weight: 1,
+      endpoint: "10.0.0.1:9000",
+      shardSetId: 0,
+      hostname: "10.0.0.1",
+      port: 9000,
+    },
+    {
+      id: "h2",
+      isolationGroup: "rack-b",
+      zone: "embedded",
+      weight: 2,
+      endpoint: "10.0.0.2:9001",
+      shardSetId: 0,
+      hostname: "10.0.0.2",
+      port: 9001,
+    },
+    {
+      id: "h3",
+      isolationGroup: "local",
+      zone: "embedded",
+      weight: 1,
+      endpoint: "10.0.0.3:9002",
+      shardSetId: 0,
+      hostname: "10.0.0.3",
+      port: 9002,
+    },
+  ]);
+  const given = databaseCreateFromJson(
+    {
+      type: "cluster",
+      namespaceName: "m",
+      numShards: 32,
+      replicationFactor: 1,
+      hosts: [{ id: "h", address: "a", port: 1 }],
+    },
+    "cluster",
+  );
+  assert.deepEqual(given.type === "cluster" && [given.numShards, given.replicationFactor], [32, 1]);
+  // No hosts: only the namespace (the placement must exist already).
+  const bare = databaseCreateFromJson({ type: "cluster", namespaceName: "m" }, "cluster");
+  assert.deepEqual(bare.type === "cluster" && [bare.instances, bare.numShards], [[], undefined]);
+  assert.deepEqual(
+    [1, 2, 3, 64, 65, 192, 1024].map(powerOfTwoAtLeast),
+    [1, 2, 4, 64, 128, 256, 1024],
+  );
+});
+
+test("cluster database/create refuses local databases and bad hosts, naming the field", () => {
+  expectField(
+    () => databaseCreateFromJson({ type: "local", namespaceName: "a" }, "cluster"),
+    "type",
+    /this coordinator serves a cluster/,
+  );
+  expectField(() => databaseCreateFromJson({ namespaceName: "a" }, "cluster"), "type", /required/);
+  const withHost = (h: unknown) =>
+    databaseCreateFromJson({ type: "cluster", namespaceName: "a", hosts: [h] }, "cluster");
+  expectField(() => withHost({ address: "a", port: 1 }), "hosts[0].id", /required/);
+  expectField(() => withHost({ id: "h", port: 1 }), "hosts[0].address", /required/);
+  expectField(() => withHost({ id: "h", address: "a" }), "hosts[0].port", /required/);
+  expectField(() => withHost({ id: "h", address: "a", port: 70000 }), "hosts[0].port");
+  expectField(
+    () => withHost({ id: "h", address: "a", port: 1, rack: "r" }),
+    "hosts[0].rack",
+    /no such field/,
+  );
+  expectField(
+    () => withHost({ id: "h", address: "a", port: 1, isolationGroup: 3 }),
+    "hosts[0].isolationGroup",
+  );
+  expectField(() => withHost("h1"), "hosts[0]", /JSON object/);
+  expectField(
+    () =>
+      databaseCreateFromJson(
+        {
+          type: "cluster",
+          namespaceName: "a",
+          hosts: [
+            { id: "h", address: "a", port: 1 },
+            { id: "h", address: "b", port: 1 },
+          ],
+        },
+        "cluster",
+      ),
+    "hosts[1].id",
+    /no other host/,
+  );
+  expectField(
+    () => databaseCreateFromJson({ type: "cluster", namespaceName: "a", hosts: {} }, "cluster"),
+    "hosts",
   );
 });

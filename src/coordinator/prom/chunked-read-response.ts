@@ -12,17 +12,18 @@
 // Fields holding their default (0, "") are left out, as proto3 encoders do.
 
 import { MAX_SAMPLES_PER_CHUNK, XorChunkEncoder } from "../../codec/index.js";
-import { crc32c, M3tsError } from "../../x/index.js";
 import {
   BYTES,
+  crc32c,
   delimitedSize,
   int64Size,
+  M3tsError,
   ProtoReader,
   ProtoWriter,
   utf8Size,
   VARINT,
   varintSize,
-} from "../wire/index.js";
+} from "../../x/index.js";
 import type { Labels } from "./read-response.js";
 
 /** Prometheus's default for --storage.remote.read-max-bytes-in-frame. */

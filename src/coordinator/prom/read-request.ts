@@ -6,8 +6,7 @@
 //                 string), 6 by (bool), 7 range_ms (int64)
 // Unknown fields, and known fields of another wire type, are skipped as
 // protobuf parsers do; a message field seen twice is merged into one.
-import { M3tsError } from "../../x/index.js";
-import { BYTES, ProtoReader, VARINT } from "../wire/index.js";
+import { BYTES, M3tsError, ProtoReader, VARINT } from "../../x/index.js";
 
 /** A request body that is not a ReadRequest; `offset` is the byte where decoding stopped. */
 export class ReadRequestFormatError extends M3tsError {

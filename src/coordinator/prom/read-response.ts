@@ -7,7 +7,7 @@
 // except a value of -0, whose sign is kept. A QueryResult's length precedes
 // it, so a result's series are only measured as they are added and are
 // written at endResult: every byte goes once into one growing buffer.
-import { delimitedSize, int64Size, ProtoWriter, utf8Size, varintSize } from "../wire/index.js";
+import { delimitedSize, int64Size, ProtoWriter, utf8Size, varintSize } from "../../x/index.js";
 
 export type Labels = readonly (readonly [string, string])[];
 

@@ -6,7 +6,7 @@
 // empty) metadata message as Prometheus's generated code does. Every size is computed in a
 // first pass into typed arrays, then the bytes are written once into one buffer of that size,
 // so 100 000 series encode in well under a second.
-import { delimitedSize, int64Size, ProtoWriter, utf8Size, varintSize } from "../wire/index.js";
+import { delimitedSize, int64Size, ProtoWriter, utf8Size, varintSize } from "../../x/index.js";
 
 export interface TestSeries {
   labels: [string, string][];

@@ -18,7 +18,7 @@
 //
 // The symbol table may come before, after or between the series: a label's refs are kept
 // in nameAt/valueAt while reading, and turned into byte ranges once every symbol is known.
-import { BYTES, ProtoReader, VARINT } from "../wire/index.js";
+import { BYTES, ProtoReader, VARINT } from "../../x/index.js";
 import { readSample, type WriteRequestColumns, WriteRequestFormatError } from "./write-request.js";
 
 const wire = new ProtoReader((offset, what) => new WriteRequestFormatError(offset, what));

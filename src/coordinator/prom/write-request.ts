@@ -12,7 +12,7 @@
 //   Sample          1 value (double), 2 timestamp (int64, ms)
 //   MetricMetadata  1 type (enum), 2 metric_family_name, 4 help, 5 unit (bytes)
 // Anything else is skipped, as protobuf readers must.
-import { M3tsError } from "../../x/index.js";
+import { BYTES, FIXED64, M3tsError, ProtoReader, VARINT } from "../../x/index.js";
 
 /** Bytes that are not a WriteRequest; `offset` is where reading failed. */
 export class WriteRequestFormatError extends M3tsError {
@@ -23,8 +23,6 @@ export class WriteRequestFormatError extends M3tsError {
     this.offset = offset;
   }
 }
-
-import { BYTES, FIXED64, ProtoReader, VARINT } from "../wire/index.js";
 
 /** A decoded WriteRequest. Arrays grow as needed and are kept for the next request. */
 export class WriteRequestColumns {

@@ -1,12 +1,3 @@
-// The wire formats under the Prometheus protocols: protobuf reading and
-// writing over byte arrays, and snappy block bodies checked against the body limit.
-export {
-  BYTES,
-  FIXED32,
-  FIXED64,
-  type ProtoErrorFactory,
-  ProtoReader,
-  VARINT,
-} from "./proto-reader.js";
-export { delimitedSize, int64Size, ProtoWriter, utf8Size, varintSize } from "./proto-writer.js";
+// The wire formats under the Prometheus protocols: snappy block bodies
+// checked against the body limit (protobuf reading and writing is in src/x).
 export { unsnappy } from "./snappy-body.js";

@@ -2,7 +2,7 @@
 // halves (no BigInt), keys, length-delimited fields bounded by their
 // enclosing message, and skipping of unknown fields. Errors come from the
 // caller's factory, so each message kind reports its own typed error.
-import type { M3tsError } from "../../x/index.js";
+import type { M3tsError } from "./errors.js";
 
 export const VARINT = 0;
 export const FIXED64 = 1;

@@ -1,0 +1,252 @@
+// One node's write queue (M3-NOTES §9.4, M3's src/dbnode/client/host_queue.go):
+// datapoints bound for the node gather into one batch, sent when it holds
+// maxOpsPerBatch datapoints or flushIntervalMs after its first one (M3: 128
+// ops, 5 ms). A node that refuses a batch as overloaded or cannot be reached
+// gets it again after a backoff, a bounded number of times within the
+// datapoints' deadline. The datapoints queued or in flight are bounded: past
+// maxQueuedOps a datapoint fails at once with HostQueueFullError rather than
+// the queue growing without end.
+
+import type { WriteBatch } from "../dbnode/ts/index.js";
+import { type Clock, M3tsError } from "../x/index.js";
+import { asM3tsError, withDeadline } from "./deadline.js";
+import { NodeOverloadedError, type NodeTransport, NodeUnavailableError } from "./transport.js";
+
+/** A caller's write whose datapoints the queue sends; told of each datapoint's outcome on this node. */
+export interface ReplicaWriteSink {
+  readonly namespace: string;
+  readonly batch: WriteBatch;
+  /** Wall-clock milliseconds past which the datapoints are not sent again. */
+  readonly deadlineMs: number;
+  /** Datapoint `index` of `batch` on replica `slot` (the sink's numbering): null on success. */
+  replicaDone(index: number, slot: number, error: M3tsError | null): void;
+}
+
+export interface HostQueueOptions {
+  /** A batch is sent once it holds this many datapoints (M3's hostQueueOpsFlushSize, 128). */
+  maxOpsPerBatch: number;
+  /** A batch is sent this long after its first datapoint at the latest (M3's 5 ms). */
+  flushIntervalMs: number;
+  /** Datapoints queued or in flight to the node, at most; past it a datapoint fails fast. */
+  maxQueuedOps: number;
+  /** Sends of one batch, at most (the first included). */
+  maxWriteAttempts: number;
+  /** The wait before the second send; it doubles for each further one. */
+  retryBackoffMs: number;
+  /** The wall clock deadlines are measured on. */
+  wallClock: Clock;
+}
+
+/** A node's queue held more datapoints than its bound, so this one was not queued. Retryable. */
+export class HostQueueFullError extends M3tsError {
+  readonly endpoint: string;
+  readonly maxQueuedOps: number;
+
+  constructor(endpoint: string, maxQueuedOps: number) {
+    super(
+      "M3TS_ERR_HOST_QUEUE_FULL",
+      `the write queue of node ${endpoint} holds its bound of ${maxQueuedOps} datapoints; retry later`,
+    );
+    this.endpoint = endpoint;
+    this.maxQueuedOps = maxQueuedOps;
+  }
+}
+
+export class HostQueue {
+  readonly endpoint: string;
+  private readonly transport: NodeTransport;
+  private readonly options: HostQueueOptions;
+  // The batch being gathered, as parallel columns: datapoint k is
+  // datapoint idxs[k] of sinks[k]'s batch, for the sink's replica slots[k].
+  private sinks: ReplicaWriteSink[] = [];
+  private idxs: number[] = [];
+  private slots: number[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private queued = 0;
+  private closed = false;
+
+  constructor(transport: NodeTransport, options: HostQueueOptions) {
+    this.endpoint = transport.endpoint;
+    this.transport = transport;
+    this.options = options;
+  }
+
+  /** Datapoints queued or in flight. */
+  get queuedOps(): number {
+    return this.queued;
+  }
+
+  /** Queues one datapoint; refuses it at once (through the sink) past the bound or after close. */
+  enqueue(sink: ReplicaWriteSink, index: number, slot: number): void {
+    if (this.closed) {
+      sink.replicaDone(index, slot, new NodeUnavailableError(this.endpoint, "its queue is closed"));
+      return;
+    }
+    if (this.queued >= this.options.maxQueuedOps) {
+      sink.replicaDone(
+        index,
+        slot,
+        new HostQueueFullError(this.endpoint, this.options.maxQueuedOps),
+      );
+      return;
+    }
+    this.queued++;
+    this.sinks.push(sink);
+    this.idxs.push(index);
+    this.slots.push(slot);
+    if (this.sinks.length >= this.options.maxOpsPerBatch) {
+      this.flush();
+    } else if (this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), this.options.flushIntervalMs);
+    }
+  }
+
+  /** Sends what is gathered now. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.sinks.length === 0) return;
+    const sinks = this.sinks;
+    const idxs = this.idxs;
+    const slots = this.slots;
+    this.sinks = [];
+    this.idxs = [];
+    this.slots = [];
+    // A batch carries one namespace; datapoints of several go out as several batches.
+    const byNamespace = new Map<string, number[]>();
+    for (let k = 0; k < sinks.length; k++) {
+      const ns = sinks[k].namespace;
+      let list = byNamespace.get(ns);
+      if (list === undefined) {
+        list = [];
+        byNamespace.set(ns, list);
+      }
+      list.push(k);
+    }
+    for (const [ns, ks] of byNamespace) {
+      void this.send(
+        ns,
+        ks.map((k) => sinks[k]),
+        ks.map((k) => idxs[k]),
+        ks.map((k) => slots[k]),
+      );
+    }
+  }
+
+  /** Fails what is gathered and refuses new datapoints; batches in flight finish. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const sinks = this.sinks;
+    const idxs = this.idxs;
+    const slots = this.slots;
+    this.sinks = [];
+    this.idxs = [];
+    this.slots = [];
+    this.queued -= sinks.length;
+    const error = new NodeUnavailableError(this.endpoint, "it left the placement");
+    for (let k = 0; k < sinks.length; k++) sinks[k].replicaDone(idxs[k], slots[k], error);
+  }
+
+  private async send(
+    namespace: string,
+    sinks: ReplicaWriteSink[],
+    idxs: number[],
+    slots: number[],
+  ): Promise<void> {
+    const batch = buildBatch(sinks, idxs);
+    let deadlineMs = Number.POSITIVE_INFINITY;
+    for (const s of sinks) if (s.deadlineMs < deadlineMs) deadlineMs = s.deadlineMs;
+    const clock = this.options.wallClock;
+    let errors: (M3tsError | null)[] | null = null;
+    let failure: M3tsError | null = null;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await withDeadline(this.endpoint, deadlineMs, clock.nowMs(), () =>
+          this.transport.writeBatch(namespace, batch, deadlineMs),
+        );
+        errors = new Array<M3tsError | null>(sinks.length).fill(null);
+        for (const e of result.errors) {
+          if (e.index >= 0 && e.index < errors.length) errors[e.index] = e.error;
+        }
+        break;
+      } catch (e) {
+        failure = asM3tsError(this.endpoint, e);
+        const retryable =
+          failure instanceof NodeOverloadedError || failure instanceof NodeUnavailableError;
+        const backoffMs = this.options.retryBackoffMs * 2 ** (attempt - 1);
+        if (
+          !retryable ||
+          this.closed ||
+          attempt >= this.options.maxWriteAttempts ||
+          clock.nowMs() + backoffMs >= deadlineMs
+        ) {
+          break;
+        }
+        await sleep(backoffMs);
+      }
+    }
+    this.queued -= sinks.length;
+    for (let k = 0; k < sinks.length; k++) {
+      sinks[k].replicaDone(idxs[k], slots[k], errors === null ? failure : errors[k]);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** One WriteBatch of the datapoints (sinks[k]'s datapoint idxs[k]), each series listed once. */
+function buildBatch(sinks: readonly ReplicaWriteSink[], idxs: readonly number[]): WriteBatch {
+  const count = sinks.length;
+  const series = new Int32Array(count);
+  const timesMs = new Float64Array(count);
+  const values = new Float64Array(count);
+  const seriesIds: string[] = [];
+  const seriesTags: (Uint8Array | null)[] = [];
+  const refOf = new Map<string, number>();
+  let nsInMs: Float64Array | undefined;
+  let units: Int32Array | undefined;
+  let annotations: (Uint8Array | null)[] | undefined;
+  for (let k = 0; k < count; k++) {
+    const src = sinks[k].batch;
+    const i = idxs[k];
+    const s = src.series[i];
+    const id = src.seriesIds[s];
+    let ref = refOf.get(id);
+    if (ref === undefined) {
+      ref = seriesIds.length;
+      refOf.set(id, ref);
+      seriesIds.push(id);
+      seriesTags.push(src.seriesTags?.[s] ?? null);
+    } else if (seriesTags[ref] === null && src.seriesTags?.[s]) {
+      seriesTags[ref] = src.seriesTags[s];
+    }
+    series[k] = ref;
+    timesMs[k] = src.timesMs[i];
+    values[k] = src.values[i];
+    if (src.nsInMs !== undefined) {
+      nsInMs ??= new Float64Array(count);
+      nsInMs[k] = src.nsInMs[i];
+    }
+    if (src.units !== undefined) {
+      units ??= new Int32Array(count);
+      units[k] = src.units[i];
+    }
+    if (src.annotations !== undefined) {
+      annotations ??= new Array<Uint8Array | null>(count).fill(null);
+      annotations[k] = src.annotations[i];
+    }
+  }
+  const batch: WriteBatch = { count, series, timesMs, values, seriesIds, seriesTags };
+  if (nsInMs !== undefined) batch.nsInMs = nsInMs;
+  if (units !== undefined) batch.units = units;
+  if (annotations !== undefined) batch.annotations = annotations;
+  return batch;
+}
