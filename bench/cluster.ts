@@ -24,7 +24,8 @@
 // asks it); every query's instant and range figures are printed too.
 //
 // Flags: --only ingest,query  --series 20000  --seconds 15  --senders 8
-//        --reps 1  --strategy wait|behind  --rounds N  --warmup-rounds 1
+//        --reps 1  --strategy wait|behind  --warmup-rounds 1
+//        --rounds N (default: enough for --seconds at 800k samples/s)
 //        --targets 100  --hours 3  --runs 5  --warmups 2
 //        --queries sum_rate,... (default: all of bench:query's)
 import { M3tsError } from "../src/x/index.js";
