@@ -58,6 +58,7 @@ import {
   stopIngestServer,
 } from "./ingest-run.js";
 import { BLOCK_POINTS } from "./mix-samples.js";
+import { cpuSeconds } from "./process-usage.js";
 import { QUERY_CASES, type QueryCase } from "./query-cases.js";
 import { QUERY_SCRAPE_INTERVAL_MS, queryData, queryEndMs } from "./query-data.js";
 import { encodeBackfill } from "./query-load.js";
@@ -319,6 +320,9 @@ async function ingestPart(args: Args): Promise<void> {
 interface PairTiming {
   pushdownMs: number;
   fanoutMs: number;
+  /** The coordinator's share of the cluster's CPU while the query was timed each way. */
+  pushdownCoordinatorShare: number;
+  fanoutCoordinatorShare: number;
 }
 
 /** Checks then times one query in one mode both ways; null (and a note) when it failed or disagreed. */
@@ -342,8 +346,8 @@ async function timePair(
     failures.push(what);
     return null;
   }
-  const a = await timeQuery(cluster.base, q, mode, on);
-  const b = await timeQuery(cluster.base, q, mode, off);
+  const a = await withCoordinatorShare(cluster, () => timeQuery(cluster.base, q, mode, on));
+  const b = await withCoordinatorShare(cluster, () => timeQuery(cluster.base, q, mode, off));
   if (a.error !== "" || b.error !== "") {
     const what = `${key}: ${a.error || b.error}`;
     console.error(what);
@@ -354,7 +358,30 @@ async function timePair(
     `${key}: pushdown ${a.medianMs.toFixed(1)} ms (${a.runs} runs), ` +
       `fan-out ${b.medianMs.toFixed(1)} ms (${b.runs} runs)`,
   );
-  return { pushdownMs: a.medianMs, fanoutMs: b.medianMs };
+  return {
+    pushdownMs: a.medianMs,
+    fanoutMs: b.medianMs,
+    pushdownCoordinatorShare: a.coordinatorShare,
+    fanoutCoordinatorShare: b.coordinatorShare,
+  };
+}
+
+/**
+ * Runs `time` and adds the coordinator's share of the CPU the cluster spent
+ * meanwhile: the sign that a plan was pushed (the nodes aggregate) or not
+ * (the coordinator merges every replica's series and aggregates).
+ */
+async function withCoordinatorShare<T>(
+  cluster: BenchCluster,
+  time: () => Promise<T>,
+): Promise<T & { coordinatorShare: number }> {
+  const pids = cluster.processes.map((p) => p.child?.pid as number);
+  const cpu0 = pids.map(cpuSeconds);
+  const out = await time();
+  const used = pids.map((pid, i) => cpuSeconds(pid) - cpu0[i]);
+  const total = used.reduce((x, y) => x + y, 0);
+  const coordinator = used[cluster.processes.indexOf(cluster.coordinator)];
+  return { ...out, coordinatorShare: total > 0 ? coordinator / total : Number.NaN };
 }
 
 async function queryPart(args: Args): Promise<string[]> {
@@ -416,6 +443,12 @@ async function queryPart(args: Args): Promise<string[]> {
         console.log(`${key}.pushdown_ms ${t.pushdownMs.toFixed(2)} ms`);
         console.log(`${key}.fanout_ms ${t.fanoutMs.toFixed(2)} ms`);
         console.log(`${key}.speedup ${(t.fanoutMs / t.pushdownMs).toFixed(3)} ratio`);
+        console.log(
+          `${key}.pushdown_coordinator_cpu_share ${t.pushdownCoordinatorShare.toFixed(3)} ratio`,
+        );
+        console.log(
+          `${key}.fanout_coordinator_cpu_share ${t.fanoutCoordinatorShare.toFixed(3)} ratio`,
+        );
         if (q.name === HEADLINE.query && mode === HEADLINE.mode) headline = t;
       }
     }
