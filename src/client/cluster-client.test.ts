@@ -529,6 +529,32 @@ test("only AVAILABLE replicas count toward read consistency", async () => {
   }
 });
 
+test("a node that lags the registry's namespaces counts as a failed replica, not a failed read", async () => {
+  const c = await cluster();
+  try {
+    await c.client.writeBatch(NS, batchOf(points(3)));
+    await settled(c);
+    await c.dbs[2].dropNamespace(NS);
+    assert.equal((await fetchAll(c, { readConsistency: "majority" })).length, 3);
+    await assert.rejects(fetchAll(c, { readConsistency: "all" }), (e: unknown) => {
+      assert.ok(e instanceof ReadConsistencyError);
+      assert.equal(e.replicaErrors[0].error.code, "M3TS_ERR_UNKNOWN_NAMESPACE");
+      return true;
+    });
+    // A limit the nodes hit fails the read as on one node.
+    await assert.rejects(
+      c.client.fetchTagged(NS, ALL, NOW_MS - 1000, NOW_MS, {
+        maxSeries: 0,
+        maxDocsScanned: 1,
+        maxSamples: 0,
+      }),
+      { code: "M3TS_ERR_QUERY_LIMIT" },
+    );
+  } finally {
+    await c.close();
+  }
+});
+
 test("a read does not wait for a hanging replica once a majority answered", async () => {
   const c = await cluster({ client: { fetchTimeoutMs: 100 } });
   try {

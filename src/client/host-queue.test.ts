@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { WriteBatch, WriteResult } from "../dbnode/ts/index.js";
-import { type M3tsError, systemClock } from "../x/index.js";
+import { type M3tsError, systemClock, TimeUnit } from "../x/index.js";
 import { HostQueue, type HostQueueOptions, type ReplicaWriteSink } from "./host-queue.js";
 import type { NodeTransport } from "./transport.js";
 
@@ -141,4 +141,17 @@ test("close fails what is gathered and refuses more", () => {
     ["M3TS_ERR_NODE_UNAVAILABLE", "M3TS_ERR_NODE_UNAVAILABLE"],
   );
   assert.equal(q.queuedOps, 0);
+});
+
+test("a batch mixing sources with and without units gives the latter milliseconds", () => {
+  const { sent, transport } = recorder();
+  const q = new HostQueue(transport, { ...OPTIONS, maxOpsPerBatch: 2 });
+  const plain = sink("ns", batchOf(1));
+  const withUnits = sink("ns", { ...batchOf(1), units: Int32Array.of(TimeUnit.Second) });
+  q.enqueue(plain.s, 0, 0);
+  q.enqueue(withUnits.s, 0, 0);
+  assert.deepEqual(Array.from(sent[0].batch.units ?? []), [TimeUnit.Millisecond, TimeUnit.Second]);
+  // The same series ID from two sources may sit at two indices; the node resolves both to one series.
+  assert.deepEqual(sent[0].batch.seriesIds, ["s0", "s0"]);
+  q.close();
 });

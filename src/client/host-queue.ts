@@ -8,7 +8,7 @@
 // the queue growing without end.
 
 import type { WriteBatch } from "../dbnode/ts/index.js";
-import { type Clock, M3tsError } from "../x/index.js";
+import { type Clock, M3tsError, TimeUnit } from "../x/index.js";
 import { asM3tsError, withDeadline } from "./deadline.js";
 import { NodeOverloadedError, type NodeTransport, NodeUnavailableError } from "./transport.js";
 
@@ -202,6 +202,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Per source batch, where each of its series sits in the batch being built:
+ * ref[s] is valid while stamp[s] equals the build's generation, so a build
+ * neither clears the arrays nor hashes series IDs.
+ */
+interface SeriesRefs {
+  stamp: Int32Array;
+  ref: Int32Array;
+}
+const refsOf = new WeakMap<WriteBatch, SeriesRefs>();
+let generation = 0;
+
 /** One WriteBatch of the datapoints (sinks[k]'s datapoint idxs[k]), each series listed once. */
 function buildBatch(sinks: readonly ReplicaWriteSink[], idxs: readonly number[]): WriteBatch {
   const count = sinks.length;
@@ -210,38 +222,54 @@ function buildBatch(sinks: readonly ReplicaWriteSink[], idxs: readonly number[])
   const values = new Float64Array(count);
   const seriesIds: string[] = [];
   const seriesTags: (Uint8Array | null)[] = [];
-  const refOf = new Map<string, number>();
+  // Different source batches may hold the same series: it is listed once per source here,
+  // which the node accepts (a series may appear under several indices).
+  generation = (generation + 1) | 0;
+  const gen = generation;
+  let src: WriteBatch | null = null;
+  let refs: SeriesRefs = { stamp: new Int32Array(0), ref: new Int32Array(0) };
   let nsInMs: Float64Array | undefined;
   let units: Int32Array | undefined;
   let annotations: (Uint8Array | null)[] | undefined;
   for (let k = 0; k < count; k++) {
-    const src = sinks[k].batch;
+    const b = sinks[k].batch;
+    if (b !== src) {
+      src = b;
+      let got = refsOf.get(b);
+      if (got === undefined) {
+        const n = b.seriesIds.length;
+        got = { stamp: new Int32Array(n), ref: new Int32Array(n) };
+        refsOf.set(b, got);
+      }
+      refs = got;
+    }
     const i = idxs[k];
-    const s = src.series[i];
-    const id = src.seriesIds[s];
-    let ref = refOf.get(id);
-    if (ref === undefined) {
+    const s = b.series[i];
+    let ref: number;
+    if (refs.stamp[s] === gen) {
+      ref = refs.ref[s];
+    } else {
       ref = seriesIds.length;
-      refOf.set(id, ref);
-      seriesIds.push(id);
-      seriesTags.push(src.seriesTags?.[s] ?? null);
-    } else if (seriesTags[ref] === null && src.seriesTags?.[s]) {
-      seriesTags[ref] = src.seriesTags[s];
+      refs.stamp[s] = gen;
+      refs.ref[s] = ref;
+      seriesIds.push(b.seriesIds[s]);
+      seriesTags.push(b.seriesTags?.[s] ?? null);
     }
     series[k] = ref;
-    timesMs[k] = src.timesMs[i];
-    values[k] = src.values[i];
-    if (src.nsInMs !== undefined) {
+    timesMs[k] = b.timesMs[i];
+    values[k] = b.values[i];
+    if (b.nsInMs !== undefined) {
       nsInMs ??= new Float64Array(count);
-      nsInMs[k] = src.nsInMs[i];
+      nsInMs[k] = b.nsInMs[i];
     }
-    if (src.units !== undefined) {
-      units ??= new Int32Array(count);
-      units[k] = src.units[i];
+    if (b.units !== undefined) {
+      // Datapoints of sources without units take the node's default, milliseconds.
+      units ??= new Int32Array(count).fill(TimeUnit.Millisecond);
+      units[k] = b.units[i];
     }
-    if (src.annotations !== undefined) {
+    if (b.annotations !== undefined) {
       annotations ??= new Array<Uint8Array | null>(count).fill(null);
-      annotations[k] = src.annotations[i];
+      annotations[k] = b.annotations[i];
     }
   }
   const batch: WriteBatch = { count, series, timesMs, values, seriesIds, seriesTags };

@@ -3,8 +3,8 @@
 // (M3-NOTES §9.3): it stops waiting as soon as every shard may stop (M3's
 // termination rule) and then fails with ReadConsistencyError naming the
 // shards short of the level. A node's lasting error (a bad matcher, a query
-// limit, an unknown namespace) fails the read at once, as on one node: more
-// replicas would say the same.
+// limit) fails the read at once, as on one node: more replicas would say
+// the same.
 
 import type { Clock, M3tsError } from "../x/index.js";
 import type { ReadConsistencyLevel } from "./client.js";
@@ -37,6 +37,15 @@ export interface FanOutOptions<T> {
   /** Told of each node's outcome: null on success. */
   onOutcome?: (endpoint: string, error: M3tsError | null) => void;
   call: (transport: NodeTransport, shards: readonly number[], deadlineMs: number) => Promise<T>;
+}
+
+/**
+ * Whether a node's error would be every replica's: not a transient one, and
+ * not an unknown namespace, which the client has checked against the
+ * registry, so the node only lags behind it.
+ */
+function isLasting(error: M3tsError): boolean {
+  return !isTransient(error) && error.code !== "M3TS_ERR_UNKNOWN_NAMESPACE";
 }
 
 /** The answers of the nodes that answered by the time the level was decided, in replica order. */
@@ -121,7 +130,7 @@ export function fanOutRead<T>(o: FanOutOptions<T>): Promise<ReplicaAnswer<T>[]> 
           const error = asM3tsError(endpoint, e);
           o.onOutcome?.(endpoint, error);
           if (finished) return;
-          if (!isTransient(error)) {
+          if (isLasting(error)) {
             finished = true;
             reject(error);
             return;

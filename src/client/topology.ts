@@ -49,10 +49,15 @@ export function topologyOf(placement: Placement): Topology {
 }
 
 const utf8 = new TextEncoder();
+/** The UTF-8 bytes of the ID being hashed; grows to the longest ID met. */
+let idBytes = new Uint8Array(1024);
 
 /** The shard of a series ID among `numShards`, as the node computes it. */
 export function shardOfSeries(id: string, numShards: number): number {
-  return shardOf(utf8.encode(id), numShards, 0);
+  // A UTF-16 unit takes at most 3 UTF-8 bytes.
+  if (id.length * 3 > idBytes.length) idBytes = new Uint8Array(id.length * 3);
+  const { written } = utf8.encodeInto(id, idBytes);
+  return shardOf(idBytes.subarray(0, written), numShards, 0);
 }
 
 /** For each endpoint, the shards it owns (any state), ascending. */
