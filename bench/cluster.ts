@@ -17,9 +17,10 @@
 // bench:query's queries (bench/query-cases.ts) instant and range through the
 // coordinator, once with M3TS-Query-Pushdown: on (the nodes aggregate) and
 // once with off (the coordinator merges the replicas and aggregates), at the
-// default read consistency. Before any timing the two answers must agree
-// within 1e-12 relative; a query whose answers differ is not timed and
-// fails the run. The headline figures are sum_rate's range query (3 200
+// default read consistency: the median of --runs timed runs each way, the
+// two ways alternating. Before any timing the two answers must agree within
+// 1e-12 relative; a query whose answers differ is not timed and fails the
+// run. The headline figures are sum_rate's range query (3 200
 // of the 10 000 series, over the whole span at 60 s steps, as a dashboard
 // asks it); every query's instant and range figures are printed too.
 //
@@ -63,7 +64,7 @@ import { QUERY_CASES, type QueryCase } from "./query-cases.js";
 import { QUERY_SCRAPE_INTERVAL_MS, queryData, queryEndMs } from "./query-data.js";
 import { encodeBackfill } from "./query-load.js";
 import { load, settleM3ts } from "./query-servers.js";
-import { MODES, type Mode, runQuery, type TimingOptions, timeQuery } from "./query-timing.js";
+import { MODES, type Mode, runQuery, type TimingOptions } from "./query-timing.js";
 
 const PARTS = ["ingest", "query"] as const;
 type Part = (typeof PARTS)[number];
@@ -320,12 +321,21 @@ async function ingestPart(args: Args): Promise<void> {
 interface PairTiming {
   pushdownMs: number;
   fanoutMs: number;
+  /** Timed runs of each way. */
+  runs: number;
   /** The coordinator's share of the cluster's CPU while the query was timed each way. */
   pushdownCoordinatorShare: number;
   fanoutCoordinatorShare: number;
 }
 
-/** Checks then times one query in one mode both ways; null (and a note) when it failed or disagreed. */
+/**
+ * Checks then times one query in one mode both ways, the runs of the two
+ * ways alternating (on, off, on, off, ...) so that whatever the dbnodes do
+ * meanwhile (ticks, flushes, caches filling) falls on both alike. The
+ * check's pair is the first warm-up; a query slow enough that --runs pairs
+ * would pass the budget gets fewer (minRuns at least). Null (and a note)
+ * when it failed or the answers disagreed.
+ */
 async function timePair(
   cluster: BenchCluster,
   q: QueryCase,
@@ -334,54 +344,54 @@ async function timePair(
   failures: string[],
 ): Promise<PairTiming | null> {
   const key = `${q.name}.${mode}`;
-  const on = { ...base, headers: { [PUSHDOWN_HEADER]: "on" } };
-  const off = { ...base, headers: { [PUSHDOWN_HEADER]: "off" } };
+  const ways = [
+    { ...base, headers: { [PUSHDOWN_HEADER]: "on" } },
+    { ...base, headers: { [PUSHDOWN_HEADER]: "off" } },
+  ];
+  const pids = cluster.processes.map((p) => p.child?.pid as number);
+  const coordinator = cluster.processes.indexOf(cluster.coordinator);
+  const times: number[][] = [[], []];
+  const coordinatorCpuS = [0, 0];
+  const clusterCpuS = [0, 0];
   try {
-    const pushed = await runQuery(cluster.base, q, mode, on);
-    const fanned = await runQuery(cluster.base, q, mode, off);
+    const pushed = await runQuery(cluster.base, q, mode, ways[0]);
+    const fanned = await runQuery(cluster.base, q, mode, ways[1]);
     checkPushdownAgrees(`${key} (${q.query})`, pushed.data, fanned.data);
+    for (let i = 1; i < base.warmups; i++) {
+      for (const way of ways) await runQuery(cluster.base, q, mode, way);
+    }
+    const pairMs = Math.max(pushed.ms, fanned.ms);
+    const runs = Math.max(base.minRuns, Math.min(base.runs, Math.floor(base.budgetMs / pairMs)));
+    for (let r = 0; r < runs; r++) {
+      for (let w = 0; w < ways.length; w++) {
+        const cpu0 = pids.map(cpuSeconds);
+        const t = await runQuery(cluster.base, q, mode, ways[w]);
+        const used = pids.map((pid, i) => cpuSeconds(pid) - cpu0[i]);
+        times[w].push(t.ms);
+        coordinatorCpuS[w] += used[coordinator];
+        clusterCpuS[w] += used.reduce((x, y) => x + y, 0);
+      }
+    }
   } catch (e) {
     const what = e instanceof PushdownMismatchError ? e.message : `${key}: ${(e as Error).message}`;
     console.error(what);
     failures.push(what);
     return null;
   }
-  const a = await withCoordinatorShare(cluster, () => timeQuery(cluster.base, q, mode, on));
-  const b = await withCoordinatorShare(cluster, () => timeQuery(cluster.base, q, mode, off));
-  if (a.error !== "" || b.error !== "") {
-    const what = `${key}: ${a.error || b.error}`;
-    console.error(what);
-    failures.push(what);
-    return null;
-  }
-  note(
-    `${key}: pushdown ${a.medianMs.toFixed(1)} ms (${a.runs} runs), ` +
-      `fan-out ${b.medianMs.toFixed(1)} ms (${b.runs} runs)`,
-  );
-  return {
-    pushdownMs: a.medianMs,
-    fanoutMs: b.medianMs,
-    pushdownCoordinatorShare: a.coordinatorShare,
-    fanoutCoordinatorShare: b.coordinatorShare,
+  const share = (w: number) =>
+    clusterCpuS[w] > 0 ? coordinatorCpuS[w] / clusterCpuS[w] : Number.NaN;
+  const t: PairTiming = {
+    pushdownMs: median(times[0]),
+    fanoutMs: median(times[1]),
+    runs: times[0].length,
+    pushdownCoordinatorShare: share(0),
+    fanoutCoordinatorShare: share(1),
   };
-}
-
-/**
- * Runs `time` and adds the coordinator's share of the CPU the cluster spent
- * meanwhile: the sign that a plan was pushed (the nodes aggregate) or not
- * (the coordinator merges every replica's series and aggregates).
- */
-async function withCoordinatorShare<T>(
-  cluster: BenchCluster,
-  time: () => Promise<T>,
-): Promise<T & { coordinatorShare: number }> {
-  const pids = cluster.processes.map((p) => p.child?.pid as number);
-  const cpu0 = pids.map(cpuSeconds);
-  const out = await time();
-  const used = pids.map((pid, i) => cpuSeconds(pid) - cpu0[i]);
-  const total = used.reduce((x, y) => x + y, 0);
-  const coordinator = used[cluster.processes.indexOf(cluster.coordinator)];
-  return { ...out, coordinatorShare: total > 0 ? coordinator / total : Number.NaN };
+  note(
+    `${key}: pushdown ${t.pushdownMs.toFixed(1)} ms, fan-out ${t.fanoutMs.toFixed(1)} ms ` +
+      `(${t.runs} runs each)`,
+  );
+  return t;
 }
 
 async function queryPart(args: Args): Promise<string[]> {
