@@ -138,3 +138,57 @@ export function unionGroups(
   });
   return { groups, mapB };
 }
+
+/**
+ * The state of steps [first, first + count) of `p`: what the same rows would
+ * have left over those steps alone (cells are per step, so nothing mixes).
+ */
+export function slicePartial(p: PartialAggregate, first: number, count: number): PartialAggregate {
+  const n = p.steps.count;
+  if (first === 0 && count === n) return p;
+  const steps: Steps = {
+    startMs: p.steps.startMs + first * p.steps.stepMs,
+    stepMs: p.steps.stepMs,
+    count,
+  };
+  const param = p.param.length === 0 ? p.param : p.param.slice(first, first + count);
+  const out = newPartial(p.op, p.grouping, p.without, steps, p.groups, param);
+  const G = p.groups.length;
+  const rows = (from: Float64Array | Uint8Array, to: Float64Array | Uint8Array) => {
+    if (to.length === 0) return;
+    for (let g = 0; g < G; g++)
+      to.set(from.subarray(g * n + first, g * n + first + count), g * count);
+  };
+  rows(p.count, out.count);
+  rows(p.value, out.value);
+  rows(p.aux, out.aux);
+  rows(p.dropNameAt, out.dropNameAt);
+  rows(p.incremental, out.incremental);
+  if (out.listStart.length > 0) {
+    let total = 0;
+    for (let g = 0; g < G; g++) {
+      for (let j = 0; j < count; j++) {
+        const c = g * n + first + j;
+        out.listStart[g * count + j] = total;
+        total += p.listStart[c + 1] - p.listStart[c];
+      }
+    }
+    out.listStart[G * count] = total;
+    const values = new Float64Array(total);
+    const listRows = new Int32Array(p.listRows.length === 0 ? 0 : total);
+    for (let g = 0; g < G; g++) {
+      for (let j = 0; j < count; j++) {
+        const c = g * n + first + j;
+        const at = out.listStart[g * count + j];
+        values.set(p.listValues.subarray(p.listStart[c], p.listStart[c + 1]), at);
+        if (listRows.length > 0)
+          listRows.set(p.listRows.subarray(p.listStart[c], p.listStart[c + 1]), at);
+      }
+    }
+    out.listValues = values;
+    out.listRows = listRows;
+    // Candidates no kept entry names stay: finalizing emits only the named ones.
+    out.candidates = p.candidates;
+  }
+  return out;
+}
