@@ -12,7 +12,6 @@ import type {
   QueryEngine,
   QueryOptions,
   QueryResult,
-  QuerySignal,
   QueryValue,
   ResultSeries,
   SelectLimits,
