@@ -134,6 +134,12 @@ async function run(
     maxSeries: o.maxSeries ?? options.maxSeries,
     requireExhaustive: o.requireExhaustive ?? options.requireExhaustive,
   };
+  // The replicas' reading too, per query (M3-Read-Consistency-Level,
+  // M3-Iterate-Equal-Timestamp-Strategy); left out, the client's default.
+  if (o.readConsistency !== undefined) selectLimits.readConsistency = o.readConsistency;
+  if (o.equalTimestampStrategy !== undefined) {
+    selectLimits.equalTimestampStrategy = o.equalTimestampStrategy;
+  }
   const annotations = new Annotations();
   const stats = emptyStats();
   let held = 0;
