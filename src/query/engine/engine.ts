@@ -166,6 +166,7 @@ async function run(
       pushAggregate(
         options.pushdown as PushdownTarget,
         agg,
+        query,
         {
           startMs: times.startMs,
           endMs: times.endMs,

@@ -326,15 +326,35 @@ export interface PushedAnswer {
   infos: string[];
 }
 
-/** Asks the nodes for `agg`, and merges their answers. */
+/**
+ * The text a node is asked: the aggregation as written, at the place it has
+ * in the query (whatever precedes it blanked, its line breaks kept), so that
+ * the positions the node's warnings name are the query's own. Printed from
+ * the tree instead where the written range does not parse back to it.
+ */
+export function nodeQueryText(agg: Aggregate, query: string): string {
+  const printed = formatExpr(agg);
+  const { start, end } = agg.pos;
+  if (start < 0 || end > query.length || start >= end) return printed;
+  const text = query.slice(0, start).replace(/[^\n]/g, " ") + query.slice(start, end);
+  try {
+    if (formatExpr(parsePromQL(text)) === printed) return text;
+  } catch {
+    // Not parseable on its own: the printed form is.
+  }
+  return printed;
+}
+
+/** Asks the nodes for `agg` (a node of `query`), and merges their answers. */
 export async function pushAggregate(
   target: PushdownTarget,
   agg: Aggregate,
+  query: string,
   req: Omit<ClusterAggregateRequest, "namespace" | "query">,
   deadlineMs: number,
 ): Promise<PushedAnswer> {
   const answers = await target.aggregatePartials(
-    { ...req, namespace: target.namespace, query: formatExpr(agg) },
+    { ...req, namespace: target.namespace, query: nodeQueryText(agg, query) },
     deadlineMs,
   );
   const out: PushedAnswer = {
