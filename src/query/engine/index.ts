@@ -14,6 +14,7 @@ export {
   type PartialRequest,
   type PushdownTarget,
   pushableAggregates,
+  pushdownTarget,
 } from "./pushdown.js";
 export {
   type ClientQuerierOptions,

@@ -2,14 +2,14 @@
 // answer, and the query's limits summed over the nodes' answers.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ClusterAggregateRequest } from "../../client/index.js";
+import type { Client, ClusterAggregateRequest } from "../../client/index.js";
 import { decodePartialAnswer } from "../aggregate/index.js";
 import type { Aggregate } from "../ast.js";
 import type { Querier } from "../engine-types.js";
 import { QueryLimitExceededError } from "../errors.js";
 import { formatExpr, parsePromQL } from "../parser/index.js";
 import { createEngine } from "./engine.js";
-import { evaluatePartial, nodeQueryText, pushableAggregates } from "./pushdown.js";
+import { evaluatePartial, nodeQueryText, pushableAggregates, pushdownTarget } from "./pushdown.js";
 import { arrayQuerier, seriesOf } from "./testing.js";
 
 function pushed(query: string): string[] {
@@ -149,4 +149,29 @@ test("the series and sample limits hold over the sum of the nodes' answers", asy
     engine.rangeQuery("sum(x)", 0, 60_000, 60_000, { ...on, maxSamples: 4 }),
     (e: unknown) => e instanceof QueryLimitExceededError && e.limit === "maxSamples",
   );
+});
+
+test("a client pushes down only if it has aggregatePartials", async () => {
+  const base = {
+    writeBatch: async () => {
+      throw new Error("unused");
+    },
+  } as unknown as Client;
+  assert.equal(pushdownTarget(base, "ns"), undefined);
+  const asked: string[] = [];
+  const cluster = {
+    ...base,
+    aggregatePartials: async (req: ClusterAggregateRequest) => {
+      asked.push(req.query);
+      return [];
+    },
+  } as Client;
+  const target = pushdownTarget(cluster, "ns", "one");
+  assert.equal(target?.namespace, "ns");
+  assert.equal(target?.defaultReadConsistency, "one");
+  // No node answered: the aggregation is empty.
+  const engine = createEngine({ querier: arrayQuerier(DATA), pushdown: target });
+  const r = await engine.instantQuery("sum(x)", 0);
+  assert.deepEqual(asked, ["sum(x)"]);
+  assert.deepEqual(r.value, { resultType: "vector", series: [] });
 });

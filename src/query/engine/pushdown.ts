@@ -5,7 +5,7 @@
 // (evaluatePartial) and the coordinator side (which aggregations qualify,
 // asking for them, merging and checking the query's limits across the nodes).
 
-import type { ClusterAggregateRequest, ReadConsistencyLevel } from "../../client/index.js";
+import type { Client, ClusterAggregateRequest, ReadConsistencyLevel } from "../../client/index.js";
 import {
   decodePartialAnswer,
   encodePartialAnswer,
@@ -312,6 +312,21 @@ export interface PushdownTarget {
   defaultReadConsistency?: ReadConsistencyLevel;
   /** Client.aggregatePartials: each node's encoded answer (evaluatePartial's). */
   aggregatePartials(req: ClusterAggregateRequest, deadlineMs: number): Promise<Uint8Array[]>;
+}
+
+/** The pushdown target of a client that has aggregatePartials (a cluster's), else undefined. */
+export function pushdownTarget(
+  client: Client,
+  namespace: string,
+  defaultReadConsistency?: ReadConsistencyLevel,
+): PushdownTarget | undefined {
+  const aggregatePartials = client.aggregatePartials?.bind(client);
+  if (aggregatePartials === undefined) return undefined;
+  return {
+    namespace,
+    aggregatePartials,
+    ...(defaultReadConsistency === undefined ? {} : { defaultReadConsistency }),
+  };
 }
 
 /** One pushed aggregation's merged answer over the nodes. */
