@@ -334,7 +334,7 @@ test("pushed-down aggregations answer as the coordinator's own evaluation, over 
         await db.dropNamespace(ns);
       },
     ),
-    { numRuns: 100 },
+    { numRuns: 80 },
   );
   await db.close();
 });
