@@ -268,7 +268,8 @@ test("pushed-down aggregations answer as the coordinator's own evaluation, over 
         { maxSamples: 1 },
       ),
       fc.integer({ min: 1, max: 6 }),
-      async (specs, nodes, queries, when, limits, blockSteps) => {
+      fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }),
+      async (specs, nodes, queries, when, limits, blockSteps, nodeBlockSteps) => {
         const ns = `p${run++}`;
         await db.createNamespace(ns, { index: { enabled: true }, bufferPastMs: 60 * MIN });
         const client = new InProcessClient(db);
@@ -298,7 +299,13 @@ test("pushed-down aggregations answer as the coordinator's own evaluation, over 
             aggregatePartials: async (req, deadlineMs) => {
               asked.push(req);
               return Promise.all(
-                nodeQueriers.map((q) => evaluatePartial(q, { ...req, deadlineMs })),
+                nodeQueriers.map((q) =>
+                  evaluatePartial(q, {
+                    ...req,
+                    deadlineMs,
+                    ...(nodeBlockSteps === undefined ? {} : { blockSteps: nodeBlockSteps }),
+                  }),
+                ),
               );
             },
           },

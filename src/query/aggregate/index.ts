@@ -18,4 +18,4 @@ export type {
   PartialGroup,
   PartialOp,
 } from "./partial-state.js";
-export { newPartial, PARTIAL_OPS, slicePartial } from "./partial-state.js";
+export { concatPartials, newPartial, PARTIAL_OPS, slicePartial } from "./partial-state.js";

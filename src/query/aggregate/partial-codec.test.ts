@@ -12,6 +12,7 @@ import type { ScalarBlock, SeriesMeta, Steps, VectorBlock } from "../block.js";
 import { makeLabels } from "../labels.js";
 import type { OperatorContext } from "../operator-context.js";
 import {
+  concatPartials,
   decodePartial,
   decodePartialAnswer,
   encodePartial,
@@ -310,5 +311,69 @@ test("a state cut to some steps finalizes as the aggregation of those steps alon
       }
     }),
     { numRuns: 80 },
+  );
+});
+
+/** Steps [first, first + count) of a block. */
+function stepsOf(input: VectorBlock, first: number, count: number): VectorBlock {
+  const n = input.steps.count;
+  const steps: Steps = {
+    startMs: input.steps.startMs + first * input.steps.stepMs,
+    stepMs: input.steps.stepMs,
+    count,
+  };
+  const values = new Float64Array(input.series.length * count);
+  const present = new Uint8Array(input.series.length * count);
+  for (let r = 0; r < input.series.length; r++) {
+    values.set(input.values.subarray(r * n + first, r * n + first + count), r * count);
+    present.set(input.present.subarray(r * n + first, r * n + first + count), r * count);
+  }
+  return { type: "vector", steps, series: input.series, values, present };
+}
+
+/** A block's rows by labels, each with its dropName and the bytes of its values and presence. */
+function rowsByLabels(b: VectorBlock): string[] {
+  const n = b.steps.count;
+  return b.series
+    .map((s, r) => {
+      const v = bytesOf(b.values.subarray(r * n, (r + 1) * n));
+      const p = [...b.present.subarray(r * n, (r + 1) * n)];
+      return JSON.stringify([s.labels, s.dropName, v, p]);
+    })
+    .sort();
+}
+
+test("states of consecutive runs of steps, laid end to end, finalize as one pass over all of them", () => {
+  fc.assert(
+    fc.property(caseArb, fc.nat(), (c, a) => {
+      const input = blockOf(c);
+      const n = input.steps.count;
+      const cut = a % (n + 1);
+      const runs = [
+        [0, cut],
+        [cut, n - cut],
+      ].filter(([, count]) => count > 0);
+      for (const op of OPS) {
+        const nd = node(op, c.grouping, c.without);
+        const parts = runs.map(([first, count]) => {
+          const block = stepsOf(input, first, count);
+          const param =
+            nd.param === null
+              ? null
+              : paramOf({ ...c, param: c.param.slice(first, first + count) }, block.steps);
+          return partialAggregate(nd, block, param, context());
+        });
+        const got = finalizeAggregate(concatPartials(parts));
+        const want = evalAggregate(
+          nd,
+          input,
+          nd.param === null ? null : paramOf(c, input.steps),
+          context(),
+        );
+        assert.deepStrictEqual(got.steps, want.steps, op);
+        assert.deepEqual(rowsByLabels(got), rowsByLabels(want), op);
+      }
+    }),
+    { numRuns: 120 },
   );
 });

@@ -7,6 +7,7 @@
 
 import type { Client, ClusterAggregateRequest, ReadConsistencyLevel } from "../../client/index.js";
 import {
+  concatPartials,
   decodePartialAnswer,
   encodePartialAnswer,
   mergePartials,
@@ -211,7 +212,12 @@ export interface PartialRequest {
   deadlineMs: number;
   /** Resolution of a subquery without a step (default the engine's). */
   subqueryStepMs?: number;
+  /** Steps per block (default: as many as keep a block within NODE_BLOCK_POINTS). */
+  blockSteps?: number;
 }
+
+/** At most this many points (series × steps) in one block of a node's evaluation. */
+export const NODE_BLOCK_POINTS = 1_000_000;
 
 /** Resolution of a subquery written without a step; the engine's default. */
 const DEFAULT_SUBQUERY_STEP_MS = 60_000;
@@ -238,7 +244,7 @@ function tooManySamples(maxSamples: number): QueryLimitExceededError {
 /**
  * A node's side: evaluates the aggregation `req.query` over what `querier`
  * reads (the node restricts it to the shards it was asked for) at every
- * step of the query, in one block, and answers its encoded partial state
+ * step of the query, block by block, and answers its encoded partial state
  * with the counts the coordinator checks the query's limits by.
  */
 export async function evaluatePartial(querier: Querier, req: PartialRequest): Promise<Uint8Array> {
@@ -254,6 +260,7 @@ export async function evaluatePartial(querier: Querier, req: PartialRequest): Pr
   const subqueryStepMs = req.subqueryStepMs ?? DEFAULT_SUBQUERY_STEP_MS;
   const annotations = new Annotations();
   let held = 0;
+  let blockHeld = 0;
   let queryable = 0;
   const account = (n: number) => {
     held += n;
@@ -278,7 +285,10 @@ export async function evaluatePartial(querier: Querier, req: PartialRequest): Pr
   const env: EvalEnv = {
     annotations,
     query: req.query,
-    accountSamples: account,
+    accountSamples: (n) => {
+      blockHeld += n;
+      if (held + blockHeld > req.maxSamples) throw tooManySamples(req.maxSamples);
+    },
     times,
     lookbackMs: req.lookbackMs,
     subqueryStepMs,
@@ -288,10 +298,29 @@ export async function evaluatePartial(querier: Querier, req: PartialRequest): Pr
       queryable += n;
     },
   };
-  const input = evaluate(parsed.expr, steps, env);
-  if (input.type !== "vector") throw new EvaluationError(`aggregation over a ${input.type}`);
-  const param = parsed.param === null ? null : evaluate(parsed.param, steps, env);
-  const partial = partialAggregate(parsed, input, param, env);
+  // Blocks of steps as the engine's, yielding between them so the node's
+  // writes go on; their states laid end to end are the state of all steps.
+  const blockSteps =
+    req.blockSteps ??
+    Math.max(1, Math.floor(NODE_BLOCK_POINTS / Math.max(1, fetched.seriesFetched)));
+  const parts: PartialAggregate[] = [];
+  for (let first = 0; first < steps.count; first += blockSteps) {
+    if (first > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      signal.check("evaluation");
+    }
+    blockHeld = 0;
+    const block: Steps = {
+      startMs: steps.startMs + first * steps.stepMs,
+      stepMs: steps.stepMs,
+      count: Math.min(blockSteps, steps.count - first),
+    };
+    const input = evaluate(parsed.expr, block, env);
+    if (input.type !== "vector") throw new EvaluationError(`aggregation over a ${input.type}`);
+    const param = parsed.param === null ? null : evaluate(parsed.param, block, env);
+    parts.push(partialAggregate(parsed, input, param, env));
+  }
+  const partial = concatPartials(parts);
   signal.check("evaluation");
   return encodePartialAnswer({
     partial,
