@@ -20,9 +20,9 @@ import { emptyStats } from "../engine-types.js";
 import { EvaluationError, QueryError, QueryLimitExceededError } from "../errors.js";
 import { compareLabels, dropMetricName, type Labels, labelsKey } from "../labels.js";
 import { parsePromQL, typeOf, walkExpr } from "../parser/index.js";
-import { durationMs, type QueryTimes } from "./durations.js";
+import { DEFAULT_SUBQUERY_STEP_MS, durationMs, type QueryTimes } from "./durations.js";
 import { type EvalEnv, evaluate } from "./evaluator.js";
-import { deadlineSignal, fetchAll } from "./fetch-all.js";
+import { deadlineSignal, fetchAll, tooManySamples } from "./fetch-all.js";
 import { planFetches } from "./plan.js";
 import { type PushdownTarget, pushAggregate, pushableAggregates } from "./pushdown.js";
 import { DEFAULT_MAX_SERIES } from "./querier.js";
@@ -31,8 +31,8 @@ export const DEFAULT_LOOKBACK_MS = 5 * 60_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_SAMPLES = 50_000_000;
 export const DEFAULT_MAX_POINTS_PER_SERIES = 11_000;
-/** Resolution of a subquery without a step: Prometheus's default evaluation interval. */
-export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
+export { DEFAULT_SUBQUERY_STEP_MS };
+
 /** How long a block's evaluation aims to take: the engine yields between blocks. */
 const BLOCK_TARGET_MS = 5;
 /**
@@ -147,13 +147,7 @@ async function run(
   const accountSamples = (n: number) => {
     blockHeld += n;
     if (held + blockHeld > maxSamples) {
-      throw new QueryLimitExceededError(
-        "maxSamples",
-        maxSamples,
-        "execution",
-        422,
-        "query processing would load too many samples into memory in query execution",
-      );
+      throw tooManySamples(maxSamples);
     }
     stats.peakSamples = Math.max(stats.peakSamples, held + blockHeld);
   };

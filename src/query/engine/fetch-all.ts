@@ -7,7 +7,7 @@ import type { Annotations } from "../annotations.js";
 import type { LabelMatcherNode } from "../ast.js";
 import type { SeriesMeta } from "../block.js";
 import type { Querier, QuerySignal, SelectLimits, StoredSeries } from "../engine-types.js";
-import { QueryTimeoutError } from "../errors.js";
+import { QueryLimitExceededError, QueryTimeoutError } from "../errors.js";
 import type { EvalEnv } from "./evaluator.js";
 import type { SelectorFetch } from "./plan.js";
 
@@ -77,4 +77,15 @@ export function deadlineSignal(timeoutMs: number, now: () => number): QuerySigna
     },
     remainingMs: () => deadline - now(),
   };
+}
+
+/** The samples a query holds passed maxSamples, worded as Prometheus words it. */
+export function tooManySamples(maxSamples: number): QueryLimitExceededError {
+  return new QueryLimitExceededError(
+    "maxSamples",
+    maxSamples,
+    "execution",
+    422,
+    "query processing would load too many samples into memory in query execution",
+  );
 }

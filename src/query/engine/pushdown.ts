@@ -20,10 +20,11 @@ import { Annotations } from "../annotations.js";
 import type { Aggregate, Expr } from "../ast.js";
 import type { Steps } from "../block.js";
 import type { Querier, QuerySignal } from "../engine-types.js";
-import { EvaluationError, QueryLimitExceededError, QueryTimeoutError } from "../errors.js";
+import { EvaluationError, QueryTimeoutError } from "../errors.js";
 import { formatExpr, parsePromQL, typeOf, unwrapParens } from "../parser/index.js";
+import { DEFAULT_SUBQUERY_STEP_MS } from "./durations.js";
 import { type EvalEnv, evaluate } from "./evaluator.js";
-import { fetchAll } from "./fetch-all.js";
+import { fetchAll, tooManySamples } from "./fetch-all.js";
 import { planFetches } from "./plan.js";
 import { tooManySeries } from "./querier.js";
 
@@ -219,9 +220,6 @@ export interface PartialRequest {
 /** At most this many points (series × steps) in one block of a node's evaluation. */
 export const NODE_BLOCK_POINTS = 1_000_000;
 
-/** Resolution of a subquery written without a step; the engine's default. */
-const DEFAULT_SUBQUERY_STEP_MS = 60_000;
-
 function deadlineAt(deadlineMs: number, startedMs: number): QuerySignal {
   return {
     check(during: string) {
@@ -229,16 +227,6 @@ function deadlineAt(deadlineMs: number, startedMs: number): QuerySignal {
     },
     remainingMs: () => deadlineMs - Date.now(),
   };
-}
-
-function tooManySamples(maxSamples: number): QueryLimitExceededError {
-  return new QueryLimitExceededError(
-    "maxSamples",
-    maxSamples,
-    "execution",
-    422,
-    "query processing would load too many samples into memory in query execution",
-  );
 }
 
 /**
