@@ -9,12 +9,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import {
-  type KV,
-  markShardsAvailable,
-  PLACEMENT_KEY,
-  type Placement,
-} from "../cluster/index.js";
+import { type KV, markShardsAvailable, PLACEMENT_KEY, type Placement } from "../cluster/index.js";
 import { type NodeServer, startNodeServer } from "../dbnode/server/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import type { Logger } from "../x/index.js";
@@ -194,7 +189,11 @@ export async function dbnode(
 ): Promise<number> {
   let config: M3tsConfig;
   try {
-    config = loadConfig({ file: flags["--config"], env: process.env, dataDir: flags["--data-dir"] });
+    config = loadConfig({
+      file: flags["--config"],
+      env: process.env,
+      dataDir: flags["--data-dir"],
+    });
     if (config.dbnode.hostID === null) {
       throw new ConfigError("dbnode.hostID", null, "this node's instance ID in the placement");
     }
