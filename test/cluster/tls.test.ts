@@ -8,11 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pino } from "pino";
-import {
-  loadConfig,
-  rpcClientTls,
-  startDbnode,
-} from "../../src/cli/testing.js";
+import { loadConfig, rpcClientTls, startDbnode } from "../../src/cli/testing.js";
 import { ClusterClient, GrpcNodeTransport, NodeUnavailableError } from "../../src/client/index.js";
 import {
   FileKV,

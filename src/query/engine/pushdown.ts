@@ -6,6 +6,7 @@
 // asking for them, merging and checking the query's limits across the nodes).
 
 import type { Client, ClusterAggregateRequest, ReadConsistencyLevel } from "../../client/index.js";
+import { M3tsError } from "../../x/index.js";
 import {
   concatPartials,
   decodePartialAnswer,
@@ -20,7 +21,7 @@ import { Annotations } from "../annotations.js";
 import type { Aggregate, Expr } from "../ast.js";
 import type { Steps } from "../block.js";
 import type { Querier, QuerySignal } from "../engine-types.js";
-import { EvaluationError, QueryTimeoutError } from "../errors.js";
+import { EvaluationError, QueryError, type QueryErrorType, QueryTimeoutError } from "../errors.js";
 import { formatExpr, parsePromQL, typeOf, unwrapParens } from "../parser/index.js";
 import { DEFAULT_SUBQUERY_STEP_MS } from "./durations.js";
 import { type EvalEnv, evaluate } from "./evaluator.js";
@@ -378,6 +379,28 @@ export function nodeQueryText(agg: Aggregate, query: string): string {
 }
 
 /** Asks the nodes for `agg` (a node of `query`), and merges their answers. */
+/** The errorType and status of each query error's code, for errors a node's evaluation raised. */
+const QUERY_ERROR_OF_CODE: Readonly<Record<string, [QueryErrorType, number]>> = {
+  M3TS_ERR_PROMQL_EVAL: ["execution", 422],
+  M3TS_ERR_PROMQL_PARSE: ["bad_data", 400],
+  M3TS_ERR_QUERY_LIMIT: ["execution", 422],
+  M3TS_ERR_QUERY_TIMEOUT: ["timeout", 503],
+};
+
+/**
+ * A node's evaluation error as the query error it was there: it crossed the
+ * wire as a code and a message, and the API must answer it as the
+ * coordinator's own evaluation would (same errorType, status and text).
+ */
+function asQueryError(e: unknown): unknown {
+  if (!(e instanceof M3tsError) || e instanceof QueryError) return e;
+  const kind = QUERY_ERROR_OF_CODE[e.code];
+  if (kind === undefined) return e;
+  return e.code === "M3TS_ERR_PROMQL_EVAL"
+    ? new EvaluationError(e.message)
+    : new QueryError(kind[0], kind[1], e.message, e.code);
+}
+
 export async function pushAggregate(
   target: PushdownTarget,
   agg: Aggregate,
@@ -385,10 +408,15 @@ export async function pushAggregate(
   req: Omit<ClusterAggregateRequest, "namespace" | "query">,
   deadlineMs: number,
 ): Promise<PushedAnswer> {
-  const answers = await target.aggregatePartials(
-    { ...req, namespace: target.namespace, query: nodeQueryText(agg, query) },
-    deadlineMs,
-  );
+  let answers: Uint8Array[];
+  try {
+    answers = await target.aggregatePartials(
+      { ...req, namespace: target.namespace, query: nodeQueryText(agg, query) },
+      deadlineMs,
+    );
+  } catch (e) {
+    throw asQueryError(e);
+  }
   const out: PushedAnswer = {
     partial: null,
     seriesMatched: 0,
