@@ -77,9 +77,14 @@ export function clusterCreateBody(
 /**
  * Starts etcd, the dbnodes and the coordinator, creates the database and
  * waits until all of them are ready. `dbnodeYaml` holds extra top-level
- * sections for every dbnode (e.g. the commit log strategy).
+ * sections for every dbnode (e.g. the commit log strategy);
+ * `writeConsistency` is the coordinator's (M3's default, majority, unless
+ * given).
  */
-export async function startBenchCluster(o: { dbnodeYaml: string }): Promise<BenchCluster> {
+export async function startBenchCluster(o: {
+  dbnodeYaml: string;
+  writeConsistency?: "one" | "majority" | "all";
+}): Promise<BenchCluster> {
   const root = mkdtempSync(join(tmpdir(), "bench-cluster-"));
   const etcd = await startEtcd();
   const started: ClusterProcess[] = [];
@@ -88,7 +93,10 @@ export async function startBenchCluster(o: { dbnodeYaml: string }): Promise<Benc
       started.push(await startDbnodeProcess(root, id, etcd.endpoints, { yaml: o.dbnodeYaml }));
     }
     const dbnodes = [...started];
-    const coordinator = await startCoordinatorProcess(root, "coordinator", etcd.endpoints);
+    const coordinator = await startCoordinatorProcess(root, "coordinator", etcd.endpoints, {
+      clusterYaml:
+        o.writeConsistency === undefined ? "" : `  writeConsistency: ${o.writeConsistency}`,
+    });
     started.push(coordinator);
     const cluster: BenchCluster = {
       root,
@@ -164,16 +172,21 @@ export function clusterLogs(cluster: BenchCluster): string {
   return cluster.processes.map((p) => `--- ${p.name} log ---\n${tail(p)}`).join("\n");
 }
 
-/** Datapoints the dbnodes have written (all replicas), from their /metrics. */
-export async function replicaDatapointsWritten(cluster: BenchCluster): Promise<number> {
-  let sum = 0;
+/** Datapoints each dbnode has written, in the order of `cluster.dbnodes`, from their /metrics. */
+export async function datapointsWrittenByNode(cluster: BenchCluster): Promise<number[]> {
+  const out: number[] = [];
   for (const d of cluster.dbnodes) {
     const res = await fetch(`${d.base}/metrics`, {
       signal: AbortSignal.timeout(CLUSTER_LIMITS.metricsTimeoutMs),
     });
-    sum += metricSum(await res.text(), "m3ts_db_datapoints_written_total");
+    out.push(metricSum(await res.text(), "m3ts_db_datapoints_written_total"));
   }
-  return sum;
+  return out;
+}
+
+/** Datapoints the dbnodes have written, all replicas together. */
+export async function replicaDatapointsWritten(cluster: BenchCluster): Promise<number> {
+  return (await datapointsWrittenByNode(cluster)).reduce((a, b) => a + b, 0);
 }
 
 /**

@@ -13,7 +13,9 @@
 //
 // Query: bench:query's data (bench/query-data.ts: --targets of 100 series,
 // 15 s scrapes over --hours) loaded into another fresh cluster through the
-// coordinator, the dbnodes left to flush what their tick flushes, then
+// coordinator at write consistency all (so every replica holds every
+// sample: checked on the dbnodes' written counts), the dbnodes left to
+// flush what their tick flushes, then
 // bench:query's queries (bench/query-cases.ts) instant and range through the
 // coordinator, once with M3TS-Query-Pushdown: on (the nodes aggregate) and
 // once with off (the coordinator merges the replicas and aggregates), at the
@@ -40,8 +42,8 @@ import {
   type BenchCluster,
   CLUSTER_LIMITS,
   clusterLogs,
+  datapointsWrittenByNode,
   drainReplicaWrites,
-  replicaDatapointsWritten,
   startBenchCluster,
   stopBenchCluster,
 } from "./cluster-processes.js";
@@ -410,7 +412,14 @@ async function queryPart(args: Args): Promise<string[]> {
   console.log(`cluster.query.samples ${backfill.samples} samples`);
   note(`query data built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const failures: string[] = [];
-  const cluster = await startBenchCluster({ dbnodeYaml: dbnodeYaml(args.strategy) });
+  // Written at consistency all, so that a replica that failed a write fails
+  // the request (which the load retries) rather than leaving a replica short:
+  // a pushed-down plan reads one replica per shard and equals the merged one
+  // only when every replica holds every sample.
+  const cluster = await startBenchCluster({
+    dbnodeYaml: dbnodeYaml(args.strategy),
+    writeConsistency: "all",
+  });
   try {
     const loadS = await load({ writeUrl: `${cluster.base}/api/v1/prom/remote/write` }, backfill);
     console.log(`cluster.query.load_s ${loadS.toFixed(1)} s`);
@@ -430,10 +439,19 @@ async function queryPart(args: Args): Promise<string[]> {
       `dbnodes settled in ${Math.max(...settled.map((s) => s.seconds)).toFixed(1)} s: ` +
         settled.map((s) => `${s.warmFlushes} warm, ${s.coldFlushes} cold`).join("; "),
     );
-    const written = await replicaDatapointsWritten(cluster);
-    console.log(
-      `cluster.query.replicas_written_per_sample ${(written / backfill.samples).toFixed(3)} ratio`,
-    );
+    const written = await datapointsWrittenByNode(cluster);
+    cluster.dbnodes.forEach((d, i) => {
+      console.log(`cluster.query.${d.name}.datapoints_written ${written[i]} datapoints`);
+    });
+    const short = cluster.dbnodes.filter((_, i) => written[i] !== backfill.samples);
+    if (short.length > 0) {
+      // Pushdown's answers would then differ from the merged plan's by design.
+      const what =
+        `after the load, dbnodes ${short.map((d) => d.name).join(", ")} hold other than the ` +
+        `${backfill.samples} datapoints loaded (${written.join(", ")}): some replica writes were lost`;
+      console.error(what);
+      failures.push(what);
+    }
     const endS = endMs / 1000;
     const options: TimingOptions = {
       warmups: args.warmups,
