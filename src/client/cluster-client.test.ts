@@ -738,6 +738,22 @@ test("a placement change re-routes writes and swaps the transports", async () =>
   }
 });
 
+test("a damaged placement leaves the last good routing in place", async () => {
+  const c = await cluster({ nodes: 3, rf: 3, numShards: 4 });
+  try {
+    const before = c.client.currentTopology();
+    const damaged = placementOf(3, 3, 4);
+    damaged.instances.i1.shards.push({ ...damaged.instances.i1.shards[0], id: 99 });
+    await c.kv.set(PLACEMENT_KEY, damaged);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(c.client.currentTopology(), before);
+    const r = await c.client.writeBatch(NS, batchOf(points(8)));
+    assert.equal(r.written, 8);
+  } finally {
+    await c.close();
+  }
+});
+
 test("state follows the placement; namespaces follow the registry", async () => {
   const c = await cluster({ placement: false });
   try {

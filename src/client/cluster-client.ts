@@ -8,6 +8,7 @@
 // transport.
 
 import {
+  InvalidPlacementError,
   type KV,
   type KVValue,
   NAMESPACES_KEY,
@@ -199,7 +200,14 @@ export class ClusterClient implements Client {
     }
     if (v.version <= this.placementVersion) return;
     this.placementVersion = v.version;
-    const top = topologyOf(v.value as Placement);
+    let top: Topology;
+    try {
+      top = topologyOf(v.value as Placement);
+    } catch (e) {
+      // A damaged placement routes nothing: keep routing by the last good one.
+      if (e instanceof InvalidPlacementError) return;
+      throw e;
+    }
     this.topology = top;
     this.reconcileTransports(new Set(top.instances.map((i) => i.endpoint)));
   }
