@@ -265,6 +265,10 @@ test("an RF=3 cluster keeps every acknowledged write through node kills and an e
     await sleep(1500);
     let state = await load.stop();
     assert.deepEqual(state.failures, [], "no write failed with one of three replicas down");
+    // What node-c missed is counted at the coordinator.
+    const metrics = await (await fetch(`${coord.base}/metrics`)).text();
+    const missed = Number(/^m3ts_client_replica_write_failures_total (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(missed > 0, `replica write failures: ${missed}`);
     assert.ok(state.requests > 4);
     // Reads keep answering with every acknowledged sample.
     await assertAllRead(coord.base, acked);
