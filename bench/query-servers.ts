@@ -126,7 +126,10 @@ export async function writeAccepted(agent: Agent, url: URL, body: Buffer): Promi
 }
 
 /** Sends every window, one after another; returns the seconds it took. */
-export async function load(server: BenchServer, backfill: Backfill): Promise<number> {
+export async function load(
+  server: Pick<BenchServer, "writeUrl">,
+  backfill: Backfill,
+): Promise<number> {
   const url = new URL(server.writeUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: LIMITS.loadConcurrency });
   const t0 = performance.now();
@@ -154,7 +157,7 @@ export function metricSum(text: string, name: string, labelFilter = ""): number 
   return sum;
 }
 
-async function metricsText(server: BenchServer): Promise<string> {
+async function metricsText(server: Pick<BenchServer, "base">): Promise<string> {
   const res = await fetch(`${server.base}/metrics`, { signal: AbortSignal.timeout(30_000) });
   return res.text();
 }
@@ -170,7 +173,9 @@ export interface M3tsSettled {
  * and the last of them flushed nothing new: then every block the server
  * would have flushed by itself is in filesets, and the rest in buffers.
  */
-export async function settleM3ts(server: BenchServer): Promise<M3tsSettled> {
+export async function settleM3ts(
+  server: Pick<BenchServer, "child" | "base" | "logPath">,
+): Promise<M3tsSettled> {
   const t0 = performance.now();
   const first = await metricsText(server);
   const startPasses = metricSum(first, "m3ts_db_tick_passes_total");

@@ -20,6 +20,8 @@ export interface TimingOptions {
   /** Range queries' span, in seconds. */
   spanS: number;
   requestTimeoutMs: number;
+  /** Extra request headers (e.g. M3's per-query options). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** One query's figures on one server; `error` is set (and the rest NaN/null) when it failed. */
@@ -45,10 +47,12 @@ async function post(
   url: string,
   form: Record<string, string>,
   timeoutMs: number,
+  headers: Readonly<Record<string, string>>,
 ): Promise<{ ms: number; status: number; text: string }> {
   const t0 = performance.now();
   const res = await fetch(url, {
     method: "POST",
+    headers,
     body: new URLSearchParams(form),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -64,7 +68,12 @@ export async function runQuery(
   o: TimingOptions,
 ): Promise<{ ms: number; data: QueryData }> {
   const path = mode === "instant" ? "/api/v1/query" : "/api/v1/query_range";
-  const r = await post(`${base}${path}`, queryForm(q, mode, o), o.requestTimeoutMs);
+  const r = await post(
+    `${base}${path}`,
+    queryForm(q, mode, o),
+    o.requestTimeoutMs,
+    o.headers ?? {},
+  );
   let body: { status?: string; data?: QueryData; error?: string } = {};
   try {
     body = JSON.parse(r.text);

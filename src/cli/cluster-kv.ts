@@ -12,7 +12,11 @@ export function openClusterKV(config: M3tsConfig): Promise<KV> {
     .map((s) => s.trim())
     .filter((s) => s !== "");
   if (endpoints.length === 0) {
-    throw new ConfigError("cluster.etcd.endpoints", e.endpoints, "a comma-separated host:port list");
+    throw new ConfigError(
+      "cluster.etcd.endpoints",
+      e.endpoints,
+      "a comma-separated host:port list",
+    );
   }
   if ((e.certFile === null) !== (e.keyFile === null)) {
     throw new ConfigError(
@@ -22,7 +26,11 @@ export function openClusterKV(config: M3tsConfig): Promise<KV> {
     );
   }
   if (e.caFile === null && e.certFile !== null) {
-    throw new ConfigError("cluster.etcd.caFile", null, "a CA file whenever a client certificate is set");
+    throw new ConfigError(
+      "cluster.etcd.caFile",
+      null,
+      "a CA file whenever a client certificate is set",
+    );
   }
   return EtcdKV.open({
     endpoints,
@@ -56,7 +64,11 @@ export function rpcServerTls(config: M3tsConfig): {
   const t = config.cluster.tls;
   if (t.certFile === null || t.keyFile === null) {
     if (t.caFile !== null) {
-      throw new ConfigError("cluster.tls.certFile", null, "the node's certificate when caFile is set");
+      throw new ConfigError(
+        "cluster.tls.certFile",
+        null,
+        "the node's certificate when caFile is set",
+      );
     }
     return {};
   }

@@ -9,7 +9,7 @@ import type { Client } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
 import { CarbonServer, Coordinator, CoordinatorMetrics } from "../coordinator/index.js";
 import { QueryApi, QueryLogFile } from "../query/api/index.js";
-import { clientQuerier, createEngine } from "../query/engine/index.js";
+import { clientQuerier, createEngine, pushdownTarget } from "../query/engine/index.js";
 import { MetadataPersistence, registerMetadataMetrics } from "../query/metadata/index.js";
 import { exprToJSON, parsePromQL, prettyExpr } from "../query/parser/index.js";
 import type { Logger } from "../x/index.js";
@@ -43,8 +43,14 @@ export async function startCoordinatorStack(o: {
   const q = config.query;
   // The query API reads the namespace the ingest endpoints write; one engine
   // serves every request, each request's series limits in its query options.
+  // A cluster client can evaluate aggregations at the nodes (docs/cluster.md).
+  const pushdown =
+    o.cluster === true
+      ? pushdownTarget(client, c.writeNamespace, config.cluster.readConsistency)
+      : undefined;
   const engine = createEngine({
     querier: clientQuerier(client, c.writeNamespace),
+    ...(pushdown !== undefined && { pushdown }),
     lookbackMs: q.lookbackDeltaMs,
     timeoutMs: q.timeoutMs,
     maxSamples: q.maxSamples,

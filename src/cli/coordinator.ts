@@ -4,7 +4,7 @@
 // placement in etcd names, over gRPC, at the configured consistency levels.
 import { resolve } from "node:path";
 import { pino } from "pino";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { ClusterClient, GrpcNodeTransport } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
 import type { Logger } from "../x/index.js";
@@ -36,6 +36,15 @@ export async function startClusterCoordinator(
     transportFactory: (endpoint) => new GrpcNodeTransport(endpoint, tls),
     writeConsistency: config.cluster.writeConsistency,
     readConsistency: config.cluster.readConsistency,
+  });
+  new Counter({
+    name: "m3ts_client_replica_write_failures_total",
+    help: "Replica writes that failed, also those whose datapoint met its consistency level on the other replicas (what a replica lacks until repair).",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(client.replicaWriteFailures);
+    },
   });
   const stack = await startCoordinatorStack({
     config,

@@ -9,14 +9,11 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { pino } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import {
-  type KV,
-  markShardsAvailable,
-  PLACEMENT_KEY,
-  type Placement,
-} from "../cluster/index.js";
+import { InProcessClient } from "../client/index.js";
+import { type KV, markShardsAvailable, PLACEMENT_KEY, type Placement } from "../cluster/index.js";
 import { type NodeServer, startNodeServer } from "../dbnode/server/index.js";
 import { Database } from "../dbnode/storage/index.js";
+import { clientQuerier, evaluatePartial } from "../query/engine/index.js";
 import type { Logger } from "../x/index.js";
 import { openClusterKV, rpcServerTls } from "./cluster-kv.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
@@ -114,6 +111,12 @@ export async function startDbnode(
       port: rpc.port,
       ...rpcServerTls(config),
       ownsShard: (shard: number) => owned.has(shard),
+      // A pushed-down aggregation reads only the series of the shards it names.
+      evaluateAggregate: (req, deadlineMs) =>
+        evaluatePartial(
+          clientQuerier(new InProcessClient(theDb, { shards: new Set(req.shards) }), req.namespace),
+          { ...req, deadlineMs },
+        ),
     });
     await theDb.bootstrapped;
     sync = new NamespaceSync(theDb, kv, logger, { seed: false });
@@ -194,7 +197,11 @@ export async function dbnode(
 ): Promise<number> {
   let config: M3tsConfig;
   try {
-    config = loadConfig({ file: flags["--config"], env: process.env, dataDir: flags["--data-dir"] });
+    config = loadConfig({
+      file: flags["--config"],
+      env: process.env,
+      dataDir: flags["--data-dir"],
+    });
     if (config.dbnode.hostID === null) {
       throw new ConfigError("dbnode.hostID", null, "this node's instance ID in the placement");
     }

@@ -45,6 +45,7 @@ const OPTIONS: HostQueueOptions = {
   maxOpsPerBatch: 128,
   flushIntervalMs: 60_000,
   maxQueuedOps: 1000,
+  maxBatchesInFlight: 8,
   maxWriteAttempts: 1,
   retryBackoffMs: 1,
   wallClock: systemClock,
@@ -126,6 +127,36 @@ test("datapoints of two namespaces go out as two batches; a node's per-datapoint
     ],
   );
   q.close();
+});
+
+test("at most maxBatchesInFlight batches are on the wire; the rest wait and go as answers come", async () => {
+  const answers: (() => void)[] = [];
+  const { sent, transport } = recorder(
+    (_ns, b) =>
+      new Promise((resolve) =>
+        answers.push(() => resolve({ written: b.count, errors: [], refs: new Float64Array(0) })),
+      ),
+  );
+  const q = new HostQueue(transport, { ...OPTIONS, maxOpsPerBatch: 10, maxBatchesInFlight: 2 });
+  const { s, outcomes } = sink("ns", batchOf(50, 5));
+  for (let i = 0; i < 50; i++) q.enqueue(s, i, 0);
+  assert.equal(sent.length, 2, "two batches on the wire, three waiting");
+  assert.equal(q.queuedOps, 50);
+  answers.shift()?.();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sent.length, 3, "an answer frees a slot for the next batch");
+  while (answers.length > 0) {
+    answers.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(sent.length, 5);
+  assert.deepEqual(
+    sent.map((b) => b.batch.count),
+    [10, 10, 10, 10, 10],
+  );
+  assert.equal(outcomes.length, 50);
+  assert.ok(outcomes.every((o) => o.error === null));
+  assert.equal(q.queuedOps, 0);
 });
 
 test("close fails what is gathered and refuses more", () => {

@@ -3,7 +3,10 @@
 // maxOpsPerBatch datapoints or flushIntervalMs after its first one (M3: 128
 // ops, 5 ms). A node that refuses a batch as overloaded or cannot be reached
 // gets it again after a backoff, a bounded number of times within the
-// datapoints' deadline. The datapoints queued or in flight are bounded: past
+// datapoints' deadline. At most maxBatchesInFlight batches are on the wire
+// to the node at once; the others wait here, so a burst does not run into
+// the node's own bound on calls in flight and lose a replica's writes to
+// its refusals. The datapoints queued or in flight are bounded: past
 // maxQueuedOps a datapoint fails at once with HostQueueFullError rather than
 // the queue growing without end.
 
@@ -29,6 +32,8 @@ export interface HostQueueOptions {
   flushIntervalMs: number;
   /** Datapoints queued or in flight to the node, at most; past it a datapoint fails fast. */
   maxQueuedOps: number;
+  /** Batches sent to the node and not yet answered, at most; the rest wait in the queue. */
+  maxBatchesInFlight: number;
   /** Sends of one batch, at most (the first included). */
   maxWriteAttempts: number;
   /** The wait before the second send; it doubles for each further one. */
@@ -63,6 +68,7 @@ export class HostQueue {
   private slots: number[] = [];
   private timer: NodeJS.Timeout | null = null;
   private queued = 0;
+  private inFlight = 0;
   private closed = false;
 
   constructor(transport: NodeTransport, options: HostQueueOptions) {
@@ -96,24 +102,31 @@ export class HostQueue {
     this.slots.push(slot);
     if (this.sinks.length >= this.options.maxOpsPerBatch) {
       this.flush();
-    } else if (this.timer === null) {
+    } else if (this.timer === null && this.inFlight < this.options.maxBatchesInFlight) {
       this.timer = setTimeout(() => this.flush(), this.options.flushIntervalMs);
     }
   }
 
-  /** Sends what is gathered now. */
+  /**
+   * Sends what is gathered now, as batches of at most maxOpsPerBatch, while
+   * fewer than maxBatchesInFlight are on the wire; what is left is sent as
+   * answers come back.
+   */
   flush(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.sinks.length === 0) return;
-    const sinks = this.sinks;
-    const idxs = this.idxs;
-    const slots = this.slots;
-    this.sinks = [];
-    this.idxs = [];
-    this.slots = [];
+    while (this.sinks.length > 0 && this.inFlight < this.options.maxBatchesInFlight) {
+      const take = Math.min(this.sinks.length, this.options.maxOpsPerBatch);
+      const sinks = this.sinks.splice(0, take);
+      const idxs = this.idxs.splice(0, take);
+      const slots = this.slots.splice(0, take);
+      this.sendGathered(sinks, idxs, slots);
+    }
+  }
+
+  private sendGathered(sinks: ReplicaWriteSink[], idxs: number[], slots: number[]): void {
     // A batch carries one namespace; datapoints of several go out as several batches.
     const byNamespace = new Map<string, number[]>();
     for (let k = 0; k < sinks.length; k++) {
@@ -126,12 +139,17 @@ export class HostQueue {
       list.push(k);
     }
     for (const [ns, ks] of byNamespace) {
+      this.inFlight++;
       void this.send(
         ns,
         ks.map((k) => sinks[k]),
         ks.map((k) => idxs[k]),
         ks.map((k) => slots[k]),
-      );
+      ).finally(() => {
+        this.inFlight--;
+        // The gathered datapoints that waited for a free slot go now.
+        if (this.sinks.length > 0 && !this.closed) this.flush();
+      });
     }
   }
 

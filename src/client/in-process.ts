@@ -151,11 +151,6 @@ export class InProcessClient implements Client {
     return this.db.failureReason ?? this.db.bootstrapProgress.error;
   }
 
-  /**
-   * The index query, restricted to the client's shards when it has some:
-   * then the series bound counts only their series, so it is checked after
-   * the filter rather than by the index.
-   */
   private query(
     namespace: string,
     matchers: readonly Matcher[],
@@ -163,27 +158,17 @@ export class InProcessClient implements Client {
     endMs: number,
     limits: IndexLimits,
   ): { ids: string[]; tags: (readonly Tag[])[] } {
-    const shards = this.shards;
-    const found = this.db.queryIndex(namespace, matchers, startMs, endMs, {
-      maxSeries: shards === null && limits.maxSeries > 0 ? limits.maxSeries : undefined,
-      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
-    });
-    if (shards === null) return found;
-    const ids: string[] = [];
-    const tags: (readonly Tag[])[] = [];
-    for (let s = 0; s < found.ids.length; s++) {
-      if (!shards.has(this.db.shardOfId(found.ids[s]))) continue;
-      ids.push(found.ids[s]);
-      tags.push(found.tags[s]);
-    }
-    if (limits.maxSeries > 0 && ids.length > limits.maxSeries) {
-      throw new QueryLimitError(
-        "maxSeries",
-        limits.maxSeries,
-        `${ids.length} series of the shards asked match`,
-      );
-    }
-    return { ids, tags };
+    return this.db.queryIndexInShards(
+      namespace,
+      matchers,
+      startMs,
+      endMs,
+      {
+        ...(limits.maxSeries > 0 && { maxSeries: limits.maxSeries }),
+        ...(limits.maxDocsScanned > 0 && { maxDocsScanned: limits.maxDocsScanned }),
+      },
+      this.shards,
+    );
   }
 }
 

@@ -3,15 +3,10 @@
 // series ID to its shard (murmur3 of the ID's UTF-8 bytes with seed 0, as the
 // node computes it).
 
-import type { Placement, ShardState } from "../cluster/index.js";
+import { type Placement, type ShardOwner, shardOwners } from "../cluster/index.js";
 import { shardOf } from "../x/index.js";
 
-/** One owner of a shard. */
-export interface ShardOwner {
-  instanceId: string;
-  endpoint: string;
-  state: ShardState;
-}
+export type { ShardOwner } from "../cluster/index.js";
 
 /** Which instances own which shards, from one version of the placement. */
 export interface Topology {
@@ -27,21 +22,14 @@ export interface Topology {
   instances: { instanceId: string; endpoint: string }[];
 }
 
-/** The topology a placement describes. */
+/** The topology a placement describes (InvalidPlacementError for a damaged one). */
 export function topologyOf(placement: Placement): Topology {
-  const numShards = placement.numShards;
-  const owners: ShardOwner[][] = Array.from({ length: numShards }, () => []);
+  const owners = shardOwners(placement);
   const instances = Object.values(placement.instances).sort((a, b) =>
     a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
   );
-  for (const inst of instances) {
-    for (const shard of inst.shards) {
-      if (shard.id < 0 || shard.id >= numShards) continue;
-      owners[shard.id].push({ instanceId: inst.id, endpoint: inst.endpoint, state: shard.state });
-    }
-  }
   return {
-    numShards,
+    numShards: placement.numShards,
     replicaFactor: placement.replicaFactor,
     owners,
     instances: instances.map((i) => ({ instanceId: i.id, endpoint: i.endpoint })),

@@ -30,6 +30,7 @@ export class WriteState implements ReplicaWriteSink {
   private readonly topology: Topology;
   /** shardOf[i]: datapoint i's shard. */
   private readonly shardOf: Int32Array;
+  private readonly onReplicaFailure: () => void;
   private readonly successes: Int32Array;
   private readonly pending: Int32Array;
   private readonly settled: Uint8Array;
@@ -49,6 +50,8 @@ export class WriteState implements ReplicaWriteSink {
     countNonAvailable: boolean;
     topology: Topology;
     shardOf: Int32Array;
+    /** Told of every replica write that failed, also those after the level was met. */
+    onReplicaFailure?: () => void;
   }) {
     this.namespace = o.namespace;
     this.batch = o.batch;
@@ -58,6 +61,7 @@ export class WriteState implements ReplicaWriteSink {
     this.countNonAvailable = o.countNonAvailable;
     this.topology = o.topology;
     this.shardOf = o.shardOf;
+    this.onReplicaFailure = o.onReplicaFailure ?? (() => {});
     const n = o.batch.count;
     this.successes = new Int32Array(n);
     this.pending = new Int32Array(n);
@@ -80,6 +84,9 @@ export class WriteState implements ReplicaWriteSink {
 
   replicaDone(index: number, slot: number, error: M3tsError | null): void {
     this.pending[index]--;
+    // A replica that missed a write the caller was already answered for is
+    // the gap repair will close: it must at least be counted.
+    if (error !== null) this.onReplicaFailure();
     if (this.settled[index] === 1) return;
     const owner = this.topology.owners[this.shardOf[index]][slot];
     if (error === null && !this.countNonAvailable && owner.state !== "AVAILABLE") {

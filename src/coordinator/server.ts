@@ -120,7 +120,7 @@ export class Coordinator {
         POST: readH,
         ...(options.promqlReadQueries !== undefined && {
           GET: async (req: IncomingMessage, res: ServerResponse) =>
-            read.answerQueries(res, await promqlReadQueries(req)),
+            read.answerQueries(res, await promqlReadQueries(req), req),
         }),
       }),
       route("influxdb_write", /^\/api\/v1\/influxdb\/write$/, {

@@ -1,6 +1,7 @@
 // What the engine takes and gives: the storage it reads through, a query's
 // options, and its result as the HTTP API renders it.
 
+import type { EqualTimestampStrategy, ReadConsistencyLevel } from "../client/index.js";
 import type { Matcher } from "../index/index.js";
 import type { Labels } from "./labels.js";
 
@@ -36,6 +37,10 @@ export interface SelectLimits {
   maxSeries?: number;
   /** Fail (true) or answer the first maxSeries series with a warning (false) past maxSeries. */
   requireExhaustive?: boolean;
+  /** How many replicas must answer (M3-Read-Consistency-Level); default the client's. */
+  readConsistency?: ReadConsistencyLevel;
+  /** Which replica's value wins at one instant (M3-Iterate-Equal-Timestamp-Strategy); default the client's. */
+  equalTimestampStrategy?: EqualTimestampStrategy;
 }
 
 export interface SelectResult {
@@ -46,6 +51,8 @@ export interface SelectResult {
   limited: string[];
   /** Namespaces read. */
   namespaces: string[];
+  /** Series the matchers matched, those without samples in the range included (default: series.length). */
+  matched?: number;
 }
 
 /** Lets long work check for a timeout or cancellation between blocks. */
@@ -69,7 +76,19 @@ export interface QueryOptions {
   maxSamples?: number;
   /** Collect per-step statistics (`stats=all`). */
   perStepStats?: boolean;
+  /** How many replicas must answer each fetch (M3-Read-Consistency-Level); default the client's. */
+  readConsistency?: ReadConsistencyLevel;
+  /** Which replica's value wins at one instant (M3-Iterate-Equal-Timestamp-Strategy). */
+  equalTimestampStrategy?: EqualTimestampStrategy;
+  /**
+   * Whether aggregations are evaluated at the nodes (M3TS-Query-Pushdown):
+   * "auto" (default) only at read consistency `one`, "on" at any level, "off" never.
+   */
+  pushdown?: PushdownMode;
 }
+
+export type PushdownMode = "auto" | "on" | "off";
+export const PUSHDOWN_MODES: readonly PushdownMode[] = ["auto", "on", "off"];
 
 /** One series of a result: labels and its points (a matrix row, or one point of a vector). */
 export interface ResultSeries {

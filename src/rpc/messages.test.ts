@@ -147,7 +147,8 @@ test("the stale marker written into a value column arrives with its payload", ()
     seriesIds: ["a"],
   };
   const got = decodeWriteBatchRequest(encodeWriteBatchRequest({ namespace: "ns", batch }));
-  const view = new DataView((got.batch.values as Float64Array).buffer);
+  const v = got.batch.values as Float64Array;
+  const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
   assert.equal(view.getUint32(0, true), STALE_NAN_LO);
   assert.equal(view.getUint32(4, true), STALE_NAN_HI);
 });

@@ -85,17 +85,19 @@ export function copyOf(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** A column of little-endian float64s, copied so it is aligned and owns its bytes. */
+/** A column of little-endian float64s: a view when the bytes are aligned, else an aligned copy. */
 export function f64Column(r: ProtoReader, b: Uint8Array, what: string): Float64Array {
   if (b.length % 8 !== 0)
     throw r.fail(r.pos, `${what} holds ${b.length} bytes, not a multiple of 8`);
+  if (b.byteOffset % 8 === 0) return new Float64Array(b.buffer, b.byteOffset, b.length / 8);
   return new Float64Array(copyOf(b).buffer);
 }
 
-/** A column of little-endian uint32s, copied so it is aligned. */
+/** A column of little-endian uint32s: a view when the bytes are aligned, else an aligned copy. */
 export function u32Column(r: ProtoReader, b: Uint8Array, what: string): Uint32Array {
   if (b.length % 4 !== 0)
     throw r.fail(r.pos, `${what} holds ${b.length} bytes, not a multiple of 4`);
+  if (b.byteOffset % 4 === 0) return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
   return new Uint32Array(copyOf(b).buffer);
 }
 

@@ -101,8 +101,9 @@ export function decodeWriteBatchRequest(bytes: Uint8Array): WriteBatchRequest {
   let nsInMs: Float64Array | undefined;
   let units: Uint8Array | undefined;
   const annotations: (Uint8Array | null)[] = [];
-  // Tags and annotations are copied out: the database may keep them, and a
-  // view would keep the whole request alive with them.
+  // Tags are views into the request: the database copies the tags of the
+  // few series it creates and reads the others' only to check them.
+  // Annotations are copied out: a datapoint may keep its own.
   while (r.pos < end) {
     r.key(end);
     switch (r.field) {
@@ -126,7 +127,7 @@ export function decodeWriteBatchRequest(bytes: Uint8Array): WriteBatchRequest {
         break;
       case 7: {
         const t = readBytes(r, end);
-        tags.push(t.length === 0 ? null : copyOf(t));
+        tags.push(t.length === 0 ? null : t);
         break;
       }
       case 8:

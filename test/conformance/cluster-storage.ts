@@ -6,7 +6,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Client, ClusterClient, GrpcNodeTransport } from "../../src/client/index.js";
+import {
+  type Client,
+  ClusterClient,
+  GrpcNodeTransport,
+  InProcessClient,
+} from "../../src/client/index.js";
 import {
   FileKV,
   initialPlacement,
@@ -16,6 +21,7 @@ import {
 } from "../../src/cluster/index.js";
 import { type NodeServer, startNodeServer } from "../../src/dbnode/server/index.js";
 import { Database } from "../../src/dbnode/storage/index.js";
+import { clientQuerier, evaluatePartial } from "../../src/query/engine/index.js";
 import { ManualClock } from "../../src/x/index.js";
 import {
   CONFORMANCE_NAMESPACE_OPTIONS,
@@ -65,7 +71,21 @@ export class ClusterTestStorage implements ConformanceStorage {
       });
       await db.bootstrapped;
       dbs.push(db);
-      servers.push(await startNodeServer({ db, host: "127.0.0.1", port: 0 }));
+      servers.push(
+        await startNodeServer({
+          db,
+          host: "127.0.0.1",
+          port: 0,
+          evaluateAggregate: (req, deadlineMs) =>
+            evaluatePartial(
+              clientQuerier(
+                new InProcessClient(db, { shards: new Set(req.shards) }),
+                req.namespace,
+              ),
+              { ...req, deadlineMs },
+            ),
+        }),
+      );
     }
     const kvDir = mkdtempSync(join(tmpdir(), "m3ts-conformance-kv-"));
     const kv = await FileKV.open(kvDir);

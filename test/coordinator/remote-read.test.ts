@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { compressSync } from "snappy";
+import type { Client, FetchLimits } from "../../src/client/index.js";
 import { XorChunkIterator } from "../../src/codec/index.js";
 import { readChunkedFrames } from "../../src/coordinator/index.js";
 import { encodeReadRequest, remoteRead } from "../support/remote-read-client.js";
@@ -203,4 +204,53 @@ describe("remote read", () => {
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /x/);
   });
+});
+
+test("M3's read consistency and equal-timestamp headers reach the client's fetch; a bad value is 400", async () => {
+  const asked: FetchLimits[] = [];
+  const n = await startTestNode(undefined, {
+    wrapClient: (inner) =>
+      new Proxy(inner, {
+        get(target, prop) {
+          const v = Reflect.get(target, prop, target);
+          if (prop !== "fetchTagged") return typeof v === "function" ? v.bind(target) : v;
+          return (...args: Parameters<Client["fetchTagged"]>) => {
+            asked.push(args[4]);
+            return target.fetchTagged(...args);
+          };
+        },
+      }),
+  });
+  try {
+    const body = compressSync(
+      encodeReadRequest([
+        { startMs: 0, endMs: 1, matchers: [{ type: "=", name: "i", value: "0" }] },
+      ]),
+    );
+    const h = { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy" };
+    const ok = await post(`${n.base}/api/v1/read`, body, {
+      ...h,
+      "M3-Read-Consistency-Level": "all",
+      "M3-Iterate-Equal-Timestamp-Strategy": "iterate_lowest_value",
+    });
+    assert.equal(ok.status, 200, ok.text);
+    const plain = await post(`${n.base}/api/v1/read`, body, h);
+    assert.equal(plain.status, 200, plain.text);
+    assert.equal(asked.length, 2);
+    assert.equal(asked[0].readConsistency, "all");
+    assert.equal(asked[0].equalTimestampStrategy, "iterate_lowest_value");
+    assert.equal(asked[1].readConsistency, undefined);
+    const bad = await post(`${n.base}/api/v1/read`, body, {
+      ...h,
+      "M3-Read-Consistency-Level": "most",
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      JSON.parse(bad.text).error,
+      'invalid header "M3-Read-Consistency-Level": "most" is not one of one, unstrict_majority, majority, unstrict_all, all',
+    );
+    assert.equal(asked.length, 2);
+  } finally {
+    await n.stop();
+  }
 });

@@ -4,7 +4,13 @@
 // chunks in CRC-checked frames, written as each series is read).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { compressSync } from "snappy";
-import type { Client, FetchedSeries, FetchLimits } from "../../client/index.js";
+import {
+  type Client,
+  EQUAL_TIMESTAMP_STRATEGIES,
+  type FetchedSeries,
+  type FetchLimits,
+  READ_CONSISTENCY_LEVELS,
+} from "../../client/index.js";
 import { type Matcher, newMatcher } from "../../index/index.js";
 import { BadRequestError, readBody } from "../http.js";
 import type { CoordinatorMetrics } from "../metrics.js";
@@ -45,12 +51,13 @@ export class RemoteReadHandler {
       unsnappy(await readBody(req, this.maxBodyBytes), this.maxBodyBytes),
     );
     const queries = request.queries.map((q) => ({ q, matchers: toMatchers(q) }));
+    const limits = readLimits(req, this.limits);
     const streamed =
       responseTypeOf(request.acceptedResponseTypes) === RESPONSE_TYPE.STREAMED_XOR_CHUNKS;
     const type = streamed ? "streamed_xor_chunks" : "samples";
     try {
-      if (streamed) await this.streamChunks(res, queries);
-      else await this.samples(res, queries);
+      if (streamed) await this.streamChunks(res, queries, limits);
+      else await this.samples(res, queries, limits);
     } finally {
       this.metrics.readSeconds.observe(
         { response_type: type },
@@ -60,14 +67,23 @@ export class RemoteReadHandler {
   }
 
   /** Answers already-decoded queries as SAMPLES (M3's GET remote read with a PromQL query). */
-  async answerQueries(res: ServerResponse, queries: readonly ReadQuery[]): Promise<void> {
+  async answerQueries(
+    res: ServerResponse,
+    queries: readonly ReadQuery[],
+    req?: IncomingMessage,
+  ): Promise<void> {
     await this.samples(
       res,
       queries.map((q) => ({ q, matchers: toMatchers(q) })),
+      req === undefined ? this.limits : readLimits(req, this.limits),
     );
   }
 
-  private async samples(res: ServerResponse, queries: { q: ReadQuery; matchers: Matcher[] }[]) {
+  private async samples(
+    res: ServerResponse,
+    queries: { q: ReadQuery; matchers: Matcher[] }[],
+    limits: RemoteReadLimits,
+  ) {
     const writer = new ReadResponseWriter();
     for (const { q, matchers } of queries) {
       const series = await this.client.fetchTagged(
@@ -75,7 +91,7 @@ export class RemoteReadHandler {
         matchers,
         q.startMs,
         q.endMs,
-        this.limits,
+        limits,
       );
       writer.beginResult();
       for (const s of sortByLabels(series))
@@ -94,6 +110,7 @@ export class RemoteReadHandler {
   private async streamChunks(
     res: ServerResponse,
     queries: { q: ReadQuery; matchers: Matcher[] }[],
+    limits: RemoteReadLimits,
   ) {
     // Every query is read before the first frame goes out, so that a limit or
     // a read error is still an HTTP error status rather than a cut stream.
@@ -101,7 +118,7 @@ export class RemoteReadHandler {
     for (const { q, matchers } of queries) {
       results.push(
         sortByLabels(
-          await this.client.fetchTagged(this.namespace, matchers, q.startMs, q.endMs, this.limits),
+          await this.client.fetchTagged(this.namespace, matchers, q.startMs, q.endMs, limits),
         ),
       );
     }
@@ -118,6 +135,37 @@ export class RemoteReadHandler {
     }
     res.end();
   }
+}
+
+/** A request header's value if it is one of `allowed`; a 400 naming the header, value and list otherwise. */
+function headerOneOf<T extends string>(
+  req: IncomingMessage,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const v = req.headers[name.toLowerCase()];
+  const text = Array.isArray(v) ? v[0] : v;
+  if (text === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new BadRequestError(
+    `invalid header ${JSON.stringify(name)}: ${JSON.stringify(text)} is not one of ${allowed.join(", ")}`,
+  );
+}
+
+/** The handler's limits with M3's read headers (M3-Read-Consistency-Level, M3-Iterate-Equal-Timestamp-Strategy) applied. */
+function readLimits(req: IncomingMessage, base: RemoteReadLimits): RemoteReadLimits {
+  const level = headerOneOf(req, "M3-Read-Consistency-Level", READ_CONSISTENCY_LEVELS);
+  const strategy = headerOneOf(
+    req,
+    "M3-Iterate-Equal-Timestamp-Strategy",
+    EQUAL_TIMESTAMP_STRATEGIES,
+  );
+  if (level === undefined && strategy === undefined) return base;
+  return {
+    ...base,
+    ...(level === undefined ? {} : { readConsistency: level }),
+    ...(strategy === undefined ? {} : { equalTimestampStrategy: strategy }),
+  };
 }
 
 /**

@@ -176,11 +176,7 @@ export class NodeCalls {
     return this.evaluate(req, ctx.deadlineMs);
   }
 
-  /**
-   * The index query restricted to `shards`: the series bound counts the
-   * series of those shards only, so it is checked after the filter (the
-   * node may hold other shards' series too).
-   */
+  /** The index query over `shards` (the end inclusive, as the client's calls take it). */
   private queryShards(
     namespace: string,
     matchers: readonly Matcher[],
@@ -189,27 +185,17 @@ export class NodeCalls {
     limits: { maxSeries: number; maxDocsScanned: number },
     shards: readonly number[] | null,
   ): { ids: string[]; tags: (readonly Tag[])[] } {
-    const found = this.db.queryIndex(namespace, matchers, startMs, endMs + 1, {
-      maxSeries: shards === null && limits.maxSeries > 0 ? limits.maxSeries : undefined,
-      maxDocsScanned: limits.maxDocsScanned > 0 ? limits.maxDocsScanned : undefined,
-    });
-    if (shards === null) return found;
-    const wanted = new Set(shards);
-    const ids: string[] = [];
-    const tags: (readonly Tag[])[] = [];
-    for (let s = 0; s < found.ids.length; s++) {
-      if (!wanted.has(this.db.shardOfId(found.ids[s]))) continue;
-      ids.push(found.ids[s]);
-      tags.push(found.tags[s]);
-    }
-    if (limits.maxSeries > 0 && ids.length > limits.maxSeries) {
-      throw new QueryLimitError(
-        "maxSeries",
-        limits.maxSeries,
-        `${ids.length} series of the shards asked match`,
-      );
-    }
-    return { ids, tags };
+    return this.db.queryIndexInShards(
+      namespace,
+      matchers,
+      startMs,
+      endMs + 1,
+      {
+        ...(limits.maxSeries > 0 && { maxSeries: limits.maxSeries }),
+        ...(limits.maxDocsScanned > 0 && { maxDocsScanned: limits.maxDocsScanned }),
+      },
+      shards === null ? null : new Set(shards),
+    );
   }
 }
 

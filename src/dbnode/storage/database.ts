@@ -10,8 +10,14 @@
 // lifecycle (lifecycle.ts). One event loop owns all of their state; writes,
 // reads and the tick interleave only at their awaits.
 import { MultiStreamIterator, type SeriesData } from "../../codec/index.js";
-import type { Matcher, QueryLimits, QueryResult, TimeIndex } from "../../index/index.js";
-import { type Clock, type Logger, shardOf } from "../../x/index.js";
+import {
+  type Matcher,
+  QueryLimitError,
+  type QueryLimits,
+  type QueryResult,
+  type TimeIndex,
+} from "../../index/index.js";
+import { type Clock, type Logger, shardOf, type Tag } from "../../x/index.js";
 import { type BootstrapProgress, copyBootstrapProgress } from "../bootstrap/index.js";
 import type { CommitLog } from "../commitlog/index.js";
 import type { NamespaceOptions, NamespaceOptionsInput } from "../namespace/index.js";
@@ -246,6 +252,42 @@ export class Database implements SequenceSource {
     limits?: QueryLimits,
   ): QueryResult {
     return this.indexOf(namespace).query(matchers, startMs, endMs, limits);
+  }
+
+  /**
+   * queryIndex restricted to the series of `shards` (all with null), as a
+   * node answers for some of its shards: the series bound then counts only
+   * their series, so it is checked after the filter rather than by the index.
+   */
+  queryIndexInShards(
+    namespace: string,
+    matchers: readonly Matcher[],
+    startMs: number,
+    endMs: number,
+    limits: QueryLimits,
+    shards: ReadonlySet<number> | null,
+  ): { ids: string[]; tags: (readonly Tag[])[] } {
+    const maxSeries = limits.maxSeries ?? 0;
+    const found = this.queryIndex(namespace, matchers, startMs, endMs, {
+      ...(shards === null && maxSeries > 0 && { maxSeries }),
+      ...(limits.maxDocsScanned !== undefined && { maxDocsScanned: limits.maxDocsScanned }),
+    });
+    if (shards === null) return found;
+    const ids: string[] = [];
+    const tags: (readonly Tag[])[] = [];
+    for (let s = 0; s < found.ids.length; s++) {
+      if (!shards.has(this.shardOfId(found.ids[s]))) continue;
+      ids.push(found.ids[s]);
+      tags.push(found.tags[s]);
+    }
+    if (maxSeries > 0 && ids.length > maxSeries) {
+      throw new QueryLimitError(
+        "maxSeries",
+        maxSeries,
+        `${ids.length} series of the shards asked match`,
+      );
+    }
+    return { ids, tags };
   }
 
   /** Label names of the matching series (all with no matchers), sorted. */

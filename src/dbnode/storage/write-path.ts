@@ -352,11 +352,13 @@ export class WritePath {
     }
     checkCanonical(id, idBytes, encodedTags);
     this.metrics.seriesCreated.inc({ namespace: ns.name });
+    // The series keeps its own copy: the caller's bytes may be a view into
+    // a request (the node RPC's) that must not live as long as the series.
     return ns.addSeries(
       id,
       this.sequences.nextSeriesIndex(),
       shardOf(idBytes, this.limits.numShards, this.limits.shardSeed),
-      encodedTags,
+      encodedTags.slice(),
       true,
     );
   }

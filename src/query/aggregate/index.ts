@@ -4,9 +4,18 @@
 export { evalAggregate, partialAggregate } from "./aggregate.js";
 export { finalizeAggregate } from "./finalize.js";
 export { mergePartials } from "./merge.js";
+export {
+  decodePartial,
+  decodePartialAnswer,
+  encodePartial,
+  encodePartialAnswer,
+  type PartialAnswer,
+  PartialDecodeError,
+} from "./partial-codec.js";
 export type {
   PartialAggregate,
   PartialCandidate,
   PartialGroup,
   PartialOp,
 } from "./partial-state.js";
+export { concatPartials, newPartial, PARTIAL_OPS, slicePartial } from "./partial-state.js";

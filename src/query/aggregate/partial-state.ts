@@ -138,3 +138,156 @@ export function unionGroups(
   });
   return { groups, mapB };
 }
+
+/**
+ * The state of steps [first, first + count) of `p`: what the same rows would
+ * have left over those steps alone (cells are per step, so nothing mixes).
+ */
+export function slicePartial(p: PartialAggregate, first: number, count: number): PartialAggregate {
+  const n = p.steps.count;
+  if (first === 0 && count === n) return p;
+  const steps: Steps = {
+    startMs: p.steps.startMs + first * p.steps.stepMs,
+    stepMs: p.steps.stepMs,
+    count,
+  };
+  const param = p.param.length === 0 ? p.param : p.param.slice(first, first + count);
+  const out = newPartial(p.op, p.grouping, p.without, steps, p.groups, param);
+  const G = p.groups.length;
+  const rows = (from: Float64Array | Uint8Array, to: Float64Array | Uint8Array) => {
+    if (to.length === 0) return;
+    for (let g = 0; g < G; g++)
+      to.set(from.subarray(g * n + first, g * n + first + count), g * count);
+  };
+  rows(p.count, out.count);
+  rows(p.value, out.value);
+  rows(p.aux, out.aux);
+  rows(p.dropNameAt, out.dropNameAt);
+  rows(p.incremental, out.incremental);
+  if (out.listStart.length > 0) {
+    let total = 0;
+    for (let g = 0; g < G; g++) {
+      for (let j = 0; j < count; j++) {
+        const c = g * n + first + j;
+        out.listStart[g * count + j] = total;
+        total += p.listStart[c + 1] - p.listStart[c];
+      }
+    }
+    out.listStart[G * count] = total;
+    const values = new Float64Array(total);
+    const listRows = new Int32Array(p.listRows.length === 0 ? 0 : total);
+    for (let g = 0; g < G; g++) {
+      for (let j = 0; j < count; j++) {
+        const c = g * n + first + j;
+        const at = out.listStart[g * count + j];
+        values.set(p.listValues.subarray(p.listStart[c], p.listStart[c + 1]), at);
+        if (listRows.length > 0)
+          listRows.set(p.listRows.subarray(p.listStart[c], p.listStart[c + 1]), at);
+      }
+    }
+    out.listValues = values;
+    out.listRows = listRows;
+    // Candidates no kept entry names stay: finalizing emits only the named ones.
+    out.candidates = p.candidates;
+  }
+  return out;
+}
+
+/**
+ * One state over the steps of `parts` laid end to end (each the state of the
+ * same rows over the next run of steps), as one pass over all the steps
+ * leaves. topk/bottomk candidates are told apart by labels and dropName, so
+ * the rows must be too (as rows read each from one series are).
+ */
+export function concatPartials(parts: readonly PartialAggregate[]): PartialAggregate {
+  if (parts.length === 1) return parts[0];
+  if (parts.length === 0) throw new Error("concatPartials of no parts");
+  const first = parts[0];
+  let count = 0;
+  for (const p of parts) {
+    if (p.steps.startMs !== first.steps.startMs + count * first.steps.stepMs) {
+      throw new Error(`part at ${p.steps.startMs} does not follow the steps before it`);
+    }
+    count += p.steps.count;
+  }
+  const steps: Steps = { startMs: first.steps.startMs, stepMs: first.steps.stepMs, count };
+  const groups: PartialGroup[] = [];
+  const groupAt = new Map<string, number>();
+  const maps = parts.map((p) =>
+    Int32Array.from(p.groups, (g) => {
+      const key = labelsKey(g.labels);
+      let at = groupAt.get(key);
+      if (at === undefined) {
+        at = groups.length;
+        groupAt.set(key, at);
+        groups.push({ labels: g.labels });
+      }
+      return at;
+    }),
+  );
+  const param = first.param.length === 0 ? first.param : new Float64Array(count);
+  if (param.length > 0) {
+    let at = 0;
+    for (const p of parts) {
+      param.set(p.param, at);
+      at += p.steps.count;
+    }
+  }
+  const out = newPartial(first.op, first.grouping, first.without, steps, groups, param);
+  const n = count;
+  const lists = out.listStart.length > 0;
+  const listLen = lists ? new Uint32Array(groups.length * n) : null;
+  let off = 0;
+  parts.forEach((p, i) => {
+    const pn = p.steps.count;
+    p.groups.forEach((_, g) => {
+      const G = maps[i][g];
+      for (let j = 0; j < pn; j++) {
+        const c = G * n + off + j;
+        const cp = g * pn + j;
+        out.count[c] = p.count[cp];
+        if (out.value.length > 0) out.value[c] = p.value[cp];
+        if (out.aux.length > 0) out.aux[c] = p.aux[cp];
+        if (out.dropNameAt.length > 0) out.dropNameAt[c] = p.dropNameAt[cp];
+        if (out.incremental.length > 0) out.incremental[c] = p.incremental[cp];
+        if (listLen !== null) listLen[c] = p.listStart[cp + 1] - p.listStart[cp];
+      }
+    });
+    off += pn;
+  });
+  if (listLen === null) return out;
+  for (let c = 0; c < listLen.length; c++) out.listStart[c + 1] = out.listStart[c] + listLen[c];
+  const total = out.listStart[listLen.length];
+  const selectK = first.op === "topk" || first.op === "bottomk";
+  out.listValues = new Float64Array(total);
+  out.listRows = new Int32Array(selectK ? total : 0);
+  const candidateAt = new Map<string, number>();
+  off = 0;
+  parts.forEach((p, i) => {
+    const pn = p.steps.count;
+    const candidateOf = Int32Array.from(p.candidates, (cand) => {
+      const key = `${labelsKey(cand.labels)}${cand.dropName ? "1" : "0"}`;
+      let at = candidateAt.get(key);
+      if (at === undefined) {
+        at = out.candidates.length;
+        candidateAt.set(key, at);
+        out.candidates.push(cand);
+      }
+      return at;
+    });
+    p.groups.forEach((_, g) => {
+      const G = maps[i][g];
+      for (let j = 0; j < pn; j++) {
+        const cp = g * pn + j;
+        const from = p.listStart[cp];
+        const to = p.listStart[cp + 1];
+        const at = out.listStart[G * n + off + j];
+        out.listValues.set(p.listValues.subarray(from, to), at);
+        if (selectK)
+          for (let e = from; e < to; e++) out.listRows[at + e - from] = candidateOf[p.listRows[e]];
+      }
+    });
+    off += pn;
+  });
+  return out;
+}

@@ -2,7 +2,14 @@
 // timeout a request may set, and the headers a result reports back.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  EQUAL_TIMESTAMP_STRATEGIES,
+  type EqualTimestampStrategy,
+  READ_CONSISTENCY_LEVELS,
+  type ReadConsistencyLevel,
+} from "../../client/index.js";
 import { formatDurationMs, parseDurationMs } from "../../x/index.js";
+import { PUSHDOWN_MODES, type PushdownMode } from "../engine-types.js";
 import { ParamError, parseDuration } from "./params.js";
 
 /** M3's bound on a request's timeout (fetch_options.go): 10 minutes. */
@@ -84,6 +91,47 @@ export function requestLimits(
     }
   }
   return { maxSeries, requireExhaustive, timeoutMs };
+}
+
+/** How a request asks its data to be read; a field left out takes the server's default. */
+export interface ReadOptions {
+  readConsistency?: ReadConsistencyLevel;
+  equalTimestampStrategy?: EqualTimestampStrategy;
+  pushdown?: PushdownMode;
+}
+
+export const READ_CONSISTENCY_HEADER = "M3-Read-Consistency-Level";
+export const EQUAL_TIMESTAMP_HEADER = "M3-Iterate-Equal-Timestamp-Strategy";
+/** m3ts's own: whether aggregations run at the nodes (M3 has no such header). */
+export const PUSHDOWN_HEADER = "M3TS-Query-Pushdown";
+
+function oneOf<T extends string>(
+  req: IncomingMessage,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const text = header(req, name);
+  if (text === null) return undefined;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new ParamError(
+    `invalid header ${JSON.stringify(name)}: ${JSON.stringify(text)} is not one of ${allowed.join(", ")}`,
+  );
+}
+
+/**
+ * `M3-Read-Consistency-Level`, `M3-Iterate-Equal-Timestamp-Strategy` (M3's
+ * names and values) and `M3TS-Query-Pushdown` (auto, on, off); a value
+ * outside the allowed ones is a 400 naming the header, the value and them.
+ */
+export function requestReadOptions(req: IncomingMessage): ReadOptions {
+  const out: ReadOptions = {};
+  const level = oneOf(req, READ_CONSISTENCY_HEADER, READ_CONSISTENCY_LEVELS);
+  if (level !== undefined) out.readConsistency = level;
+  const strategy = oneOf(req, EQUAL_TIMESTAMP_HEADER, EQUAL_TIMESTAMP_STRATEGIES);
+  if (strategy !== undefined) out.equalTimestampStrategy = strategy;
+  const pushdown = oneOf(req, PUSHDOWN_HEADER, PUSHDOWN_MODES);
+  if (pushdown !== undefined) out.pushdown = pushdown;
+  return out;
 }
 
 /** What a result reports in M3's response headers. */

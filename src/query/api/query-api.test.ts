@@ -433,6 +433,41 @@ test("M3's series limit headers reach the engine, and limited results say so", a
   });
 });
 
+test("read consistency, equal-timestamp strategy and pushdown headers reach the engine; bad values are 400", async () => {
+  await withApi(async ({ base, engine }) => {
+    engine.answer = () => resultOf({ resultType: "vector", series: [] });
+    const r = await get(`${base}/api/v1/query_range?query=up&start=0&end=60&step=15`, {
+      "M3-Read-Consistency-Level": "one",
+      "M3-Iterate-Equal-Timestamp-Strategy": "iterate_highest_value",
+      "M3TS-Query-Pushdown": "on",
+    });
+    assert.equal(r.status, 200);
+    assert.equal(engine.calls[0].options.readConsistency, "one");
+    assert.equal(engine.calls[0].options.equalTimestampStrategy, "iterate_highest_value");
+    assert.equal(engine.calls[0].options.pushdown, "on");
+    // Left out, the engine's (and client's) defaults apply.
+    await get(`${base}/api/v1/query?query=up`);
+    assert.equal("readConsistency" in engine.calls[1].options, false);
+    assert.equal("equalTimestampStrategy" in engine.calls[1].options, false);
+    assert.equal("pushdown" in engine.calls[1].options, false);
+    badData(
+      await get(`${base}/api/v1/query?query=up`, { "M3-Read-Consistency-Level": "quorum" }),
+      `invalid header "M3-Read-Consistency-Level": "quorum" is not one of one, unstrict_majority, majority, unstrict_all, all`,
+    );
+    badData(
+      await get(`${base}/api/v1/query?query=up`, {
+        "M3-Iterate-Equal-Timestamp-Strategy": "newest",
+      }),
+      `invalid header "M3-Iterate-Equal-Timestamp-Strategy": "newest" is not one of iterate_last_pushed, iterate_highest_value, iterate_lowest_value, iterate_highest_frequency_value`,
+    );
+    badData(
+      await get(`${base}/api/v1/query?query=up`, { "M3TS-Query-Pushdown": "yes" }),
+      `invalid header "M3TS-Query-Pushdown": "yes" is not one of auto, on, off`,
+    );
+    assert.equal(engine.calls.length, 2);
+  });
+});
+
 test("queries past maxConcurrent wait; past maxQueued they are refused 503 unavailable", async () => {
   await withApi(
     async ({ base, engine }) => {

@@ -14,7 +14,13 @@ import {
 } from "../errors.js";
 import type { Form } from "./form.js";
 import { statsJson, writeResultJson } from "./json-format.js";
-import { type RequestLimits, requestLimits, setResultHeaders } from "./m3-headers.js";
+import {
+  type ReadOptions,
+  type RequestLimits,
+  requestLimits,
+  requestReadOptions,
+  setResultHeaders,
+} from "./m3-headers.js";
 import {
   invalidParam,
   ParamError,
@@ -55,6 +61,7 @@ interface ParsedQuery {
   stepMs: number;
   limit: number;
   limits: RequestLimits;
+  read: ReadOptions;
   lookbackMs: number | null;
   stats: string;
 }
@@ -95,6 +102,7 @@ function parseInstant(req: IncomingMessage, form: Form, deps: QueryEndpointDeps)
     stepMs: 0,
     limit,
     limits,
+    read: requestReadOptions(req),
     lookbackMs: lookbackOf(form, 0),
     stats: form.get("stats") ?? "",
   };
@@ -131,6 +139,7 @@ function parseRange(req: IncomingMessage, form: Form, deps: QueryEndpointDeps): 
     stepMs,
     limit,
     limits,
+    read: requestReadOptions(req),
     lookbackMs: lookbackOf(form, stepMs),
     stats: form.get("stats") ?? "",
   };
@@ -197,6 +206,7 @@ export async function handleQuery(
       maxSamples: deps.defaults.maxSamples,
       lookbackMs: p.lookbackMs ?? deps.defaults.lookbackMs,
       perStepStats: p.stats === "all",
+      ...p.read,
     };
     let work: Promise<QueryResult>;
     try {

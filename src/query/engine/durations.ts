@@ -4,6 +4,9 @@
 import type { Duration, DurationExpr } from "../ast.js";
 import { EvaluationError } from "../errors.js";
 
+/** Resolution of a subquery without a step: Prometheus's default evaluation interval. */
+export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
+
 /** The query-wide times a duration expression may refer to. */
 export interface QueryTimes {
   startMs: number;

@@ -209,4 +209,17 @@ test("each query's series limits reach the querier, else the engine's, else none
   const bare = arrayQuerier(data);
   await createEngine({ querier: bare }).instantQuery("a", 0);
   assert.deepEqual(bare.limits, [{ maxSeries: undefined, requireExhaustive: undefined }]);
+  const read = arrayQuerier(data);
+  await createEngine({ querier: read }).instantQuery("a", 0, {
+    readConsistency: "one",
+    equalTimestampStrategy: "iterate_lowest_value",
+  });
+  assert.deepEqual(read.limits, [
+    {
+      maxSeries: undefined,
+      requireExhaustive: undefined,
+      readConsistency: "one",
+      equalTimestampStrategy: "iterate_lowest_value",
+    },
+  ]);
 });

@@ -3,40 +3,36 @@
 // event loop between blocks so that ingest goes on while a query runs, and
 // assemble the result Prometheus's API returns.
 
-import { type Matcher, newMatcher } from "../../index/index.js";
+import type { PartialAggregate } from "../aggregate/index.js";
 import { Annotations } from "../annotations.js";
-import type { Expr, LabelMatcherNode } from "../ast.js";
+import type { Aggregate, Expr } from "../ast.js";
 import type { SeriesMeta, Steps, Value } from "../block.js";
 import type {
   Querier,
   QueryEngine,
   QueryOptions,
   QueryResult,
-  QuerySignal,
   QueryValue,
   ResultSeries,
   SelectLimits,
-  StoredSeries,
 } from "../engine-types.js";
 import { emptyStats } from "../engine-types.js";
-import {
-  EvaluationError,
-  QueryError,
-  QueryLimitExceededError,
-  QueryTimeoutError,
-} from "../errors.js";
+import { EvaluationError, QueryError, QueryLimitExceededError } from "../errors.js";
 import { compareLabels, dropMetricName, type Labels, labelsKey } from "../labels.js";
-import { parsePromQL, typeOf } from "../parser/index.js";
-import { durationMs, type QueryTimes } from "./durations.js";
+import { parsePromQL, typeOf, walkExpr } from "../parser/index.js";
+import { DEFAULT_SUBQUERY_STEP_MS, durationMs, type QueryTimes } from "./durations.js";
 import { type EvalEnv, evaluate } from "./evaluator.js";
+import { deadlineSignal, fetchAll, tooManySamples } from "./fetch-all.js";
 import { planFetches } from "./plan.js";
+import { type PushdownTarget, pushAggregate, pushableAggregates } from "./pushdown.js";
+import { DEFAULT_MAX_SERIES } from "./querier.js";
 
 export const DEFAULT_LOOKBACK_MS = 5 * 60_000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_SAMPLES = 50_000_000;
 export const DEFAULT_MAX_POINTS_PER_SERIES = 11_000;
-/** Resolution of a subquery without a step: Prometheus's default evaluation interval. */
-export const DEFAULT_SUBQUERY_STEP_MS = 60_000;
+export { DEFAULT_SUBQUERY_STEP_MS };
+
 /** How long a block's evaluation aims to take: the engine yields between blocks. */
 const BLOCK_TARGET_MS = 5;
 /**
@@ -72,6 +68,11 @@ export interface EngineOptions {
   /** Called after each block is evaluated (tests observe the yielding with it). */
   onBlock?: (index: number) => void;
   nowMs?: () => number;
+  /**
+   * Where aggregations can be pushed down to (a cluster client's
+   * aggregatePartials); absent, every aggregation is evaluated here.
+   */
+  pushdown?: PushdownTarget;
 }
 
 /** Creates the engine over a querier. */
@@ -104,20 +105,6 @@ export function createEngine(options: EngineOptions): QueryEngine {
   };
 }
 
-function deadlineSignal(timeoutMs: number, now: () => number): QuerySignal {
-  const deadline = now() + timeoutMs;
-  return {
-    check(during: string) {
-      if (now() > deadline) throw new QueryTimeoutError(timeoutMs, during);
-    },
-    remainingMs: () => deadline - now(),
-  };
-}
-
-function toMatchers(nodes: readonly LabelMatcherNode[]): Matcher[] {
-  return nodes.map((m) => newMatcher(m.op, m.name, m.value));
-}
-
 async function run(
   options: EngineOptions,
   query: string,
@@ -147,6 +134,12 @@ async function run(
     maxSeries: o.maxSeries ?? options.maxSeries,
     requireExhaustive: o.requireExhaustive ?? options.requireExhaustive,
   };
+  // The replicas' reading too, per query (M3-Read-Consistency-Level,
+  // M3-Iterate-Equal-Timestamp-Strategy); left out, the client's default.
+  if (o.readConsistency !== undefined) selectLimits.readConsistency = o.readConsistency;
+  if (o.equalTimestampStrategy !== undefined) {
+    selectLimits.equalTimestampStrategy = o.equalTimestampStrategy;
+  }
   const annotations = new Annotations();
   const stats = emptyStats();
   let held = 0;
@@ -154,42 +147,70 @@ async function run(
   const accountSamples = (n: number) => {
     blockHeld += n;
     if (held + blockHeld > maxSamples) {
-      throw new QueryLimitExceededError(
-        "maxSamples",
-        maxSamples,
-        "execution",
-        422,
-        "query processing would load too many samples into memory in query execution",
-      );
+      throw tooManySamples(maxSamples);
     }
     stats.peakSamples = Math.max(stats.peakSamples, held + blockHeld);
   };
 
-  // Every selector's samples, fetched once for the whole query.
+  // Aggregations the nodes evaluate: their selectors are not fetched here.
   const prepStartMs = now();
-  const data: EvalEnv["data"] = new Map();
-  const limited = new Set<string>();
-  const namespaces = new Set<string>();
-  let seriesFetched = 0;
-  for (const f of planFetches(expr, times, lookbackMs, subqueryStepMs)) {
-    const got = await options.querier.select(
-      toMatchers(f.matchers),
-      f.startMs,
-      f.endMs,
+  const pushedAggs = pushdownPlan(options, o, expr, selectLimits, subqueryStepMs);
+  const pushing = Promise.all(
+    pushedAggs.map((agg) =>
+      pushAggregate(
+        options.pushdown as PushdownTarget,
+        agg,
+        query,
+        {
+          startMs: times.startMs,
+          endMs: times.endMs,
+          stepMs: times.stepMs,
+          lookbackMs,
+          maxSeries: selectLimits.maxSeries ?? DEFAULT_MAX_SERIES,
+          maxSamples,
+        },
+        Date.now() + signal.remainingMs(),
+      ),
+    ),
+  );
+  // Awaited after the fetches; a failure is never left unhandled meanwhile.
+  pushing.catch(() => undefined);
+
+  // Every other selector's samples, fetched once for the whole query.
+  let fetched: Awaited<ReturnType<typeof fetchAll>>;
+  try {
+    fetched = await fetchAll(
+      options.querier,
+      planFetches(expr, times, lookbackMs, subqueryStepMs, new Set(pushedAggs)),
       signal,
       selectLimits,
+      annotations,
+      (raw) => {
+        held += raw;
+        accountSamples(0);
+      },
     );
-    signal.check("fetching series");
-    for (const w of got.warnings) annotations.warn(w);
-    for (const l of got.limited) limited.add(l);
-    for (const n of got.namespaces) namespaces.add(n);
-    seriesFetched += got.series.length;
-    let raw = 0;
-    for (const s of got.series) raw += s.count;
-    held += raw;
-    accountSamples(0);
-    data.set(f.key, { series: got.series, metas: got.series.map(metaOf) });
+  } catch (e) {
+    await pushing.catch(() => undefined);
+    throw e;
   }
+  const { data, limited, namespaces } = fetched;
+  let seriesFetched = fetched.seriesFetched;
+  const pushed = new Map<Aggregate, PartialAggregate | null>();
+  const answers = await pushing;
+  signal.check("aggregating at the nodes");
+  answers.forEach((a, i) => {
+    pushed.set(pushedAggs[i], a.partial);
+    for (const w of a.warnings) annotations.warn(w);
+    for (const info of a.infos) annotations.info(info);
+    namespaces.add((options.pushdown as PushdownTarget).namespace);
+    seriesFetched += a.seriesFetched;
+    stats.totalQueryableSamples += a.queryableSamples;
+    // The samples the nodes held count as if fetched here, so the limit
+    // applies to the query across the cluster.
+    held += a.samplesFetched;
+    accountSamples(0);
+  });
   stats.timings.queryPreparationTimeMs = now() - prepStartMs;
 
   const steps: Steps = instant
@@ -210,6 +231,7 @@ async function run(
     subqueryStepMs,
     signal,
     data,
+    pushed,
     countQueryable(n) {
       stats.totalQueryableSamples += n;
       if (perStep !== null) perStep[blockFirstStep] += n;
@@ -286,6 +308,33 @@ async function run(
   };
 }
 
+/**
+ * The aggregations of `expr` to push to the nodes: none without a target, or
+ * when the query's mode says not to ("auto" pushes at read consistency `one`
+ * only: one replica per shard is complete only if no replica missed writes),
+ * or when the series limit would truncate rather than fail (a node's partial
+ * cannot be cut to the first maxSeries series of the whole answer).
+ */
+function pushdownPlan(
+  options: EngineOptions,
+  o: QueryOptions,
+  expr: Expr,
+  limits: SelectLimits,
+  subqueryStepMs: number,
+): Aggregate[] {
+  const target = options.pushdown;
+  if (target === undefined) return [];
+  const mode = o.pushdown ?? "auto";
+  if (mode === "off") return [];
+  const level = o.readConsistency ?? target.defaultReadConsistency;
+  if (mode === "auto" && level !== "one") return [];
+  if (limits.requireExhaustive === false) return [];
+  // A node resolves a subquery without a step at the default resolution.
+  return pushableAggregates(expr).filter(
+    (agg) => subqueryStepMs === DEFAULT_SUBQUERY_STEP_MS || !hasSteplessSubquery(agg),
+  );
+}
+
 /** The steps of the next block: the last one's, scaled so it takes about BLOCK_TARGET_MS. */
 export function nextBlockSteps(
   lastSteps: number,
@@ -330,8 +379,13 @@ export function widestSubqueryMs(expr: Expr, times: QueryTimes): number {
   }
 }
 
-function metaOf(s: StoredSeries): SeriesMeta {
-  return { labels: s.labels, dropName: false };
+function hasSteplessSubquery(e: Expr): boolean {
+  let found = false;
+  walkExpr(e, (n) => {
+    if (n.kind === "subquery" && n.step === 0) found = true;
+    return !found;
+  });
+  return found;
 }
 
 function finalLabels(meta: SeriesMeta): Labels {

@@ -2,12 +2,26 @@
 // yields a whole block (all its series at all the block's steps), so the
 // engine can evaluate independent step ranges apart and yield between them.
 
-import { evalAggregate } from "../aggregate/index.js";
-import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from "../ast.js";
+import {
+  evalAggregate,
+  finalizeAggregate,
+  type PartialAggregate,
+  slicePartial,
+} from "../aggregate/index.js";
+import type {
+  Aggregate,
+  Call,
+  Expr,
+  MatrixSelector,
+  SubqueryExpr,
+  VectorSelector,
+} from "../ast.js";
 import { evalBinary } from "../binary/index.js";
 import {
   constantScalar,
+  countPresent,
   dropEmptyRows,
+  emptyVector,
   type MatrixBlock,
   type ScalarBlock,
   type SeriesMeta,
@@ -34,6 +48,11 @@ export interface EvalEnv extends OperatorContext {
   readonly signal: QuerySignal;
   /** The fetched series of each selector, and their row metadata (made once, shared by every block). */
   readonly data: Map<object, { series: StoredSeries[]; metas: SeriesMeta[] }>;
+  /**
+   * Aggregations the nodes evaluated: each one's merged state over all the
+   * query's steps (null: no node answered), used in place of evaluating it.
+   */
+  readonly pushed?: ReadonlyMap<Aggregate, PartialAggregate | null>;
   /** Adds samples read from storage at a step (stats). */
   countQueryable(samples: number): void;
 }
@@ -61,6 +80,7 @@ export function evaluate(expr: Expr, steps: Steps, env: EvalEnv): Value {
     case "call":
       return evalCall(expr, steps, env);
     case "aggregate": {
+      if (env.pushed?.has(expr)) return pushedBlock(expr, steps, env);
       const input = evaluate(expr.expr, steps, env);
       if (input.type !== "vector") throw new EvaluationError(`aggregation over a ${input.type}`);
       const param = expr.param === null ? null : evaluate(expr.param, steps, env);
@@ -69,6 +89,20 @@ export function evaluate(expr: Expr, steps: Steps, env: EvalEnv): Value {
     case "binary":
       return evalBinary(expr, evaluate(expr.lhs, steps, env), evaluate(expr.rhs, steps, env), env);
   }
+}
+
+/** A pushed aggregation's output over the block's steps, as evaluating it here gives. */
+function pushedBlock(agg: Aggregate, steps: Steps, env: EvalEnv): VectorBlock {
+  const p = env.pushed?.get(agg) ?? null;
+  if (p === null) return emptyVector(steps, []);
+  const first =
+    p.steps.stepMs === 0 ? 0 : Math.round((steps.startMs - p.steps.startMs) / p.steps.stepMs);
+  if (first < 0 || first + steps.count > p.steps.count) {
+    throw new EvaluationError("internal: a block outside the steps of a pushed aggregation");
+  }
+  const out = finalizeAggregate(slicePartial(p, first, steps.count));
+  env.accountSamples(countPresent(out.present));
+  return out;
 }
 
 function negate(v: Value): Value {

@@ -8,8 +8,18 @@ export {
   type EngineOptions,
 } from "./engine.js";
 export {
+  evaluatePartial,
+  isPushable,
+  isSeriesLocal,
+  type PartialRequest,
+  type PushdownTarget,
+  pushableAggregates,
+  pushdownTarget,
+} from "./pushdown.js";
+export {
   type ClientQuerierOptions,
   clientQuerier,
   DEFAULT_MAX_SERIES,
   SERIES_LIMIT_APPLIED,
+  tooManySeries,
 } from "./querier.js";

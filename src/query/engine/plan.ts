@@ -21,12 +21,17 @@ export function atTimeMs(at: AtModifier | null, times: QueryTimes): number | nul
   return at.kind === "start" ? times.startMs : times.endMs;
 }
 
-/** Every selector of `expr`, with the range of samples it needs, for evaluations in [fromMs, toMs]. */
+/**
+ * Every selector of `expr`, with the range of samples it needs, for
+ * evaluations in [fromMs, toMs]; none under the nodes of `skip` (aggregations
+ * evaluated elsewhere).
+ */
 export function planFetches(
   expr: Expr,
   times: QueryTimes,
   lookbackMs: number,
   subqueryStepMs: number,
+  skip: ReadonlySet<Expr> = new Set(),
 ): SelectorFetch[] {
   const out: SelectorFetch[] = [];
   const visit = (node: Expr, fromMs: number, toMs: number): void => {
@@ -81,6 +86,7 @@ export function planFetches(
         return;
       }
       case "aggregate":
+        if (skip.has(node)) return;
         if (node.param !== null) visit(node.param, fromMs, toMs);
         visit(node.expr, fromMs, toMs);
         return;

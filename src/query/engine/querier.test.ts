@@ -68,3 +68,17 @@ test("a select's limits override the querier's defaults, one call at a time", as
   );
   await assert.rejects(querier.select([], 0, 1, NEVER, { maxSeries: -1 }), RangeError);
 });
+
+test("a select's read consistency and equal-timestamp strategy reach the fetch; left out, none is set", async () => {
+  const client = seriesClient(2);
+  const querier = clientQuerier(client, "ns");
+  await querier.select([], 0, 1, NEVER, {
+    readConsistency: "unstrict_all",
+    equalTimestampStrategy: "iterate_highest_frequency_value",
+  });
+  await querier.select([], 0, 1, NEVER, {});
+  assert.equal(client.asked[0].readConsistency, "unstrict_all");
+  assert.equal(client.asked[0].equalTimestampStrategy, "iterate_highest_frequency_value");
+  assert.equal("readConsistency" in client.asked[1], false);
+  assert.equal("equalTimestampStrategy" in client.asked[1], false);
+});

@@ -26,6 +26,17 @@ export const DEFAULT_MAX_SERIES = 100_000;
 /** M3's results-limited reason for a truncated series fetch. */
 export const SERIES_LIMIT_APPLIED = "max_fetch_series_limit_applied";
 
+/** A select matched more than maxSeries series under requireExhaustive. */
+export function tooManySeries(maxSeries: number): QueryLimitExceededError {
+  return new QueryLimitExceededError(
+    "maxSeries",
+    maxSeries,
+    "execution",
+    422,
+    `query matched more than the limit of ${maxSeries} series (M3-Limit-Max-Series); narrow the selectors or raise the limit`,
+  );
+}
+
 /** Reads one namespace through the client. */
 export function clientQuerier(
   client: Client,
@@ -58,17 +69,17 @@ export function clientQuerier(
           maxDocsScanned: 0,
           maxSamples: 0,
           deadlineMs: Date.now() + signal.remainingMs(),
+          ...(limits.readConsistency === undefined
+            ? {}
+            : { readConsistency: limits.readConsistency }),
+          ...(limits.equalTimestampStrategy === undefined
+            ? {}
+            : { equalTimestampStrategy: limits.equalTimestampStrategy }),
         });
       } catch (err) {
         if (err instanceof FetchDeadlineError) signal.check("fetching series");
         if (err instanceof QueryLimitError && err.limit === "maxSeries") {
-          throw new QueryLimitExceededError(
-            "maxSeries",
-            maxSeries,
-            "execution",
-            422,
-            `query matched more than the limit of ${maxSeries} series (M3-Limit-Max-Series); narrow the selectors or raise the limit`,
-          );
+          throw tooManySeries(maxSeries);
         }
         throw err;
       }
@@ -80,6 +91,7 @@ export function clientQuerier(
         );
         limited.push(SERIES_LIMIT_APPLIED);
       }
+      const matched = fetched.length;
       const series: StoredSeries[] = [];
       for (const f of fetched) {
         if (f.count === 0) continue;
@@ -90,7 +102,13 @@ export function clientQuerier(
           count: f.count,
         });
       }
-      const result: SelectResult = { series, warnings, limited, namespaces: [namespace] };
+      const result: SelectResult = {
+        series,
+        warnings,
+        limited,
+        namespaces: [namespace],
+        matched,
+      };
       return result;
     },
   };
