@@ -10,7 +10,7 @@ import {
 import { DEFAULT_OPTIONS, describeFailure, runSeeds } from "./run-seeds.js";
 
 const SEEDS = 100;
-const CLUSTER_SEEDS = 100;
+const CLUSTER_SEEDS = 80;
 const FAULTS = { ...DEFAULT_OPTIONS, faultRate: 0.01 };
 
 test(`the storage engine keeps every acknowledged datapoint over ${SEEDS} simulated seeds`, async () => {
