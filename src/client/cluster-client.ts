@@ -199,6 +199,11 @@ export class ClusterClient implements Client {
     return this.replicaWriteFailureCount;
   }
 
+  /** Sends what every node's queue has gathered now, without waiting for its batch to fill or its timer. */
+  flush(): void {
+    for (const q of this.queues.values()) q.flush();
+  }
+
   /** The topology in use (null before a placement is known). */
   currentTopology(): Topology | null {
     return this.topology;

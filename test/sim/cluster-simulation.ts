@@ -490,8 +490,7 @@ class ClusterSimulation {
    */
   private flushQueues(): void {
     for (const c of this.clients.values()) {
-      const queues = (c as unknown as { queues: Map<string, { flush(): void }> }).queues;
-      for (const q of queues.values()) q.flush();
+      c.flush();
     }
   }
 
