@@ -62,6 +62,8 @@ export class Database implements SequenceSource {
   /** What opens the data directory; null for a database in memory. */
   private readonly startup: Startup | null;
   private readContextCache: ReadContext | null = null;
+  /** UTF-8 bytes of the ID shardOfId hashes; grows to the longest ID met. */
+  private idScratch = new Uint8Array(256);
 
   private constructor(o: ResolvedDatabaseOptions, registry: readonly RegistryEntry[]) {
     this.clock = o.clock;
@@ -236,7 +238,11 @@ export class Database implements SequenceSource {
 
   /** The shard a series ID belongs to on this node (murmur3 of its bytes, the node's seed, modulo numShards). */
   shardOfId(id: string): number {
-    return shardOf(utf8.encode(id), this.numShards, this.shardSeed);
+    // Called for every series of every node RPC write: the ID's bytes go
+    // into one scratch buffer rather than an allocation each.
+    if (id.length * 3 > this.idScratch.length) this.idScratch = new Uint8Array(id.length * 3);
+    const { written } = utf8.encodeInto(id, this.idScratch);
+    return shardOf(this.idScratch.subarray(0, written), this.numShards, this.shardSeed);
   }
 
   /**
