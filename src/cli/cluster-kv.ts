@@ -1,6 +1,7 @@
 // What the cluster's processes build from the `cluster` section: the etcd
 // KV holding placement and namespaces, and the TLS files of the node RPC.
-import { EtcdKV, type KV } from "../cluster/index.js";
+import { EtcdKV, type KV, KVUnavailableError } from "../cluster/index.js";
+import type { Logger } from "../x/index.js";
 import type { M3tsConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
 
@@ -43,6 +44,26 @@ export function openClusterKV(config: M3tsConfig): Promise<KV> {
       },
     }),
   });
+}
+
+/** The pause between two attempts to reach etcd at start. */
+const ETCD_RETRY_MS = 1000;
+
+/**
+ * openClusterKV, waiting for etcd when it does not answer yet: a cluster's
+ * processes may start before their etcd (a warning per attempt says so).
+ * A configuration error still fails at once.
+ */
+export async function openClusterKVWhenReachable(config: M3tsConfig, logger: Logger): Promise<KV> {
+  for (;;) {
+    try {
+      return await openClusterKV(config);
+    } catch (e) {
+      if (!(e instanceof KVUnavailableError)) throw e;
+      logger.warn({ err: e }, `etcd is not reachable yet; trying again in ${ETCD_RETRY_MS} ms`);
+      await new Promise((r) => setTimeout(r, ETCD_RETRY_MS));
+    }
+  }
 }
 
 function checkPair(config: M3tsConfig): void {

@@ -8,7 +8,7 @@ import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { ClusterClient, GrpcNodeTransport } from "../client/index.js";
 import type { KV } from "../cluster/index.js";
 import type { Logger } from "../x/index.js";
-import { openClusterKV, rpcClientTls } from "./cluster-kv.js";
+import { openClusterKVWhenReachable, rpcClientTls } from "./cluster-kv.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
@@ -84,7 +84,7 @@ export async function coordinator(
     throw e;
   }
   const logger = pino({ level: config.logging.level, base: undefined });
-  const kv = await openClusterKV(config);
+  const kv = await openClusterKVWhenReachable(config, logger);
   const running = await startClusterCoordinator(config, logger, kv);
   const { host, port } = running.stack.coordinator.address;
   out(

@@ -15,7 +15,7 @@ import { type NodeServer, startNodeServer } from "../dbnode/server/index.js";
 import { Database } from "../dbnode/storage/index.js";
 import { clientQuerier, evaluatePartial } from "../query/engine/index.js";
 import type { Logger } from "../x/index.js";
-import { openClusterKV, rpcServerTls } from "./cluster-kv.js";
+import { openClusterKVWhenReachable, rpcServerTls } from "./cluster-kv.js";
 import type { COMMANDS, FlagValues } from "./commands.js";
 import { loadConfig, type M3tsConfig } from "./config.js";
 import { ConfigError } from "./config-error.js";
@@ -213,7 +213,7 @@ export async function dbnode(
     throw e;
   }
   const logger = pino({ level: config.logging.level, base: undefined });
-  const kv = await openClusterKV(config);
+  const kv = await openClusterKVWhenReachable(config, logger);
   const node = await startDbnode(config, logger, kv);
   out(
     `m3ts dbnode ${node.hostId}: http on port ${node.httpPort}; node RPC on ${config.dbnode.listenAddress.host}:${config.dbnode.listenAddress.port} once the placement holds this node; data in ${resolve(config.dataDir)}`,
