@@ -48,9 +48,12 @@ import {
   stopBenchCluster,
 } from "./cluster-processes.js";
 import {
+  applyLoadFlag,
   type BuiltLoad,
   freshLoad,
   IngestBenchArgsError,
+  LOAD_FLAGS,
+  type LoadArgs,
   median,
   plannedRounds,
   positiveInt,
@@ -86,15 +89,8 @@ const HEADLINE = { query: "sum_rate", mode: "range" as Mode };
 
 const PUSHDOWN_HEADER = "M3TS-Query-Pushdown";
 
-interface Args {
+interface Args extends LoadArgs {
   only: Part[];
-  series: number;
-  seconds: number;
-  senders: number;
-  reps: number;
-  strategy: "wait" | "behind";
-  rounds: number;
-  warmupRounds: number;
   targets: number;
   hours: number;
   runs: number;
@@ -121,6 +117,7 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const v = argv[i + 1];
+    if (applyLoadFlag(a, flag, v)) continue;
     switch (flag) {
       case "--only":
         a.only = (v ?? "").split(",").map((s) => {
@@ -131,30 +128,6 @@ function parseArgs(argv: string[]): Args {
           }
           return s as Part;
         });
-        break;
-      case "--series":
-        a.series = positiveInt(flag, v, 1);
-        break;
-      case "--seconds":
-        a.seconds = positiveInt(flag, v, 1);
-        break;
-      case "--senders":
-        a.senders = positiveInt(flag, v, 1);
-        break;
-      case "--reps":
-        a.reps = positiveInt(flag, v, 1);
-        break;
-      case "--rounds":
-        a.rounds = positiveInt(flag, v, 2);
-        break;
-      case "--warmup-rounds":
-        a.warmupRounds = positiveInt(flag, v, 0);
-        break;
-      case "--strategy":
-        if (v !== "wait" && v !== "behind") {
-          throw new IngestBenchArgsError(`--strategy: expected wait or behind, got ${String(v)}`);
-        }
-        a.strategy = v;
         break;
       case "--targets":
         a.targets = positiveInt(flag, v, 1);
@@ -184,8 +157,7 @@ function parseArgs(argv: string[]): Args {
         break;
       default:
         throw new IngestBenchArgsError(
-          `unknown flag ${flag}; allowed: --only --series --seconds --senders --reps --rounds ` +
-            "--warmup-rounds --strategy --targets --hours --runs --warmups --queries",
+          `unknown flag ${flag}; allowed: --only ${LOAD_FLAGS} --targets --hours --runs --warmups --queries`,
         );
     }
   }

@@ -64,6 +64,52 @@ export function positiveInt(flag: string, v: string | undefined, min: number): n
   return n;
 }
 
+/** The load's flags bench:ingest and bench:cluster share. */
+export interface LoadArgs {
+  series: number;
+  seconds: number;
+  senders: number;
+  reps: number;
+  strategy: "wait" | "behind";
+  rounds: number;
+  warmupRounds: number;
+}
+
+/** The flags applyLoadFlag takes, for the benches' "allowed" lists. */
+export const LOAD_FLAGS = "--series --seconds --senders --reps --rounds --warmup-rounds --strategy";
+
+/** Sets `a` from one of the shared load flags; false when `flag` is not one of them. */
+export function applyLoadFlag(a: LoadArgs, flag: string, v: string | undefined): boolean {
+  switch (flag) {
+    case "--series":
+      a.series = positiveInt(flag, v, 1);
+      return true;
+    case "--seconds":
+      a.seconds = positiveInt(flag, v, 1);
+      return true;
+    case "--senders":
+      a.senders = positiveInt(flag, v, 1);
+      return true;
+    case "--reps":
+      a.reps = positiveInt(flag, v, 1);
+      return true;
+    case "--rounds":
+      a.rounds = positiveInt(flag, v, 2);
+      return true;
+    case "--warmup-rounds":
+      a.warmupRounds = positiveInt(flag, v, 0);
+      return true;
+    case "--strategy":
+      if (v !== "wait" && v !== "behind") {
+        throw new IngestBenchArgsError(`--strategy: expected wait or behind, got ${String(v)}`);
+      }
+      a.strategy = v;
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** One server process the bench started, with the directory it owns. */
 export interface IngestServer {
   child: ChildProcess;

@@ -17,13 +17,15 @@ import { join } from "node:path";
 import { ensureDebianPackages } from "../test/support/debian-packages.js";
 import { freeLoopbackPort } from "../test/support/processes.js";
 import {
+  applyLoadFlag,
   type BuiltLoad,
   freshLoad,
   IngestBenchArgsError,
   type IngestServer,
+  LOAD_FLAGS,
+  type LoadArgs,
   median,
   plannedRounds,
-  positiveInt,
   type RunFigures,
   runLoad,
   staleForM3ts,
@@ -35,15 +37,8 @@ import {
 const SERVERS = ["m3ts", "prometheus", "victoriametrics"] as const;
 type ServerName = (typeof SERVERS)[number];
 
-interface Args {
+interface Args extends LoadArgs {
   only: ServerName[];
-  series: number;
-  seconds: number;
-  senders: number;
-  reps: number;
-  strategy: "wait" | "behind";
-  rounds: number;
-  warmupRounds: number;
   /** Extra Node.js flags for the m3ts process (e.g. "--cpu-prof"). */
   nodeArgs: string[];
 }
@@ -63,6 +58,7 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const v = argv[i + 1];
+    if (applyLoadFlag(a, flag, v)) continue;
     switch (flag) {
       case "--only":
         a.only = (v ?? "").split(",").map((s) => {
@@ -74,36 +70,12 @@ function parseArgs(argv: string[]): Args {
           return s as ServerName;
         });
         break;
-      case "--series":
-        a.series = positiveInt(flag, v, 1);
-        break;
-      case "--seconds":
-        a.seconds = positiveInt(flag, v, 1);
-        break;
-      case "--senders":
-        a.senders = positiveInt(flag, v, 1);
-        break;
-      case "--reps":
-        a.reps = positiveInt(flag, v, 1);
-        break;
-      case "--rounds":
-        a.rounds = positiveInt(flag, v, 2);
-        break;
-      case "--warmup-rounds":
-        a.warmupRounds = positiveInt(flag, v, 0);
-        break;
       case "--node-args":
         a.nodeArgs = (v ?? "").split(" ").filter((x) => x !== "");
         break;
-      case "--strategy":
-        if (v !== "wait" && v !== "behind") {
-          throw new IngestBenchArgsError(`--strategy: expected wait or behind, got ${String(v)}`);
-        }
-        a.strategy = v;
-        break;
       default:
         throw new IngestBenchArgsError(
-          `unknown flag ${flag}; allowed: --only --series --seconds --senders --reps --rounds --warmup-rounds --strategy --node-args`,
+          `unknown flag ${flag}; allowed: --only ${LOAD_FLAGS} --node-args`,
         );
     }
   }
