@@ -271,26 +271,10 @@ class ClusterSimulation {
 
   /** Waits, releasing I/O and deliveries in seeded order, for `p`; fails the seed if it hangs. */
   private async settle<T>(p: Promise<T>, what: string): Promise<T> {
-    let done = false;
-    let value: T | undefined;
-    let error: unknown = null;
-    let threw = false;
-    p.then(
-      (v) => {
-        done = true;
-        value = v;
-      },
-      (e) => {
-        done = true;
-        threw = true;
-        error = e;
-      },
-    );
-    if (!(await this.sched.runUntil(() => done, MAX_RELEASES_PER_STEP))) {
+    const settled = await this.sched.settle(p, MAX_RELEASES_PER_STEP);
+    if (settled === null)
       this.fail(`${what} never finished (a node or the client hung or lost a wake-up)`);
-    }
-    if (threw) throw error;
-    return value as T;
+    return settled.value;
   }
 
   private async drain(): Promise<void> {

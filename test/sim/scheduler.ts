@@ -59,6 +59,31 @@ export class SimScheduler implements IoScheduler {
   }
 
   /**
+   * Releases work in seeded order (runUntil) until `p` settles: its value,
+   * null when it has not settled within `maxReleases`; rejects as `p` did.
+   */
+  async settle<T>(p: Promise<T>, maxReleases: number): Promise<{ value: T } | null> {
+    let done = false;
+    let value: T | undefined;
+    let error: unknown = null;
+    let threw = false;
+    p.then(
+      (v) => {
+        done = true;
+        value = v;
+      },
+      (e) => {
+        done = true;
+        threw = true;
+        error = e;
+      },
+    );
+    if (!(await this.runUntil(() => done, maxReleases))) return null;
+    if (threw) throw error;
+    return { value: value as T };
+  }
+
+  /**
    * Runs the event loop, releasing pending I/O in seeded order, until `done()`
    * holds; `maxReleases` bounds the work. Only setImmediate turns are used,
    * and no real timer or I/O runs, so the order is a function of the seed.

@@ -146,26 +146,9 @@ class Simulation {
 
   /** Waits, releasing I/O in seeded order, for `p`; fails the seed if it hangs. */
   private async settle<T>(p: Promise<T>, what: string): Promise<T> {
-    let done = false;
-    let value: T | undefined;
-    let error: unknown = null;
-    let threw = false;
-    p.then(
-      (v) => {
-        done = true;
-        value = v;
-      },
-      (e) => {
-        done = true;
-        threw = true;
-        error = e;
-      },
-    );
-    if (!(await this.sched.runUntil(() => done, MAX_RELEASES_PER_STEP))) {
-      this.fail(`${what} never finished (the engine hung or lost a wake-up)`);
-    }
-    if (threw) throw error;
-    return value as T;
+    const settled = await this.sched.settle(p, MAX_RELEASES_PER_STEP);
+    if (settled === null) this.fail(`${what} never finished (the engine hung or lost a wake-up)`);
+    return settled.value;
   }
 
   private async drain(): Promise<void> {
