@@ -4,18 +4,15 @@
 import { isPacked, packedBlock, type SeriesData } from "../codec/index.js";
 import type { Matcher } from "../index/index.js";
 import { ProtoWriter, utf8Size } from "../x/index.js";
-import { readMatcher, writeMatchers, writeShards } from "./index-messages.js";
+import { readIndexQuery, writeIndexQuery } from "./index-messages.js";
 import {
   checkUint,
   fieldSize,
   nestedEnd,
-  readBool,
   readBytes,
-  readDouble,
   readerFor,
   readString,
   readUint,
-  u32Column,
   writeString,
   writeUint,
 } from "./wire.js";
@@ -47,69 +44,19 @@ const RESPONSE = "FetchTaggedResponse";
 
 export function encodeFetchTaggedRequest(req: FetchTaggedRequest): Uint8Array {
   const w = new ProtoWriter(256);
-  writeString(w, 1, req.namespace);
-  writeMatchers(w, 2, req.matchers);
-  w.double(3, req.startMs);
-  w.double(4, req.endMs);
-  writeShards(w, 5, 6, req.shards, REQUEST);
-  writeUint(w, 7, checkUint(req.limits.maxSeries, REQUEST, "max_series"));
-  writeUint(w, 8, checkUint(req.limits.maxDocsScanned, REQUEST, "max_docs_scanned"));
+  writeIndexQuery(w, req, REQUEST);
   writeUint(w, 9, checkUint(req.limits.maxSamples, REQUEST, "max_samples"));
   return w.result();
 }
 
 export function decodeFetchTaggedRequest(bytes: Uint8Array): FetchTaggedRequest {
-  const r = readerFor(REQUEST);
-  r.reset(bytes);
-  const end = bytes.length;
-  const req: FetchTaggedRequest = {
-    namespace: "",
-    matchers: [],
-    startMs: 0,
-    endMs: 0,
-    shards: [],
-    limits: { maxSeries: 0, maxDocsScanned: 0, maxSamples: 0 },
-  };
-  const matchers: Matcher[] = [];
-  let all = false;
-  let shards: readonly number[] = [];
-  while (r.pos < end) {
-    r.key(end);
-    switch (r.field) {
-      case 1:
-        req.namespace = readString(r, end);
-        break;
-      case 2:
-        matchers.push(readMatcher(r, end));
-        break;
-      case 3:
-        req.startMs = readDouble(r, end);
-        break;
-      case 4:
-        req.endMs = readDouble(r, end);
-        break;
-      case 5:
-        all = readBool(r, end);
-        break;
-      case 6:
-        shards = Array.from(u32Column(r, readBytes(r, end), "shards"));
-        break;
-      case 7:
-        req.limits.maxSeries = readUint(r, end);
-        break;
-      case 8:
-        req.limits.maxDocsScanned = readUint(r, end);
-        break;
-      case 9:
-        req.limits.maxSamples = readUint(r, end);
-        break;
-      default:
-        r.skip(r.type, end);
-    }
-  }
-  req.matchers = matchers;
-  req.shards = all ? null : shards;
-  return req;
+  let maxSamples = 0;
+  const q = readIndexQuery(bytes, REQUEST, (r, end) => {
+    if (r.field !== 9) return false;
+    maxSamples = readUint(r, end);
+    return true;
+  });
+  return { ...q, limits: { ...q.limits, maxSamples } };
 }
 
 function pieceSize(d: SeriesData): number {

@@ -96,20 +96,30 @@ export function writeShards(
 const TAGS_REQUEST = "SeriesTagsRequest";
 const TAGS_RESPONSE = "SeriesTagsResponse";
 
-export function encodeSeriesTagsRequest(req: SeriesTagsRequest): Uint8Array {
-  const w = new ProtoWriter(256);
+/**
+ * Fields 1..8, which SeriesTagsRequest is and FetchTaggedRequest begins
+ * with: namespace, matchers, the range, the shard filter, the series limits.
+ */
+export function writeIndexQuery(w: ProtoWriter, req: SeriesTagsRequest, messageName: string): void {
   writeString(w, 1, req.namespace);
   writeMatchers(w, 2, req.matchers);
   w.double(3, req.startMs);
   w.double(4, req.endMs);
-  writeShards(w, 5, 6, req.shards, TAGS_REQUEST);
-  writeUint(w, 7, checkUint(req.limits.maxSeries, TAGS_REQUEST, "max_series"));
-  writeUint(w, 8, checkUint(req.limits.maxDocsScanned, TAGS_REQUEST, "max_docs_scanned"));
-  return w.result();
+  writeShards(w, 5, 6, req.shards, messageName);
+  writeUint(w, 7, checkUint(req.limits.maxSeries, messageName, "max_series"));
+  writeUint(w, 8, checkUint(req.limits.maxDocsScanned, messageName, "max_docs_scanned"));
 }
 
-export function decodeSeriesTagsRequest(bytes: Uint8Array): SeriesTagsRequest {
-  const r = readerFor(TAGS_REQUEST);
+/**
+ * Reads a message of writeIndexQuery's fields; `extra` reads a field of the
+ * message's own (true when it took it), every other field is skipped.
+ */
+export function readIndexQuery(
+  bytes: Uint8Array,
+  messageName: string,
+  extra: (r: ProtoReader, end: number) => boolean = () => false,
+): SeriesTagsRequest {
+  const r = readerFor(messageName);
   r.reset(bytes);
   const end = bytes.length;
   const req: SeriesTagsRequest = {
@@ -151,12 +161,22 @@ export function decodeSeriesTagsRequest(bytes: Uint8Array): SeriesTagsRequest {
         req.limits.maxDocsScanned = readUint(r, end);
         break;
       default:
-        r.skip(r.type, end);
+        if (!extra(r, end)) r.skip(r.type, end);
     }
   }
   req.matchers = matchers;
   req.shards = all ? null : shards;
   return req;
+}
+
+export function encodeSeriesTagsRequest(req: SeriesTagsRequest): Uint8Array {
+  const w = new ProtoWriter(256);
+  writeIndexQuery(w, req, TAGS_REQUEST);
+  return w.result();
+}
+
+export function decodeSeriesTagsRequest(bytes: Uint8Array): SeriesTagsRequest {
+  return readIndexQuery(bytes, TAGS_REQUEST);
 }
 
 export function encodeSeriesTagsResponse(series: readonly WireSeriesTags[]): Uint8Array {
